@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gitcanary needs, when they are missing.
+# Run as root on a fresh Debian 12 machine; does nothing when all are present.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config git
+	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev
+	check libmicrohttpd-dev libssl-dev
+	prometheus curl
+)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: run as root (apt-get) or install: ${missing[*]}" >&2
+		exit 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,184 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "repo-layout/yaml.h"
+#include "util/json.h"
+
+static const struct {
+	const char *yaml;
+	unsigned line, column;
+	const char *needle;
+} bad[] = {
+	{ "a: 1\nb: [1, 2\n", 3, 1, "flow sequence" },
+	{ "key: value\n  bad: indent\n", 2, 6, "mapping values" },
+	{ "a:\n\tb: 1\n", 2, 1, "tabs are not allowed" },
+	{ "a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a' (first defined on line 1)" },
+	{ "a: \xff\xfe\n", 1, 4, "not UTF-8" },
+	{ "a: *nope\n", 1, 4, "unknown alias 'nope'" },
+	{ "a: b\x01\n", 1, 5, "control characters" },
+};
+
+START_TEST(test_yaml__reports_location)
+{
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "in.yaml", bad[_i].yaml,
+				       strlen(bad[_i].yaml), &err),
+			 GC_EPARSE);
+	ck_assert_uint_eq(docs.n, 0);
+	ck_assert_str_eq(err.path, "in.yaml");
+	ck_assert_uint_eq(err.line, bad[_i].line);
+	ck_assert_uint_eq(err.column, bad[_i].column);
+	ck_assert_msg(strstr(err.msg, bad[_i].needle), "message: %s", err.msg);
+	gc_error_release(&err);
+}
+END_TEST
+
+START_TEST(test_yaml__resolves_scalars_like_kubernetes)
+{
+	const char *src = "a: \"9797\"\nb: 9797\nc: yes\nd: 'true'\ne: ~\n"
+			  "f: 0777\ng: 1.5\nh: 1m\ni: \"\"\nj: on\n";
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	const cJSON *r;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "x.yaml", src, strlen(src), &err),
+			 0);
+	ck_assert_uint_eq(docs.n, 1);
+	r = docs.v[0]->root;
+	ck_assert_str_eq(gc_json_str(r, "a"), "9797");
+	ck_assert(gc_json_num(r, "b", 0) == 9797);
+	ck_assert(cJSON_IsTrue(gc_json_get(r, "c")));
+	ck_assert_str_eq(gc_json_str(r, "d"), "true");
+	ck_assert(cJSON_IsNull(gc_json_get(r, "e")));
+	ck_assert(gc_json_num(r, "f", 0) == 511);
+	ck_assert(gc_json_num(r, "g", 0) == 1.5);
+	ck_assert_str_eq(gc_json_str(r, "h"), "1m");
+	ck_assert_str_eq(gc_json_str(r, "i"), "");
+	ck_assert(cJSON_IsTrue(gc_json_get(r, "j")));
+	gc_doclist_release(&docs);
+}
+END_TEST
+
+START_TEST(test_yaml__remembers_positions_of_documents_and_nodes)
+{
+	const char *src = "# c\na: 1\n---\nkind: X\nspec:\n  x:\n  - 1\n  - k: v\n";
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	gc_loc loc;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "m.yaml", src, strlen(src), &err),
+			 0);
+	ck_assert_uint_eq(docs.n, 2);
+	ck_assert_uint_eq(docs.v[1]->index, 1);
+	loc = gc_doc_loc(docs.v[1], gc_json_get(docs.v[1]->root, "spec.x"));
+	ck_assert_uint_eq(loc.line, 7);
+	ck_assert_uint_eq(loc.column, 3);
+	ck_assert_uint_eq(loc.key_line, 6);
+	ck_assert_uint_eq(loc.key_column, 3);
+	gc_doclist_release(&docs);
+}
+END_TEST
+
+START_TEST(test_yaml__stops_alias_bombs_and_deep_nesting)
+{
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf src = GC_BUF_INIT;
+
+	gc_buf_adds(&src, "a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+	for (char c = 'b'; c <= 'j'; c++)
+		gc_buf_addf(&src, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n",
+			    c, c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1,
+			    c - 1, c - 1, c - 1, c - 1);
+	ck_assert_int_eq(gc_yaml_parse(&docs, "bomb.yaml", src.ptr, src.len,
+				       &err),
+			 GC_EPARSE);
+	ck_assert_msg(strstr(err.msg, "alias"), "%s", err.msg);
+	gc_error_release(&err);
+	gc_buf_clear(&src);
+	for (int i = 0; i < 100; i++)
+		gc_buf_adds(&src, "[");
+	ck_assert_int_eq(gc_yaml_parse(&docs, "deep.yaml", src.ptr, src.len,
+				       &err),
+			 GC_EPARSE);
+	ck_assert_msg(strstr(err.msg, "nesting deeper"), "%s", err.msg);
+	ck_assert_uint_eq(err.column, 65);
+	gc_error_release(&err);
+	gc_buf_release(&src);
+}
+END_TEST
+
+START_TEST(test_yaml__empty_input_has_no_documents)
+{
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "e.yaml", "", 0, &err), 0);
+	ck_assert_int_eq(gc_yaml_parse(&docs, "e.yaml", "---\n---\n# x\n", 12,
+				       &err),
+			 0);
+	ck_assert_uint_eq(docs.n, 0);
+}
+END_TEST
+
+START_TEST(test_yaml__emit_quotes_strings_that_would_change_type)
+{
+	const char *src = "metadata:\n  annotations:\n    prometheus.io/scrape: \"true\"\n"
+			  "    prometheus.io/port: \"9797\"\n    v: \"1.10\"\n    e: \"\"\n"
+			  "    n: \"null\"\n    y: \"yes\"\n"
+			  "spec:\n  hosts:\n  - '*'\n  port: 9898\n  on: true\n"
+			  "  q: |\n    a\n    b\n  f: 0.5\n  empty: {}\n  list: []\n";
+	const char *want = "metadata:\n  annotations:\n    prometheus.io/scrape: \"true\"\n"
+			   "    prometheus.io/port: \"9797\"\n    v: \"1.10\"\n    e: \"\"\n"
+			   "    \"n\": \"null\"\n    \"y\": \"yes\"\n"
+			   "spec:\n  hosts:\n  - '*'\n  port: 9898\n  \"on\": true\n"
+			   "  q: |\n    a\n    b\n  f: 0.5\n  empty: {}\n  list: []\n";
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf out = GC_BUF_INIT;
+	const cJSON *roots[2];
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "q.yaml", src, strlen(src), &err),
+			 0);
+	roots[0] = docs.v[0]->root;
+	ck_assert_int_eq(gc_yaml_emit(&out, roots, 1, &err), 0);
+	ck_assert_str_eq(out.ptr, want);
+	/* two documents are separated by --- and read back identically */
+	roots[1] = docs.v[0]->root;
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_emit(&out, roots, 2, &err), 0);
+	gc_doclist_release(&docs);
+	ck_assert_int_eq(gc_yaml_parse(&docs, "r.yaml", out.ptr, out.len, &err),
+			 0);
+	ck_assert_uint_eq(docs.n, 2);
+	/* keys with dots are reached member by member, not by path */
+	ck_assert_str_eq(cJSON_GetObjectItem(gc_json_get(docs.v[1]->root,
+							 "metadata.annotations"),
+					     "prometheus.io/scrape")
+				 ->valuestring,
+			 "true");
+	gc_doclist_release(&docs);
+	gc_buf_release(&out);
+}
+END_TEST
+
+static Suite *gc_suite_yaml(void)
+{
+	Suite *s = suite_create("yaml");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_yaml__reports_location, 0,
+			    GC_ARRAY_SIZE(bad));
+	tcase_add_test(tc, test_yaml__resolves_scalars_like_kubernetes);
+	tcase_add_test(tc, test_yaml__remembers_positions_of_documents_and_nodes);
+	tcase_add_test(tc, test_yaml__stops_alias_bombs_and_deep_nesting);
+	tcase_add_test(tc, test_yaml__empty_input_has_no_documents);
+	tcase_add_test(tc, test_yaml__emit_quotes_strings_that_would_change_type);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_yaml)

@@ -1,0 +1,103 @@
+#include "map.h"
+#include "alloc.h"
+#include "hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static gc_map_entry *find_slot(const gc_map *map, const void *key,
+			       size_t keylen, unsigned long long h)
+{
+	size_t mask = map->cap - 1;
+
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		gc_map_entry *e = &map->slots[i];
+
+		if (!e->key)
+			return e;
+		if (e->hash == h && e->keylen == keylen &&
+		    !memcmp(e->key, key, keylen))
+			return e;
+	}
+}
+
+static void grow(gc_map *map)
+{
+	gc_map old = *map;
+
+	map->cap = old.cap ? old.cap * 2 : 16;
+	map->slots = gc_xcalloc(map->cap, sizeof(*map->slots));
+	for (size_t i = 0; i < old.cap; i++) {
+		gc_map_entry *e = &old.slots[i];
+
+		if (e->key)
+			*find_slot(map, e->key, e->keylen, e->hash) = *e;
+	}
+	free(old.slots);
+}
+
+void gc_map_release(gc_map *map)
+{
+	for (size_t i = 0; i < map->cap; i++)
+		free(map->slots[i].key);
+	free(map->slots);
+	map->slots = NULL;
+	map->cap = map->len = 0;
+}
+
+void *gc_map_put(gc_map *map, const void *key, size_t keylen, void *value)
+{
+	unsigned long long h = gc_hash_fnv1a64(key, keylen);
+	gc_map_entry *e;
+	void *prev;
+
+	if ((map->len + 1) * 4 > map->cap * 3)
+		grow(map);
+	e = find_slot(map, key, keylen, h);
+	if (e->key) {
+		prev = e->value;
+		e->value = value;
+		return prev;
+	}
+	e->key = gc_xmalloc(keylen + 1);
+	memcpy(e->key, key, keylen);
+	e->key[keylen] = '\0';
+	e->keylen = keylen;
+	e->hash = h;
+	e->value = value;
+	map->len++;
+	return NULL;
+}
+
+void *gc_map_get(const gc_map *map, const void *key, size_t keylen)
+{
+	gc_map_entry *e;
+
+	if (!map->cap)
+		return NULL;
+	e = find_slot(map, key, keylen, gc_hash_fnv1a64(key, keylen));
+	return e->key ? e->value : NULL;
+}
+
+void *gc_map_sets(gc_map *map, const char *key, void *value)
+{
+	return gc_map_put(map, key, strlen(key), value);
+}
+
+void *gc_map_gets(const gc_map *map, const char *key)
+{
+	return gc_map_get(map, key, strlen(key));
+}
+
+int gc_map_next(const gc_map *map, size_t *iter, const gc_map_entry **out)
+{
+	while (*iter < map->cap) {
+		const gc_map_entry *e = &map->slots[(*iter)++];
+
+		if (e->key) {
+			*out = e;
+			return 1;
+		}
+	}
+	return 0;
+}
