@@ -1,0 +1,105 @@
+#ifndef GC_REPO_LAYOUT_GIT_H
+#define GC_REPO_LAYOUT_GIT_H
+
+/*
+ * The only libgit2 user. Everything else sees git through these gc_git_*
+ * functions and plain types: object ids as 40-hex strings, trees as
+ * (path, blob) callbacks, commits built from path updates.
+ *
+ * CONTRACT (implemented by repo-layout/git.c; other modules code against it):
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+#define GC_OID_HEX 41 /* 40 hex digits + NUL */
+
+typedef struct gc_git gc_git; /* an open repository (opaque) */
+
+typedef struct gc_git_open_opts {
+	const char *cache_dir; /* where remote URLs are cloned; NULL = $XDG_CACHE_HOME/gitcanary or ~/.cache/gitcanary */
+	const char *ssh_key;   /* private key file for ssh://, or NULL (agent) */
+	const char *token;     /* HTTPS token, or NULL; never logged */
+} gc_git_open_opts;
+
+/*
+ * Opens a local repository (work tree or bare) at `where`, or, when `where`
+ * is a URL (file://, https://, ssh://), clones it into the cache directory
+ * (bare) on first use and fetches on later calls.
+ */
+int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
+		gc_error *err);
+void gc_git_free(gc_git *git);
+/* Fetches every branch and the notes refs from the remote (no-op for a local repository). */
+int gc_git_fetch(gc_git *git, gc_error *err);
+
+/*
+ * Resolves a branch, tag or commit (NULL = the remote's HEAD branch, or
+ * HEAD of a local repository) to a commit id. GC_ENOTFOUND when missing.
+ * For remote repositories branch names resolve to the fetched remote state.
+ */
+int gc_git_resolve(char out[GC_OID_HEX], gc_git *git, const char *rev,
+		   gc_error *err);
+/* Name of the default branch ("main"). Owned. */
+int gc_git_default_branch(char **out, gc_git *git, gc_error *err);
+
+/* Calls cb for every blob of the commit's tree, in path order. */
+typedef int (*gc_git_blob_cb)(const char *path, const char blob_id[GC_OID_HEX],
+			      const char *data, size_t len, void *payload);
+int gc_git_walk(gc_git *git, const char commit[GC_OID_HEX], gc_git_blob_cb cb,
+		void *payload, gc_error *err);
+/* Reads one file of a commit; GC_ENOTFOUND when absent. */
+int gc_git_read(gc_buf *out, gc_git *git, const char commit[GC_OID_HEX],
+		const char *path, gc_error *err);
+/* Paths that differ between two commits (either may be "" = empty tree). */
+typedef int (*gc_git_path_cb)(const char *path, void *payload);
+int gc_git_diff_paths(gc_git *git, const char from[GC_OID_HEX],
+		      const char to[GC_OID_HEX], gc_git_path_cb cb,
+		      void *payload, gc_error *err);
+
+/* One change of a commit: write data at path, or delete path (data NULL). */
+typedef struct gc_git_update {
+	const char *path;
+	const char *data;
+	size_t len;
+} gc_git_update;
+
+typedef struct gc_git_signature {
+	const char *name;
+	const char *email;
+	long long when; /* seconds since the epoch; 0 = now */
+} gc_git_signature;
+
+/*
+ * Makes a commit whose tree is parent's tree with `updates` applied
+ * (git_tree_create_updated: only the trees on changed paths are rewritten);
+ * parent "" makes a root commit. Does not move any ref.
+ */
+int gc_git_commit(char out[GC_OID_HEX], gc_git *git, const char *parent,
+		  const gc_git_update *updates, size_t n,
+		  const gc_git_signature *author, const gc_git_signature *committer,
+		  const char *message, gc_error *err);
+/*
+ * Moves refs/heads/<branch> from `expect` ("" = must not exist) to `to`,
+ * locally; GC_ECONFLICT if it moved meanwhile. For a remote repository
+ * this also pushes (no force: the remote rejects a non-fast-forward, which
+ * is GC_ECONFLICT too).
+ */
+int gc_git_update_branch(gc_git *git, const char *branch,
+			 const char *expect, const char to[GC_OID_HEX],
+			 gc_error *err);
+/* Adds or replaces the note of `target` under notes ref `ref`, then pushes it for a remote. */
+int gc_git_note_set(gc_git *git, const char *ref, const char target[GC_OID_HEX],
+		    const char *text, const gc_git_signature *sig, gc_error *err);
+int gc_git_note_get(gc_buf *out, gc_git *git, const char *ref,
+		    const char target[GC_OID_HEX], gc_error *err);
+/* Commit messages of a branch, newest first, up to max (0 = all). */
+typedef int (*gc_git_log_cb)(const char id[GC_OID_HEX], const char *message,
+			     long long when, void *payload);
+int gc_git_log(gc_git *git, const char *rev, size_t max, gc_git_log_cb cb,
+	       void *payload, gc_error *err);
+
+#endif

@@ -1,0 +1,70 @@
+#ifndef GC_REPO_LAYOUT_SOURCE_H
+#define GC_REPO_LAYOUT_SOURCE_H
+
+/*
+ * CONTRACT: loading every manifest of a commit or a directory into an index.
+ * Implemented by repo-layout/source.c and repo-layout/index.c.
+ */
+
+#include <cjson/cJSON.h>
+
+#include "doc.h"
+#include "git.h"
+#include "util/error.h"
+
+/* One problem with its place; problems never stop the loading of others. */
+typedef struct gc_problem {
+	char *path;
+	unsigned line, column;
+	char *msg;
+} gc_problem;
+
+typedef struct gc_problems {
+	gc_problem *v;
+	size_t n, alloc;
+} gc_problems;
+
+void gc_problems_add(gc_problems *p, const char *path, unsigned line,
+		     unsigned column, const char *fmt, ...) GC_PRINTF(5, 6);
+void gc_problems_add_error(gc_problems *p, const gc_error *err);
+/* Sorted by path, line, column, message. */
+void gc_problems_sort(gc_problems *p);
+void gc_problems_release(gc_problems *p);
+
+/* A document in the index, with its resolved namespace. */
+typedef struct gc_object {
+	gc_doc *doc;	       /* borrowed from the index's doclist */
+	const char *api_version;
+	const char *kind;
+	const char *name;
+	char *namespace; /* owned; resolved by the namespace rules */
+} gc_object;
+
+typedef struct gc_index gc_index;
+
+typedef struct gc_source_opts {
+	const char *default_namespace; /* NULL = "default" */
+} gc_source_opts;
+
+/*
+ * Loads every .yaml/.yml file of a commit (git) or of a directory tree
+ * (dir, no git) and indexes the documents by apiVersion/kind, namespace and
+ * name. Syntax errors, duplicates and malformed documents are recorded in
+ * the index's problems; only I/O failures return an error.
+ */
+int gc_source_load_git(gc_index **out, gc_git *git, const char commit[GC_OID_HEX],
+		       const gc_source_opts *opts, gc_error *err);
+int gc_source_load_dir(gc_index **out, const char *dir,
+		       const gc_source_opts *opts, gc_error *err);
+
+void gc_index_free(gc_index *idx);
+/* Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed or NULL. */
+const gc_object *gc_index_find(const gc_index *idx, const char *kind,
+			       const char *ns, const char *name);
+/* All objects, in path order then document order. */
+size_t gc_index_count(const gc_index *idx);
+const gc_object *gc_index_at(const gc_index *idx, size_t i);
+/* Problems found while loading (syntax, duplicates, bad names). */
+gc_problems *gc_index_problems(gc_index *idx);
+
+#endif
