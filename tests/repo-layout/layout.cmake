@@ -1,0 +1,1 @@
+gc_add_test(repo-layout layout LIBS gc_layout)
