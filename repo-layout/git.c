@@ -1,0 +1,1221 @@
+/*
+ * The only libgit2 user (see git.h for the contract, docs/git.md for the
+ * semantics). libgit2 errors are translated once, in git_fail(); every
+ * message goes through scrub() so a token or URL userinfo never reaches an
+ * error message.
+ */
+#include "git.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <git2.h>
+
+#include "util/alloc.h"
+#include "util/hash.h"
+
+#define REMOTE "origin"
+#define TRACKING "refs/remotes/" REMOTE "/"
+#define NOTE_PUSH_ATTEMPTS 5
+#define CRED_ATTEMPTS 1
+
+struct gc_git {
+	git_repository *repo;
+	char *url;     /* remote URL, NULL for a local repository; owned */
+	char *display; /* url without userinfo, for messages; owned */
+	char *token;   /* HTTPS token or NULL; owned, never logged */
+	char *ssh_key; /* private key path or NULL; owned */
+};
+
+/* State shared by the network callbacks of one connection. */
+struct net {
+	const gc_git *g;
+	unsigned userpass_tries, ssh_tries;
+	char *rejected; /* first "ref: status" the remote rejected; owned */
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void lib_init(void)
+{
+	git_libgit2_init();
+}
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Appends s with the secret and any URL userinfo replaced by "***". */
+static void scrub(gc_buf *out, const char *s, const char *secret)
+{
+	size_t slen = secret ? strlen(secret) : 0;
+
+	while (*s) {
+		const char *p;
+
+		if (slen && !strncmp(s, secret, slen)) {
+			gc_buf_adds(out, "***");
+			s += slen;
+			continue;
+		}
+		if (!strncmp(s, "://", 3)) {
+			size_t auth = strcspn(s + 3, "/ \t'\"");
+			const char *at = NULL;
+
+			for (p = s + 3; p < s + 3 + auth; p++)
+				if (*p == '@')
+					at = p;
+			gc_buf_adds(out, "://");
+			s += 3;
+			if (at) {
+				gc_buf_adds(out, "***");
+				s = at;
+			}
+			continue;
+		}
+		gc_buf_addch(out, *s++);
+	}
+}
+
+static gc_code map_code(int rc)
+{
+	switch (rc) {
+	case GIT_ENOTFOUND:
+		return GC_ENOTFOUND;
+	case GIT_EAMBIGUOUS:
+	case GIT_EINVALIDSPEC:
+	case GIT_EINVALID:
+		return GC_EINVALID;
+	case GIT_ENONFASTFORWARD:
+	case GIT_EMODIFIED:
+	case GIT_EEXISTS:
+		return GC_ECONFLICT;
+	default:
+		return GC_ERROR;
+	}
+}
+
+static int git_fail_code(const gc_git *g, gc_error *err, gc_code code,
+			 const char *fmt, ...) GC_PRINTF(4, 5);
+
+/*
+ * Sets err to "<fmt>: <libgit2 message>" with `code`; the libgit2 error is
+ * read once (it may be NULL) and cleared.
+ */
+static int git_fail_code(const gc_git *g, gc_error *err, gc_code code,
+			 const char *fmt, ...)
+{
+	const git_error *ge = git_error_last();
+	gc_buf ctx = GC_BUF_INIT, msg = GC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gc_buf_vaddf(&ctx, fmt, ap);
+	va_end(ap);
+	if (ge && ge->message && *ge->message) {
+		gc_buf_adds(&ctx, ": ");
+		gc_buf_adds(&ctx, ge->message);
+	}
+	while (ctx.len && strchr(".\n ", ctx.ptr[ctx.len - 1]))
+		gc_buf_truncate(&ctx, ctx.len - 1);
+	scrub(&msg, ctx.ptr, g ? g->token : NULL);
+	gc_error_set(err, code, "%s", msg.ptr);
+	git_error_clear();
+	gc_buf_release(&ctx);
+	gc_buf_release(&msg);
+	return code;
+}
+
+#define git_fail(g, err, rc, ...) \
+	git_fail_code((g), (err), map_code(rc), __VA_ARGS__)
+
+/* ---- small helpers --------------------------------------------------- */
+
+static int parse_oid(git_oid *out, const char *hex, gc_error *err)
+{
+	size_t i;
+
+	for (i = 0; hex && i < GIT_OID_HEXSZ; i++)
+		if (!strchr("0123456789abcdefABCDEF", hex[i]) || !hex[i])
+			break;
+	if (!hex || i != GIT_OID_HEXSZ || hex[i] || git_oid_fromstr(out, hex))
+		return gc_error_set(err, GC_EINVALID,
+				    "'%s' is not a full commit id",
+				    hex ? hex : "(null)");
+	return 0;
+}
+
+static void oid_hex(char out[GC_OID_HEX], const git_oid *oid)
+{
+	git_oid_tostr(out, GC_OID_HEX, oid);
+}
+
+static int lookup_commit(git_commit **out, gc_git *g, const char *hex,
+			 gc_error *err)
+{
+	git_oid oid;
+	int rc;
+
+	if ((rc = parse_oid(&oid, hex, err)) < 0)
+		return rc;
+	if ((rc = git_commit_lookup(out, g->repo, &oid)) < 0)
+		return git_fail(g, err, rc, "commit '%s'", hex);
+	return 0;
+}
+
+/* A tree of `hex`, or NULL for "" (the empty tree). */
+static int lookup_tree(git_tree **out, gc_git *g, const char *hex,
+		       gc_error *err)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!hex || !*hex)
+		return 0;
+	if ((rc = lookup_commit(&c, g, hex, err)) < 0)
+		return rc;
+	if ((rc = git_commit_tree(out, c)) < 0)
+		rc = git_fail(g, err, rc, "tree of commit '%s'", hex);
+	git_commit_free(c);
+	return rc;
+}
+
+static int make_sig(git_signature **out, const gc_git_signature *s)
+{
+	const char *name = s && s->name ? s->name : "gitcanary";
+	const char *email = s && s->email ? s->email : "gitcanary@localhost";
+
+	if (!s || !s->when)
+		return git_signature_now(out, name, email);
+	return git_signature_new(out, name, email, (git_time_t)s->when, 0);
+}
+
+static int mkdir_p(const char *dir, gc_error *err)
+{
+	char *p = gc_xstrdup(dir), *s;
+	int rc = 0;
+
+	for (s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			rc = gc_error_set_errno(err, p,
+						"cannot create directory");
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* ---- remotes: credentials, fetch, push ------------------------------- */
+
+static bool is_url(const char *where)
+{
+	size_t n = strspn(where, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+
+	return n > 0 && !strncmp(where + n, "://", 3);
+}
+
+/* The URL without "user:password@"; owned. */
+static char *url_display(const char *url)
+{
+	gc_buf out = GC_BUF_INIT;
+	const char *auth = strstr(url, "://");
+	const char *at, *end;
+
+	if (!auth)
+		return gc_xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	while (at && memchr(at + 1, '@', (size_t)(end - at - 1)))
+		at = memchr(at + 1, '@', (size_t)(end - at - 1));
+	gc_buf_add(&out, url, (size_t)(auth - url));
+	gc_buf_adds(&out, at ? at + 1 : auth);
+	return gc_buf_detach(&out, NULL);
+}
+
+/*
+ * Directory name of a URL's clone in the cache: the URL without scheme and
+ * userinfo, reduced to [A-Za-z0-9._-], plus a hash of the URL so distinct
+ * URLs never share a clone. It never contains '/' and never starts with '.'.
+ */
+static char *cache_name(const char *display)
+{
+	gc_buf out = GC_BUF_INIT;
+	const char *s = strstr(display, "://") + 3;
+	size_t len = strlen(s);
+
+	if (len > 4 && !strcmp(s + len - 4, ".git"))
+		len -= 4;
+	for (size_t i = 0; i < len && out.len < 64; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '.';
+
+		if (!ok)
+			c = '_';
+		if ((c == '_' || c == '.') &&
+		    (!out.len || out.ptr[out.len - 1] == '_'))
+			continue; /* no leading '.', no runs of '_' */
+		gc_buf_addch(&out, c);
+	}
+	gc_buf_addf(&out, "%s%08x.git", out.len ? "-" : "",
+		    (unsigned)gc_hash_fnv1a32(GC_FNV32_INIT, display,
+					      strlen(display)));
+	return gc_buf_detach(&out, NULL);
+}
+
+static int cred_cb(git_credential **out, const char *url,
+		   const char *username_from_url, unsigned int allowed,
+		   void *payload)
+{
+	struct net *net = payload;
+	const char *user = username_from_url ? username_from_url : "git";
+
+	(void)url;
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		if (net->ssh_tries++ >= CRED_ATTEMPTS)
+			goto denied;
+		if (net->g->ssh_key)
+			return git_credential_ssh_key_new(out, user, NULL,
+							  net->g->ssh_key,
+							  NULL);
+		return git_credential_ssh_key_from_agent(out, user);
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && net->g->token) {
+		if (net->userpass_tries++ >= CRED_ATTEMPTS)
+			goto denied;
+		return git_credential_userpass_plaintext_new(out,
+							     "x-access-token",
+							     net->g->token);
+	}
+	git_error_set_str(
+		GIT_ERROR_NET,
+		"the remote requires credentials (set GITCANARY_GIT_TOKEN or an SSH key)");
+	return GIT_EAUTH;
+denied:
+	git_error_set_str(GIT_ERROR_NET, "the remote rejected the credentials");
+	return GIT_EAUTH;
+}
+
+static int push_ref_cb(const char *refname, const char *status, void *payload)
+{
+	struct net *net = payload;
+
+	if (status && !net->rejected)
+		net->rejected = gc_xasprintf("'%s' %s", refname, status);
+	return 0;
+}
+
+static void net_callbacks(git_remote_callbacks *cb, struct net *net,
+			  const gc_git *g)
+{
+	memset(net, 0, sizeof(*net));
+	net->g = g;
+	cb->credentials = cred_cb;
+	cb->push_update_reference = push_ref_cb;
+	cb->payload = net;
+}
+
+/* Points refs/remotes/origin/HEAD at the remote's HEAD branch, if known. */
+static int note_remote_head(gc_git *g, git_remote *remote, gc_error *err)
+{
+	git_buf head = { 0 };
+	git_reference *ref = NULL;
+	char *target = NULL;
+	int rc;
+
+	rc = git_remote_default_branch(&head, remote);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0; /* an empty remote has no HEAD branch yet */
+	}
+	if (rc < 0)
+		return git_fail(g, err, rc, "remote HEAD of '%s'", g->display);
+	if (!strncmp(head.ptr, "refs/heads/", 11)) {
+		target = gc_xasprintf(TRACKING "%s", head.ptr + 11);
+		rc = git_reference_symbolic_create(&ref, g->repo,
+						   TRACKING "HEAD", target, 1,
+						   "gitcanary: remote HEAD");
+		if (rc < 0)
+			rc = git_fail(g, err, rc, "remote HEAD of '%s'",
+				      g->display);
+	}
+	git_reference_free(ref);
+	git_buf_dispose(&head);
+	free(target);
+	return rc < 0 ? rc : 0;
+}
+
+static int fetch_remote(gc_git *g, gc_error *err)
+{
+	git_remote *remote = NULL;
+	git_remote_callbacks cb;
+	git_fetch_options fo;
+	struct net net;
+	int rc;
+
+	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	net_callbacks(&cb, &net, g);
+	fo.callbacks = cb;
+	fo.prune = GIT_FETCH_PRUNE;
+	if ((rc = git_remote_lookup(&remote, g->repo, REMOTE)) < 0 ||
+	    (rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL,
+				     NULL)) < 0 ||
+	    (rc = git_remote_download(remote, NULL, &fo)) < 0 ||
+	    (rc = git_remote_update_tips(remote, &cb, 0,
+					 GIT_REMOTE_DOWNLOAD_TAGS_UNSPECIFIED,
+					 "gitcanary: fetch")) < 0 ||
+	    (rc = git_remote_prune(remote, &cb)) < 0) {
+		rc = git_fail(g, err, rc, "cannot fetch '%s'", g->display);
+		goto cleanup;
+	}
+	rc = note_remote_head(g, remote, err);
+cleanup:
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	free(net.rejected);
+	return rc;
+}
+
+/*
+ * Pushes one refspec without force. A non-fast-forward, detected by
+ * libgit2 before sending or by the remote, is GC_ECONFLICT.
+ */
+static int push_one(gc_git *g, const char *spec, gc_error *err)
+{
+	git_remote *remote = NULL;
+	git_push_options po;
+	char *specs[] = { (char *)spec };
+	git_strarray arr = { specs, 1 };
+	struct net net;
+	int rc;
+
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	net_callbacks(&po.callbacks, &net, g);
+	if ((rc = git_remote_lookup(&remote, g->repo, REMOTE)) < 0) {
+		rc = git_fail(g, err, rc, "remote of '%s'", g->display);
+		goto cleanup;
+	}
+	rc = git_remote_push(remote, &arr, &po);
+	if (rc == GIT_ENONFASTFORWARD) {
+		rc = git_fail_code(g, err, GC_ECONFLICT,
+				   "push to '%s' rejected", g->display);
+	} else if (rc < 0) {
+		rc = git_fail_code(g, err, GC_ERROR, "cannot push to '%s'",
+				   g->display);
+	} else if (net.rejected) {
+		rc = gc_error_set(err, GC_ECONFLICT,
+				  "push to '%s' rejected: %s", g->display,
+				  net.rejected);
+	}
+cleanup:
+	git_remote_free(remote);
+	free(net.rejected);
+	return rc;
+}
+
+static int ensure_remote(gc_git *g, gc_error *err)
+{
+	static const char *const extra[] = { "+refs/notes/*:refs/notes/*",
+					     "+refs/tags/*:refs/tags/*" };
+	git_remote *remote = NULL;
+	int rc;
+
+	rc = git_remote_lookup(&remote, g->repo, REMOTE);
+	if (rc == 0 && strcmp(git_remote_url(remote), g->url))
+		rc = git_remote_set_url(g->repo, REMOTE, g->url);
+	if (rc == GIT_ENOTFOUND) {
+		rc = git_remote_create_with_fetchspec(&remote, g->repo, REMOTE,
+						      g->url,
+						      "+refs/heads/*:" TRACKING
+						      "*");
+		for (size_t i = 0; rc == 0 && i < GC_ARRAY_SIZE(extra); i++)
+			rc = git_remote_add_fetch(g->repo, REMOTE, extra[i]);
+	}
+	if (rc < 0)
+		rc = git_fail(g, err, rc, "cannot set up the remote '%s'",
+			      g->display);
+	git_remote_free(remote);
+	return rc;
+}
+
+static char *default_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		return gc_xasprintf("%s/gitcanary", xdg);
+	return gc_xasprintf("%s/.cache/gitcanary", home && *home ? home : ".");
+}
+
+static int open_remote(gc_git *g, const char *url, const gc_git_open_opts *opts,
+		       gc_error *err)
+{
+	char *dir = opts && opts->cache_dir ? gc_xstrdup(opts->cache_dir)
+					    : default_cache_dir();
+	char *name = NULL, *path = NULL;
+	int rc;
+
+	g->url = gc_xstrdup(url);
+	g->display = url_display(url);
+	if ((rc = mkdir_p(dir, err)) < 0)
+		goto cleanup;
+	name = cache_name(g->display);
+	path = gc_xasprintf("%s/%s", dir, name);
+	rc = git_repository_open_bare(&g->repo, path);
+	if (rc == GIT_ENOTFOUND)
+		rc = git_repository_init(&g->repo, path, 1);
+	if (rc < 0) {
+		rc = git_fail(g, err, rc,
+			      "cannot open the cache of '%s' in '%s'",
+			      g->display, dir);
+		goto cleanup;
+	}
+	if ((rc = ensure_remote(g, err)) < 0)
+		goto cleanup;
+	rc = fetch_remote(g, err);
+cleanup:
+	free(dir);
+	free(name);
+	free(path);
+	return rc;
+}
+
+int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
+		gc_error *err)
+{
+	gc_git *g = gc_xcalloc(1, sizeof(*g));
+	const char *token = opts && opts->token ? opts->token
+						: getenv("GITCANARY_GIT_TOKEN");
+	const char *key = opts && opts->ssh_key ? opts->ssh_key
+						: getenv("GITCANARY_SSH_KEY");
+	int rc;
+
+	pthread_once(&init_once, lib_init);
+	g->token = token && *token ? gc_xstrdup(token) : NULL;
+	g->ssh_key = key && *key ? gc_xstrdup(key) : NULL;
+	if (is_url(where)) {
+		rc = open_remote(g, where, opts, err);
+	} else {
+		rc = git_repository_open_ext(&g->repo, where,
+					     GIT_REPOSITORY_OPEN_NO_SEARCH,
+					     NULL);
+		if (rc < 0)
+			rc = git_fail(g, err, rc, "cannot open repository '%s'",
+				      where);
+	}
+	if (rc < 0)
+		goto cleanup;
+	*out = g;
+	g = NULL;
+cleanup:
+	gc_git_free(g);
+	return rc;
+}
+
+void gc_git_free(gc_git *g)
+{
+	if (!g)
+		return;
+	git_repository_free(g->repo);
+	free(g->url);
+	free(g->display);
+	if (g->token)
+		memset(g->token, 0, strlen(g->token));
+	free(g->token);
+	free(g->ssh_key);
+	free(g);
+}
+
+int gc_git_fetch(gc_git *g, gc_error *err)
+{
+	return g->url ? fetch_remote(g, err) : 0;
+}
+
+/* ---- resolving ------------------------------------------------------- */
+
+int gc_git_default_branch(char **out, gc_git *g, gc_error *err)
+{
+	const char *name = g->url ? TRACKING "HEAD" : "HEAD";
+	const char *prefix = g->url ? TRACKING : "refs/heads/";
+	git_reference *ref = NULL;
+	const char *target;
+	int rc;
+
+	rc = git_reference_lookup(&ref, g->repo, name);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = gc_error_set(err, GC_ENOTFOUND,
+				  "the default branch of '%s' is unknown",
+				  g->url ? g->display
+					 : git_repository_path(g->repo));
+		goto cleanup;
+	}
+	if (rc < 0) {
+		rc = git_fail(g, err, rc, "reference '%s'", name);
+		goto cleanup;
+	}
+	target = git_reference_symbolic_target(ref);
+	if (!target || strncmp(target, prefix, strlen(prefix))) {
+		rc = gc_error_set(err, GC_ENOTFOUND,
+				  "'%s' does not point at a branch", name);
+		goto cleanup;
+	}
+	*out = gc_xstrdup(target + strlen(prefix));
+cleanup:
+	git_reference_free(ref);
+	return rc;
+}
+
+/*
+ * 0 and the commit id when refname exists, GIT_ENOTFOUND (a libgit2 code,
+ * distinct from the gc_code values it can also return) when not.
+ */
+static int peel_ref(git_oid *out, gc_git *g, const char *refname, gc_error *err)
+{
+	git_reference *ref = NULL;
+	git_object *obj = NULL;
+	int rc, valid = 0;
+
+	if (git_reference_name_is_valid(&valid, refname) < 0 || !valid) {
+		git_error_clear();
+		return GIT_ENOTFOUND;
+	}
+	rc = git_reference_lookup(&ref, g->repo, refname);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return rc;
+	}
+	if (rc < 0 ||
+	    (rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT)) < 0)
+		rc = git_fail_code(g, err, GC_EINVALID,
+				   "'%s' does not name a commit", refname);
+	else
+		git_oid_cpy(out, git_object_id(obj));
+	git_object_free(obj);
+	git_reference_free(ref);
+	return rc;
+}
+
+static int resolve_hex(git_oid *out, gc_git *g, const char *rev, gc_error *err)
+{
+	size_t len = strlen(rev);
+	git_object *obj = NULL, *peeled = NULL;
+	git_oid prefix;
+	int rc;
+
+	if (len < 4 || len > GIT_OID_HEXSZ ||
+	    rev[strspn(rev, "0123456789abcdefABCDEF")] ||
+	    git_oid_fromstrn(&prefix, rev, len) < 0) {
+		git_error_clear();
+		return gc_error_set(err, GC_ENOTFOUND,
+				    "no branch, tag or commit '%s'", rev);
+	}
+	rc = git_object_lookup_prefix(&obj, g->repo, &prefix, len,
+				      GIT_OBJECT_ANY);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return gc_error_set(err, GC_ENOTFOUND,
+				    "no branch, tag or commit '%s'", rev);
+	}
+	if (rc < 0)
+		return git_fail(g, err, rc, "commit '%s'", rev);
+	rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+	if (rc < 0)
+		rc = git_fail_code(g, err, GC_EINVALID,
+				   "'%s' does not name a commit", rev);
+	else
+		git_oid_cpy(out, git_object_id(peeled));
+	git_object_free(peeled);
+	git_object_free(obj);
+	return rc;
+}
+
+/* Branch (remote-tracking for remotes), tag, full ref name, then commit id. */
+static int resolve_oid(git_oid *out, gc_git *g, const char *rev, gc_error *err)
+{
+	char *branch = NULL, *name;
+	int rc;
+
+	if (!rev) {
+		if (!g->url) {
+			rc = git_reference_name_to_id(out, g->repo, "HEAD");
+			if (rc < 0)
+				return git_fail(g, err, rc, "HEAD of '%s'",
+						git_repository_path(g->repo));
+			return 0;
+		}
+		if ((rc = gc_git_default_branch(&branch, g, err)) < 0)
+			return rc;
+		rev = branch;
+	}
+	if (g->url)
+		name = gc_xasprintf(TRACKING "%s", rev);
+	else
+		name = gc_xasprintf("refs/heads/%s", rev);
+	rc = peel_ref(out, g, name, err);
+	free(name);
+	if (rc == GIT_ENOTFOUND) {
+		name = gc_xasprintf("refs/tags/%s", rev);
+		rc = peel_ref(out, g, name, err);
+		free(name);
+	}
+	if (rc == GIT_ENOTFOUND && !strncmp(rev, "refs/", 5))
+		rc = peel_ref(out, g, rev, err);
+	if (rc == GIT_ENOTFOUND)
+		rc = resolve_hex(out, g, rev, err);
+	free(branch);
+	return rc;
+}
+
+int gc_git_resolve(char out[GC_OID_HEX], gc_git *g, const char *rev,
+		   gc_error *err)
+{
+	git_oid oid;
+	int rc;
+
+	if ((rc = resolve_oid(&oid, g, rev, err)) < 0)
+		return rc;
+	oid_hex(out, &oid);
+	return 0;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static int walk_tree(gc_git *g, git_tree *tree, gc_buf *path, gc_git_blob_cb cb,
+		     void *payload, gc_error *err)
+{
+	size_t n = git_tree_entrycount(tree);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		git_filemode_t mode = git_tree_entry_filemode(e);
+		size_t base = path->len;
+		git_object *obj = NULL;
+		char hex[GC_OID_HEX];
+
+		if (mode != GIT_FILEMODE_TREE && mode != GIT_FILEMODE_BLOB &&
+		    mode != GIT_FILEMODE_BLOB_EXECUTABLE)
+			continue; /* symlinks and submodules are not manifests
+				   */
+		gc_buf_adds(path, git_tree_entry_name(e));
+		if ((rc = git_tree_entry_to_object(&obj, g->repo, e)) < 0) {
+			rc = git_fail(g, err, rc, "'%s'", path->ptr);
+		} else if (mode == GIT_FILEMODE_TREE) {
+			gc_buf_addch(path, '/');
+			rc = walk_tree(g, (git_tree *)obj, path, cb, payload,
+				       err);
+		} else {
+			git_blob *blob = (git_blob *)obj;
+
+			oid_hex(hex, git_tree_entry_id(e));
+			rc = cb(path->ptr, hex, git_blob_rawcontent(blob),
+				(size_t)git_blob_rawsize(blob), payload);
+		}
+		git_object_free(obj);
+		gc_buf_truncate(path, base);
+	}
+	return rc;
+}
+
+int gc_git_walk(gc_git *g, const char commit[GC_OID_HEX], gc_git_blob_cb cb,
+		void *payload, gc_error *err)
+{
+	git_tree *tree = NULL;
+	gc_buf path = GC_BUF_INIT;
+	int rc;
+
+	if ((rc = lookup_tree(&tree, g, commit, err)) < 0)
+		return rc;
+	if (tree)
+		rc = walk_tree(g, tree, &path, cb, payload, err);
+	git_tree_free(tree);
+	gc_buf_release(&path);
+	return rc;
+}
+
+int gc_git_read(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
+		const char *path, gc_error *err)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	if ((rc = lookup_tree(&tree, g, commit, err)) < 0)
+		return rc;
+	rc = tree ? git_tree_entry_bypath(&e, tree, path) : GIT_ENOTFOUND;
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = gc_error_set(err, GC_ENOTFOUND,
+				  "no file '%s' in commit %.7s", path, commit);
+		goto cleanup;
+	}
+	if (rc < 0) {
+		rc = git_fail(g, err, rc, "'%s'", path);
+		goto cleanup;
+	}
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		rc = gc_error_set(err, GC_EINVALID,
+				  "'%s' is not a file in commit %.7s", path,
+				  commit);
+		goto cleanup;
+	}
+	if ((rc = git_blob_lookup(&blob, g->repo, git_tree_entry_id(e))) < 0) {
+		rc = git_fail(g, err, rc, "'%s'", path);
+		goto cleanup;
+	}
+	gc_buf_add(out, git_blob_rawcontent(blob),
+		   (size_t)git_blob_rawsize(blob));
+cleanup:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return rc;
+}
+
+int gc_git_diff_paths(gc_git *g, const char from[GC_OID_HEX],
+		      const char to[GC_OID_HEX], gc_git_path_cb cb,
+		      void *payload, gc_error *err)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	int rc;
+
+	if ((rc = lookup_tree(&a, g, from, err)) < 0 ||
+	    (rc = lookup_tree(&b, g, to, err)) < 0)
+		goto cleanup;
+	if ((rc = git_diff_tree_to_tree(&diff, g->repo, a, b, NULL)) < 0) {
+		rc = git_fail(g, err, rc, "cannot diff %.7s..%.7s", from, to);
+		goto cleanup;
+	}
+	for (size_t i = 0; rc == 0 && i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		rc = cb(d->new_file.path ? d->new_file.path : d->old_file.path,
+			payload);
+	}
+cleanup:
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	return rc;
+}
+
+int gc_git_log(gc_git *g, const char *rev, size_t max, gc_git_log_cb cb,
+	       void *payload, gc_error *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = resolve_oid(&oid, g, rev, err)) < 0)
+		return rc;
+	if ((rc = git_revwalk_new(&walk, g->repo)) < 0 ||
+	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL |
+						    GIT_SORT_TIME)) < 0 ||
+	    (rc = git_revwalk_push(walk, &oid)) < 0) {
+		rc = git_fail(g, err, rc, "cannot walk the history of '%s'",
+			      rev ? rev : "HEAD");
+		goto cleanup;
+	}
+	while (rc == 0 && (!max || n < max)) {
+		git_commit *c = NULL;
+		char hex[GC_OID_HEX];
+
+		rc = git_revwalk_next(&oid, walk);
+		if (rc == GIT_ITEROVER) {
+			git_error_clear();
+			rc = 0;
+			break;
+		}
+		if (rc < 0 || (rc = git_commit_lookup(&c, g->repo, &oid)) < 0) {
+			rc = git_fail(g, err, rc, "cannot walk the history");
+			break;
+		}
+		oid_hex(hex, &oid);
+		rc = cb(hex, git_commit_message(c),
+			(long long)git_commit_time(c), payload);
+		git_commit_free(c);
+		n++;
+	}
+cleanup:
+	git_revwalk_free(walk);
+	return rc;
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+/* Relative, '/'-separated, no empty, ".", ".." or ".git" component. */
+static bool path_ok(const char *path)
+{
+	const char *s = path;
+
+	if (!path || !*path)
+		return false;
+	for (;;) {
+		size_t n = strcspn(s, "/");
+
+		if (!n || (n == 1 && s[0] == '.') ||
+		    (n == 2 && !strncmp(s, "..", 2)) ||
+		    (n == 4 && !strncmp(s, ".git", 4)))
+			return false;
+		if (!s[n])
+			return true;
+		s += n + 1;
+	}
+}
+
+/* Turns updates into libgit2 tree updates; deletions of absent paths drop. */
+static int build_updates(git_tree_update *upd, size_t *nupd, gc_git *g,
+			 git_tree *base, const gc_git_update *updates, size_t n,
+			 gc_error *err)
+{
+	int rc;
+
+	*nupd = 0;
+	for (size_t i = 0; i < n; i++) {
+		git_tree_update *u = &upd[*nupd];
+
+		if (!path_ok(updates[i].path))
+			return gc_error_set(err, GC_EINVALID,
+					    "invalid path '%s'",
+					    updates[i].path ? updates[i].path
+							    : "(null)");
+		u->path = updates[i].path;
+		if (!updates[i].data) {
+			git_tree_entry *e = NULL;
+
+			rc = base ? git_tree_entry_bypath(&e, base, u->path)
+				  : GIT_ENOTFOUND;
+			git_tree_entry_free(e);
+			if (rc == GIT_ENOTFOUND) {
+				git_error_clear();
+				continue;
+			}
+			if (rc < 0)
+				return git_fail(g, err, rc, "'%s'", u->path);
+			u->action = GIT_TREE_UPDATE_REMOVE;
+		} else {
+			rc = git_blob_create_from_buffer(&u->id, g->repo,
+							 updates[i].data,
+							 updates[i].len);
+			if (rc < 0)
+				return git_fail(g, err, rc, "cannot write '%s'",
+						u->path);
+			u->action = GIT_TREE_UPDATE_UPSERT;
+			u->filemode = GIT_FILEMODE_BLOB;
+		}
+		(*nupd)++;
+	}
+	return 0;
+}
+
+static int write_tree(git_oid *out, gc_git *g, git_tree *base,
+		      const gc_git_update *updates, size_t n, gc_error *err)
+{
+	git_tree_update *upd = gc_xcalloc(n ? n : 1, sizeof(*upd));
+	git_treebuilder *tb = NULL;
+	size_t nupd;
+	int rc;
+
+	if ((rc = build_updates(upd, &nupd, g, base, updates, n, err)) < 0)
+		goto cleanup;
+	if (nupd)
+		rc = git_tree_create_updated(out, g->repo, base, nupd, upd);
+	else if (base)
+		git_oid_cpy(out, git_tree_id(base));
+	else if ((rc = git_treebuilder_new(&tb, g->repo, NULL)) == 0)
+		rc = git_treebuilder_write(out, tb);
+	if (rc < 0)
+		rc = git_fail(g, err, rc, "cannot build the tree");
+cleanup:
+	git_treebuilder_free(tb);
+	free(upd);
+	return rc;
+}
+
+int gc_git_commit(char out[GC_OID_HEX], gc_git *g, const char *parent,
+		  const gc_git_update *updates, size_t n,
+		  const gc_git_signature *author,
+		  const gc_git_signature *committer, const char *message,
+		  gc_error *err)
+{
+	git_commit *pc = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_signature *a = NULL, *c = NULL;
+	gc_buf msg = GC_BUF_INIT;
+	git_oid tree_id, id;
+	const git_commit *parents[1];
+	int rc;
+
+	if (parent && *parent) {
+		if ((rc = lookup_commit(&pc, g, parent, err)) < 0)
+			goto cleanup;
+		if ((rc = git_commit_tree(&base, pc)) < 0) {
+			rc = git_fail(g, err, rc, "tree of '%s'", parent);
+			goto cleanup;
+		}
+	}
+	if ((rc = write_tree(&tree_id, g, base, updates, n, err)) < 0)
+		goto cleanup;
+	gc_buf_adds(&msg, message ? message : "");
+	if (!msg.len || msg.ptr[msg.len - 1] != '\n')
+		gc_buf_addch(&msg, '\n');
+	parents[0] = pc;
+	if ((rc = git_tree_lookup(&tree, g->repo, &tree_id)) < 0 ||
+	    (rc = make_sig(&a, author)) < 0 ||
+	    (rc = make_sig(&c, committer ? committer : author)) < 0 ||
+	    (rc = git_commit_create(&id, g->repo, NULL, a, c, NULL, msg.ptr,
+				    tree, pc ? 1 : 0, parents)) < 0) {
+		rc = git_fail(g, err, rc, "cannot commit");
+		goto cleanup;
+	}
+	oid_hex(out, &id);
+cleanup:
+	git_signature_free(a);
+	git_signature_free(c);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(pc);
+	gc_buf_release(&msg);
+	return rc;
+}
+
+/* Compare-and-swap of a local ref; expect NULL = must not exist. */
+static int ref_cas(gc_git *g, const char *name, const git_oid *expect,
+		   const git_oid *to, gc_error *err)
+{
+	git_reference *ref = NULL;
+	int rc;
+
+	if (expect)
+		rc = git_reference_create_matching(&ref, g->repo, name, to, 1,
+						   expect, "gitcanary: update");
+	else
+		rc = git_reference_create(&ref, g->repo, name, to, 0,
+					  "gitcanary: create");
+	git_reference_free(ref);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND ||
+	    rc == GIT_ELOCKED)
+		return git_fail_code(g, err, GC_ECONFLICT,
+				     "'%s' moved meanwhile", name);
+	if (rc < 0)
+		return git_fail(g, err, rc, "cannot update '%s'", name);
+	return 0;
+}
+
+/* 1 and the id when the ref exists, 0 when not. */
+static int ref_id(git_oid *out, gc_git *g, const char *name, gc_error *err)
+{
+	int rc = git_reference_name_to_id(out, g->repo, name);
+
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return git_fail(g, err, rc, "reference '%s'", name);
+	return 1;
+}
+
+static int push_branch(gc_git *g, const char *branch, const git_oid *expect,
+		       const git_oid *to, const char *to_hex, gc_error *err)
+{
+	char *tracking = gc_xasprintf(TRACKING "%s", branch);
+	char *spec = gc_xasprintf("%s:refs/heads/%s", to_hex, branch);
+	git_reference *ref = NULL;
+	git_oid cur;
+	int rc;
+
+	if ((rc = ref_id(&cur, g, tracking, err)) < 0)
+		goto cleanup;
+	if (rc != (expect != NULL) ||
+	    (expect && !git_oid_equal(&cur, expect))) {
+		rc = gc_error_set(err, GC_ECONFLICT,
+				  "branch '%s' of '%s' moved meanwhile", branch,
+				  g->display);
+		goto cleanup;
+	}
+	if ((rc = push_one(g, spec, err)) < 0)
+		goto cleanup;
+	rc = git_reference_create(&ref, g->repo, tracking, to, 1,
+				  "gitcanary: push");
+	if (rc < 0)
+		rc = git_fail(g, err, rc, "cannot update '%s'", tracking);
+cleanup:
+	git_reference_free(ref);
+	free(tracking);
+	free(spec);
+	return rc;
+}
+
+int gc_git_update_branch(gc_git *g, const char *branch, const char *expect,
+			 const char to[GC_OID_HEX], gc_error *err)
+{
+	char *name = gc_xasprintf("refs/heads/%s", branch);
+	git_oid want, to_id;
+	git_commit *c = NULL;
+	int rc, valid = 0;
+
+	if (git_reference_name_is_valid(&valid, name) < 0 || !valid) {
+		git_error_clear();
+		rc = gc_error_set(err, GC_EINVALID, "invalid branch name '%s'",
+				  branch);
+		goto cleanup;
+	}
+	if ((expect && *expect && (rc = parse_oid(&want, expect, err)) < 0) ||
+	    (rc = lookup_commit(&c, g, to, err)) < 0)
+		goto cleanup;
+	git_oid_cpy(&to_id, git_commit_id(c));
+	if (g->url)
+		rc = push_branch(g, branch, expect && *expect ? &want : NULL,
+				 &to_id, to, err);
+	else
+		rc = ref_cas(g, name, expect && *expect ? &want : NULL, &to_id,
+			     err);
+cleanup:
+	git_commit_free(c);
+	free(name);
+	return rc;
+}
+
+/* ---- notes ----------------------------------------------------------- */
+
+static int check_notes_ref(const char *ref, gc_error *err)
+{
+	int valid = 0;
+
+	if (!ref || strncmp(ref, "refs/notes/", 11) ||
+	    git_reference_name_is_valid(&valid, ref) < 0 || !valid) {
+		git_error_clear();
+		return gc_error_set(err, GC_EINVALID, "invalid notes ref '%s'",
+				    ref ? ref : "(null)");
+	}
+	return 0;
+}
+
+static int note_write(gc_git *g, const char *ref, const git_oid *target,
+		      const char *text, const git_signature *sig, gc_error *err)
+{
+	git_oid id;
+	int rc = git_note_create(&id, g->repo, ref, sig, sig, target, text, 1);
+
+	if (rc < 0)
+		return git_fail(g, err, rc, "cannot write a note under '%s'",
+				ref);
+	return 0;
+}
+
+/* Puts the local notes ref back where it was (had = 0: delete it). */
+static void ref_restore(gc_git *g, const char *ref, int had, const git_oid *old)
+{
+	git_reference *r = NULL;
+
+	if (had > 0)
+		git_reference_create(&r, g->repo, ref, old, 1,
+				     "gitcanary: restore");
+	else
+		git_reference_remove(g->repo, ref);
+	git_reference_free(r);
+	git_error_clear();
+}
+
+/*
+ * Note, push without force; on a rejection fetch (which resets the local
+ * notes ref to the remote's), re-apply the note on top and retry.
+ */
+static int note_push(gc_git *g, const char *ref, const git_oid *target,
+		     const char *text, const git_signature *sig, gc_error *err)
+{
+	char *spec = gc_xasprintf("%s:%s", ref, ref);
+	int rc = 0;
+
+	for (int attempt = 0; attempt < NOTE_PUSH_ATTEMPTS; attempt++) {
+		gc_error perr = GC_ERROR_INIT;
+		git_oid old;
+		int had;
+
+		if ((rc = had = ref_id(&old, g, ref, err)) < 0 ||
+		    (rc = note_write(g, ref, target, text, sig, err)) < 0)
+			break;
+		rc = push_one(g, spec, &perr);
+		if (rc < 0)
+			ref_restore(g, ref, had, &old);
+		if (rc != GC_ECONFLICT || attempt + 1 == NOTE_PUSH_ATTEMPTS) {
+			if (rc < 0)
+				gc_error_set(err, perr.code, "%s", perr.msg);
+			gc_error_release(&perr);
+			break;
+		}
+		gc_error_release(&perr);
+		if ((rc = fetch_remote(g, err)) < 0)
+			break;
+	}
+	free(spec);
+	return rc;
+}
+
+int gc_git_note_set(gc_git *g, const char *ref, const char target[GC_OID_HEX],
+		    const char *text, const gc_git_signature *sig,
+		    gc_error *err)
+{
+	git_signature *s = NULL;
+	git_oid oid;
+	int rc;
+
+	if ((rc = check_notes_ref(ref, err)) < 0 ||
+	    (rc = parse_oid(&oid, target, err)) < 0)
+		return rc;
+	if ((rc = make_sig(&s, sig)) < 0)
+		return git_fail(g, err, rc, "invalid signature");
+	if (g->url)
+		rc = note_push(g, ref, &oid, text, s, err);
+	else
+		rc = note_write(g, ref, &oid, text, s, err);
+	git_signature_free(s);
+	return rc;
+}
+
+int gc_git_note_get(gc_buf *out, gc_git *g, const char *ref,
+		    const char target[GC_OID_HEX], gc_error *err)
+{
+	git_note *note = NULL;
+	git_oid oid;
+	int rc;
+
+	if ((rc = check_notes_ref(ref, err)) < 0 ||
+	    (rc = parse_oid(&oid, target, err)) < 0)
+		return rc;
+	rc = git_note_read(&note, g->repo, ref, &oid);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return gc_error_set(err, GC_ENOTFOUND,
+				    "no note for %.7s under '%s'", target, ref);
+	}
+	if (rc < 0)
+		return git_fail(g, err, rc, "cannot read the note of %.7s",
+				target);
+	gc_buf_adds(out, git_note_message(note));
+	git_note_free(note);
+	return 0;
+}
