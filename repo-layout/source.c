@@ -1,0 +1,170 @@
+/*
+ * Loading every manifest of a directory tree or of a git commit into a
+ * gc_index. Unreadable, oversized, binary or broken files become problems;
+ * only a missing root or a git failure is an error.
+ */
+#include "index.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "yaml.h"
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static bool is_manifest_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return has_suffix(base, ".yaml") || has_suffix(base, ".yml") ||
+	       !strcmp(base, "Kustomization");
+}
+
+static bool is_skipped_dir(const char *name)
+{
+	return !strcmp(name, ".git") || !strcmp(name, "node_modules");
+}
+
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void load_file(gc_index *idx, const char *full, const char *rel,
+		      const struct stat *st)
+{
+	gc_buf data = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+	gc_problems *problems = gc_index_problems(idx);
+
+	if (st->st_size > (off_t)GC_YAML_MAX_FILE_BYTES) {
+		gc_problems_add(problems, rel, 1, 1,
+				"file is larger than %u bytes; not loaded",
+				GC_YAML_MAX_FILE_BYTES);
+		return;
+	}
+	if (gc_buf_read_file(&data, full, GC_YAML_MAX_FILE_BYTES, &err) < 0) {
+		gc_problems_add(problems, rel, 1, 1, "%s", gc_error_msg(&err));
+		goto cleanup;
+	}
+	gc_index__add_file(idx, rel, data.ptr, data.len);
+cleanup:
+	gc_error_release(&err);
+	gc_buf_release(&data);
+}
+
+/* Walks dir/rel (rel "" = the root) in name order. */
+static int walk_dir(gc_index *idx, const char *root, const char *rel,
+		    unsigned depth, gc_error *err)
+{
+	struct dirent **list = NULL;
+	gc_buf full = GC_BUF_INIT, child = GC_BUF_INIT;
+	int n, error = 0;
+
+	gc_buf_addf(&full, "%s%s%s", root, *rel ? "/" : "", rel);
+	if ((n = scandir(full.ptr, &list, NULL, cmp_dirent)) < 0) {
+		if (!*rel)
+			error = gc_error_set_errno(err, full.ptr,
+						   "cannot read directory");
+		else
+			gc_problems_add(gc_index_problems(idx), rel, 1, 1,
+					"cannot read directory: %s",
+					strerror(errno));
+		goto cleanup;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i]->d_name;
+		struct stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		gc_buf_clear(&child);
+		gc_buf_addf(&child, "%s%s%s", rel, *rel ? "/" : "", name);
+		gc_buf_clear(&full);
+		gc_buf_addf(&full, "%s/%s", root, child.ptr);
+		if (lstat(full.ptr, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (!is_skipped_dir(name) && depth < 64 &&
+			    (error = walk_dir(idx, root, child.ptr, depth + 1,
+					      err)) < 0)
+				break;
+			continue;
+		}
+		/* symlinks to files are followed; to directories, not */
+		if (!is_manifest_name(name) || stat(full.ptr, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		load_file(idx, full.ptr, child.ptr, &st);
+	}
+cleanup:
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	gc_buf_release(&full);
+	gc_buf_release(&child);
+	return error;
+}
+
+int gc_source_load_dir(gc_index **out, const char *dir,
+		       const gc_source_opts *opts, gc_error *err)
+{
+	gc_index *idx = gc_index__new();
+	struct stat st;
+	int error;
+
+	if (stat(dir, &st) < 0) {
+		error = gc_error_set_errno(err, dir, "cannot open directory");
+		goto cleanup;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		error = gc_error_set_at(err, GC_EINVALID, dir, 0, 0, "%s",
+					"not a directory");
+		goto cleanup;
+	}
+	if ((error = walk_dir(idx, dir, "", 0, err)) < 0)
+		goto cleanup;
+	gc_index__finish(idx, opts);
+	*out = idx;
+	idx = NULL;
+cleanup:
+	gc_index_free(idx);
+	return error;
+}
+
+static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
+		    const char *data, size_t len, void *payload)
+{
+	(void)blob_id;
+	if (is_manifest_name(path))
+		gc_index__add_file(payload, path, data, len);
+	return 0;
+}
+
+int gc_source_load_git(gc_index **out, gc_git *git,
+		       const char commit[GC_OID_HEX],
+		       const gc_source_opts *opts, gc_error *err)
+{
+	gc_index *idx = gc_index__new();
+	int error;
+
+	if ((error = gc_git_walk(git, commit, git_blob, idx, err)) < 0)
+		goto cleanup;
+	gc_index__finish(idx, opts);
+	*out = idx;
+	idx = NULL;
+cleanup:
+	gc_index_free(idx);
+	return error;
+}
