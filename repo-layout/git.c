@@ -1038,11 +1038,16 @@ static int ref_id(git_oid *out, gc_git *g, const char *name, gc_error *err)
 	return 1;
 }
 
+/*
+ * libgit2 1.5 pushes only from a reference, so the commit goes out through a
+ * scratch ref (refs/gitcanary/push/<branch>) that is removed afterwards.
+ */
 static int push_branch(gc_git *g, const char *branch, const git_oid *expect,
-		       const git_oid *to, const char *to_hex, gc_error *err)
+		       const git_oid *to, gc_error *err)
 {
 	char *tracking = gc_xasprintf(TRACKING "%s", branch);
-	char *spec = gc_xasprintf("%s:refs/heads/%s", to_hex, branch);
+	char *scratch = gc_xasprintf("refs/gitcanary/push/%s", branch);
+	char *spec = gc_xasprintf("%s:refs/heads/%s", scratch, branch);
 	git_reference *ref = NULL;
 	git_oid cur;
 	int rc;
@@ -1056,7 +1061,16 @@ static int push_branch(gc_git *g, const char *branch, const git_oid *expect,
 				  g->display);
 		goto cleanup;
 	}
-	if ((rc = push_one(g, spec, err)) < 0)
+	rc = git_reference_create(&ref, g->repo, scratch, to, 1, NULL);
+	git_reference_free(ref);
+	ref = NULL;
+	if (rc < 0) {
+		rc = git_fail(g, err, rc, "cannot update '%s'", scratch);
+		goto cleanup;
+	}
+	rc = push_one(g, spec, err);
+	git_reference_remove(g->repo, scratch);
+	if (rc < 0)
 		goto cleanup;
 	rc = git_reference_create(&ref, g->repo, tracking, to, 1,
 				  "gitcanary: push");
@@ -1065,6 +1079,7 @@ static int push_branch(gc_git *g, const char *branch, const git_oid *expect,
 cleanup:
 	git_reference_free(ref);
 	free(tracking);
+	free(scratch);
 	free(spec);
 	return rc;
 }
@@ -1089,7 +1104,7 @@ int gc_git_update_branch(gc_git *g, const char *branch, const char *expect,
 	git_oid_cpy(&to_id, git_commit_id(c));
 	if (g->url)
 		rc = push_branch(g, branch, expect && *expect ? &want : NULL,
-				 &to_id, to, err);
+				 &to_id, err);
 	else
 		rc = ref_cas(g, name, expect && *expect ? &want : NULL, &to_id,
 			     err);
