@@ -1,11 +1,166 @@
+/*
+ * gitcanary validate [--repo PATH|URL] [--ref REV] [--dir DIR]
+ *                    [--default-namespace NS]
+ *
+ * Loads every manifest of a commit (or a plain directory), checks every
+ * Canary, and prints each problem as path:line:column: message on stderr.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "repo-layout/git.h"
+#include "repo-layout/index.h"
+#include "repo-layout/source.h"
+#include "validate.h"
+
+static const char usage_text[] =
+	"usage: gitcanary validate [--repo PATH|URL] [--ref REV] [--dir DIR] [--default-namespace NS]\n"
+	"\n"
+	"  --repo PATH|URL          git repository (work tree, bare, or file://, https://, ssh:// URL); default .\n"
+	"  --ref REV                branch, tag or commit to check; default HEAD (the remote's HEAD branch for a URL)\n"
+	"  --dir DIR                check a plain directory instead of a commit (no git)\n"
+	"  --default-namespace NS   namespace of documents without one and outside any kustomization; default \"default\"\n";
+
+typedef struct validate_args {
+	const char *repo, *ref, *dir, *default_ns;
+} validate_args;
+
+/* --opt VALUE or --opt=VALUE; 1 when matched, -1 on a missing value. */
+static int take(const char **out, const char *opt, int argc, char **argv,
+		int *i)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
+static int parse_args(validate_args *a, int argc, char **argv)
+{
+	static const char *const opts[] = { "--repo", "--ref", "--dir",
+					    "--default-namespace" };
+	const char **slots[] = { &a->repo, &a->ref, &a->dir, &a->default_ns };
+	const char *why;
+	char msg[256];
+
+	for (int i = 1; i < argc; i++) {
+		int r = 0;
+
+		for (size_t k = 0; k < 4 && !r; k++)
+			r = take(slots[k], opts[k], argc, argv, &i);
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "option '%s' needs a value",
+				 argv[i]);
+			return gc_cli_usage("validate", msg);
+		}
+		if (!r) {
+			snprintf(msg, sizeof(msg),
+				 "unknown argument '%s'; see --help", argv[i]);
+			return gc_cli_usage("validate", msg);
+		}
+	}
+	if (a->dir && (a->repo || a->ref))
+		return gc_cli_usage(
+			"validate",
+			"--dir cannot be combined with --repo or --ref");
+	if (a->default_ns && !gc_name_is_dns1123_label(a->default_ns, &why)) {
+		snprintf(msg, sizeof(msg),
+			 "invalid --default-namespace '%s': %s", a->default_ns,
+			 why);
+		return gc_cli_usage("validate", msg);
+	}
+	if (!a->dir && !a->repo)
+		a->repo = ".";
+	return 0;
+}
+
+static int load(gc_index **idx, const validate_args *a,
+		const gc_source_opts *opts, gc_error *err)
+{
+	gc_git *git = NULL;
+	char commit[GC_OID_HEX];
+	int error;
+
+	if (a->dir)
+		return gc_source_load_dir(idx, a->dir, opts, err);
+	if ((error = gc_git_open(&git, a->repo, NULL, err)) < 0 ||
+	    (error = gc_git_resolve(commit, git, a->ref, err)) < 0 ||
+	    (error = gc_source_load_git(idx, git, commit, opts, err)) < 0)
+		goto cleanup;
+cleanup:
+	gc_git_free(git);
+	return error;
+}
+
+static void print_problems(gc_problems *p)
+{
+	gc_problems_sort(p);
+	for (size_t i = 0; i < p->n; i++) {
+		const gc_problem *x = &p->v[i], *prev = i ? &p->v[i - 1] : NULL;
+
+		/* one Deployment targeted by two canaries: report once */
+		if (prev && !strcmp(prev->path, x->path) &&
+		    prev->line == x->line && prev->column == x->column &&
+		    !strcmp(prev->msg, x->msg))
+			continue;
+		fprintf(stderr, "%s:%u:%u: %s\n", x->path, x->line, x->column,
+			x->msg);
+	}
+}
 
 int cmd_validate(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "gitcanary validate: not available in this build yet\n");
-	return GC_EXIT_FAILURE;
+	validate_args a = { NULL, NULL, NULL, NULL };
+	gc_source_opts opts = { NULL };
+	gc_error err = GC_ERROR_INIT;
+	gc_index *idx = NULL;
+	gc_problems problems = { NULL, 0, 0 };
+	gc_problems *loaded;
+	size_t canaries = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_text, stdout);
+			return GC_EXIT_OK;
+		}
+	if ((rc = parse_args(&a, argc, argv)) != 0)
+		return rc;
+	opts.default_namespace = a.default_ns;
+	if (load(&idx, &a, &opts, &err) < 0) {
+		char *msg = gc_error_format(&err);
+
+		fprintf(stderr, "gitcanary validate: %s\n", msg);
+		free(msg);
+		gc_error_release(&err);
+		return GC_EXIT_FAILURE;
+	}
+	loaded = gc_index_problems(idx);
+	for (size_t i = 0; i < loaded->n; i++)
+		gc_problems_add(&problems, loaded->v[i].path, loaded->v[i].line,
+				loaded->v[i].column, "%s", loaded->v[i].msg);
+	gc_validate_index(&problems, idx, &canaries);
+	if (problems.n) {
+		print_problems(&problems);
+		rc = GC_EXIT_FAILURE;
+	} else {
+		printf("%zu canaries, %zu manifests OK\n", canaries,
+		       gc_index_doc_count(idx));
+		rc = GC_EXIT_OK;
+	}
+	gc_problems_release(&problems);
+	gc_index_free(idx);
+	return rc;
 }

@@ -1,0 +1,28 @@
+#ifndef GC_RECONCILER_VALIDATE_H
+#define GC_RECONCILER_VALIDATE_H
+
+/*
+ * Checks Canaries as Flagger's CRD schema and controller would, plus the
+ * cross references gitcanary can resolve in the repository (target
+ * Deployment, HPA, MetricTemplates, Istio Gateways). Problems are appended
+ * to `out` with the position of the offending node; nothing is printed.
+ */
+
+#include <stddef.h>
+
+#include "repo-layout/source.h"
+
+/* True for kind Canary in the flagger.app group. */
+int gc_validate_is_canary(const gc_object *obj);
+/* Validates one Canary; returns the number of problems added. */
+int gc_validate_canary(gc_problems *out, const gc_index *idx,
+		       const gc_object *canary);
+/*
+ * Validates every Canary and MetricTemplate of the index; returns the
+ * number of problems added. canaries_out (may be NULL) gets the number of
+ * Canaries seen.
+ */
+int gc_validate_index(gc_problems *out, const gc_index *idx,
+		      size_t *canaries_out);
+
+#endif
