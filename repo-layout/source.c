@@ -36,6 +36,20 @@ static bool is_skipped_dir(const char *name)
 	return !strcmp(name, ".git") || !strcmp(name, "node_modules");
 }
 
+/* A path component that the directory walk would not descend into. */
+static bool in_skipped_dir(const char *path)
+{
+	const char *p = path, *slash;
+
+	while ((slash = strchr(p, '/'))) {
+		if ((slash - p == 4 && !strncmp(p, ".git", 4)) ||
+		    (slash - p == 12 && !strncmp(p, "node_modules", 12)))
+			return true;
+		p = slash + 1;
+	}
+	return false;
+}
+
 static int cmp_dirent(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
@@ -147,7 +161,7 @@ static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
 		    const char *data, size_t len, void *payload)
 {
 	(void)blob_id;
-	if (is_manifest_name(path))
+	if (is_manifest_name(path) && !in_skipped_dir(path))
 		gc_index__add_file(payload, path, data, len);
 	return 0;
 }

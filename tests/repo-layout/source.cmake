@@ -1,0 +1,1 @@
+gc_add_test(repo-layout source LIBS gc_layout)

@@ -1,0 +1,253 @@
+/*
+ * Loading manifests into the index: namespace rules, kustomizations,
+ * cluster-scoped kinds, duplicates, name rules, and the same load through
+ * git (a commit walked with gc_git_walk).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "repo-layout/index.h"
+#include "repo-layout/source.h"
+#include "util/alloc.h"
+
+static gc_index *load_fixture(const char *rel, const char *default_ns)
+{
+	char *dir = gc_test_fixture(rel);
+	gc_source_opts opts = { default_ns };
+	gc_error err = GC_ERROR_INIT;
+	gc_index *idx = NULL;
+
+	ck_assert_msg(gc_source_load_dir(&idx, dir, &opts, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	free(dir);
+	return idx;
+}
+
+static const struct {
+	const char *kind, *name, *want_ns;
+} namespaces[] = {
+	{ "ConfigMap", "a", "top" },       /* root kustomization.yaml */
+	{ "ConfigMap", "e", "mine" },      /* metadata.namespace wins */
+	{ "ConfigMap", "b", "sub" },       /* sub/kustomization.yml */
+	{ "ConfigMap", "c", "sub" },       /* nearest above: sub/ */
+	{ "ConfigMap", "d", "top" },       /* plain/ kustomization has none */
+	{ "Namespace", "sub", NULL },      /* cluster-scoped */
+	{ "ClusterRole", "reader", NULL }, /* cluster-scoped */
+};
+
+START_TEST(test_source__namespace_rules)
+{
+	gc_index *idx = load_fixture("validate/namespaces", "ignored");
+	const gc_object *o =
+		gc_index_find(idx, namespaces[_i].kind, namespaces[_i].want_ns,
+			      namespaces[_i].name);
+
+	ck_assert_msg(o != NULL, "%s %s not found in %s", namespaces[_i].kind,
+		      namespaces[_i].name,
+		      namespaces[_i].want_ns ? namespaces[_i].want_ns : "-");
+	if (namespaces[_i].want_ns)
+		ck_assert_str_eq(o->namespace, namespaces[_i].want_ns);
+	else
+		ck_assert_ptr_null(o->namespace);
+	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
+	gc_index_free(idx);
+}
+END_TEST
+
+START_TEST(test_source__default_namespace_option_then_default)
+{
+	gc_index *idx = load_fixture("validate/nokustomize", "prod");
+
+	ck_assert_ptr_nonnull(
+		gc_index_find(idx, "ConfigMap", "prod", "lonely"));
+	gc_index_free(idx);
+	idx = load_fixture("validate/nokustomize", NULL);
+	ck_assert_ptr_nonnull(
+		gc_index_find(idx, "ConfigMap", "default", "lonely"));
+	ck_assert_ptr_null(gc_index_find(idx, "ConfigMap", "prod", "lonely"));
+	gc_index_free(idx);
+}
+END_TEST
+
+START_TEST(test_source__kustomizations_pass_through_in_path_order)
+{
+	gc_index *idx = load_fixture("validate/namespaces", NULL);
+	static const char *const want[] = {
+		"ConfigMap a",     "Namespace sub",   "ClusterRole reader",
+		"ConfigMap e",     "Kustomization -", "ConfigMap d",
+		"Kustomization -", "ConfigMap b",     "ConfigMap c",
+		"Kustomization -",
+	};
+	gc_buf got = GC_BUF_INIT;
+
+	ck_assert_uint_eq(gc_index_count(idx), GC_ARRAY_SIZE(want));
+	ck_assert_uint_eq(gc_index_doc_count(idx), GC_ARRAY_SIZE(want));
+	for (size_t i = 0; i < gc_index_count(idx); i++) {
+		const gc_object *o = gc_index_at(idx, i);
+
+		gc_buf_clear(&got);
+		gc_buf_addf(&got, "%s %s", o->kind, o->name ? o->name : "-");
+		ck_assert_str_eq(got.ptr, want[i]);
+	}
+	ck_assert_ptr_null(gc_index_at(idx, gc_index_count(idx)));
+	/* kustomizations are not looked up as objects */
+	ck_assert_ptr_null(gc_index_find(idx, "Kustomization", NULL, ""));
+	gc_buf_release(&got);
+	gc_index_free(idx);
+}
+END_TEST
+
+START_TEST(test_source__duplicates_name_both_places)
+{
+	gc_index *idx = load_fixture("validate/duplicates", NULL);
+	gc_problems *p = gc_index_problems(idx);
+	const gc_object *dep =
+		gc_index_find(idx, "Deployment", "test", "podinfo");
+
+	gc_problems_sort(p);
+	ck_assert_uint_eq(p->n, 2);
+	ck_assert_str_eq(p->v[0].path, "b.yaml");
+	ck_assert_uint_eq(p->v[0].line, 2);
+	ck_assert_uint_eq(p->v[0].column, 1);
+	ck_assert_str_eq(
+		p->v[0].msg,
+		"duplicate Deployment test/podinfo (first defined at a.yaml:1:1)");
+	ck_assert_str_eq(
+		p->v[1].msg,
+		"duplicate ConfigMap other/podinfo (first defined at b.yaml:8:1)");
+	/* the first definition stays indexed; kinds do not collide */
+	ck_assert_str_eq(dep->doc->path, "a.yaml");
+	ck_assert_str_eq(dep->api_version, "apps/v1");
+	ck_assert_ptr_nonnull(gc_index_find(idx, "Service", "test", "podinfo"));
+	gc_index_free(idx);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	int subdomain, label, dns1035;
+} names[] = {
+	{ "podinfo", 1, 1, 1 },
+	{ "podinfo-primary", 1, 1, 1 },
+	{ "a.b.c", 1, 0, 0 },
+	{ "1st", 1, 1, 0 },
+	{ "", 0, 0, 0 },
+	{ "-a", 0, 0, 0 },
+	{ "a-", 0, 0, 0 },
+	{ "a..b", 0, 0, 0 },
+	{ "A", 0, 0, 0 },
+	{ "a_b", 0, 0, 0 },
+	{ "../x", 0, 0, 0 },
+	{ "a/b", 0, 0, 0 },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  1, 0, 0 }, /* 67 characters */
+};
+
+START_TEST(test_source__dns1123_names)
+{
+	const char *why = NULL;
+
+	ck_assert_int_eq(gc_name_is_dns1123_subdomain(names[_i].name, &why),
+			 names[_i].subdomain);
+	ck_assert_int_eq(gc_name_is_dns1123_label(names[_i].name, &why),
+			 names[_i].label);
+	ck_assert_int_eq(gc_name_is_dns1035_label(names[_i].name, &why),
+			 names[_i].dns1035);
+}
+END_TEST
+
+START_TEST(test_source__problems_sort_by_path_line_column)
+{
+	gc_problems p = { NULL, 0, 0 };
+
+	gc_problems_add(&p, "b.yaml", 1, 1, "%s", "b1");
+	gc_problems_add(&p, "a.yaml", 10, 1, "%s", "a10");
+	gc_problems_add(&p, "a.yaml", 2, 5, "%s", "a2.5");
+	gc_problems_add(&p, "a.yaml", 2, 3, "%s", "a2.3");
+	gc_problems_sort(&p);
+	ck_assert_str_eq(p.v[0].msg, "a2.3");
+	ck_assert_str_eq(p.v[1].msg, "a2.5");
+	ck_assert_str_eq(p.v[2].msg, "a10");
+	ck_assert_str_eq(p.v[3].msg, "b1");
+	gc_problems_release(&p);
+}
+END_TEST
+
+START_TEST(test_source__missing_directory_is_an_error)
+{
+	gc_error err = GC_ERROR_INIT;
+	gc_index *idx = NULL;
+
+	ck_assert_int_eq(gc_source_load_dir(&idx, "/nonexistent/gc", NULL,
+					    &err),
+			 GC_EOS);
+	ck_assert_ptr_null(idx);
+	ck_assert_str_eq(err.msg,
+			 "cannot open directory: No such file or directory");
+	gc_error_release(&err);
+}
+END_TEST
+
+START_TEST(test_source__git_commit_loads_like_the_directory)
+{
+	char *tmp = gc_test_tmpdir();
+	gc_error err = GC_ERROR_INIT;
+	gc_git *git = NULL;
+	gc_index *idx = NULL;
+	char commit[GC_OID_HEX];
+	gc_buf out = GC_BUF_INIT, errb = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &errb,
+			"export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null "
+			"GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com "
+			"GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com; "
+			"cp -R '%s/tests/fixtures/validate/namespaces/.' '%s' && "
+			"cd '%s' && mkdir node_modules && "
+			"cp a.yaml node_modules/x.yaml && "
+			"git init -q && git add -A && git commit -q -m x",
+			gc_test_source_dir, tmp, tmp),
+		0);
+	ck_assert_msg(gc_git_open(&git, tmp, NULL, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	ck_assert_int_eq(gc_git_resolve(commit, git, NULL, &err), 0);
+	ck_assert_int_eq(gc_source_load_git(&idx, git, commit, NULL, &err), 0);
+	/* the same 10 documents; node_modules/ is skipped as in a directory */
+	ck_assert_uint_eq(gc_index_doc_count(idx), 10);
+	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
+	ck_assert_ptr_nonnull(gc_index_find(idx, "ConfigMap", "sub", "c"));
+	ck_assert_ptr_nonnull(gc_index_find(idx, "ConfigMap", "mine", "e"));
+	ck_assert_str_eq(gc_index_find(idx, "ConfigMap", "top", "a")->doc->path,
+			 "a.yaml");
+	gc_index_free(idx);
+	gc_git_free(git);
+	gc_buf_release(&out);
+	gc_buf_release(&errb);
+	gc_test_rmrf(tmp);
+	free(tmp);
+}
+END_TEST
+
+static Suite *gc_suite_source(void)
+{
+	Suite *s = suite_create("source");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_source__namespace_rules, 0,
+			    GC_ARRAY_SIZE(namespaces));
+	tcase_add_test(tc, test_source__default_namespace_option_then_default);
+	tcase_add_test(tc,
+		       test_source__kustomizations_pass_through_in_path_order);
+	tcase_add_test(tc, test_source__duplicates_name_both_places);
+	tcase_add_loop_test(tc, test_source__dns1123_names, 0,
+			    GC_ARRAY_SIZE(names));
+	tcase_add_test(tc, test_source__problems_sort_by_path_line_column);
+	tcase_add_test(tc, test_source__missing_directory_is_an_error);
+	tcase_add_test(tc, test_source__git_commit_loads_like_the_directory);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_source)
