@@ -1,0 +1,61 @@
+#ifndef GC_RENDER_INTERNAL_H
+#define GC_RENDER_INTERNAL_H
+
+/* Shared by the files of render/ only. */
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "render.h"
+#include "util/error.h"
+
+typedef struct gc_rctx {
+	const gc_render_input *in;
+	const gc_stage *st;
+	const char *ns;
+	const char *name;   /* canary metadata.name */
+	const char *target; /* <T> */
+	const char *apex;   /* <APEX> */
+	const char *label_key;
+	const char *label_value;
+	const cJSON *service;  /* spec.service */
+	const cJSON *analysis; /* spec.analysis, may be NULL */
+	const cJSON *template; /* the target's spec.template */
+	const cJSON *primary_template;
+	gc_error *err;
+	char canary_ref[512]; /* "<ns>/<name>" */
+	char target_rev[16];
+	char primary_rev[16];
+} gc_rctx;
+
+/* Sets err, locates it at node of src, returns code. */
+int gc_render__fail(const gc_rctx *c, gc_code code, gc_render_source src,
+		    const cJSON *node, const char *fmt, ...) GC_PRINTF(5, 6);
+
+/* New metadata {name, namespace, labels, annotations} with gitcanary's marks.
+ */
+cJSON *gc_render__meta(const gc_rctx *c, const char *name, const cJSON *labels,
+		       const cJSON *annotations);
+/* Copies members of src whose key lacks "toolkit.fluxcd.io" into dst. */
+void gc_render__copy_filtered(cJSON *dst, const cJSON *src);
+/* A new {apiVersion, kind, metadata} object. */
+cJSON *gc_render__object(const char *api_version, const char *kind,
+			 cJSON *meta);
+void gc_render__add(cJSON *obj, const char *key, cJSON *item);
+bool gc_render__is_toolkit(const char *key);
+
+/* workload.c */
+int gc_render__configs(const gc_rctx *c, cJSON *out, cJSON **primary_spec,
+		       char **checksums);
+int gc_render__primary(const gc_rctx *c, cJSON *out, cJSON *pod_spec,
+		       const char *checksums);
+int gc_render__canary_deployment(const gc_rctx *c, cJSON *out);
+int gc_render__hpa(const gc_rctx *c, cJSON *out);
+
+/* routing.c */
+int gc_render__services(const gc_rctx *c, cJSON *out);
+int gc_render__destination_rules(const gc_rctx *c, cJSON *out);
+int gc_render__virtual_service(const gc_rctx *c, cJSON *out);
+
+#endif

@@ -1,0 +1,402 @@
+#include "render.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "internal.h"
+#include "revision.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+static const char *const selector_labels[] = { "app", "name",
+					       "app.kubernetes.io/name" };
+
+int gc_render__fail(const gc_rctx *c, gc_code code, gc_render_source src,
+		    const cJSON *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gc_error_vset_at(c->err, code, NULL, 0, 0, fmt, ap);
+	va_end(ap);
+	if (c->err && c->in->locate && node)
+		c->in->locate(c->err, src, node, c->in->locate_payload);
+	return code;
+}
+
+bool gc_render__is_toolkit(const char *key)
+{
+	return strstr(key, "toolkit.fluxcd.io") != NULL;
+}
+
+void gc_render__add(cJSON *obj, const char *key, cJSON *item)
+{
+	if (!item || !cJSON_AddItemToObject(obj, key, item))
+		GC_BUG("cJSON allocation failed");
+}
+
+void gc_render__copy_filtered(cJSON *dst, const cJSON *src)
+{
+	if (!cJSON_IsObject(src))
+		return;
+	for (const cJSON *m = src->child; m; m = m->next) {
+		if (gc_render__is_toolkit(m->string))
+			continue;
+		cJSON_DeleteItemFromObjectCaseSensitive(dst, m->string);
+		gc_render__add(dst, m->string, gc_json_dup(m));
+	}
+}
+
+cJSON *gc_render__meta(const gc_rctx *c, const char *name, const cJSON *labels,
+		       const cJSON *annotations)
+{
+	cJSON *meta = cJSON_CreateObject(), *l, *a;
+
+	gc_json_add_str(meta, "name", name);
+	gc_json_add_str(meta, "namespace", c->ns);
+	l = gc_json_obj(meta, "labels");
+	gc_render__copy_filtered(l, labels);
+	cJSON_DeleteItemFromObjectCaseSensitive(l, GC_RENDER_MANAGED_BY_LABEL);
+	gc_json_add_str(l, GC_RENDER_MANAGED_BY_LABEL, "gitcanary");
+	a = gc_json_obj(meta, "annotations");
+	gc_render__copy_filtered(a, annotations);
+	cJSON_DeleteItemFromObjectCaseSensitive(a, GC_RENDER_CANARY_ANNOTATION);
+	gc_json_add_str(a, GC_RENDER_CANARY_ANNOTATION, c->canary_ref);
+	return meta;
+}
+
+cJSON *gc_render__object(const char *api_version, const char *kind, cJSON *meta)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	gc_json_add_str(obj, "apiVersion", api_version);
+	gc_json_add_str(obj, "kind", kind);
+	gc_render__add(obj, "metadata", meta);
+	return obj;
+}
+
+/* ---- deterministic ids ---- */
+
+static void digest(unsigned char md[32], const char *const *parts, size_t n)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		GC_BUG("sha256 unavailable");
+	for (size_t i = 0; i < n; i++)
+		EVP_DigestUpdate(ctx, parts[i] ? parts[i] : "",
+				 strlen(parts[i] ? parts[i] : "") + 1);
+	EVP_DigestFinal_ex(ctx, md, &len);
+	EVP_MD_CTX_free(ctx);
+}
+
+void gc_render_flagger_id(char out[37], const char *ns, const char *name,
+			  const char *revision, const char *configs)
+{
+	const char *parts[] = { "gitcanary flagger-id", ns, name, revision,
+				configs };
+	unsigned char md[32];
+	size_t o = 0;
+
+	digest(md, parts, GC_ARRAY_SIZE(parts));
+	md[6] = (unsigned char)((md[6] & 0x0f) | 0x80); /* RFC 9562 v8 */
+	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		snprintf(out + o, 3, "%02x", md[i]);
+		o += 2;
+	}
+	out[o] = '\0';
+}
+
+void gc_render_cookie_value(char out[11], const char *ns, const char *name,
+			    const char *revision, const char *cookie_name)
+{
+	static const char letters[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	const char *parts[] = { "gitcanary cookie", ns, name, revision,
+				cookie_name };
+	unsigned char md[32];
+
+	digest(md, parts, GC_ARRAY_SIZE(parts));
+	for (size_t i = 0; i < 10; i++)
+		out[i] = letters[md[i] % 52];
+	out[10] = '\0';
+}
+
+/* ---- stages ---- */
+
+static int next_step(const cJSON *analysis, int w)
+{
+	int step = (int)gc_json_num(analysis, "stepWeight", 0);
+	const cJSON *steps = gc_json_get(analysis, "stepWeights");
+	int n = cJSON_GetArraySize(steps), room = 100 - w;
+
+	if (step > 0 || n == 0)
+		return step;
+	if (room == 0)
+		return 1;
+	if (w == 0) {
+		int first = (int)cJSON_GetArrayItem(steps, 0)->valuedouble;
+		return first < room ? first : room;
+	}
+	for (int i = 0; i < n - 1; i++) {
+		if ((int)cJSON_GetArrayItem(steps, i)->valuedouble == w) {
+			int d = (int)cJSON_GetArrayItem(steps, i + 1)
+					->valuedouble -
+				w;
+			return d < room ? d : room;
+		}
+	}
+	return room;
+}
+
+/*
+ * The canary weight the canary strategy reaches before promotion (§3.7.1),
+ * clamped to maxWeight (Flagger overshoots; docs/render.md).
+ */
+static int final_weight(const cJSON *analysis)
+{
+	const cJSON *steps = gc_json_get(analysis, "stepWeights");
+	int n = cJSON_GetArraySize(steps), max, w = 0;
+
+	if (n > 0) {
+		max = (int)cJSON_GetArrayItem(steps, n - 1)->valuedouble;
+		max = max < 100 ? max : 100;
+	} else {
+		max = (int)gc_json_num(analysis, "maxWeight", 0);
+		max = max > 0 ? max : 100;
+	}
+	for (int i = 0; i < 200 && w < max; i++) {
+		int step = next_step(analysis, w);
+
+		if (step <= 0)
+			break;
+		w = w + step < max ? w + step : max;
+	}
+	return w;
+}
+
+static bool iterations_strategy(const cJSON *analysis)
+{
+	return gc_json_num(analysis, "iterations", 0) > 0;
+}
+
+static int parse_weight(const char *s, int *out)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 0 || v > 100)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int gc_stage_parse(gc_stage *out, const char *spec, const cJSON *canary,
+		   gc_error *err)
+{
+	static const gc_stage init = GC_STAGE_INIT;
+	const cJSON *analysis = gc_json_get(canary, "spec.analysis");
+	gc_stage st = init;
+	int w = 0;
+
+	if (!spec || !*spec || !strcmp(spec, "initialization") ||
+	    !strcmp(spec, "initialized")) {
+		*out = st;
+		return 0;
+	}
+	st.phase = "Progressing";
+	st.canary_active = true;
+	if (!strncmp(spec, "progressing:", 12)) {
+		if (parse_weight(spec + 12, &w) < 0)
+			goto bad;
+		st.primary_weight = 100 - w;
+		st.canary_weight = w;
+	} else if (!strcmp(spec, "mirror")) {
+		st.mirror = true;
+	} else if (!strcmp(spec, "ab") || !strcmp(spec, "bluegreen:switched")) {
+		st.primary_weight = 0;
+		st.canary_weight = 100;
+	} else if (!strcmp(spec, "bluegreen")) {
+		st.mirror = gc_json_bool(analysis, "mirror", false);
+	} else if (!strcmp(spec, "promoting") ||
+		   !strncmp(spec, "promoting:", 10)) {
+		st.phase = "Promoting";
+		st.released = true;
+		if (spec[9] == ':') {
+			if (parse_weight(spec + 10, &w) < 0)
+				goto bad;
+		} else {
+			w = iterations_strategy(analysis)
+				    ? 100
+				    : final_weight(analysis);
+		}
+		st.primary_weight = 100 - w;
+		st.canary_weight = w;
+	} else if (!strcmp(spec, "finalising")) {
+		st.phase = "Finalising";
+		st.released = true;
+	} else if (!strcmp(spec, "succeeded") || !strcmp(spec, "failed")) {
+		st.phase = spec[0] == 's' ? "Succeeded" : "Failed";
+		st.released = true;
+		st.canary_active = false;
+	} else {
+		goto bad;
+	}
+	*out = st;
+	return 0;
+bad:
+	return gc_error_set(
+		err, GC_EINVALID,
+		"unknown stage '%s' (expected initialization, progressing:WEIGHT, mirror, ab, bluegreen, bluegreen:switched, promoting[:WEIGHT], finalising, succeeded or failed)",
+		spec);
+}
+
+/* ---- the canary ---- */
+
+int gc_render_canary_replicas(const gc_render_input *in)
+{
+	int replicas = (int)gc_json_num(in->target, "spec.replicas", 0);
+	const cJSON *ref = gc_json_get(in->canary, "spec.autoscalerRef");
+
+	if (!in->stage.canary_active)
+		return 0;
+	if (ref && in->hpa)
+		return -1;
+	return replicas > 0 ? replicas : 1;
+}
+
+static int setup(gc_rctx *c, const gc_render_input *in)
+{
+	const cJSON *canary = in->canary, *target = in->target, *sel, *port;
+	const char *tname;
+
+	c->in = in;
+	c->st = &in->stage;
+	c->ns = in->namespace ? in->namespace : "default";
+	c->name = gc_json_str(canary, "metadata.name");
+	if (!c->name)
+		return gc_render__fail(c, GC_EINVALID, GC_RENDER_SRC_CANARY,
+				       canary, "canary has no metadata.name");
+	snprintf(c->canary_ref, sizeof(c->canary_ref), "%s/%s", c->ns, c->name);
+	c->target = gc_json_str(canary, "spec.targetRef.name");
+	if (!c->target)
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_CANARY, canary,
+			"canary '%s': spec.targetRef.name is missing",
+			c->canary_ref);
+	tname = gc_json_str(target, "metadata.name");
+	if (!tname || strcmp(tname, c->target))
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_TARGET, target,
+			"canary '%s': target deployment is '%s', not '%s'",
+			c->canary_ref, tname ? tname : "", c->target);
+	c->service = gc_json_get(canary, "spec.service");
+	port = gc_json_get(c->service, "port");
+	if (!cJSON_IsNumber(port) || port->valuedouble < 1 ||
+	    port->valuedouble > 65535)
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_CANARY,
+			port         ? port
+			: c->service ? c->service
+				     : canary,
+			"canary '%s': spec.service.port must be a port number (1-65535)",
+			c->canary_ref);
+	c->apex = gc_json_str(c->service, "name");
+	if (!c->apex || !*c->apex)
+		c->apex = c->target;
+	c->analysis = gc_json_get(canary, "spec.analysis");
+	sel = gc_json_get(target, "spec.selector.matchLabels");
+	for (size_t i = 0; i < GC_ARRAY_SIZE(selector_labels); i++) {
+		const char *v = gc_json_str(sel, selector_labels[i]);
+
+		if (v) {
+			c->label_key = selector_labels[i];
+			c->label_value = v;
+			break;
+		}
+	}
+	if (!c->label_key)
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_TARGET,
+			sel ? sel : target,
+			"deployment '%s/%s': spec.selector.matchLabels has none of the labels app, name, app.kubernetes.io/name",
+			c->ns, c->target);
+	c->template = gc_json_get(target, "spec.template");
+	if (!cJSON_IsObject(gc_json_get(c->template, "spec")))
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_TARGET, target,
+			"deployment '%s/%s': spec.template.spec is missing",
+			c->ns, c->target);
+	c->primary_template = c->st->promoted_template
+				      ? c->st->promoted_template
+				      : c->template;
+	gc_revision_hash(c->target_rev, c->template);
+	gc_revision_hash(c->primary_rev, c->primary_template);
+	return 0;
+}
+
+static int check_hpa(const gc_rctx *c)
+{
+	const cJSON *ref = gc_json_get(c->in->canary, "spec.autoscalerRef");
+	const cJSON *hpa = c->in->hpa, *tgt;
+	const char *name = gc_json_str(ref, "name");
+
+	if (!ref)
+		return 0;
+	if (!hpa)
+		return gc_render__fail(
+			c, GC_ENOTFOUND, GC_RENDER_SRC_CANARY,
+			gc_json_get(ref, "name"),
+			"canary '%s': horizontalpodautoscaler '%s/%s' not found",
+			c->canary_ref, c->ns, name ? name : "");
+	tgt = gc_json_get(hpa, "spec.scaleTargetRef.name");
+	if (!cJSON_IsString(tgt) || strcmp(tgt->valuestring, c->target))
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_HPA, tgt ? tgt : hpa,
+			"horizontalpodautoscaler '%s/%s' targets deployment '%s', not the canary's target '%s'",
+			c->ns,
+			gc_json_str(hpa, "metadata.name")
+				? gc_json_str(hpa, "metadata.name")
+				: "",
+			cJSON_IsString(tgt) ? tgt->valuestring : "", c->target);
+	return 0;
+}
+
+int gc_render_canary(cJSON **out_array, const gc_render_input *in,
+		     gc_error *err)
+{
+	gc_rctx c;
+	cJSON *out = NULL, *pod_spec = NULL;
+	char *checksums = NULL;
+	int error;
+
+	memset(&c, 0, sizeof(c));
+	c.err = err;
+	if ((error = setup(&c, in)) < 0 || (error = check_hpa(&c)) < 0)
+		goto cleanup;
+	out = cJSON_CreateArray();
+	if ((error = gc_render__configs(&c, out, &pod_spec, &checksums)) < 0 ||
+	    (error = gc_render__primary(&c, out, pod_spec, checksums)) < 0 ||
+	    (error = gc_render__canary_deployment(&c, out)) < 0 ||
+	    (error = gc_render__hpa(&c, out)) < 0 ||
+	    (error = gc_render__services(&c, out)) < 0 ||
+	    (error = gc_render__destination_rules(&c, out)) < 0 ||
+	    (error = gc_render__virtual_service(&c, out)) < 0)
+		goto cleanup;
+	*out_array = out;
+	out = NULL;
+cleanup:
+	cJSON_Delete(out);
+	cJSON_Delete(pod_spec);
+	free(checksums);
+	return error;
+}

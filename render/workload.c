@@ -1,0 +1,493 @@
+/*
+ * Workloads: the primary and canary Deployments, the primary copies of
+ * tracked ConfigMaps/Secrets and the primary HPA (flagger-behaviour.md
+ * §4.1, §4.2, §4.6, §3.6, §3.8.1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "revision.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <openssl/evp.h>
+
+static const char *const selector_labels[] = { "app", "name",
+					       "app.kubernetes.io/name" };
+
+static bool is_selector_label(const char *key)
+{
+	for (size_t i = 0; i < GC_ARRAY_SIZE(selector_labels); i++)
+		if (!strcmp(key, selector_labels[i]))
+			return true;
+	return false;
+}
+
+/* ---- config references (§4.2) ---- */
+
+typedef void (*ref_fn)(const char *kind, cJSON *name, bool optional,
+		       void *payload);
+
+static void visit_ref(cJSON *holder, const char *key, const char *kind,
+		      ref_fn fn, void *payload)
+{
+	cJSON *name = cJSON_GetObjectItemCaseSensitive(holder, key);
+
+	if (cJSON_IsString(name))
+		fn(kind, name, gc_json_bool(holder, "optional", false),
+		   payload);
+}
+
+static void walk_containers(cJSON *list, ref_fn fn, void *payload)
+{
+	cJSON *ctr, *e;
+
+	cJSON_ArrayForEach (ctr, list) {
+		cJSON_ArrayForEach (e, cJSON_GetObjectItem(ctr, "env")) {
+			cJSON *from = cJSON_GetObjectItem(e, "valueFrom");
+
+			visit_ref(cJSON_GetObjectItem(from, "configMapKeyRef"),
+				  "name", "ConfigMap", fn, payload);
+			visit_ref(cJSON_GetObjectItem(from, "secretKeyRef"),
+				  "name", "Secret", fn, payload);
+		}
+		cJSON_ArrayForEach (e, cJSON_GetObjectItem(ctr, "envFrom")) {
+			visit_ref(cJSON_GetObjectItem(e, "configMapRef"),
+				  "name", "ConfigMap", fn, payload);
+			visit_ref(cJSON_GetObjectItem(e, "secretRef"), "name",
+				  "Secret", fn, payload);
+		}
+	}
+}
+
+static void walk_refs(cJSON *pod_spec, ref_fn fn, void *payload)
+{
+	cJSON *vol, *src, *srcs;
+
+	cJSON_ArrayForEach (vol, cJSON_GetObjectItem(pod_spec, "volumes")) {
+		visit_ref(cJSON_GetObjectItem(vol, "configMap"), "name",
+			  "ConfigMap", fn, payload);
+		visit_ref(cJSON_GetObjectItem(vol, "secret"), "secretName",
+			  "Secret", fn, payload);
+		srcs = cJSON_GetObjectItem(cJSON_GetObjectItem(vol,
+							       "projected"),
+					   "sources");
+		cJSON_ArrayForEach (src, srcs) {
+			visit_ref(cJSON_GetObjectItem(src, "configMap"), "name",
+				  "ConfigMap", fn, payload);
+			visit_ref(cJSON_GetObjectItem(src, "secret"), "name",
+				  "Secret", fn, payload);
+		}
+	}
+	walk_containers(cJSON_GetObjectItem(pod_spec, "initContainers"), fn,
+			payload);
+	walk_containers(cJSON_GetObjectItem(pod_spec, "containers"), fn,
+			payload);
+}
+
+typedef struct tracked {
+	const char *kind;
+	const char *name;
+	const cJSON *obj;
+} tracked;
+
+typedef struct scan {
+	const gc_rctx *c;
+	gc_render_lookup_fn lookup;
+	void *payload;
+	tracked *v;
+	size_t n, alloc;
+	int error;
+} scan;
+
+static bool trackable(const char *kind, const cJSON *obj)
+{
+	const char *mode = gc_json_str(gc_json_get(obj, "metadata.annotations"),
+				       "flagger.app/config-tracking");
+	static const char *const types[] = { "Opaque",
+					     "kubernetes.io/basic-auth",
+					     "kubernetes.io/ssh-auth",
+					     "kubernetes.io/tls" };
+	const char *type;
+
+	if (mode && !strncmp(mode, "disable", 7))
+		return false;
+	if (strcmp(kind, "Secret"))
+		return true;
+	type = gc_json_str(obj, "type");
+	if (!type || !*type)
+		return true;
+	for (size_t i = 0; i < GC_ARRAY_SIZE(types); i++)
+		if (!strcmp(type, types[i]))
+			return true;
+	return false;
+}
+
+static void scan_ref(const char *kind, cJSON *name, bool optional,
+		     void *payload)
+{
+	scan *s = payload;
+	const cJSON *obj;
+
+	if (s->error)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].kind, kind) &&
+		    !strcmp(s->v[i].name, name->valuestring))
+			return;
+	obj = s->lookup ? s->lookup(kind, name->valuestring, s->payload) : NULL;
+	if (!obj) {
+		if (!optional)
+			s->error = gc_render__fail(
+				s->c, GC_ENOTFOUND,
+				s->c->st->promoted_template
+					? GC_RENDER_SRC_PROMOTED
+					: GC_RENDER_SRC_TARGET,
+				name,
+				"deployment '%s/%s' references %s '%s', which does not exist",
+				s->c->ns, s->c->target,
+				kind[0] == 'C' ? "configmap" : "secret",
+				name->valuestring);
+		return;
+	}
+	if (!trackable(kind, obj))
+		return;
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 4;
+		s->v = gc_xrealloc(s->v, s->alloc * sizeof(*s->v));
+	}
+	s->v[s->n].kind = kind;
+	s->v[s->n].name = name->valuestring;
+	s->v[s->n].obj = obj;
+	s->n++;
+}
+
+static void rename_ref(const char *kind, cJSON *name, bool optional,
+		       void *payload)
+{
+	scan *s = payload;
+	char *renamed;
+
+	(void)optional;
+	for (size_t i = 0; i < s->n; i++) {
+		if (strcmp(s->v[i].kind, kind) ||
+		    strcmp(s->v[i].name, name->valuestring))
+			continue;
+		renamed = gc_xasprintf("%s-primary", name->valuestring);
+		cJSON_SetValuestring(name, renamed);
+		free(renamed);
+		return;
+	}
+}
+
+static int cmp_tracked(const void *a, const void *b)
+{
+	const tracked *x = a, *y = b;
+	int k = strcmp(x->kind, y->kind);
+
+	return k ? k : strcmp(x->name, y->name);
+}
+
+static cJSON *config_copy(const gc_rctx *c, const tracked *t, gc_buf *sums)
+{
+	char *name = gc_xasprintf("%s-primary", t->name);
+	cJSON *obj = gc_render__object("v1", t->kind,
+				       gc_render__meta(c, name, NULL, NULL));
+	gc_buf canon = GC_BUF_INIT;
+	unsigned char md[32];
+	unsigned int len = 0;
+	const char *fields[] = { "data", "stringData" };
+
+	if (!strcmp(t->kind, "Secret"))
+		gc_json_add_str(obj, "type",
+				gc_json_str(t->obj, "type")
+					? gc_json_str(t->obj, "type")
+					: "Opaque");
+	for (size_t i = 0; i < GC_ARRAY_SIZE(fields); i++) {
+		const cJSON *d = gc_json_get(t->obj, fields[i]);
+
+		if (d)
+			gc_render__add(obj, fields[i], gc_json_dup(d));
+		gc_revision_canonical(&canon, d);
+	}
+	EVP_Digest(canon.ptr, canon.len, md, &len, EVP_sha256(), NULL);
+	gc_buf_addf(sums, "%s%s/%s=", sums->len ? "," : "", t->kind, t->name);
+	for (size_t i = 0; i < 8; i++)
+		gc_buf_addf(sums, "%02x", md[i]);
+	gc_buf_release(&canon);
+	free(name);
+	return obj;
+}
+
+int gc_render__configs(const gc_rctx *c, cJSON *out, cJSON **primary_spec,
+		       char **checksums)
+{
+	scan s = { c, c->in->lookup, c->in->lookup_payload, NULL, 0, 0, 0 };
+	cJSON *spec = gc_json_dup(gc_json_get(c->primary_template, "spec"));
+	gc_buf sums = GC_BUF_INIT;
+
+	if (c->st->promoted_lookup) {
+		s.lookup = c->st->promoted_lookup;
+		s.payload = c->st->promoted_payload;
+	}
+	walk_refs((cJSON *)gc_json_get(c->primary_template, "spec"), scan_ref,
+		  &s);
+	if (s.error) {
+		cJSON_Delete(spec);
+		free(s.v);
+		return s.error;
+	}
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_tracked);
+	walk_refs(spec, rename_ref, &s);
+	for (size_t i = 0; i < s.n; i++)
+		cJSON_AddItemToArray(out, config_copy(c, &s.v[i], &sums));
+	free(s.v);
+	*primary_spec = spec;
+	*checksums = gc_buf_detach(&sums, NULL);
+	return 0;
+}
+
+/* ---- primary Deployment (§4.1) ---- */
+
+static void rewrite_selector(const gc_rctx *c, cJSON *sel)
+{
+	cJSON *e, *v;
+
+	cJSON_ArrayForEach (e, cJSON_GetObjectItem(sel, "matchExpressions")) {
+		const char *key = gc_json_str(e, "key");
+
+		if (!key || !is_selector_label(key))
+			continue;
+		cJSON_ArrayForEach (v, cJSON_GetObjectItem(e, "values")) {
+			if (cJSON_IsString(v) &&
+			    !strcmp(v->valuestring, c->target)) {
+				char *p = gc_xasprintf("%s-primary", c->target);
+
+				cJSON_SetValuestring(v, p);
+				free(p);
+				break;
+			}
+		}
+	}
+	v = cJSON_GetObjectItem(sel, "matchLabels");
+	for (v = v ? v->child : NULL; v; v = v->next) {
+		if (is_selector_label(v->string) && cJSON_IsString(v) &&
+		    !strcmp(v->valuestring, c->target)) {
+			char *p = gc_xasprintf("%s-primary", c->target);
+
+			cJSON_SetValuestring(v, p);
+			free(p);
+		}
+	}
+}
+
+static void rewrite_affinity(const gc_rctx *c, cJSON *spec)
+{
+	cJSON *t,
+		*anti = (cJSON *)gc_json_get(spec, "affinity.podAntiAffinity");
+
+	cJSON_ArrayForEach (t, cJSON_GetObjectItem(spec,
+						   "topologySpreadConstraints"))
+		rewrite_selector(c, cJSON_GetObjectItem(t, "labelSelector"));
+	cJSON_ArrayForEach (
+		t, cJSON_GetObjectItem(
+			   anti,
+			   "preferredDuringSchedulingIgnoredDuringExecution"))
+		rewrite_selector(c,
+				 (cJSON *)gc_json_get(
+					 t, "podAffinityTerm.labelSelector"));
+	cJSON_ArrayForEach (
+		t,
+		cJSON_GetObjectItem(
+			anti, "requiredDuringSchedulingIgnoredDuringExecution"))
+		rewrite_selector(c, cJSON_GetObjectItem(t, "labelSelector"));
+}
+
+static void set_str(cJSON *obj, const char *key, const char *value)
+{
+	cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (item)
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key,
+						       cJSON_CreateString(
+							       value));
+	else
+		gc_json_add_str(obj, key, value);
+}
+
+static void copy_field(cJSON *dst, const cJSON *src, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, key);
+
+	if (v)
+		gc_render__add(dst, key, gc_json_dup(v));
+}
+
+static bool has_hpa(const gc_rctx *c)
+{
+	return gc_json_get(c->in->canary, "spec.autoscalerRef") && c->in->hpa;
+}
+
+int gc_render__primary(const gc_rctx *c, cJSON *out, cJSON *pod_spec,
+		       const char *checksums)
+{
+	char *name = gc_xasprintf("%s-primary", c->target);
+	char *value = gc_xasprintf("%s-primary", c->label_value);
+	const cJSON *tspec = gc_json_get(c->in->target, "spec");
+	const cJSON *tmeta = gc_json_get(c->primary_template, "metadata");
+	cJSON *labels = cJSON_CreateObject(), *obj, *spec, *tpl, *m, *a;
+	char id[37];
+	int replicas;
+
+	gc_json_add_str(labels, c->label_key, value);
+	obj = gc_render__object("apps/v1", "Deployment",
+				gc_render__meta(c, name, labels, NULL));
+	spec = gc_json_obj(obj, "spec");
+	if (!has_hpa(c)) {
+		replicas = (int)gc_json_num(tspec, "replicas", 0);
+		gc_json_add_num(spec, "replicas", replicas > 0 ? replicas : 1);
+	}
+	copy_field(spec, tspec, "minReadySeconds");
+	copy_field(spec, tspec, "revisionHistoryLimit");
+	copy_field(spec, tspec, "progressDeadlineSeconds");
+	copy_field(spec, tspec, "strategy");
+	gc_render__add(gc_json_obj(spec, "selector"), "matchLabels",
+		       gc_json_dup(labels));
+	tpl = gc_json_obj(spec, "template");
+	m = gc_json_obj(tpl, "metadata");
+	gc_render__copy_filtered(gc_json_obj(m, "labels"),
+				 gc_json_get(tmeta, "labels"));
+	set_str(cJSON_GetObjectItem(m, "labels"), c->label_key, value);
+	a = gc_json_obj(m, "annotations");
+	gc_render__copy_filtered(a, gc_json_get(tmeta, "annotations"));
+	cJSON_DeleteItemFromObjectCaseSensitive(a, "flagger-id");
+	gc_render_flagger_id(id, c->ns, c->name, c->primary_rev, checksums);
+	gc_json_add_str(a, "flagger-id", id);
+	rewrite_affinity(c, pod_spec);
+	gc_render__add(tpl, "spec", gc_json_dup(pod_spec));
+	cJSON_AddItemToArray(out, obj);
+	cJSON_Delete(labels);
+	free(name);
+	free(value);
+	return 0;
+}
+
+/* ---- canary Deployment <T> ---- */
+
+static const char *const server_fields[] = { "uid",
+					     "resourceVersion",
+					     "generation",
+					     "creationTimestamp",
+					     "managedFields",
+					     "ownerReferences",
+					     "selfLink",
+					     "deletionTimestamp",
+					     "deletionGracePeriodSeconds" };
+
+int gc_render__canary_deployment(const gc_rctx *c, cJSON *out)
+{
+	const cJSON *target = c->in->target;
+	cJSON *obj = cJSON_CreateObject(), *meta, *spec;
+	int replicas = gc_render_canary_replicas(c->in);
+
+	for (const cJSON *m = target->child; m; m = m->next) {
+		if (!strcmp(m->string, "status") ||
+		    !strcmp(m->string, "metadata") ||
+		    !strcmp(m->string, "spec"))
+			continue;
+		gc_render__add(obj, m->string, gc_json_dup(m));
+	}
+	meta = gc_render__meta(c, c->target,
+			       gc_json_get(target, "metadata.labels"),
+			       gc_json_get(target, "metadata.annotations"));
+	for (const cJSON *m = gc_json_get(target, "metadata")->child; m;
+	     m = m->next) {
+		bool skip = !strcmp(m->string, "name") ||
+			    !strcmp(m->string, "namespace") ||
+			    !strcmp(m->string, "labels") ||
+			    !strcmp(m->string, "annotations");
+
+		for (size_t i = 0; i < GC_ARRAY_SIZE(server_fields); i++)
+			skip = skip || !strcmp(m->string, server_fields[i]);
+		if (!skip)
+			gc_render__add(meta, m->string, gc_json_dup(m));
+	}
+	gc_render__add(obj, "metadata", meta);
+	spec = gc_json_obj(obj, "spec");
+	if (replicas >= 0)
+		gc_json_add_num(spec, "replicas", replicas);
+	for (const cJSON *m = gc_json_get(target, "spec")->child; m;
+	     m = m->next)
+		if (strcmp(m->string, "replicas"))
+			gc_render__add(spec, m->string, gc_json_dup(m));
+	cJSON_AddItemToArray(out, obj);
+	return 0;
+}
+
+/* ---- primary HPA (§4.6) ---- */
+
+int gc_render__hpa(const gc_rctx *c, cJSON *out)
+{
+	const cJSON *hpa = c->in->hpa, *hspec, *ref, *psr;
+	cJSON *obj, *spec, *tgt;
+	char *name;
+	double cpu;
+
+	if (!has_hpa(c))
+		return 0;
+	hspec = gc_json_get(hpa, "spec");
+	ref = gc_json_get(hspec, "scaleTargetRef");
+	name = gc_xasprintf("%s-primary",
+			    gc_json_str(hpa, "metadata.name")
+				    ? gc_json_str(hpa, "metadata.name")
+				    : c->target);
+	obj = gc_render__object("autoscaling/v2", "HorizontalPodAutoscaler",
+				gc_render__meta(c, name,
+						gc_json_get(hpa,
+							    "metadata.labels"),
+						NULL));
+	spec = gc_json_obj(obj, "spec");
+	tgt = gc_json_obj(spec, "scaleTargetRef");
+	gc_json_add_str(tgt, "apiVersion",
+			gc_json_str(ref, "apiVersion")
+				? gc_json_str(ref, "apiVersion")
+				: "apps/v1");
+	gc_json_add_str(tgt, "kind",
+			gc_json_str(ref, "kind") ? gc_json_str(ref, "kind")
+						 : "Deployment");
+	free(name);
+	name = gc_xasprintf("%s-primary", c->target);
+	gc_json_add_str(tgt, "name", name);
+	free(name);
+	psr = gc_json_get(c->in->canary,
+			  "spec.autoscalerRef.primaryScalerReplicas");
+	gc_json_add_num(spec, "minReplicas",
+			gc_json_num(psr, "minReplicas",
+				    gc_json_num(hspec, "minReplicas", 1)));
+	gc_json_add_num(spec, "maxReplicas",
+			gc_json_num(psr, "maxReplicas",
+				    gc_json_num(hspec, "maxReplicas", 1)));
+	copy_field(spec, hspec, "metrics");
+	cpu = gc_json_num(hspec, "targetCPUUtilizationPercentage", -1);
+	if (!gc_json_get(hspec, "metrics") && cpu >= 0) {
+		/* autoscaling/v1 input */
+		cJSON *metrics = cJSON_CreateArray(), *m = cJSON_CreateObject(),
+		      *r, *t;
+
+		gc_json_add_str(m, "type", "Resource");
+		r = gc_json_obj(m, "resource");
+		gc_json_add_str(r, "name", "cpu");
+		t = gc_json_obj(r, "target");
+		gc_json_add_str(t, "type", "Utilization");
+		gc_json_add_num(t, "averageUtilization", cpu);
+		cJSON_AddItemToArray(metrics, m);
+		gc_render__add(spec, "metrics", metrics);
+	}
+	copy_field(spec, hspec, "behavior");
+	cJSON_AddItemToArray(out, obj);
+	return 0;
+}

@@ -1,0 +1,162 @@
+/*
+ * gitcanary render end to end: the built binary over examples/podinfo and
+ * over small repositories written to a temporary directory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+START_TEST(test_cmd_render__prints_initialization_of_example)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *path = gc_test_fixture("render/cli-examples-podinfo.yaml");
+	char *expected;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' render --dir '%s/examples/podinfo' --canary test/podinfo",
+			gc_test_binary, gc_test_source_dir),
+		0);
+	ck_assert_str_eq(err.ptr, "");
+	if (getenv("GC_RENDER_UPDATE")) {
+		FILE *f = fopen(path, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fwrite(out.ptr, 1, out.len, f);
+		fclose(f);
+	}
+	expected = gc_test_slurp(path);
+	ck_assert_str_eq(out.ptr, expected);
+	free(expected);
+	free(path);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+START_TEST(test_cmd_render__writes_deploy_branch_layout)
+{
+	gc_buf out = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"'%s' render --dir '%s/examples/podinfo' --stage progressing:10 --out '%s/out'",
+			gc_test_binary, gc_test_source_dir, dir),
+		0);
+	ck_assert_int_eq(gc_test_sh(&out, NULL,
+				    "cd '%s/out' && find . -type f | sort",
+				    dir),
+			 0);
+	ck_assert_str_eq(
+		out.ptr,
+		"./test/podinfo/deployment-podinfo-primary.yaml\n"
+		"./test/podinfo/deployment-podinfo.yaml\n"
+		"./test/podinfo/destinationrule-podinfo-canary.yaml\n"
+		"./test/podinfo/destinationrule-podinfo-primary.yaml\n"
+		"./test/podinfo/horizontalpodautoscaler-podinfo-primary.yaml\n"
+		"./test/podinfo/service-podinfo-canary.yaml\n"
+		"./test/podinfo/service-podinfo-primary.yaml\n"
+		"./test/podinfo/service-podinfo.yaml\n"
+		"./test/podinfo/virtualservice-podinfo.yaml\n");
+	gc_buf_clear(&out);
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, NULL,
+			"grep -A6 '^  http:' '%s/out/test/podinfo/virtualservice-podinfo.yaml'",
+			dir),
+		0);
+	ck_assert_str_eq(out.ptr, "  http:\n"
+				  "  - route:\n"
+				  "    - destination:\n"
+				  "        host: podinfo-primary\n"
+				  "      weight: 90\n"
+				  "    - destination:\n"
+				  "        host: podinfo-canary\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+}
+END_TEST
+
+static const struct {
+	const char *args;
+	int status;
+	const char *stderr_text;
+} usage_cases[] = {
+	{ "--stage canary", 2,
+	  "gitcanary render: unknown stage 'canary' (expected initialization, progressing:WEIGHT, mirror, ab, bluegreen, bluegreen:switched, promoting[:WEIGHT], finalising, succeeded or failed)\n" },
+	{ "--canary podinfo", 2,
+	  "gitcanary render: --canary must be NS/NAME\n" },
+	{ "--promoted x.yaml", 2,
+	  "gitcanary render: --promoted needs --canary\n" },
+	{ "--bogus", 2,
+	  "gitcanary render: unknown argument '--bogus'; see --help\n" },
+	{ "--canary test/nope", 1,
+	  "gitcanary render: canary 'test/nope' not found\n" },
+};
+
+START_TEST(test_cmd_render__rejects_bad_arguments)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' render --dir '%s/examples/podinfo' %s",
+			   gc_test_binary, gc_test_source_dir,
+			   usage_cases[_i].args),
+		usage_cases[_i].status);
+	ck_assert_str_eq(out.ptr, "");
+	ck_assert_str_eq(err.ptr, usage_cases[_i].stderr_text);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+START_TEST(test_cmd_render__bad_target_is_located_and_prints_nothing)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && "
+			"sed -i 's/^      app: podinfo$/      tier: podinfo/' '%s/repo/deployment.yaml'",
+			gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(gc_test_sh(&out, &err, "'%s' render --dir '%s/repo'",
+				    gc_test_binary, dir),
+			 1);
+	ck_assert_str_eq(out.ptr, "");
+	ck_assert_str_eq(
+		err.ptr,
+		"deployment.yaml:18:7: deployment 'test/podinfo': spec.selector.matchLabels has none of the labels app, name, app.kubernetes.io/name\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+static Suite *gc_suite_cmd_render(void)
+{
+	Suite *s = suite_create("cmd_render");
+	TCase *tc = tcase_create("cmd_render");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_cmd_render__prints_initialization_of_example);
+	tcase_add_test(tc, test_cmd_render__writes_deploy_branch_layout);
+	tcase_add_loop_test(tc, test_cmd_render__rejects_bad_arguments, 0,
+			    (int)GC_ARRAY_SIZE(usage_cases));
+	tcase_add_test(
+		tc, test_cmd_render__bad_target_is_located_and_prints_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_cmd_render)

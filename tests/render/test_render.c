@@ -1,0 +1,398 @@
+/*
+ * Golden tests of gc_render_canary: every case renders an input file of
+ * tests/fixtures/render/input/ at a stage and compares the YAML byte for
+ * byte with tests/fixtures/render/<case>.yaml. GC_RENDER_UPDATE=1 rewrites
+ * the expected files (then read every diff before committing it).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "render/render.h"
+#include "repo-layout/yaml.h"
+#include "util/alloc.h"
+#include "util/json.h"
+
+typedef struct input {
+	gc_doclist docs;
+	gc_doclist promoted;
+	const gc_doc *canary, *target, *hpa, *promoted_target;
+} input;
+
+static const cJSON *find_in(const gc_doclist *l, const char *kind,
+			    const char *name, const gc_doc **doc)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const cJSON *r = l->v[i]->root;
+		const char *k = gc_json_str(r, "kind");
+		const char *n = gc_json_str(r, "metadata.name");
+
+		if (k && !strcmp(k, kind) &&
+		    (!name || (n && !strcmp(n, name)))) {
+			if (doc)
+				*doc = l->v[i];
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static const cJSON *lookup(const char *kind, const char *name, void *payload)
+{
+	return find_in(payload, kind, name, NULL);
+}
+
+static void locate(gc_error *err, gc_render_source src, const cJSON *node,
+		   void *payload)
+{
+	const input *in = payload;
+	const gc_doc *doc = src == GC_RENDER_SRC_CANARY   ? in->canary
+			    : src == GC_RENDER_SRC_TARGET ? in->target
+			    : src == GC_RENDER_SRC_HPA    ? in->hpa
+							  : in->promoted_target;
+	gc_loc loc = gc_doc_loc(doc, node);
+
+	free(err->path);
+	err->path = gc_xstrdup(doc->path);
+	err->line = loc.line;
+	err->column = loc.column;
+}
+
+static void parse_text(gc_doclist *docs, const char *path, const char *text)
+{
+	gc_error err = GC_ERROR_INIT;
+
+	ck_assert_msg(gc_yaml_parse(docs, path, text, strlen(text), &err) == 0,
+		      "%s: %s", path, gc_error_msg(&err));
+}
+
+static void parse_file(gc_doclist *docs, const char *rel)
+{
+	char *fix = gc_test_fixture(rel);
+	char *text = gc_test_slurp(fix);
+
+	parse_text(docs, rel, text);
+	free(text);
+	free(fix);
+}
+
+static void input_link(input *in)
+{
+	const cJSON *c = find_in(&in->docs, "Canary", NULL, &in->canary);
+	const char *hpa = gc_json_str(c, "spec.autoscalerRef.name");
+
+	find_in(&in->docs, "Deployment", gc_json_str(c, "spec.targetRef.name"),
+		&in->target);
+	if (hpa)
+		find_in(&in->docs, "HorizontalPodAutoscaler", hpa, &in->hpa);
+	if (in->promoted.n)
+		find_in(&in->promoted, "Deployment", NULL,
+			&in->promoted_target);
+}
+
+static void input_release(input *in)
+{
+	gc_doclist_release(&in->docs);
+	gc_doclist_release(&in->promoted);
+}
+
+/* Renders and emits; returns the rc, YAML in out or the message in msg. */
+static int render(gc_buf *out, char **msg, input *in, const char *stage)
+{
+	gc_render_input ri = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	cJSON *objs = NULL;
+	const cJSON **v;
+	int rc, n;
+
+	ck_assert_ptr_nonnull(in->canary);
+	ri.canary = in->canary->root;
+	ri.namespace = "test";
+	ri.target = in->target ? in->target->root : NULL;
+	ri.hpa = in->hpa ? in->hpa->root : NULL;
+	ri.lookup = lookup;
+	ri.lookup_payload = &in->docs;
+	ri.locate = locate;
+	ri.locate_payload = in;
+	ck_assert_int_eq(gc_stage_parse(&ri.stage, stage, ri.canary, &err), 0);
+	if (in->promoted_target)
+		ri.stage.promoted_template =
+			gc_json_get(in->promoted_target->root, "spec.template");
+	rc = gc_render_canary(&objs, &ri, &err);
+	if (rc < 0) {
+		ck_assert_ptr_null(objs);
+		*msg = gc_error_format(&err);
+		gc_error_release(&err);
+		return rc;
+	}
+	n = cJSON_GetArraySize(objs);
+	v = gc_xcalloc((size_t)n, sizeof(*v));
+	for (int i = 0; i < n; i++)
+		v[i] = cJSON_GetArrayItem(objs, i);
+	ck_assert_int_eq(gc_yaml_emit(out, v, (size_t)n, &err), 0);
+	free(v);
+	cJSON_Delete(objs);
+	return 0;
+}
+
+static const struct golden {
+	const char *name, *input, *promoted, *stage;
+} goldens[] = {
+	{ "podinfo-initialization", "podinfo.yaml", NULL, NULL },
+	{ "podinfo-progressing-10", "podinfo-v2.yaml", "podinfo.yaml",
+	  "progressing:10" },
+	{ "podinfo-progressing-40", "podinfo-v2.yaml", "podinfo.yaml",
+	  "progressing:40" },
+	{ "podinfo-mirror", "podinfo-mirror.yaml", "podinfo.yaml", "mirror" },
+	{ "podinfo-ab-initialization", "podinfo-ab.yaml", NULL, NULL },
+	{ "podinfo-ab", "podinfo-ab.yaml", "podinfo.yaml", "ab" },
+	{ "podinfo-bluegreen", "podinfo-bluegreen.yaml", "podinfo.yaml",
+	  "bluegreen" },
+	{ "podinfo-bluegreen-switched", "podinfo-bluegreen.yaml",
+	  "podinfo.yaml", "bluegreen:switched" },
+	{ "podinfo-promoting", "podinfo-v2.yaml", NULL, "promoting" },
+	{ "podinfo-promoted", "podinfo-v2.yaml", NULL, "succeeded" },
+	{ "ports-numeric", "ports-numeric.yaml", NULL, "progressing:20" },
+	{ "ports-named", "ports-named.yaml", NULL, NULL },
+	{ "affinity-progressing", "affinity.yaml", "podinfo.yaml",
+	  "progressing:10" },
+	{ "affinity-promoted", "affinity.yaml", NULL, "succeeded" },
+	{ "tcp", "tcp.yaml", NULL, "progressing:30" },
+	{ "delegation", "delegation.yaml", NULL, NULL },
+	{ "selector-name", "selector-name.yaml", NULL, NULL },
+	{ "configs", "configs.yaml", NULL, NULL },
+	{ "hpa-v2beta2", "hpa-v2beta2.yaml", NULL, NULL },
+};
+
+static void load_case(input *in, const char *file, const char *promoted)
+{
+	char rel[256];
+
+	memset(in, 0, sizeof(*in));
+	snprintf(rel, sizeof(rel), "render/input/%s", file);
+	parse_file(&in->docs, rel);
+	if (promoted) {
+		snprintf(rel, sizeof(rel), "render/input/%s", promoted);
+		parse_file(&in->promoted, rel);
+	}
+	input_link(in);
+}
+
+START_TEST(test_render__golden)
+{
+	const struct golden *g = &goldens[_i];
+	gc_buf out = GC_BUF_INIT;
+	input in;
+	char rel[256], *path, *expected, *msg = NULL;
+
+	load_case(&in, g->input, g->promoted);
+	ck_assert_msg(render(&out, &msg, &in, g->stage) == 0, "%s", msg);
+	snprintf(rel, sizeof(rel), "render/%s.yaml", g->name);
+	path = gc_test_fixture(rel);
+	if (getenv("GC_RENDER_UPDATE")) {
+		gc_error err = GC_ERROR_INIT;
+
+		ck_assert_int_eq(gc_buf_write_file(path, out.ptr, out.len,
+						   &err),
+				 0);
+	}
+	expected = gc_test_slurp(path);
+	ck_assert_str_eq(out.ptr, expected);
+	free(expected);
+	free(path);
+	gc_buf_release(&out);
+	input_release(&in);
+}
+END_TEST
+
+START_TEST(test_render__is_deterministic)
+{
+	gc_buf a = GC_BUF_INIT, b = GC_BUF_INIT;
+	input in;
+	char *msg = NULL;
+
+	load_case(&in, "affinity.yaml", "podinfo.yaml");
+	ck_assert_int_eq(render(&a, &msg, &in, "progressing:10"), 0);
+	ck_assert_int_eq(render(&b, &msg, &in, "progressing:10"), 0);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_int_eq(memcmp(a.ptr, b.ptr, a.len), 0);
+	gc_buf_release(&a);
+	gc_buf_release(&b);
+	input_release(&in);
+}
+END_TEST
+
+START_TEST(test_render__flagger_id_follows_revision)
+{
+	char a[37], b[37], c[37], d[37];
+
+	gc_render_flagger_id(a, "test", "podinfo", "7f8c9d4b5", "");
+	gc_render_flagger_id(b, "test", "podinfo", "7f8c9d4b5", "");
+	gc_render_flagger_id(c, "test", "podinfo", "9b6c4f8d5", "");
+	gc_render_flagger_id(d, "test", "podinfo", "7f8c9d4b5",
+			     "ConfigMap/x=0011223344556677");
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);
+	ck_assert_str_ne(a, d);
+	ck_assert_uint_eq(strlen(a), 36);
+	ck_assert_int_eq(a[14], '8'); /* version nibble */
+	ck_assert(strchr("89ab", a[19]));
+}
+END_TEST
+
+/* Bad inputs: exact located message, no output. */
+static const char base_canary[] =
+	"apiVersion: flagger.app/v1beta1\n"
+	"kind: Canary\n"
+	"metadata:\n"
+	"  name: podinfo\n"
+	"spec:\n"
+	"  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}\n"
+	"%s"
+	"  service:\n"
+	"%s"
+	"  analysis: {interval: 1m, threshold: 5, stepWeight: 10}\n";
+static const char base_target[] = "apiVersion: apps/v1\n"
+				  "kind: Deployment\n"
+				  "metadata:\n"
+				  "  name: podinfo\n"
+				  "spec:\n"
+				  "  selector:\n"
+				  "    matchLabels: {%s: podinfo}\n"
+				  "  template:\n"
+				  "    metadata: {labels: {%s: podinfo}}\n"
+				  "    spec:\n"
+				  "      containers:\n"
+				  "      - name: podinfod\n"
+				  "        image: podinfo:1\n"
+				  "%s";
+static const char base_hpa[] =
+	"apiVersion: autoscaling/v2\n"
+	"kind: HorizontalPodAutoscaler\n"
+	"metadata: {name: podinfo}\n"
+	"spec:\n"
+	"  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: %s}\n"
+	"  minReplicas: 1\n"
+	"  maxReplicas: 2\n";
+
+static const struct bad {
+	const char *autoscaler, *service, *label, *target_extra, *hpa_target;
+	const char *msg;
+} bads[] = {
+	{ "", "    port: 9898\n", "tier", "", NULL,
+	  "target.yaml:7:18: deployment 'test/podinfo': spec.selector.matchLabels has none of the labels app, name, app.kubernetes.io/name" },
+	{ "  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}\n",
+	  "    port: 9898\n", "app", "", "other",
+	  "hpa.yaml:5:65: horizontalpodautoscaler 'test/podinfo' targets deployment 'other', not the canary's target 'podinfo'" },
+	{ "", "    portName: http\n", "app", "", NULL,
+	  "canary.yaml:8:5: canary 'test/podinfo': spec.service.port must be a port number (1-65535)" },
+	{ "",
+	  "    port: 9898\n    delegation: true\n    hosts: [app.example.com]\n",
+	  "app", "", NULL,
+	  "canary.yaml:10:12: VirtualService podinfo.test cannot have hosts and gateways when delegation enabled" },
+	{ "", "    port: 9898\n", "app",
+	  "        envFrom:\n        - configMapRef: {name: missing}\n", NULL,
+	  "target.yaml:15:32: deployment 'test/podinfo' references configmap 'missing', which does not exist" },
+	{ "  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: nope}\n",
+	  "    port: 9898\n", "app", "", NULL,
+	  "canary.yaml:7:84: canary 'test/podinfo': horizontalpodautoscaler 'test/nope' not found" },
+};
+
+START_TEST(test_render__bad_input_is_located)
+{
+	const struct bad *b = &bads[_i];
+	gc_buf out = GC_BUF_INIT;
+	input in;
+	char *text, *msg = NULL;
+
+	memset(&in, 0, sizeof(in));
+	text = gc_xasprintf(base_canary, b->autoscaler, b->service);
+	parse_text(&in.docs, "canary.yaml", text);
+	free(text);
+	text = gc_xasprintf(base_target, b->label, b->label, b->target_extra);
+	parse_text(&in.docs, "target.yaml", text);
+	free(text);
+	if (b->hpa_target) {
+		text = gc_xasprintf(base_hpa, b->hpa_target);
+		parse_text(&in.docs, "hpa.yaml", text);
+		free(text);
+	}
+	input_link(&in);
+	ck_assert_int_lt(render(&out, &msg, &in, NULL), 0);
+	ck_assert_str_eq(msg, b->msg);
+	ck_assert_uint_eq(out.len, 0);
+	free(msg);
+	input_release(&in);
+}
+END_TEST
+
+static const struct stage_case {
+	const char *spec;
+	int pw, cw;
+	bool mirror, active;
+	const char *phase;
+} stages[] = {
+	{ NULL, 100, 0, false, false, "Initialized" },
+	{ "progressing:10", 90, 10, false, true, "Progressing" },
+	{ "mirror", 100, 0, true, true, "Progressing" },
+	{ "ab", 0, 100, false, true, "Progressing" },
+	{ "bluegreen", 100, 0, false, true, "Progressing" },
+	{ "promoting", 50, 50, false, true, "Promoting" },
+	{ "promoting:30", 70, 30, false, true, "Promoting" },
+	{ "finalising", 100, 0, false, true, "Finalising" },
+	{ "succeeded", 100, 0, false, false, "Succeeded" },
+	{ "failed", 100, 0, false, false, "Failed" },
+};
+
+START_TEST(test_render__parses_stages)
+{
+	const struct stage_case *s = &stages[_i];
+	gc_error err = GC_ERROR_INIT;
+	cJSON *canary = cJSON_Parse(
+		"{\"spec\":{\"analysis\":{\"stepWeight\":20,\"maxWeight\":50}}}");
+	gc_stage st;
+
+	ck_assert_int_eq(gc_stage_parse(&st, s->spec, canary, &err), 0);
+	ck_assert_int_eq(st.primary_weight, s->pw);
+	ck_assert_int_eq(st.canary_weight, s->cw);
+	ck_assert_int_eq(st.mirror, s->mirror);
+	ck_assert_int_eq(st.canary_active, s->active);
+	ck_assert_str_eq(st.phase, s->phase);
+	cJSON_Delete(canary);
+}
+END_TEST
+
+START_TEST(test_render__rejects_unknown_stage)
+{
+	gc_error err = GC_ERROR_INIT;
+	gc_stage st;
+
+	ck_assert_int_eq(gc_stage_parse(&st, "progressing:101", NULL, &err),
+			 GC_EINVALID);
+	ck_assert_str_eq(
+		err.msg,
+		"unknown stage 'progressing:101' (expected initialization, progressing:WEIGHT, mirror, ab, bluegreen, bluegreen:switched, promoting[:WEIGHT], finalising, succeeded or failed)");
+	gc_error_release(&err);
+}
+END_TEST
+
+static Suite *gc_suite_render(void)
+{
+	Suite *s = suite_create("render");
+	TCase *tc = tcase_create("render");
+
+	tcase_add_loop_test(tc, test_render__golden, 0,
+			    (int)GC_ARRAY_SIZE(goldens));
+	tcase_add_test(tc, test_render__is_deterministic);
+	tcase_add_test(tc, test_render__flagger_id_follows_revision);
+	tcase_add_loop_test(tc, test_render__bad_input_is_located, 0,
+			    (int)GC_ARRAY_SIZE(bads));
+	tcase_add_loop_test(tc, test_render__parses_stages, 0,
+			    (int)GC_ARRAY_SIZE(stages));
+	tcase_add_test(tc, test_render__rejects_unknown_stage);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_render)
