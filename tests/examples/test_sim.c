@@ -819,9 +819,9 @@ END_TEST
 static Suite *gc_suite_sim(void)
 {
 	Suite *s = suite_create("sim");
-
-	gc_log_set_level(GC_LOG_WARN);
 	TCase *tc = tcase_create("model");
+
+	gc_log_set_level(GC_LOG_WARN); /* the in-process model logs too */
 
 	tcase_add_loop_test(tc, test_sim__scenario_lookup, 0,
 			    GC_ARRAY_SIZE(lookups));
