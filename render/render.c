@@ -316,7 +316,10 @@ static int setup(gc_rctx *c, const gc_render_input *in)
 	c->analysis = gc_json_get(canary, "spec.analysis");
 	sel = gc_json_get(target, "spec.selector.matchLabels");
 	for (size_t i = 0; i < GC_ARRAY_SIZE(selector_labels); i++) {
-		const char *v = gc_json_str(sel, selector_labels[i]);
+		const cJSON *item =
+			cJSON_GetObjectItemCaseSensitive(sel,
+							 selector_labels[i]);
+		const char *v = cJSON_IsString(item) ? item->valuestring : NULL;
 
 		if (v) {
 			c->label_key = selector_labels[i];

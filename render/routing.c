@@ -497,8 +497,10 @@ static cJSON *http_routes(const vs *v)
 								 "match")),
 					   route2(v, pw, cw, NULL, NULL),
 					   c->st->mirror, NULL));
+		/* the only destination gets all traffic: say so (Flagger: pw)
+		 */
 		r = cJSON_CreateArray();
-		cJSON_AddItemToArray(r, weighted(v, v->primary, pw, NULL));
+		cJSON_AddItemToArray(r, weighted(v, v->primary, 100, NULL));
 		cJSON_AddItemToArray(http, entry(v, smatch(v), r, false, NULL));
 	} else if (gc_json_str(c->analysis, "sessionAffinity.cookieName")) {
 		affinity_routes(v, http, pw, cw, c->st->mirror);

@@ -105,8 +105,10 @@ typedef struct scan {
 
 static bool trackable(const char *kind, const cJSON *obj)
 {
-	const char *mode = gc_json_str(gc_json_get(obj, "metadata.annotations"),
-				       "flagger.app/config-tracking");
+	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(
+		gc_json_get(obj, "metadata.annotations"),
+		"flagger.app/config-tracking");
+	const char *mode = cJSON_IsString(ann) ? ann->valuestring : NULL;
 	static const char *const types[] = { "Opaque",
 					     "kubernetes.io/basic-auth",
 					     "kubernetes.io/ssh-auth",
