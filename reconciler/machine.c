@@ -869,7 +869,10 @@ static void finish(tick *t)
 		   strcmp(st->last_applied_spec, old->last_applied_spec) ||
 		   (st->iterations > old->iterations &&
 		    st->phase != GC_PHASE_WAITING_PROMOTION);
-	if (t->waited)
+	if (st->phase == GC_PHASE_FAILED || st->phase == GC_PHASE_SUCCEEDED ||
+	    st->phase == GC_PHASE_INITIALIZED)
+		st->waiting_since = 0; /* at rest: nothing is waited for */
+	else if (t->waited)
 		st->waiting_since = progress || !old->waiting_since
 					    ? now
 					    : old->waiting_since;
