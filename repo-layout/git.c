@@ -25,10 +25,12 @@
 
 struct gc_git {
 	git_repository *repo;
-	char *url;     /* remote URL, NULL for a local repository; owned */
+	char *url;     /* remote URL without password, NULL = local; owned */
 	char *display; /* url without userinfo, for messages; owned */
 	char *token;   /* HTTPS token or NULL; owned, never logged */
 	char *ssh_key; /* private key path or NULL; owned */
+	char *user;    /* user of a "user:password@" URL, or NULL; owned */
+	char *pass;    /* its password; owned, never logged or stored */
 };
 
 /* State shared by the network callbacks of one connection. */
@@ -108,7 +110,7 @@ static int git_fail_code(const gc_git *g, gc_error *err, gc_code code,
 			 const char *fmt, ...)
 {
 	const git_error *ge = git_error_last();
-	gc_buf ctx = GC_BUF_INIT, msg = GC_BUF_INIT;
+	gc_buf ctx = GC_BUF_INIT, tmp = GC_BUF_INIT, msg = GC_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -120,10 +122,12 @@ static int git_fail_code(const gc_git *g, gc_error *err, gc_code code,
 	}
 	while (ctx.len && strchr(".\n ", ctx.ptr[ctx.len - 1]))
 		gc_buf_truncate(&ctx, ctx.len - 1);
-	scrub(&msg, ctx.ptr, g ? g->token : NULL);
+	scrub(&tmp, ctx.ptr, g ? g->token : NULL);
+	scrub(&msg, tmp.ptr, g ? g->pass : NULL);
 	gc_error_set(err, code, "%s", msg.ptr);
 	git_error_clear();
 	gc_buf_release(&ctx);
+	gc_buf_release(&tmp);
 	gc_buf_release(&msg);
 	return code;
 }
@@ -246,6 +250,34 @@ static char *url_display(const char *url)
 }
 
 /*
+ * Keeps a password given in the URL ("https://user:pw@host/...") out of the
+ * clone's config: g->url has no userinfo at all (libgit2 would otherwise
+ * send the user with an empty password); user and password go to the
+ * credentials callback.
+ */
+static void split_url(gc_git *g, const char *url)
+{
+	const char *auth = strstr(url, "://") + 3;
+	const char *end = auth + strcspn(auth, "/");
+	const char *at = NULL, *colon;
+	gc_buf out = GC_BUF_INIT;
+
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon) {
+		g->url = gc_xstrdup(url);
+		return;
+	}
+	g->user = gc_xstrndup(auth, (size_t)(colon - auth));
+	g->pass = gc_xstrndup(colon + 1, (size_t)(at - colon - 1));
+	gc_buf_add(&out, url, (size_t)(auth - url));
+	gc_buf_adds(&out, at + 1);
+	g->url = gc_buf_detach(&out, NULL);
+}
+
+/*
  * Directory name of a URL's clone in the cache: the URL without scheme and
  * userinfo, reduced to [A-Za-z0-9._-], plus a hash of the URL so distinct
  * URLs never share a clone. It never contains '/' and never starts with '.'.
@@ -281,7 +313,9 @@ static int cred_cb(git_credential **out, const char *url,
 		   void *payload)
 {
 	struct net *net = payload;
-	const char *user = username_from_url ? username_from_url : "git";
+	const char *user = username_from_url ? username_from_url
+			   : net->g->user    ? net->g->user
+					     : "git";
 
 	(void)url;
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
@@ -295,9 +329,13 @@ static int cred_cb(git_credential **out, const char *url,
 	}
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user);
-	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && net->g->token) {
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
+	    (net->g->pass || net->g->token)) {
 		if (net->userpass_tries++ >= CRED_ATTEMPTS)
 			goto denied;
+		if (net->g->pass)
+			return git_credential_userpass_plaintext_new(
+				out, net->g->user, net->g->pass);
 		return git_credential_userpass_plaintext_new(out,
 							     "x-access-token",
 							     net->g->token);
@@ -473,7 +511,7 @@ static int open_remote(gc_git *g, const char *url, const gc_git_open_opts *opts,
 	char *name = NULL, *path = NULL;
 	int rc;
 
-	g->url = gc_xstrdup(url);
+	split_url(g, url);
 	g->display = url_display(url);
 	if ((rc = mkdir_p(dir, err)) < 0)
 		goto cleanup;
@@ -541,6 +579,10 @@ void gc_git_free(gc_git *g)
 		memset(g->token, 0, strlen(g->token));
 	free(g->token);
 	free(g->ssh_key);
+	free(g->user);
+	if (g->pass)
+		memset(g->pass, 0, strlen(g->pass));
+	free(g->pass);
 	free(g);
 }
 
