@@ -1,0 +1,152 @@
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/alloc.h"
+
+struct gc_httpd {
+	struct MHD_Daemon *d;
+	gc_httpd_fn fn;
+	void *payload;
+	unsigned short port;
+	unsigned count;
+};
+
+typedef struct conn {
+	gc_buf body;
+} conn;
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	gc_httpd *h = cls;
+	conn *st = *con_cls;
+	gc_httpd_request req;
+	gc_httpd_response resp;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!st) {
+		st = gc_xcalloc(1, sizeof(*st));
+		gc_buf_init(&st->body);
+		*con_cls = st;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		gc_buf_add(&st->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	__atomic_add_fetch(&h->count, 1, __ATOMIC_SEQ_CST);
+	req.method = method;
+	req.path = url;
+	req.body = st->body.ptr;
+	req.body_len = st->body.len;
+	req.priv = c;
+	resp.status = 200;
+	gc_buf_init(&resp.body);
+	resp.content_type = "text/plain";
+	resp.delay_ms = 0;
+	resp.retry_after = NULL;
+	h->fn(&req, &resp, h->payload);
+	if (resp.delay_ms) {
+		struct timespec ts = { resp.delay_ms / 1000,
+				       (long)(resp.delay_ms % 1000) *
+					       1000000L };
+		nanosleep(&ts, NULL);
+	}
+	r = MHD_create_response_from_buffer(resp.body.len, resp.body.ptr,
+					    MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", resp.content_type);
+	if (resp.retry_after)
+		MHD_add_response_header(r, "Retry-After", resp.retry_after);
+	ret = MHD_queue_response(c, resp.status, r);
+	MHD_destroy_response(r);
+	gc_buf_release(&resp.body);
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	conn *st = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (st) {
+		gc_buf_release(&st->body);
+		free(st);
+		*con_cls = NULL;
+	}
+}
+
+gc_httpd *gc_httpd_start(gc_httpd_fn fn, void *payload)
+{
+	gc_httpd *h = gc_xcalloc(1, sizeof(*h));
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h->fn = fn;
+	h->payload = payload;
+	h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+					MHD_USE_INTERNAL_POLLING_THREAD,
+				0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
+				(struct sockaddr *)&sa,
+				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				MHD_OPTION_END);
+	if (!h->d) {
+		fprintf(stderr, "gc_httpd_start: cannot start libmicrohttpd\n");
+		abort();
+	}
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : 0;
+	return h;
+}
+
+void gc_httpd_stop(gc_httpd *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+unsigned short gc_httpd_port(const gc_httpd *h)
+{
+	return h->port;
+}
+
+char *gc_httpd_url(const gc_httpd *h, const char *path)
+{
+	return gc_xasprintf("http://127.0.0.1:%u%s", h->port, path ? path : "");
+}
+
+const char *gc_httpd_header(const gc_httpd_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->priv, MHD_HEADER_KIND, name);
+}
+
+const char *gc_httpd_arg(const gc_httpd_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->priv, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+unsigned gc_httpd_count(const gc_httpd *h)
+{
+	return __atomic_load_n(&h->count, __ATOMIC_SEQ_CST);
+}
