@@ -128,10 +128,7 @@ int gc_prometheus_credentials(char **token, char **username, char **password,
 			      gc_error *err);
 
 /* Readiness of a Deployment from kube-state-metrics series (§3.5). */
-typedef enum gc_readiness {
-	GC_READINESS_READY = 1,
-	GC_READINESS_WAITING
-} gc_readiness;
+typedef enum gc_prom_ready { GC_PROM_READY = 1, GC_PROM_WAITING } gc_prom_ready;
 
 /*
  * PromQL templates (rendered with {{ namespace }} and {{ name }}); a NULL
@@ -154,7 +151,7 @@ typedef struct gc_readiness_queries {
  * rollout to finish: ..." text when WAITING, NULL when READY. Returns an
  * error only when Prometheus cannot be queried.
  */
-int gc_prometheus_readiness(gc_readiness *state, char **message,
+int gc_prometheus_readiness(gc_prom_ready *state, char **message,
 			    const char *server, const char *ns,
 			    const char *name, int expected, int threshold_pct,
 			    const gc_readiness_queries *q, long timeout_ms,

@@ -76,7 +76,7 @@ static char *judge(const double *v, const bool *have, int expected,
 	return NULL;
 }
 
-int gc_prometheus_readiness(gc_readiness *state, char **message,
+int gc_prometheus_readiness(gc_prom_ready *state, char **message,
 			    const char *server, const char *ns,
 			    const char *name, int expected, int threshold_pct,
 			    const gc_readiness_queries *q, long timeout_ms,
@@ -135,7 +135,7 @@ int gc_prometheus_readiness(gc_readiness *state, char **message,
 		gc_error_release(&perr);
 	}
 	*message = judge(v, have, expected, threshold_pct, ns, name);
-	*state = *message ? GC_READINESS_WAITING : GC_READINESS_READY;
+	*state = *message ? GC_PROM_WAITING : GC_PROM_READY;
 cleanup:
 	for (int i = 0; i < Q_N; i++) {
 		free(urls[i]);

@@ -843,7 +843,7 @@ END_TEST
 
 START_TEST(test_prometheus__readiness)
 {
-	gc_readiness st = 0;
+	gc_prom_ready st = 0;
 	char *msg = NULL;
 	gc_error err = GC_ERROR_INIT;
 	/* our exporter has no kube-state-metrics: emulate with vectors */
@@ -855,7 +855,7 @@ START_TEST(test_prometheus__readiness)
 						 "podinfo", 3, 100, &q, 5000,
 						 &err),
 			 0);
-	ck_assert_int_eq(st, GC_READINESS_WAITING);
+	ck_assert_int_eq(st, GC_PROM_WAITING);
 	ck_assert_str_eq(
 		msg,
 		"waiting for rollout to finish: 2 out of 3 new replicas have been updated");
@@ -886,7 +886,7 @@ START_TEST(test_prometheus__readiness)
 						 "podinfo", 3, 50, &q, 5000,
 						 &err),
 			 0);
-	ck_assert_int_eq(st, GC_READINESS_READY);
+	ck_assert_int_eq(st, GC_PROM_READY);
 	ck_assert_ptr_null(msg);
 	q.generation = "vector(5)";
 	q.observed_generation = "vector(4)";
