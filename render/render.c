@@ -343,7 +343,10 @@ static int setup(gc_rctx *c, const gc_render_input *in)
 				      ? c->st->promoted_template
 				      : c->template;
 	gc_revision_hash(c->target_rev, c->template);
-	gc_revision_hash(c->primary_rev, c->primary_template);
+	if (c->primary_template == c->template)
+		memcpy(c->primary_rev, c->target_rev, sizeof(c->primary_rev));
+	else
+		gc_revision_hash(c->primary_rev, c->primary_template);
 	return 0;
 }
 
