@@ -27,13 +27,16 @@ static bool is_manifest_name(const char *path)
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	return has_suffix(base, ".yaml") || has_suffix(base, ".yml") ||
-	       !strcmp(base, "Kustomization");
+	/* hidden files (.gitlab-ci.yml, .pre-commit-config.yaml) are tooling */
+	return base[0] != '.' &&
+	       (has_suffix(base, ".yaml") || has_suffix(base, ".yml") ||
+		!strcmp(base, "Kustomization"));
 }
 
+/* .git/, .github/ and other hidden directories, node_modules/ */
 static bool is_skipped_dir(const char *name)
 {
-	return !strcmp(name, ".git") || !strcmp(name, "node_modules");
+	return name[0] == '.' || !strcmp(name, "node_modules");
 }
 
 /* A path component that the directory walk would not descend into. */
@@ -42,7 +45,7 @@ static bool in_skipped_dir(const char *path)
 	const char *p = path, *slash;
 
 	while ((slash = strchr(p, '/'))) {
-		if ((slash - p == 4 && !strncmp(p, ".git", 4)) ||
+		if (p[0] == '.' ||
 		    (slash - p == 12 && !strncmp(p, "node_modules", 12)))
 			return true;
 		p = slash + 1;

@@ -174,6 +174,34 @@ START_TEST(test_source__problems_sort_by_path_line_column)
 }
 END_TEST
 
+START_TEST(test_source__directory_walk_skips_hidden_and_node_modules)
+{
+	char *tmp = gc_test_tmpdir();
+	gc_error err = GC_ERROR_INIT;
+	gc_index *idx = NULL;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cd '%s' && mkdir -p .github/workflows node_modules/m sub && "
+			"echo 'on: push' > .github/workflows/ci.yml && "
+			"echo '- x' > .gitlab-ci.yml && echo '- x' > node_modules/m/a.yaml && "
+			"printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: x\\n' > sub/x.yml && "
+			"echo '- x' > sub/notes.txt && ln -s sub loop",
+			tmp),
+		0);
+	ck_assert_int_eq(gc_source_load_dir(&idx, tmp, NULL, &err), 0);
+	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
+	ck_assert_uint_eq(gc_index_doc_count(idx), 1);
+	ck_assert_str_eq(gc_index_find(idx, "ConfigMap", "default", "x")
+				 ->doc->path,
+			 "sub/x.yml");
+	gc_index_free(idx);
+	gc_test_rmrf(tmp);
+	free(tmp);
+}
+END_TEST
+
 START_TEST(test_source__missing_directory_is_an_error)
 {
 	gc_error err = GC_ERROR_INIT;
@@ -206,7 +234,9 @@ START_TEST(test_source__git_commit_loads_like_the_directory)
 			"GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com; "
 			"cp -R '%s/tests/fixtures/validate/namespaces/.' '%s' && "
 			"cd '%s' && mkdir node_modules && "
-			"cp a.yaml node_modules/x.yaml && "
+			"cp a.yaml node_modules/x.yaml && mkdir -p .github/workflows && "
+			"echo 'on: push' > .github/workflows/ci.yml && "
+			"echo 'repos: []' > .pre-commit-config.yaml && "
 			"git init -q && git add -A && git commit -q -m x",
 			gc_test_source_dir, tmp, tmp),
 		0);
@@ -214,7 +244,7 @@ START_TEST(test_source__git_commit_loads_like_the_directory)
 		      gc_error_msg(&err));
 	ck_assert_int_eq(gc_git_resolve(commit, git, NULL, &err), 0);
 	ck_assert_int_eq(gc_source_load_git(&idx, git, commit, NULL, &err), 0);
-	/* the same 10 documents; node_modules/ is skipped as in a directory */
+	/* the same 10 documents: node_modules/ and hidden files are skipped */
 	ck_assert_uint_eq(gc_index_doc_count(idx), 10);
 	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
 	ck_assert_ptr_nonnull(gc_index_find(idx, "ConfigMap", "sub", "c"));
@@ -244,6 +274,8 @@ static Suite *gc_suite_source(void)
 	tcase_add_loop_test(tc, test_source__dns1123_names, 0,
 			    GC_ARRAY_SIZE(names));
 	tcase_add_test(tc, test_source__problems_sort_by_path_line_column);
+	tcase_add_test(
+		tc, test_source__directory_walk_skips_hidden_and_node_modules);
 	tcase_add_test(tc, test_source__missing_directory_is_an_error);
 	tcase_add_test(tc, test_source__git_commit_loads_like_the_directory);
 	suite_add_tcase(s, tc);
