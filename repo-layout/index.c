@@ -206,6 +206,21 @@ void gc_index__add_file(gc_index *idx, const char *path, const char *data,
 				"file has no YAML documents");
 }
 
+size_t gc_index__doc_n(const gc_index *idx)
+{
+	return idx->docs.n;
+}
+
+gc_doc *gc_index__doc(gc_index *idx, size_t i)
+{
+	return idx->docs.v[i];
+}
+
+void gc_index__push_doc(gc_index *idx, gc_doc *doc)
+{
+	gc_doclist_push(&idx->docs, doc);
+}
+
 static int cmp_doc(const void *a, const void *b)
 {
 	const gc_doc *x = *(const gc_doc *const *)a;

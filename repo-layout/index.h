@@ -19,6 +19,11 @@ gc_index *gc_index__new(void);
  */
 void gc_index__add_file(gc_index *idx, const char *path, const char *data,
 			size_t len);
+/* Documents loaded so far (before finish); borrowed. */
+size_t gc_index__doc_n(const gc_index *idx);
+gc_doc *gc_index__doc(gc_index *idx, size_t i);
+/* Appends an owned document (a cached copy). */
+void gc_index__push_doc(gc_index *idx, gc_doc *doc);
 /* Resolves namespaces, checks names and builds the lookup table. */
 void gc_index__finish(gc_index *idx, const gc_source_opts *opts);
 /* Number of YAML documents loaded (objects, pass-through, kustomizations). */

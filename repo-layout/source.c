@@ -7,12 +7,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/json.h"
+#include "util/map.h"
 #include "yaml.h"
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -160,28 +163,170 @@ cleanup:
 	return error;
 }
 
+/* ---- blob cache ---- */
+
+/* What one blob gave: its documents and its problems, path-free. */
+typedef struct cache_entry {
+	gc_doclist docs;
+	gc_problems problems;
+	unsigned long long used; /* generation of the last load using it */
+} cache_entry;
+
+struct gc_source_cache {
+	gc_map by_blob; /* blob id -> cache_entry* */
+	unsigned long long generation;
+	size_t hits, misses;
+};
+
+gc_source_cache *gc_source_cache_new(void)
+{
+	return gc_xcalloc(1, sizeof(gc_source_cache));
+}
+
+static void entry_free(cache_entry *e)
+{
+	if (!e)
+		return;
+	gc_doclist_release(&e->docs);
+	gc_problems_release(&e->problems);
+	free(e);
+}
+
+void gc_source_cache_free(gc_source_cache *cache)
+{
+	const gc_map_entry *e;
+
+	if (!cache)
+		return;
+	for (size_t i = 0; gc_map_next(&cache->by_blob, &i, &e);)
+		entry_free(e->value);
+	gc_map_release(&cache->by_blob);
+	free(cache);
+}
+
+void gc_source_cache_stats(const gc_source_cache *cache, size_t *hits,
+			   size_t *misses)
+{
+	*hits = cache->hits;
+	*misses = cache->misses;
+}
+
+/* Copies the positions of src's tree onto the identical tree dst. */
+static void copy_locs(gc_doc *to, const gc_doc *from, const cJSON *src,
+		      const cJSON *dst)
+{
+	uintptr_t i = (uintptr_t)gc_map_get(&from->locs, &src, sizeof(src));
+
+	if (i)
+		gc_doc_set_loc(to, dst, from->loc_v[i - 1]);
+	for (src = src->child, dst = dst->child; src && dst;
+	     src = src->next, dst = dst->next)
+		copy_locs(to, from, src, dst);
+}
+
+static gc_doc *doc_copy(const gc_doc *src, const char *path)
+{
+	gc_doc *doc = gc_doc_new(path, src->index);
+
+	doc->start = src->start;
+	doc->root = gc_json_dup(src->root);
+	copy_locs(doc, src, src->root, doc->root);
+	return doc;
+}
+
+static void problems_copy(gc_problems *to, const gc_problems *from,
+			  size_t first, const char *path)
+{
+	for (size_t i = first; i < from->n; i++)
+		gc_problems_add(to, path, from->v[i].line, from->v[i].column,
+				"%s", from->v[i].msg);
+}
+
+typedef struct git_load {
+	gc_index *idx;
+	gc_source_cache *cache;
+} git_load;
+
+static void add_blob(git_load *l, const char *path, const char *id,
+		     const char *data, size_t len)
+{
+	gc_problems *problems = gc_index_problems(l->idx);
+	cache_entry *e = l->cache ? gc_map_gets(&l->cache->by_blob, id) : NULL;
+	size_t docs0 = gc_index__doc_n(l->idx), probs0 = problems->n;
+
+	if (e) {
+		l->cache->hits++;
+		e->used = l->cache->generation;
+		for (size_t i = 0; i < e->docs.n; i++)
+			gc_index__push_doc(l->idx,
+					   doc_copy(e->docs.v[i], path));
+		problems_copy(problems, &e->problems, 0, path);
+		return;
+	}
+	gc_index__add_file(l->idx, path, data, len);
+	if (!l->cache)
+		return;
+	l->cache->misses++;
+	e = gc_xcalloc(1, sizeof(*e));
+	e->used = l->cache->generation;
+	for (size_t i = docs0; i < gc_index__doc_n(l->idx); i++)
+		gc_doclist_push(&e->docs,
+				doc_copy(gc_index__doc(l->idx, i), path));
+	problems_copy(&e->problems, problems, probs0, path);
+	gc_map_sets(&l->cache->by_blob, id, e);
+}
+
+/* Drops the entries the load that just ended did not use. */
+static void cache_trim(gc_source_cache *cache)
+{
+	gc_map keep = GC_MAP_INIT;
+	const gc_map_entry *e;
+
+	for (size_t i = 0; gc_map_next(&cache->by_blob, &i, &e);) {
+		cache_entry *ce = e->value;
+
+		if (ce->used == cache->generation)
+			gc_map_sets(&keep, e->key, ce);
+		else
+			entry_free(ce);
+	}
+	gc_map_release(&cache->by_blob);
+	cache->by_blob = keep;
+}
+
 static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
 		    const char *data, size_t len, void *payload)
 {
-	(void)blob_id;
 	if (is_manifest_name(path) && !in_skipped_dir(path))
-		gc_index__add_file(payload, path, data, len);
+		add_blob(payload, path, blob_id, data, len);
 	return 0;
+}
+
+int gc_source_load_git_cached(gc_index **out, gc_git *git,
+			      const char commit[GC_OID_HEX],
+			      const gc_source_opts *opts,
+			      gc_source_cache *cache, gc_error *err)
+{
+	git_load l = { gc_index__new(), cache };
+	int error;
+
+	if (cache)
+		cache->generation++;
+	if ((error = gc_git_walk(git, commit, git_blob, &l, err)) < 0)
+		goto cleanup;
+	if (cache)
+		cache_trim(cache);
+	gc_index__finish(l.idx, opts);
+	*out = l.idx;
+	l.idx = NULL;
+cleanup:
+	gc_index_free(l.idx);
+	return error;
 }
 
 int gc_source_load_git(gc_index **out, gc_git *git,
 		       const char commit[GC_OID_HEX],
 		       const gc_source_opts *opts, gc_error *err)
 {
-	gc_index *idx = gc_index__new();
-	int error;
-
-	if ((error = gc_git_walk(git, commit, git_blob, idx, err)) < 0)
-		goto cleanup;
-	gc_index__finish(idx, opts);
-	*out = idx;
-	idx = NULL;
-cleanup:
-	gc_index_free(idx);
-	return error;
+	return gc_source_load_git_cached(out, git, commit, opts, NULL, err);
 }

@@ -33,7 +33,7 @@ void gc_problems_release(gc_problems *p);
 
 /* A document in the index, with its resolved namespace. */
 typedef struct gc_object {
-	gc_doc *doc;	       /* borrowed from the index's doclist */
+	gc_doc *doc; /* borrowed from the index's doclist */
 	const char *api_version;
 	const char *kind;
 	const char *name;
@@ -52,13 +52,32 @@ typedef struct gc_source_opts {
  * name. Syntax errors, duplicates and malformed documents are recorded in
  * the index's problems; only I/O failures return an error.
  */
-int gc_source_load_git(gc_index **out, gc_git *git, const char commit[GC_OID_HEX],
+int gc_source_load_git(gc_index **out, gc_git *git,
+		       const char commit[GC_OID_HEX],
 		       const gc_source_opts *opts, gc_error *err);
 int gc_source_load_dir(gc_index **out, const char *dir,
 		       const gc_source_opts *opts, gc_error *err);
 
+/*
+ * Parsed blobs by blob id, for a loop that loads commit after commit: a
+ * blob seen before is copied instead of parsed again. Entries not used by
+ * the latest load are dropped, so the cache holds about one tree.
+ */
+typedef struct gc_source_cache gc_source_cache;
+gc_source_cache *gc_source_cache_new(void);
+void gc_source_cache_free(gc_source_cache *cache);
+/* Blobs taken from the cache / parsed, over the cache's life. */
+void gc_source_cache_stats(const gc_source_cache *cache, size_t *hits,
+			   size_t *misses);
+/* gc_source_load_git with a cache (NULL = none). */
+int gc_source_load_git_cached(gc_index **out, gc_git *git,
+			      const char commit[GC_OID_HEX],
+			      const gc_source_opts *opts,
+			      gc_source_cache *cache, gc_error *err);
+
 void gc_index_free(gc_index *idx);
-/* Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed or NULL. */
+/* Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed or
+ * NULL. */
 const gc_object *gc_index_find(const gc_index *idx, const char *kind,
 			       const char *ns, const char *name);
 /* All objects, in path order then document order. */
