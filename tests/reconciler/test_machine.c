@@ -1063,6 +1063,37 @@ START_TEST(test_machine__deadline_initialization)
 }
 END_TEST
 
+/* Blue/green re-runs one iteration while waiting for promotion (§3.7.4);
+ * that is not progress, so the deadline still ends the wait. */
+START_TEST(test_machine__deadline_blue_green_promotion_gate)
+{
+	sim s;
+
+	sim_init(
+		&s, ",\"progressDeadlineSeconds\":150",
+		"\"interval\":\"1m\",\"iterations\":2,\"webhooks\":[{\"name\":\"cp\","
+		"\"type\":\"confirm-promotion\",\"url\":\"http://h/\"}]");
+	sim_running(&s, GC_PHASE_PROGRESSING, 100, 0);
+	s.st.iterations = 2;
+	sim_fail(&s, "cp", "Forbidden");
+	expect_tick(
+		&s, "WaitingPromotion", 100, 0,
+		"W Halt podinfo.default advancement waiting for promotion approval cp\n");
+	ck_assert_int_eq(s.st.iterations, 1);
+	expect_tick(&s, "WaitingPromotion", 100, 0,
+		    "N Advance podinfo.default canary iteration 2/2\n");
+	expect_tick(&s, "WaitingPromotion", 100, 0, "");
+	/* the deadline is checked when the tick waits again */
+	expect_tick(&s, "WaitingPromotion", 100, 0,
+		    "N Advance podinfo.default canary iteration 2/2\n");
+	expect_tick(
+		&s, "Failed", 100, 0,
+		"W Rolling back podinfo.default progress deadline exceeded waiting for promotion approval cp\n"
+		"W Canary failed! Scaling down podinfo.default\n");
+	sim_free(&s);
+}
+END_TEST
+
 START_TEST(test_machine__canary_failed_readiness)
 {
 	sim s;
@@ -1292,6 +1323,25 @@ START_TEST(test_machine__spec_defaults)
 }
 END_TEST
 
+START_TEST(test_machine__no_analysis_skips)
+{
+	cJSON *doc = cJSON_Parse(
+		"{\"metadata\":{\"name\":\"web\"},\"spec\":{\"targetRef\":{\"name\":\"podinfo\"},"
+		"\"service\":{\"name\":\"front\",\"port\":80}}}");
+	gc_canary_spec spec;
+
+	ck_assert_int_eq(gc_canary_spec_parse(&spec, doc, NULL, NULL, NULL), 0);
+	ck_assert(spec.skip_analysis);
+	ck_assert_str_eq(spec.namespace, "default");
+	ck_assert_str_eq(spec.name, "web");
+	ck_assert_str_eq(spec.target, "podinfo");
+	ck_assert_str_eq(spec.service, "front");
+	ck_assert_int_eq(spec.interval_ms, 60000);
+	gc_canary_spec_release(&spec);
+	cJSON_Delete(doc);
+}
+END_TEST
+
 static const struct {
 	const char *analysis;
 	const char *msg;
@@ -1368,6 +1418,7 @@ static Suite *gc_suite_machine(void)
 	tcase_add_loop_test(dl, test_machine__deadline_gates, 0, 3);
 	tcase_add_test(dl, test_machine__deadline_promotion);
 	tcase_add_test(dl, test_machine__deadline_initialization);
+	tcase_add_test(dl, test_machine__deadline_blue_green_promotion_gate);
 	tcase_add_test(dl, test_machine__canary_failed_readiness);
 	suite_add_tcase(s, dl);
 
@@ -1380,6 +1431,7 @@ static Suite *gc_suite_machine(void)
 	tcase_add_loop_test(misc, test_machine__interval, 0,
 			    GC_ARRAY_SIZE(intervals));
 	tcase_add_test(misc, test_machine__spec_defaults);
+	tcase_add_test(misc, test_machine__no_analysis_skips);
 	tcase_add_loop_test(misc, test_machine__spec_refused, 0,
 			    GC_ARRAY_SIZE(refused));
 	suite_add_tcase(s, misc);
