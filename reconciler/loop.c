@@ -1,0 +1,1074 @@
+#include "loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "canary_spec.h"
+#include "checks.h"
+#include "deploy_state.h"
+#include "machine.h"
+#include "message.h"
+#include "prometheus.h"
+#include "render/render.h"
+#include "render/revision.h"
+#include "repo-layout/index.h"
+#include "repo-layout/layout.h"
+#include "repo-layout/source.h"
+#include "repo-layout/yaml.h"
+#include "status.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/map.h"
+#include "validate.h"
+
+struct gc_loop {
+	gc_loop_opts opts;
+	gc_git *git;
+	char *source_branch; /* owned */
+	char source[GC_OID_HEX];
+	gc_index *idx;
+	gc_deploy_tree tree;
+	/* the cheap path: what the last complete tick saw */
+	char seen_source[GC_OID_HEX], seen_deploy[GC_OID_HEX];
+	bool seen;
+	int64_t next_due; /* INT64_MAX = nothing due */
+	gc_map ticks;     /* "ns/name" -> int64_t* last tick not persisted */
+};
+
+/* ---- per-canary work of one tick ---- */
+
+typedef struct work {
+	const gc_object *obj;
+	const gc_object *target, *hpa;
+	char id[300];
+	gc_canary_spec spec;
+	bool spec_ok, broken, due, ran, done;
+	char revision[GC_REVISION_MAX];
+	char checksum[GC_REVISION_MAX];
+	gc_deploy_canary old, next;
+	bool has_status;
+	char *ready_msg[2];
+	gc_machine_in in;
+	gc_machine_out out;
+	gc_check_batch batches[GC_MACHINE_MAX_BATCHES];
+	size_t nbatches;
+	gc_check_ctx ctx;
+	cJSON *rendered; /* owned array */
+	bool changed;    /* some file of the canary changed */
+	bool ended;      /* a release ended this tick */
+} work;
+
+typedef struct tick {
+	gc_loop *loop;
+	int64_t now;
+	char deploy[GC_OID_HEX];
+	bool source_moved;
+	work *w;
+	size_t n;
+	gc_git_update *updates;
+	size_t nupdates, aupdates;
+	gc_map rendered_keys; /* "ns/basename" of objects canaries own */
+	gc_map passthrough;   /* paths written by pass-through */
+} tick;
+
+static const char *opt_or(const char *v, const char *def)
+{
+	return v && *v ? v : def;
+}
+
+static const char *deploy_branch(const gc_loop *l)
+{
+	return opt_or(l->opts.deploy_branch, GC_LOOP_DEFAULT_DEPLOY);
+}
+
+static const char *notes_ref(const gc_loop *l)
+{
+	return opt_or(l->opts.notes_ref, GC_LOOP_DEFAULT_NOTES);
+}
+
+int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
+{
+	gc_git_open_opts gopts = { opts->cache_dir, opts->ssh_key,
+				   opts->token };
+	gc_loop *l = gc_xcalloc(1, sizeof(*l));
+	int error;
+
+	l->opts = *opts;
+	gc_deploy_tree_init(&l->tree);
+	l->next_due = INT64_MAX;
+	if ((error = gc_git_open(&l->git, opt_or(opts->repo, "."), &gopts,
+				 err)) < 0)
+		goto fail;
+	if (opts->source_branch)
+		l->source_branch = gc_xstrdup(opts->source_branch);
+	else if ((error = gc_git_default_branch(&l->source_branch, l->git,
+						err)) < 0)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	gc_loop_free(l);
+	return error;
+}
+
+void gc_loop_free(gc_loop *l)
+{
+	const gc_map_entry *e;
+
+	if (!l)
+		return;
+	for (size_t i = 0; gc_map_next(&l->ticks, &i, &e);)
+		free(e->value);
+	gc_map_release(&l->ticks);
+	gc_index_free(l->idx);
+	gc_deploy_tree_release(&l->tree);
+	gc_git_free(l->git);
+	free(l->source_branch);
+	free(l);
+}
+
+/* ---- small helpers ---- */
+
+static bool steady(gc_phase p)
+{
+	return p == GC_PHASE_INITIALIZED || p == GC_PHASE_SUCCEEDED ||
+	       p == GC_PHASE_FAILED;
+}
+
+/* Flagger's hasSpecChanged (flagger-behaviour.md §2.5). */
+static bool spec_changed(const gc_status *st, const char *rev)
+{
+	return !st->last_applied_spec[0] ||
+	       (strcmp(rev, st->last_promoted_spec) &&
+		strcmp(rev, st->last_applied_spec));
+}
+
+static int64_t last_tick(const gc_loop *l, const work *w)
+{
+	const int64_t *t = gc_map_gets(&l->ticks, w->id);
+	int64_t persisted = w->old.status.last_tick;
+
+	return t && *t > persisted ? *t : persisted;
+}
+
+static void remember_tick(gc_loop *l, const char *id, int64_t t)
+{
+	int64_t *v = gc_map_gets(&l->ticks, id);
+
+	if (!v) {
+		v = gc_xmalloc(sizeof(*v));
+		gc_map_sets(&l->ticks, id, v);
+	}
+	*v = t;
+}
+
+static void add_update(tick *t, const char *path, const char *data, size_t len)
+{
+	gc_git_update *u;
+
+	if (t->nupdates == t->aupdates) {
+		t->aupdates = t->aupdates ? 2 * t->aupdates : 64;
+		t->updates = gc_xrealloc(t->updates,
+					 t->aupdates * sizeof(*t->updates));
+	}
+	u = &t->updates[t->nupdates++];
+	u->path = gc_xstrdup(path);
+	u->data = data ? gc_xstrndup(data, len) : NULL;
+	u->len = data ? len : 0;
+	gc_deploy_tree_set(&t->loop->tree, path, data, len);
+}
+
+/* Writes path unless it already holds these bytes; true when it changed. */
+static bool write_file(tick *t, const char *path, const gc_buf *data)
+{
+	if (gc_deploy_tree_same(&t->loop->tree, path, data->ptr, data->len))
+		return false;
+	add_update(t, path, data->ptr, data->len);
+	return true;
+}
+
+static bool delete_file(tick *t, const char *path)
+{
+	if (!gc_deploy_tree_has(&t->loop->tree, path))
+		return false;
+	add_update(t, path, NULL, 0);
+	return true;
+}
+
+static void log_problems(const gc_problems *p, const char *what)
+{
+	for (size_t i = 0; i < p->n; i++)
+		gc_warn("%s:%u:%u: %s (%s skipped)", p->v[i].path, p->v[i].line,
+			p->v[i].column, p->v[i].msg, what);
+}
+
+/* ---- loading one canary ---- */
+
+static const cJSON *find_root(const gc_index *idx, const char *kind,
+			      const char *ns, const char *name)
+{
+	const gc_object *o = name ? gc_index_find(idx, kind, ns, name) : NULL;
+
+	return o ? o->doc->root : NULL;
+}
+
+static const cJSON *template_lookup(const char *ns, const char *name,
+				    void *payload)
+{
+	return find_root(payload, "MetricTemplate", ns, name);
+}
+
+static int read_status(work *w, tick *t, gc_error *err)
+{
+	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
+	int error = 0;
+
+	if (!*t->deploy)
+		goto cleanup;
+	gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
+	if (!gc_deploy_tree_has(&t->loop->tree, path.ptr))
+		goto cleanup;
+	if ((error = gc_git_read(&data, t->loop->git, t->deploy, path.ptr,
+				 err)) < 0 ||
+	    (error = gc_deploy_canary_parse(&w->old, path.ptr, data.ptr,
+					    data.len, err)) < 0)
+		goto cleanup;
+	w->has_status = true;
+cleanup:
+	gc_buf_release(&path);
+	gc_buf_release(&data);
+	return error;
+}
+
+static void canary_checksum(work *w)
+{
+	cJSON *pair = cJSON_CreateObject();
+
+	if (w->old.status.tracked_configs)
+		cJSON_AddItemToObject(pair, "trackedConfigs",
+				      gc_json_dup(
+					      w->old.status.tracked_configs));
+	gc_json_add_str(pair, "lastAppliedSpec", w->revision);
+	gc_revision_hash(w->checksum, pair);
+	cJSON_Delete(pair);
+}
+
+/*
+ * Validates and reads one Canary. A broken one is logged and skipped:
+ * its deploy files stay as they are.
+ */
+static void load_canary(work *w, tick *t)
+{
+	const gc_index *idx = t->loop->idx;
+	const gc_object *o = w->obj;
+	gc_canary_spec_opts sopts = { t->loop->opts.min_interval_ms };
+	gc_problems probs = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	char *msg;
+
+	snprintf(w->id, sizeof(w->id), "%s/%s", o->namespace, o->name);
+	gc_deploy_canary_init(&w->old);
+	gc_deploy_canary_init(&w->next);
+	if (gc_validate_canary(&probs, idx, o) > 0) {
+		log_problems(&probs, w->id);
+		w->broken = true;
+		goto cleanup;
+	}
+	if (gc_canary_spec_parse(&w->spec, o->doc->root, o->namespace, &sopts,
+				 &err) < 0) {
+		gc_warn("%s: canary '%s' skipped: %s", o->doc->path, w->id,
+			gc_error_msg(&err));
+		w->broken = true;
+		goto cleanup;
+	}
+	w->spec_ok = true;
+	w->target =
+		gc_index_find(idx, "Deployment", o->namespace, w->spec.target);
+	w->hpa = gc_index_find(idx, "HorizontalPodAutoscaler", o->namespace,
+			       gc_json_str(o->doc->root,
+					   "spec.autoscalerRef.name"));
+	if (!w->target) {
+		gc_warn("%s: canary '%s' skipped: target deployment '%s' not found",
+			o->doc->path, w->id, w->spec.target);
+		w->broken = true;
+		goto cleanup;
+	}
+	gc_revision_hash(w->revision,
+			 gc_json_get(w->target->doc->root, "spec.template"));
+	if (read_status(w, t, &err) < 0) {
+		msg = gc_error_format(&err);
+		gc_err("canary '%s' skipped: unreadable status: %s", w->id,
+		       msg);
+		free(msg);
+		w->broken = true;
+		goto cleanup;
+	}
+	canary_checksum(w);
+	if (!w->has_status)
+		w->due = true;
+	else if (steady(w->old.status.phase))
+		w->due = spec_changed(&w->old.status, w->revision) ||
+			 (w->old.status.phase == GC_PHASE_FAILED &&
+			  strcmp(w->revision, w->old.status.last_applied_spec));
+	else
+		w->due = t->now >= last_tick(t->loop, w) +
+					   (w->spec.interval_ms + 999) / 1000;
+cleanup:
+	gc_problems_release(&probs);
+	gc_error_release(&err);
+}
+
+/* ---- readiness and the machine ---- */
+
+static void readiness(gc_readiness *out, char **msg, tick *t, work *w,
+		      const char *name, int threshold)
+{
+	const gc_loop_opts *o = &t->loop->opts;
+	const char *server =
+		opt_or(o->readiness_server,
+		       opt_or(o->metrics_server, GC_PROMETHEUS_DEFAULT_SERVER));
+	gc_error err = GC_ERROR_INIT;
+	gc_prom_ready st = GC_PROM_WAITING;
+
+	out->state = GC_READY;
+	out->message = NULL;
+	if (o->assume_ready)
+		return;
+	if (gc_prometheus_readiness(&st, msg, server, w->obj->namespace, name,
+				    -1, threshold, NULL, 5000, &err) < 0) {
+		*msg = gc_xasprintf("waiting for rollout to finish: %s",
+				    gc_error_msg(&err));
+		st = GC_PROM_WAITING;
+	}
+	gc_error_release(&err);
+	if (st != GC_PROM_READY) {
+		out->state = GC_READY_WAITING;
+		out->message = *msg;
+	}
+}
+
+static int active_replicas(const work *w)
+{
+	int replicas =
+		(int)gc_json_num(w->target->doc->root, "spec.replicas", 0);
+	int min = w->hpa ? (int)gc_json_num(w->hpa->doc->root,
+					    "spec.minReplicas", 1)
+			 : 0;
+
+	if (w->hpa && w->spec.has_autoscaler)
+		return min > 1 ? min : 1;
+	return replicas > 0 ? replicas : 1;
+}
+
+static void prepare_machine(work *w, tick *t)
+{
+	const gc_loop_opts *o = &t->loop->opts;
+	char *primary = gc_xasprintf("%s-primary", w->spec.target);
+	gc_machine_in *in = &w->in;
+
+	in->spec = &w->spec;
+	in->revision = w->revision;
+	in->status = &w->old.status;
+	in->routing = w->old.routing;
+	readiness(&in->primary, &w->ready_msg[0], t, w, primary,
+		  w->spec.primary_ready_threshold);
+	readiness(&in->canary, &w->ready_msg[1], t, w, w->spec.target,
+		  w->spec.canary_ready_threshold);
+	in->canary_replicas = w->old.canary_active ? active_replicas(w) : 0;
+	in->primary_replicas =
+		(int)gc_json_num(w->target->doc->root, "spec.replicas", 0);
+	in->hpa_min_replicas = w->hpa ? (int)gc_json_num(w->hpa->doc->root,
+							 "spec.minReplicas", 0)
+				      : 0;
+	in->now = t->now;
+	gc_machine_out_init(&w->out);
+	w->ctx.name = w->spec.name;
+	w->ctx.namespace = w->spec.namespace;
+	w->ctx.target = w->spec.target;
+	w->ctx.service = w->spec.service;
+	w->ctx.checksum = w->checksum;
+	w->ctx.metrics_server =
+		opt_or(gc_json_str(w->obj->doc->root, "spec.metricsServer"),
+		       opt_or(o->metrics_server, GC_PROMETHEUS_DEFAULT_SERVER));
+	w->ctx.interval = w->spec.interval_str;
+	w->ctx.template_lookup = template_lookup;
+	w->ctx.template_payload = t->loop->idx;
+	w->ran = true;
+	free(primary);
+}
+
+/* Runs the due canaries' machines; each round's batches go to the runner
+ * together. */
+static int run_machines(tick *t, gc_error *err)
+{
+	const gc_loop_opts *o = &t->loop->opts;
+	gc_checks_opts copts = { 0 };
+	gc_check_batch *batches = gc_xcalloc(t->n + 1, sizeof(*batches));
+	gc_check_ctx *ctx = gc_xcalloc(t->n + 1, sizeof(*ctx));
+	work **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
+	size_t nb;
+	int error = 0;
+
+	copts.metrics_server = o->metrics_server;
+	copts.credentials_dir = o->credentials_dir;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->w[i].due && !t->w[i].broken)
+			prepare_machine(&t->w[i], t);
+	for (;;) {
+		nb = 0;
+		for (size_t i = 0; i < t->n; i++) {
+			work *w = &t->w[i];
+
+			if (!w->ran || w->done)
+				continue;
+			if (gc_machine_step(&w->out, &w->in, w->batches,
+					    w->nbatches) == GC_MACHINE_DONE) {
+				w->done = true;
+				continue;
+			}
+			GC_ASSERT(w->nbatches < GC_MACHINE_MAX_BATCHES);
+			w->batches[w->nbatches] = w->out.need;
+			memset(&w->out.need, 0, sizeof(w->out.need));
+			batches[nb] = w->batches[w->nbatches];
+			ctx[nb] = w->ctx;
+			owner[nb++] = w;
+		}
+		if (!nb)
+			break;
+		error = gc_checks_run(batches, ctx, nb, &copts, err);
+		for (size_t k = 0; k < nb; k++) {
+			owner[k]->batches[owner[k]->nbatches++] = batches[k];
+		}
+		if (error < 0)
+			break;
+	}
+	free(batches);
+	free(ctx);
+	free(owner);
+	return error;
+}
+
+/* ---- the next state and rendering ---- */
+
+static void next_state(work *w, tick *t)
+{
+	const gc_machine_out *out = &w->out;
+	gc_phase p0 = w->old.status.phase, p1;
+
+	gc_deploy_canary_copy(&w->next, &w->old);
+	if (!w->ran)
+		return;
+	remember_tick(t->loop, w->id, out->status.last_tick);
+	if (!out->changed)
+		return;
+	gc_status_release(&w->next.status);
+	gc_status_copy(&w->next.status, &out->status);
+	p1 = out->status.phase;
+	w->next.routing = out->routing;
+	if (out->replicas == GC_REPLICAS_ZERO)
+		w->next.canary_active = false;
+	else if (out->replicas == GC_REPLICAS_SCALE)
+		w->next.canary_active = true;
+	if (out->promote) {
+		cJSON_Delete(w->next.promoted_template);
+		w->next.promoted_template = gc_json_dup(
+			gc_json_get(w->target->doc->root, "spec.template"));
+		snprintf(w->next.promoted_revision,
+			 sizeof(w->next.promoted_revision), "%s", w->revision);
+	}
+	if (!w->has_status || (p1 == GC_PHASE_PROGRESSING && p0 != p1 &&
+			       (steady(p0) || p0 == GC_PHASE_WAITING))) {
+		snprintf(w->next.source_commit, sizeof(w->next.source_commit),
+			 "%s", t->loop->source);
+		w->next.release_max_weight = 0;
+	}
+	if (out->routing.canary > w->next.release_max_weight &&
+	    p1 != GC_PHASE_INITIALIZING && p1 != GC_PHASE_INITIALIZED)
+		w->next.release_max_weight = out->routing.canary;
+	w->ended = w->has_status && !steady(p0) &&
+		   p0 != GC_PHASE_INITIALIZING &&
+		   (p1 == GC_PHASE_SUCCEEDED || p1 == GC_PHASE_FAILED);
+}
+
+typedef struct lookup_ctx {
+	const gc_index *idx;
+	const char *ns;
+	const gc_doc *docs[4];
+} lookup_ctx;
+
+static const cJSON *config_lookup(const char *kind, const char *name,
+				  void *payload)
+{
+	const lookup_ctx *c = payload;
+
+	return find_root(c->idx, kind, c->ns, name);
+}
+
+static void locate(gc_error *err, gc_render_source src, const cJSON *node,
+		   void *payload)
+{
+	const lookup_ctx *c = payload;
+	gc_loc loc;
+
+	if (!c->docs[src])
+		return;
+	loc = gc_doc_loc(c->docs[src], node);
+	free(err->path);
+	err->path = gc_xstrdup(c->docs[src]->path);
+	err->line = loc.line;
+	err->column = loc.column;
+}
+
+static bool released(gc_phase p)
+{
+	return p == GC_PHASE_PROMOTING || p == GC_PHASE_FINALISING ||
+	       p == GC_PHASE_SUCCEEDED || p == GC_PHASE_FAILED;
+}
+
+static int render(work *w, tick *t, gc_error *err)
+{
+	lookup_ctx c = { t->loop->idx,
+			 w->obj->namespace,
+			 { w->obj->doc, w->target->doc,
+			   w->hpa ? w->hpa->doc : NULL, NULL } };
+	static const gc_stage init = GC_STAGE_INIT;
+	gc_render_input in = { 0 };
+	const gc_deploy_canary *n = &w->next;
+
+	in.canary = w->obj->doc->root;
+	in.namespace = w->obj->namespace;
+	in.target = w->target->doc->root;
+	in.hpa = w->hpa ? w->hpa->doc->root : NULL;
+	in.lookup = config_lookup;
+	in.lookup_payload = &c;
+	in.locate = locate;
+	in.locate_payload = &c;
+	in.stage = init;
+	in.stage.phase = gc_phase_name(n->status.phase);
+	in.stage.primary_weight = n->routing.primary;
+	in.stage.canary_weight = n->routing.canary;
+	in.stage.mirror = n->routing.mirror;
+	in.stage.canary_active = n->canary_active;
+	in.stage.promoted_template = n->promoted_template;
+	in.stage.cookie = n->status.session_affinity_cookie;
+	in.stage.primary_cookie = n->status.primary_session_affinity_cookie;
+	in.stage.previous_cookie = n->status.previous_session_affinity_cookie;
+	in.stage.released = released(n->status.phase);
+	return gc_render_canary(&w->rendered, &in, err);
+}
+
+static void object_key(gc_buf *key, const char *ns, const char *kind,
+		       const char *name)
+{
+	gc_buf_clear(key);
+	gc_layout_object_path(key, ns, NULL, kind, name);
+}
+
+/* "ns/_/kind-name.yaml" for a rendered file "ns/canary/kind-name.yaml". */
+static void key_of_file(gc_buf *key, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	const char *base = strrchr(path, '/');
+
+	gc_buf_clear(key);
+	if (!slash || !base)
+		return;
+	gc_buf_add(key, path, (size_t)(slash - path));
+	gc_buf_addf(key, "/_%s", base);
+}
+
+/* Writes the rendered objects and the status file of one canary. */
+static int write_canary(work *w, tick *t, gc_error *err)
+{
+	gc_buf path = GC_BUF_INIT, yaml = GC_BUF_INIT, key = GC_BUF_INIT;
+	const char **files = NULL;
+	const cJSON *obj;
+	size_t n = 0;
+	int error = 0;
+
+	files = gc_xcalloc((size_t)cJSON_GetArraySize(w->rendered) + 1,
+			   sizeof(*files));
+	cJSON_ArrayForEach (obj, w->rendered) {
+		const char *kind = gc_json_str(obj, "kind");
+		const char *name = gc_json_str(obj, "metadata.name");
+
+		gc_buf_clear(&path);
+		gc_buf_clear(&yaml);
+		gc_layout_object_path(&path, w->obj->namespace, w->obj->name,
+				      kind, name);
+		if ((error = gc_yaml_emit(&yaml, &obj, 1, err)) < 0)
+			goto cleanup;
+		w->changed |= write_file(t, path.ptr, &yaml);
+		files[n++] = gc_xstrdup(path.ptr);
+	}
+	gc_deploy_canary_set_files(&w->next, files, n);
+	for (size_t i = 0; i < w->old.nfiles; i++) {
+		bool keep = false;
+
+		for (size_t k = 0; k < w->next.nfiles && !keep; k++)
+			keep = !strcmp(w->old.files[i], w->next.files[k]);
+		if (!keep)
+			w->changed |= delete_file(t, w->old.files[i]);
+	}
+	gc_buf_clear(&path);
+	gc_buf_clear(&yaml);
+	gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
+	if ((error = gc_deploy_canary_emit(&yaml, &w->next, w->obj->namespace,
+					   w->obj->name, w->obj->doc->root,
+					   err)) < 0)
+		goto cleanup;
+	w->changed |= write_file(t, path.ptr, &yaml);
+cleanup:
+	for (size_t i = 0; i < n; i++)
+		free((char *)files[i]);
+	free(files);
+	gc_buf_release(&path);
+	gc_buf_release(&yaml);
+	gc_buf_release(&key);
+	return error;
+}
+
+static void own_keys(tick *t, const work *w)
+{
+	const gc_deploy_canary *dc = w->rendered ? &w->next : &w->old;
+	gc_buf key = GC_BUF_INIT;
+	const char *tname =
+		gc_json_str(w->obj->doc->root, "spec.targetRef.name");
+
+	for (size_t i = 0; i < dc->nfiles; i++) {
+		key_of_file(&key, dc->files[i]);
+		gc_map_sets(&t->rendered_keys, key.ptr, (void *)1);
+	}
+	if (tname) {
+		object_key(&key, w->obj->namespace, "Deployment", tname);
+		gc_map_sets(&t->rendered_keys, key.ptr, (void *)1);
+	}
+	gc_buf_release(&key);
+}
+
+static int process_canaries(tick *t, gc_error *err)
+{
+	int error;
+	char *msg;
+
+	if ((error = run_machines(t, err)) < 0)
+		return error;
+	for (size_t i = 0; i < t->n; i++) {
+		work *w = &t->w[i];
+		gc_error rerr = GC_ERROR_INIT;
+
+		if (w->broken)
+			goto keys;
+		next_state(w, t);
+		for (size_t k = 0; k < w->out.nevents; k++)
+			gc_log(w->out.events[k].type == GC_EVENT_WARNING
+				       ? GC_LOG_WARN
+				       : GC_LOG_INFO,
+			       "%s: %s", w->id, w->out.events[k].message);
+		if (!(w->ran && w->out.changed) && !t->source_moved)
+			goto keys;
+		if (render(w, t, &rerr) < 0) {
+			msg = gc_error_format(&rerr);
+			gc_warn("%s (canary '%s' skipped)", msg, w->id);
+			free(msg);
+			gc_error_release(&rerr);
+			w->broken = true;
+			goto keys;
+		}
+		if ((error = write_canary(w, t, err)) < 0)
+			return error;
+		if (w->ran && w->out.changed)
+			w->changed = true;
+	keys:
+		own_keys(t, w);
+	}
+	return 0;
+}
+
+/* ---- pass-through ---- */
+
+static bool skip_passthrough(const gc_object *o)
+{
+	if (!o->api_version || !o->kind || !o->name)
+		return true;
+	if (!strncmp(o->api_version, "flagger.app/", 12))
+		return true;
+	return !strcmp(o->kind, "Kustomization") ||
+	       !strncmp(o->api_version, "kustomize.config.k8s.io/", 24);
+}
+
+static bool is_passthrough_path(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	if (!strncmp(path, "_cluster/", 9))
+		return true;
+	return slash && !strncmp(slash, "/_/", 3);
+}
+
+static int passthrough(tick *t, gc_error *err)
+{
+	gc_index *idx = t->loop->idx;
+	gc_buf path = GC_BUF_INIT, yaml = GC_BUF_INIT;
+	const char **paths = NULL;
+	size_t n = gc_index_count(idx), np = 0;
+	bool changed = false;
+	int error = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const gc_object *o = gc_index_at(idx, i);
+		bool cluster;
+		cJSON *doc;
+		const cJSON *docs[1];
+
+		if (skip_passthrough(o))
+			continue;
+		cluster = gc_kind_is_cluster_scoped(o->kind);
+		if (!cluster && !o->namespace)
+			continue;
+		gc_buf_clear(&path);
+		gc_layout_object_path(&path, cluster ? NULL : o->namespace,
+				      NULL, o->kind, o->name);
+		if (gc_map_gets(&t->rendered_keys, path.ptr))
+			continue;
+		doc = gc_json_dup(o->doc->root);
+		if (!cluster) {
+			cJSON *meta = gc_json_obj(doc, "metadata");
+
+			cJSON_DeleteItemFromObjectCaseSensitive(meta,
+								"namespace");
+			gc_json_add_str(meta, "namespace", o->namespace);
+		}
+		docs[0] = doc;
+		gc_buf_clear(&yaml);
+		error = gc_yaml_emit(&yaml, docs, 1, err);
+		cJSON_Delete(doc);
+		if (error < 0)
+			goto cleanup;
+		changed |= write_file(t, path.ptr, &yaml);
+		gc_map_sets(&t->passthrough, path.ptr, (void *)1);
+	}
+	if (gc_index_problems(idx)->n) {
+		gc_warn("source %.12s has %zu problem(s): objects whose files are broken are kept as deployed",
+			t->loop->source, gc_index_problems(idx)->n);
+		goto cleanup;
+	}
+	paths = gc_deploy_tree_paths(&t->loop->tree, &np);
+	for (size_t i = 0; i < np; i++) {
+		if (is_passthrough_path(paths[i]) &&
+		    !gc_map_gets(&t->passthrough, paths[i])) {
+			char *p = gc_xstrdup(paths[i]);
+
+			changed |= delete_file(t, p);
+			free(p);
+		}
+	}
+cleanup:
+	(void)changed;
+	free(paths);
+	gc_buf_release(&path);
+	gc_buf_release(&yaml);
+	return error;
+}
+
+static void kustomization(tick *t)
+{
+	size_t n = 0, k = 0;
+	const char **paths = gc_deploy_tree_paths(&t->loop->tree, &n);
+	gc_buf yaml = GC_BUF_INIT;
+
+	for (size_t i = 0; i < n; i++)
+		if (gc_layout_is_applied(paths[i]))
+			paths[k++] = paths[i];
+	gc_layout_kustomization(&yaml, paths, k);
+	free(paths);
+	write_file(t, GC_LAYOUT_KUSTOMIZATION, &yaml);
+	gc_buf_release(&yaml);
+}
+
+/* ---- commit, push, notes ---- */
+
+static void fill_msg(gc_msg_canary *m, const work *w)
+{
+	const gc_status *st = &w->next.status;
+
+	memset(m, 0, sizeof(*m));
+	m->ns = w->obj->namespace;
+	m->name = w->obj->name;
+	m->phase = gc_phase_name(st->phase);
+	m->canary_weight = w->next.routing.canary;
+	m->primary_weight = w->next.routing.primary;
+	m->failed_checks = st->failed_checks;
+	m->revision = w->revision;
+	m->source_commit = w->next.source_commit;
+	if (w->ran) {
+		m->events = w->out.events;
+		m->nevents = w->out.nevents;
+		m->batches = w->batches;
+		m->nbatches = w->nbatches;
+	}
+}
+
+static void signatures(const gc_loop *l, gc_git_signature *a,
+		       gc_git_signature *c, int64_t now)
+{
+	const gc_loop_opts *o = &l->opts;
+
+	a->name = opt_or(o->author_name, GC_LOOP_DEFAULT_NAME);
+	a->email = opt_or(o->author_email, GC_LOOP_DEFAULT_EMAIL);
+	a->when = now;
+	c->name = opt_or(o->committer_name, a->name);
+	c->email = opt_or(o->committer_email, a->email);
+	c->when = now;
+}
+
+static void write_notes(tick *t, const char *commit, gc_msg_canary *msgs,
+			size_t nm)
+{
+	gc_loop *l = t->loop;
+	gc_git_signature a, c;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf old = GC_BUF_INIT;
+	cJSON *note;
+	char *text;
+
+	signatures(l, &a, &c, t->now);
+	if (nm) {
+		note = gc_message_evidence(msgs, nm, l->source, t->now);
+		text = cJSON_Print(note);
+		if (gc_git_note_set(l->git, notes_ref(l), commit, text, &c,
+				    &err) < 0)
+			gc_warn("evidence note on %.12s: %s", commit,
+				gc_error_msg(&err));
+		gc_error_clear(&err);
+		free(text);
+		cJSON_Delete(note);
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const work *w = &t->w[i];
+		gc_msg_outcome o = { 0 };
+
+		if (!w->ended || !w->changed || !w->next.source_commit[0])
+			continue;
+		gc_buf_clear(&old);
+		if (gc_git_note_get(&old, l->git, notes_ref(l),
+				    w->next.source_commit, &err) < 0)
+			gc_buf_clear(&old);
+		gc_error_clear(&err);
+		o.ns = w->obj->namespace;
+		o.name = w->obj->name;
+		o.promoted = w->next.status.phase == GC_PHASE_SUCCEEDED;
+		o.when = t->now;
+		o.max_weight = w->next.release_max_weight;
+		o.failed_checks = w->next.status.failed_checks;
+		o.revision = w->revision;
+		o.deploy_commit = commit;
+		o.last_event =
+			w->out.nevents
+				? w->out.events[w->out.nevents - 1].message
+				: NULL;
+		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
+		text = cJSON_Print(note);
+		if (gc_git_note_set(l->git, notes_ref(l), w->next.source_commit,
+				    text, &c, &err) < 0)
+			gc_warn("outcome note on %.12s: %s",
+				w->next.source_commit, gc_error_msg(&err));
+		gc_error_clear(&err);
+		free(text);
+		cJSON_Delete(note);
+	}
+	gc_buf_release(&old);
+}
+
+static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
+{
+	gc_loop *l = t->loop;
+	gc_msg_canary *msgs = gc_xcalloc(t->n + 1, sizeof(*msgs));
+	gc_git_signature a, c;
+	gc_buf msg = GC_BUF_INIT;
+	char commit[GC_OID_HEX], shortid[13];
+	size_t nm = 0;
+	int error;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->w[i].changed)
+			fill_msg(&msgs[nm++], &t->w[i]);
+	snprintf(shortid, sizeof(shortid), "%.12s", l->source);
+	gc_message_commit(&msg, msgs, nm, shortid, l->source_branch);
+	signatures(l, &a, &c, t->now);
+	if ((error = gc_git_commit(commit, l->git, t->deploy, t->updates,
+				   t->nupdates, &a, &c, msg.ptr, err)) < 0)
+		goto cleanup;
+	if ((error = gc_git_update_branch(l->git, deploy_branch(l), t->deploy,
+					  commit, err)) < 0)
+		goto cleanup;
+	snprintf(l->tree.commit, sizeof(l->tree.commit), "%s", commit);
+	res->committed = true;
+	snprintf(res->commit, sizeof(res->commit), "%s", commit);
+	res->canaries_changed = nm;
+	gc_info("%.12s %.*s", commit, (int)strcspn(msg.ptr, "\n"), msg.ptr);
+	write_notes(t, commit, msgs, nm);
+cleanup:
+	free(msgs);
+	gc_buf_release(&msg);
+	return error;
+}
+
+/* ---- one attempt ---- */
+
+static void tick_release(tick *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		work *w = &t->w[i];
+
+		if (w->spec_ok)
+			gc_canary_spec_release(&w->spec);
+		gc_deploy_canary_release(&w->old);
+		gc_deploy_canary_release(&w->next);
+		free(w->ready_msg[0]);
+		free(w->ready_msg[1]);
+		if (w->ran)
+			gc_machine_out_release(&w->out);
+		for (size_t k = 0; k < w->nbatches; k++)
+			gc_check_batch_release(&w->batches[k]);
+		cJSON_Delete(w->rendered);
+	}
+	free(t->w);
+	for (size_t i = 0; i < t->nupdates; i++) {
+		free((char *)t->updates[i].path);
+		free((char *)t->updates[i].data);
+	}
+	free(t->updates);
+	gc_map_release(&t->rendered_keys);
+	gc_map_release(&t->passthrough);
+}
+
+static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
+{
+	int error;
+
+	if ((error = gc_git_fetch(l->git, err)) < 0 ||
+	    (error = gc_git_resolve(l->source, l->git, l->source_branch, err)) <
+		    0)
+		return error;
+	error = gc_git_resolve(deploy, l->git, deploy_branch(l), err);
+	if (error == GC_ENOTFOUND) {
+		gc_error_clear(err);
+		deploy[0] = '\0';
+		return 0;
+	}
+	return error;
+}
+
+static void plan_next_due(gc_loop *l, const tick *t)
+{
+	l->next_due = INT64_MAX;
+	for (size_t i = 0; i < t->n; i++) {
+		const work *w = &t->w[i];
+		const gc_deploy_canary *dc = w->ran ? &w->next : &w->old;
+		int64_t due;
+
+		if (w->broken || !w->spec_ok)
+			continue;
+		if (w->ran && w->out.changed && !w->changed)
+			due = t->now; /* not written: try again */
+		else if (!w->has_status && !w->ran)
+			due = t->now;
+		else if (steady(dc->status.phase))
+			continue;
+		else
+			due = last_tick(l, w) +
+			      (w->spec.interval_ms + 999) / 1000;
+		if (due < l->next_due)
+			l->next_due = due;
+	}
+}
+
+static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
+{
+	tick t = { 0 };
+	char source_before[GC_OID_HEX];
+	size_t total;
+	int error;
+
+	t.loop = l;
+	t.now = now;
+	snprintf(source_before, sizeof(source_before), "%s", l->source);
+	if ((error = resolve_heads(l, t.deploy, err)) < 0)
+		return error;
+	if (l->seen && !strcmp(l->seen_source, l->source) &&
+	    !strcmp(l->seen_deploy, t.deploy) && now < l->next_due) {
+		res->skipped = true;
+		return 0;
+	}
+	if (!l->idx || strcmp(source_before, l->source)) {
+		gc_source_opts sopts = { l->opts.default_namespace };
+
+		gc_index_free(l->idx);
+		l->idx = NULL;
+		if ((error = gc_source_load_git(&l->idx, l->git, l->source,
+						&sopts, err)) < 0)
+			goto cleanup;
+	}
+	t.source_moved = !l->seen || strcmp(l->seen_source, l->source) ||
+			 strcmp(l->seen_deploy, t.deploy);
+	if ((error = gc_deploy_tree_load(&l->tree, l->git, t.deploy, err)) < 0)
+		goto cleanup;
+	total = gc_index_count(l->idx);
+	t.w = gc_xcalloc(total + 1, sizeof(*t.w));
+	for (size_t i = 0; i < total; i++) {
+		const gc_object *o = gc_index_at(l->idx, i);
+
+		if (!gc_validate_is_canary(o))
+			continue;
+		t.w[t.n].obj = o;
+		load_canary(&t.w[t.n], &t);
+		res->canaries_broken += t.w[t.n].broken;
+		t.n++;
+	}
+	if ((error = process_canaries(&t, err)) < 0)
+		goto cleanup;
+	if (t.source_moved && (error = passthrough(&t, err)) < 0)
+		goto cleanup;
+	if (t.nupdates)
+		kustomization(&t);
+	if (t.nupdates && (error = commit_and_push(&t, res, err)) < 0)
+		goto cleanup;
+	snprintf(l->seen_source, sizeof(l->seen_source), "%s", l->source);
+	snprintf(l->seen_deploy, sizeof(l->seen_deploy), "%s",
+		 res->committed ? res->commit : t.deploy);
+	l->seen = true;
+	plan_next_due(l, &t);
+cleanup:
+	if (error < 0) {
+		/* the tree was changed in place: read it again next time */
+		gc_deploy_tree_release(&l->tree);
+		gc_deploy_tree_init(&l->tree);
+		l->seen = false;
+	}
+	tick_release(&t);
+	return error;
+}
+
+int gc_loop_tick(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
+{
+	int max = l->opts.max_attempts > 0 ? l->opts.max_attempts : 5;
+	int error = 0;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < max; i++) {
+		res->attempts = i + 1;
+		gc_error_clear(err);
+		error = attempt(l, res, now ? now : (int64_t)time(NULL), err);
+		if (error != GC_ECONFLICT)
+			return error;
+		gc_info("deploy branch '%s' moved meanwhile; fetching and recomputing",
+			deploy_branch(l));
+		memset(res, 0, sizeof(*res));
+		res->attempts = i + 1;
+	}
+	return error;
+}

@@ -1,0 +1,74 @@
+#ifndef GC_RECONCILER_LOOP_H
+#define GC_RECONCILER_LOOP_H
+
+/*
+ * The reconcile loop (docs/reconcile.md): one tick fetches the repository,
+ * runs every due canary's state machine with its checks, renders what
+ * changed, and makes one commit on the deploy branch, pushed with
+ * compare-and-swap (never forced). All state is read back from the deploy
+ * branch; the in-memory caches only make ticks cheaper.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "repo-layout/git.h"
+#include "util/error.h"
+
+typedef struct gc_loop_opts {
+	const char *repo;              /* path or URL; NULL = "." */
+	const char *source_branch;     /* NULL = the remote HEAD branch */
+	const char *deploy_branch;     /* NULL = "deploy" */
+	const char *notes_ref;         /* NULL = "refs/notes/gitcanary" */
+	const char *default_namespace; /* NULL = "default" */
+	const char *author_name, *author_email;       /* NULL = gitcanary */
+	const char *committer_name, *committer_email; /* NULL = author */
+	int64_t min_interval_ms;      /* floor of analysis.interval; 0 = 10 s */
+	bool assume_ready;            /* readiness always ready */
+	const char *metrics_server;   /* NULL = http://prometheus:9090 */
+	const char *readiness_server; /* NULL = metrics_server */
+	const char *credentials_dir;  /* NULL = none */
+	const char *cache_dir;        /* clones of URLs; NULL = default */
+	const char *ssh_key;          /* never logged */
+	const char *token;            /* never logged */
+	int max_attempts; /* ticks retried after a lost push; 0 = 5 */
+} gc_loop_opts;
+
+#define GC_LOOP_DEFAULT_DEPLOY "deploy"
+#define GC_LOOP_DEFAULT_NOTES "refs/notes/gitcanary"
+#define GC_LOOP_DEFAULT_NAME "gitcanary"
+#define GC_LOOP_DEFAULT_EMAIL "gitcanary@localhost"
+
+typedef struct gc_loop gc_loop;
+
+/* What a tick did. */
+typedef struct gc_tick_result {
+	bool skipped;   /* nothing moved and nothing was due: no work */
+	bool committed; /* a commit was pushed to the deploy branch */
+	char commit[GC_OID_HEX];
+	size_t canaries_changed;
+	size_t canaries_broken; /* skipped because of validation problems */
+	int attempts;           /* 1 + pushes lost to a concurrent writer */
+} gc_tick_result;
+
+/* opts and its strings are borrowed and must outlive the loop. */
+int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err);
+void gc_loop_free(gc_loop *loop);
+/* One tick at time `now` (seconds since the epoch; 0 = the clock). */
+int gc_loop_tick(gc_loop *loop, gc_tick_result *res, int64_t now,
+		 gc_error *err);
+
+/*
+ * Parses the flags shared by `reconcile` and `run` into opts (pointers
+ * into argv). Flags it does not know are left to `other` (which returns 1
+ * when it took argv[*i], 0 when unknown, -1 when its value is missing), or
+ * are a usage error. Returns 0, or the exit code of a usage error
+ * (already printed).
+ */
+typedef int (*gc_loop_flag_fn)(int argc, char **argv, int *i, void *payload);
+int gc_loop_parse_args(gc_loop_opts *opts, const char *verb, int argc,
+		       char **argv, gc_loop_flag_fn other, void *payload);
+/* The --help text of the shared flags. */
+extern const char gc_loop_flags_help[];
+
+#endif
