@@ -39,13 +39,14 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
-static const char *const null_words[] = { "", "~", "null", "Null", "NULL",
-					  NULL };
-static const char *const true_words[] = { "y",	  "Y",	  "yes", "Yes",
-					  "YES",  "on",	  "On",	 "ON",
+static const char *const null_words[] = {
+	"", "~", "null", "Null", "NULL", NULL
+};
+static const char *const true_words[] = { "y",    "Y",    "yes",  "Yes",
+					  "YES",  "on",   "On",   "ON",
 					  "true", "True", "TRUE", NULL };
-static const char *const false_words[] = { "n",	    "N",     "no",  "No",
-					   "NO",    "off",   "Off", "OFF",
+static const char *const false_words[] = { "n",     "N",     "no",    "No",
+					   "NO",    "off",   "Off",   "OFF",
 					   "false", "False", "FALSE", NULL };
 
 /* Parses an integer the way go-yaml v2 does (0x, 0o, leading-0 octal, 0b). */
@@ -89,11 +90,10 @@ static bool parse_int(const char *s, double *out)
 
 static bool parse_float(const char *s, double *out)
 {
-	static const char *const inf[] = { ".inf", ".Inf", ".INF", "+.inf",
+	static const char *const inf[] = { ".inf",  ".Inf",  ".INF", "+.inf",
 					   "+.Inf", "+.INF", NULL };
 	static const char *const ninf[] = { "-.inf", "-.Inf", "-.INF", NULL };
-	static const char *const nan_words[] = { ".nan", ".NaN", ".NAN",
-						 NULL };
+	static const char *const nan_words[] = { ".nan", ".NaN", ".NAN", NULL };
 	const char *p = s;
 	bool digits = false, dot = false;
 	char *end;
@@ -200,11 +200,17 @@ static int yaml_parse_error(parse_ctx *ctx)
 	if (p->error == YAML_READER_ERROR) {
 		offset_to_loc(ctx->data, ctx->len, p->problem_offset, &line,
 			      &col);
-		return gc_error_set_at(ctx->err, GC_EPARSE, ctx->path, line,
-				       col,
-				       "%s (byte 0x%02x): file is not UTF-8 text",
-				       p->problem ? p->problem : "invalid input",
-				       (unsigned)p->problem_value & 0xffu);
+		if (p->problem_value < 0) /* input ended inside a sequence */
+			return gc_error_set_at(ctx->err, GC_EPARSE, ctx->path,
+					       line, col,
+					       "%s: file is not UTF-8 text",
+					       p->problem ? p->problem
+							  : "invalid input");
+		return gc_error_set_at(
+			ctx->err, GC_EPARSE, ctx->path, line, col,
+			"%s (byte 0x%02x): file is not UTF-8 text",
+			p->problem ? p->problem : "invalid input",
+			(unsigned)p->problem_value & 0xffu);
 	}
 	if (p->problem_mark.index < ctx->len &&
 	    ctx->data[p->problem_mark.index] == '\t')
@@ -224,9 +230,8 @@ static int node_error(parse_ctx *ctx, const yaml_mark_t *m, const char *fmt,
 	va_list ap;
 
 	va_start(ap, fmt);
-	gc_error_vset_at(ctx->err, GC_EPARSE, ctx->path,
-			 (unsigned)m->line + 1, (unsigned)m->column + 1, fmt,
-			 ap);
+	gc_error_vset_at(ctx->err, GC_EPARSE, ctx->path, (unsigned)m->line + 1,
+			 (unsigned)m->column + 1, fmt, ap);
 	va_end(ap);
 	return GC_EPARSE;
 }
@@ -254,9 +259,10 @@ static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out);
 static int take_node(parse_ctx *ctx, const yaml_mark_t *m)
 {
 	if (++ctx->nodes > GC_YAML_MAX_NODES)
-		return node_error(ctx, m,
-				  "document has more than %u nodes (alias bomb or oversized document)",
-				  GC_YAML_MAX_NODES);
+		return node_error(
+			ctx, m,
+			"document has more than %u nodes (alias bomb or oversized document)",
+			GC_YAML_MAX_NODES);
 	return 0;
 }
 
@@ -282,9 +288,10 @@ static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 				  name);
 	n = count_nodes(target);
 	if (n > GC_YAML_MAX_NODES || (ctx->nodes += n) > GC_YAML_MAX_NODES)
-		return node_error(ctx, &ev->start_mark,
-				  "alias '%s' expands past the document size limit (alias bomb?)",
-				  name);
+		return node_error(
+			ctx, &ev->start_mark,
+			"alias '%s' expands past the document size limit (alias bomb?)",
+			name);
 	*out = gc_json_dup(target);
 	remember(ctx, ev, *out, NULL);
 	return 0;
@@ -351,11 +358,12 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 
 		snprintf(where, sizeof(where), "%u", first.line);
 		cJSON_Delete(value);
-		return gc_error_set_at(ctx->err, GC_EPARSE, ctx->path,
-				       (unsigned)kev->start_mark.line + 1,
-				       (unsigned)kev->start_mark.column + 1,
-				       "duplicate key '%s' (first defined on line %s)",
-				       key, where);
+		return gc_error_set_at(
+			ctx->err, GC_EPARSE, ctx->path,
+			(unsigned)kev->start_mark.line + 1,
+			(unsigned)kev->start_mark.column + 1,
+			"duplicate key '%s' (first defined on line %s)", key,
+			where);
 	}
 	cJSON_AddItemToObject(obj, key, value);
 	loc = gc_doc_loc(ctx->doc, value);
@@ -382,8 +390,9 @@ static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 			break;
 		}
 		if (kev.type != YAML_SCALAR_EVENT) {
-			error = node_error(ctx, &kev.start_mark, "%s",
-					   "mapping keys must be plain scalars");
+			error = node_error(
+				ctx, &kev.start_mark, "%s",
+				"mapping keys must be plain scalars");
 			yaml_event_delete(&kev);
 			break;
 		}
@@ -438,8 +447,7 @@ static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 	}
 }
 
-static int parse_document(parse_ctx *ctx, yaml_event_t *start,
-			  gc_doclist *docs)
+static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 {
 	yaml_event_t ev, end;
 	cJSON *root = NULL;
@@ -563,8 +571,7 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, bool plain_ok,
 	else if (strchr(s, '\n'))
 		style = YAML_LITERAL_SCALAR_STYLE;
 	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-				     (int)strlen(s), plain_ok, 1,
-				     style);
+				     (int)strlen(s), plain_ok, 1, style);
 	return emit(e, &ev, err);
 }
 
@@ -615,8 +622,7 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n, gc_error *err)
 	return emit_scalar(e, "null", true, err);
 }
 
-int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n,
-		 gc_error *err)
+int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n, gc_error *err)
 {
 	yaml_emitter_t e;
 	yaml_event_t ev;
@@ -644,7 +650,8 @@ int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n,
 	if ((error = emit(&e, &ev, err)) < 0)
 		goto cleanup;
 	if (!yaml_emitter_flush(&e))
-		error = gc_error_set(err, GC_ERROR, "yaml emitter flush failed");
+		error = gc_error_set(err, GC_ERROR,
+				     "yaml emitter flush failed");
 cleanup:
 	yaml_emitter_delete(&e);
 	return error;

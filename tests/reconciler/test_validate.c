@@ -119,7 +119,7 @@ static const struct {
 	{ "binary.yaml", "kind: \0\x01\x02\xff", 10,
 	  "binary.yaml:1:7: binary file (NUL byte); not a YAML manifest\n" },
 	{ "latin1.yaml", "a: 1\nname: caf\xe9\n", 0,
-	  "latin1.yaml:2:10: incomplete UTF-8 octet sequence (byte 0xff): file is not UTF-8 text\n" },
+	  "latin1.yaml:2:10: incomplete UTF-8 octet sequence: file is not UTF-8 text\n" },
 	{ "tabs.yaml", "metadata:\n\tname: x\n", 0,
 	  "tabs.yaml:2:1: found character that cannot start any token while scanning for the next token (tabs are not allowed for indentation; use spaces)\n" },
 	{ "dupkey.yaml", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n", 0,

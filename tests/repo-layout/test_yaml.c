@@ -14,7 +14,9 @@ static const struct {
 	{ "key: value\n  bad: indent\n", 2, 6, "mapping values" },
 	{ "a:\n\tb: 1\n", 2, 1, "tabs are not allowed" },
 	{ "a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a' (first defined on line 1)" },
-	{ "a: \xff\xfe\n", 1, 4, "not UTF-8" },
+	{ "a: \xff\xfe\n", 1, 4, "(byte 0xff): file is not UTF-8 text" },
+	{ "a: caf\xe9\n", 1, 7,
+	  "incomplete UTF-8 octet sequence: file is not UTF-8 text" },
 	{ "a: *nope\n", 1, 4, "unknown alias 'nope'" },
 	{ "a: b\x01\n", 1, 5, "control characters" },
 };
