@@ -696,6 +696,8 @@ static int resolve_oid(git_oid *out, gc_git *g, const char *rev, gc_error *err)
 	char *branch = NULL, *name;
 	int rc;
 
+	if (rev && !strcmp(rev, "HEAD"))
+		rev = NULL; /* HEAD, or the remote's HEAD branch */
 	if (!rev) {
 		if (!g->url) {
 			rc = git_reference_name_to_id(out, g->repo, "HEAD");

@@ -79,6 +79,7 @@ static const struct {
 	{ "v1", "v1^{commit}", 0, NULL },
 	{ "v1-annotated", "v1-annotated^{commit}", 0, NULL },
 	{ "refs/heads/main", "main", 0, NULL },
+	{ "HEAD", "HEAD", 0, NULL },
 	{ "SHORT", "main~1", 0, NULL },
 	{ "FULL", "main~1", 0, NULL },
 	{ "nope", NULL, GC_ENOTFOUND, "no branch, tag or commit 'nope'" },
