@@ -136,16 +136,17 @@ int gc_sim_http_start(gc_sim_http **out, unsigned *port_out, const char *listen,
 	srv = gc_xcalloc(1, sizeof(*srv));
 	srv->fn = fn;
 	srv->payload = payload;
-	srv->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					  MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, handle, srv,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	errno = 0;
+	srv->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+				  NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
+				  (struct sockaddr *)&sa,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				  MHD_OPTION_END);
 	if (!srv->d) {
 		free(srv);
-		return gc_error_set(err, GC_EOS, "cannot listen on '%s'",
-				    listen);
+		return gc_error_set(err, GC_EOS, "cannot listen on '%s': %s",
+				    listen,
+				    errno ? strerror(errno) : "unknown error");
 	}
 	info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
 	*port_out = info ? info->port : ntohs(sa.sin_port);
