@@ -266,7 +266,7 @@ int gc_checks_run(gc_check_batch *batches, const gc_check_ctx *ctx, size_t n,
 
 	if (!opts)
 		opts = &defaults;
-	hopts.max_active = opts->concurrency;
+	hopts.max_active = opts->concurrency ? opts->concurrency : 32;
 	hopts.max_response = opts->max_response;
 	hopts.timeout_ms = opts->query_timeout_ms;
 	r.opts = opts;

@@ -16,7 +16,7 @@
 typedef struct gc_checks_opts {
 	const char *metrics_server;  /* --metrics-server; NULL = default */
 	const char *credentials_dir; /* --credentials-dir; NULL = none */
-	size_t concurrency;          /* transfers in flight; 0 = 64 */
+	size_t concurrency;          /* transfers in flight; 0 = 32 */
 	long query_timeout_ms;       /* Prometheus queries; 0 = 5000 */
 	long backoff_ms;             /* first webhook retry delay; 0 = 1000 */
 	long backoff_max_ms;         /* retry delay cap; 0 = 30000 */

@@ -145,18 +145,20 @@ static bool go_space(char c)
 
 char *gc_prometheus_collapse(const char *q)
 {
-	gc_buf out = GC_BUF_INIT;
+	size_t n = strlen(q), o = 0;
+	char *out = gc_xmalloc(n + 1);
 
-	while (*q) {
-		if (go_space(*q)) {
-			gc_buf_addch(&out, ' ');
-			while (go_space(*q))
-				q++;
+	for (size_t i = 0; i < n;) {
+		if (go_space(q[i])) {
+			out[o++] = ' ';
+			while (i < n && go_space(q[i]))
+				i++;
 			continue;
 		}
-		gc_buf_addch(&out, *q++);
+		out[o++] = q[i++];
 	}
-	return gc_buf_detach(&out, NULL);
+	out[o] = '\0';
+	return out;
 }
 
 /* ---- rendering ----------------------------------------------------- */
@@ -249,17 +251,28 @@ int gc_prometheus_render(char **out, const char *tmpl, const gc_prom_model *m,
 static void query_escape(gc_buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s), o;
+	char *p;
 
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	gc_buf_grow(out, 3 * n);
+	p = out->ptr + out->len;
+	o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-			gc_buf_addch(out, (char)c);
-		else if (c == ' ')
-			gc_buf_addch(out, '+');
-		else
-			gc_buf_addf(out, "%%%c%c", hex[c >> 4], hex[c & 15]);
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' ||
+		    c == '~') {
+			p[o++] = (char)c;
+		} else if (c == ' ') {
+			p[o++] = '+';
+		} else {
+			p[o++] = '%';
+			p[o++] = hex[c >> 4];
+			p[o++] = hex[c & 15];
+		}
 	}
+	out->len += o;
+	out->ptr[out->len] = '\0';
 }
 
 int gc_prometheus_query_url(char **out, const char *address, const char *query,
