@@ -863,7 +863,11 @@ static void write_notes(tick *t, const char *commit, gc_msg_canary *msgs,
 		o.promoted = w->next.status.phase == GC_PHASE_SUCCEEDED;
 		o.when = t->now;
 		o.max_weight = w->next.release_max_weight;
-		o.failed_checks = w->next.status.failed_checks;
+		/* SyncStatus(Failed) resets the counter; report the run's */
+		o.failed_checks = w->next.status.failed_checks >
+						  w->old.status.failed_checks
+					  ? w->next.status.failed_checks
+					  : w->old.status.failed_checks;
 		o.revision = w->revision;
 		o.deploy_commit = commit;
 		o.last_event =

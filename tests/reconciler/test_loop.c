@@ -1,0 +1,418 @@
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "httpd.h"
+#include "util/alloc.h"
+
+/*
+ * gitcanary run as a user runs it, against a bare repository made from
+ * examples/podinfo with tests/fixtures/loop/canary.yaml (interval 1s,
+ * webhooks pointing at an HTTP server of the test). Every tick is a new
+ * process, so each test also shows that all state lives in git.
+ */
+
+static volatile int fail_load_test;
+
+static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
+		  void *payload)
+{
+	(void)payload;
+	if (!strcmp(req->path, "/load") && fail_load_test) {
+		resp->status = 500;
+		gc_buf_adds(&resp->body, "load test failed");
+	}
+}
+
+typedef struct env {
+	char *dir;
+	gc_httpd *hooks;
+	gc_buf out, err;
+} env;
+
+#define SUBJECTS_OK                                                    \
+	"Initialization done! podinfo.test\n"                          \
+	"New revision detected! Scaling up podinfo.test\n"             \
+	"Advance podinfo.test canary weight 10\n"                      \
+	"Advance podinfo.test canary weight 20\n"                      \
+	"Advance podinfo.test canary weight 30\n"                      \
+	"Advance podinfo.test canary weight 40\n"                      \
+	"Advance podinfo.test canary weight 50\n"                      \
+	"Copying podinfo.test template spec to podinfo-primary.test\n" \
+	"Routing all traffic to primary\n"                             \
+	"Promotion completed! Scaling down podinfo.test\n"
+
+#define GIT "git -c user.name=Dev -c user.email=dev@example.com"
+
+static void sh_ok(env *e, const char *cmd)
+{
+	int rc = gc_test_sh(&e->out, &e->err, "cd '%s' && %s", e->dir, cmd);
+
+	ck_assert_msg(rc == 0, "%s: exit %d\n%s%s", cmd, rc, e->out.ptr,
+		      e->err.ptr);
+}
+
+/* A bare remote.git and a work clone src/ holding examples/podinfo. */
+static void env_setup(env *e)
+{
+	char *hooks_url, *cmd;
+
+	memset(e, 0, sizeof(*e));
+	gc_buf_init(&e->out);
+	gc_buf_init(&e->err);
+	fail_load_test = 0;
+	e->dir = gc_test_tmpdir();
+	e->hooks = gc_httpd_start(hooks, NULL);
+	hooks_url = gc_httpd_url(e->hooks, "");
+	cmd = gc_xasprintf(
+		"git init -q --bare -b main remote.git && "
+		"git clone -q remote.git src 2>/dev/null && "
+		"cp -r '%s/examples/podinfo/.' src/ && "
+		"sed 's|HOOKS|%s|' '%s/tests/fixtures/loop/canary.yaml' "
+		">src/canary.yaml && "
+		"cd src && git add . && " GIT " commit -qm 'podinfo' && "
+		"git push -q origin main",
+		gc_test_source_dir, hooks_url, gc_test_source_dir);
+	sh_ok(e, cmd);
+	free(cmd);
+	free(hooks_url);
+}
+
+static void env_free(env *e)
+{
+	gc_httpd_stop(e->hooks);
+	gc_test_rmrf(e->dir);
+	free(e->dir);
+	gc_buf_release(&e->out);
+	gc_buf_release(&e->err);
+}
+
+static int reconcile(env *e, const char *extra)
+{
+	return gc_test_sh(&e->out, &e->err,
+			  "cd '%s' && '%s' reconcile --once --repo remote.git "
+			  "--assume-ready --min-interval 1s %s",
+			  e->dir, gc_test_binary, extra ? extra : "");
+}
+
+static void push_src(env *e, const char *change, const char *subject)
+{
+	char *cmd = gc_xasprintf("cd src && %s && " GIT
+				 " commit -qam '%s' && git push -q origin main",
+				 change, subject);
+
+	sh_ok(e, cmd);
+	free(cmd);
+}
+
+static void bump(env *e, const char *tag)
+{
+	char *change = gc_xasprintf(
+		"sed -i 's|podinfo:[0-9.]*$|podinfo:%s|' deployment.yaml", tag);
+	char *subject = gc_xasprintf("podinfo %s", tag);
+
+	push_src(e, change, subject);
+	free(change);
+	free(subject);
+}
+
+/* The canary's phase on the deploy branch ("" before the first run). */
+static char *phase(env *e, const char *ns)
+{
+	gc_test_sh(&e->out, NULL,
+		   "cd '%s' && git --git-dir=remote.git show "
+		   "deploy:.gitcanary/status/%s/podinfo.yaml 2>/dev/null | "
+		   "sed -n 's/^  phase: //p'",
+		   e->dir, ns);
+	if (e->out.len && e->out.ptr[e->out.len - 1] == '\n')
+		gc_buf_truncate(&e->out, e->out.len - 1);
+	return gc_xstrdup(e->out.ptr);
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Ticks (a new process each time) until the phase is `want`. */
+static void tick_until(env *e, const char *ns, const char *want, int max)
+{
+	char *p = NULL;
+
+	for (int i = 0; i < max; i++) {
+		int rc = reconcile(e, NULL);
+
+		ck_assert_msg(rc == 0, "reconcile exit %d: %s", rc, e->err.ptr);
+		free(p);
+		p = phase(e, ns);
+		if (!strcmp(p, want)) {
+			free(p);
+			return;
+		}
+		nap_ms(250);
+	}
+	ck_abort_msg("phase %s after %d ticks, want %s", p, max, want);
+}
+
+static char *subjects(env *e)
+{
+	gc_test_sh(&e->out, NULL,
+		   "cd '%s' && git --git-dir=remote.git log --reverse "
+		   "--format=%%s deploy",
+		   e->dir);
+	return gc_xstrdup(e->out.ptr);
+}
+
+static void assert_subjects(env *e, const char *want)
+{
+	char *got = subjects(e);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* ---- the first run ---- */
+
+START_TEST(test_loop__first_run_creates_deploy_branch)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, "git --git-dir=remote.git ls-tree -r --name-only deploy");
+	ck_assert_str_eq(
+		e.out.ptr,
+		".gitcanary/status/test/podinfo.yaml\n"
+		"istio-system/_/gateway-public-gateway.yaml\n"
+		"kustomization.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo.yaml\n"
+		"test/podinfo/deployment-podinfo-primary.yaml\n"
+		"test/podinfo/deployment-podinfo.yaml\n"
+		"test/podinfo/destinationrule-podinfo-canary.yaml\n"
+		"test/podinfo/destinationrule-podinfo-primary.yaml\n"
+		"test/podinfo/horizontalpodautoscaler-podinfo-primary.yaml\n"
+		"test/podinfo/service-podinfo-canary.yaml\n"
+		"test/podinfo/service-podinfo-primary.yaml\n"
+		"test/podinfo/service-podinfo.yaml\n"
+		"test/podinfo/virtualservice-podinfo.yaml\n");
+	/* what the cluster runs: kubectl kustomize of a checkout */
+	sh_ok(&e, "git clone -q -b deploy remote.git co && "
+		  "kubectl kustomize co | awk '/^kind:/{k=$2} "
+		  "/^  name:/{n=$2} /^  namespace:/{print k\" \"$2\"/\"n}' "
+		  "| LC_ALL=C sort");
+	ck_assert_str_eq(e.out.ptr,
+			 "Deployment test/podinfo\n"
+			 "Deployment test/podinfo-primary\n"
+			 "DestinationRule test/podinfo-canary\n"
+			 "DestinationRule test/podinfo-primary\n"
+			 "Gateway istio-system/public-gateway\n"
+			 "HorizontalPodAutoscaler test/podinfo\n"
+			 "HorizontalPodAutoscaler test/podinfo-primary\n"
+			 "HorizontalPodAutoscaler test/podinfo-total\n"
+			 "Service test/podinfo\n"
+			 "Service test/podinfo-canary\n"
+			 "Service test/podinfo-primary\n"
+			 "VirtualService test/podinfo\n");
+	/* the canary target runs 0 replicas outside a release */
+	sh_ok(&e, "sed -n 's/^  replicas: //p' "
+		  "co/test/podinfo/deployment-podinfo.yaml");
+	ck_assert_str_eq(e.out.ptr, "0\n");
+	sh_ok(&e,
+	      "git --git-dir=remote.git log -1 --format=%B deploy | "
+	      "git interpret-trailers --parse | sed 's/^Source-Commit: .*/Source-Commit: S/'");
+	ck_assert_str_eq(e.out.ptr, "Canary: test/podinfo\n"
+				    "Phase: Initialized\n"
+				    "Canary-Weight: 0\n"
+				    "Primary-Weight: 100\n"
+				    "Failed-Checks: 0\n"
+				    "Revision: 67644fcd47\n"
+				    "Source-Commit: S\n");
+	sh_ok(&e,
+	      "git --git-dir=remote.git log -1 --format='%an <%ae>|%cn <%ce>' deploy");
+	ck_assert_str_eq(e.out.ptr, "gitcanary <gitcanary@localhost>|"
+				    "gitcanary <gitcanary@localhost>\n");
+	/* nothing moved, nothing due: no commit */
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_str_eq(e.out.ptr, "");
+	assert_subjects(&e, "Initialization done! podinfo.test\n");
+	env_free(&e);
+}
+END_TEST
+
+/* ---- a whole release ---- */
+
+START_TEST(test_loop__release_commit_by_commit)
+{
+	env e;
+	char *p;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, "--author 'Rel Bot <rel@example.com>'"),
+			 0);
+	bump(&e, "3.1.1");
+	tick_until(&e, "test", "Succeeded", 80);
+	assert_subjects(&e, SUBJECTS_OK);
+	/* the second commit of the release says who and what */
+	gc_test_sh(&e.out, NULL,
+		   "cd '%s' && git --git-dir=remote.git rev-parse main", e.dir);
+	p = gc_xstrdup(e.out.ptr);
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B -1 "
+		  "deploy~7");
+	{
+		char *want = gc_xasprintf(
+			"Advance podinfo.test canary weight 10\n\n"
+			"test/podinfo: Starting canary analysis for podinfo.test\n"
+			"test/podinfo: Pre-rollout check acceptance-test passed\n"
+			"test/podinfo: Advance podinfo.test canary weight 10\n\n"
+			"Canary: test/podinfo\nPhase: Progressing\n"
+			"Canary-Weight: 10\nPrimary-Weight: 90\n"
+			"Failed-Checks: 0\nRevision: 58f996cd76\n"
+			"Source-Commit: %s\n",
+			p);
+
+		ck_assert_str_eq(e.out.ptr, want);
+		free(want);
+	}
+	/* the primary runs the new image, the canary is scaled down */
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/deployment-podinfo-primary.yaml | "
+		  "grep -c 'image: stefanprodan/podinfo:3.1.1'; "
+		  "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/deployment-podinfo.yaml | "
+		  "sed -n 's/^  replicas: //p'");
+	ck_assert_str_eq(e.out.ptr, "1\n0\n");
+	/* the outcome note on the source commit that started it */
+	p[strcspn(p, "\n")] = '\0';
+	{
+		char *cmd = gc_xasprintf(
+			"git --git-dir=remote.git notes --ref=gitcanary show %s "
+			"| tr -d ' \\t\\n' | sed 's/\"time\":\"[^\"]*\"/T/;s/\"deployCommit\":\"[^\"]*\"/D/'",
+			p);
+
+		sh_ok(&e, cmd);
+		free(cmd);
+	}
+	ck_assert_str_eq(
+		e.out.ptr,
+		"{\"releases\":[{\"canary\":\"test/podinfo\",\"outcome\":\"promoted\",T,"
+		"\"maxWeight\":50,\"failedChecks\":0,\"revision\":\"58f996cd76\",D,"
+		"\"lastEvent\":\"Promotioncompleted!Scalingdownpodinfo.test\"}]}");
+	/* evidence of the webhook runs on the tick commit */
+	sh_ok(&e,
+	      "git --git-dir=remote.git notes --ref=gitcanary show deploy~7 "
+	      "| grep -o '\"name\":[^,]*' | sort -u");
+	ck_assert_str_eq(e.out.ptr, "\"name\":\t\"acceptance-test\"\n");
+	/* author as configured on the first commit */
+	sh_ok(&e,
+	      "git --git-dir=remote.git log --reverse --format='%an <%ae>' deploy | head -1");
+	ck_assert_str_eq(e.out.ptr, "Rel Bot <rel@example.com>\n");
+	/* get and describe */
+	gc_test_sh(&e.out, &e.err,
+		   "cd '%s' && '%s' get --repo remote.git | "
+		   "sed 's/20[0-9T:Z-]*$/TIME/'",
+		   e.dir, gc_test_binary);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"NAMESPACE   NAME      STATUS      WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Succeeded   0        0              TIME\n");
+	gc_test_sh(&e.out, &e.err,
+		   "cd '%s' && '%s' describe test/podinfo --repo remote.git | "
+		   "sed -n '/^Events:/,$p' | sed 1d | "
+		   "sed -E 's/^ +[^ ]+ +[^ ]+ +[^ ]+ +//'",
+		   e.dir, gc_test_binary);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"Message\n"
+		"Initialization done! podinfo.test\n"
+		"New revision detected! Scaling up podinfo.test\n"
+		"Starting canary analysis for podinfo.test\n"
+		"Pre-rollout check acceptance-test passed\n"
+		"Advance podinfo.test canary weight 10\n"
+		"Advance podinfo.test canary weight 20\n"
+		"Advance podinfo.test canary weight 30\n"
+		"Advance podinfo.test canary weight 40\n"
+		"Advance podinfo.test canary weight 50\n"
+		"Copying podinfo.test template spec to podinfo-primary.test\n"
+		"Routing all traffic to primary\n"
+		"Promotion completed! Scaling down podinfo.test\n");
+	free(p);
+	env_free(&e);
+}
+END_TEST
+
+/* ---- a rollback ---- */
+
+START_TEST(test_loop__rollback_on_failing_webhook)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	fail_load_test = 1;
+	bump(&e, "3.1.2");
+	tick_until(&e, "test", "Failed", 80);
+	gc_test_sh(&e.out, NULL,
+		   "cd '%s' && git --git-dir=remote.git log --reverse "
+		   "--format=%%s deploy | sed 's|127.0.0.1:[0-9]*|HOOKS|'",
+		   e.dir);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"Initialization done! podinfo.test\n"
+		"New revision detected! Scaling up podinfo.test\n"
+		"Advance podinfo.test canary weight 10\n"
+		"Halt podinfo.test advancement external check load-test failed POST http://HOOKS/load giving up after 1 attempt(s)\n"
+		"Halt podinfo.test advancement external check load-test failed POST http://HOOKS/load giving up after 1 attempt(s)\n"
+		"Canary failed! Scaling down podinfo.test\n");
+	sh_ok(&e,
+	      "git --git-dir=remote.git log -1 --format=%B deploy | "
+	      "sed -n '3,4p'; git --git-dir=remote.git log -1 --format=%B deploy | "
+	      "git interpret-trailers --parse | grep -E '^(Phase|Failed-Checks)'");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"test/podinfo: warning: Rolling back podinfo.test failed checks threshold reached 2\n"
+		"test/podinfo: warning: Canary failed! Scaling down podinfo.test\n"
+		"Phase: Failed\nFailed-Checks: 0\n");
+	/* the outcome note keeps what the status resets */
+	sh_ok(&e,
+	      "git --git-dir=remote.git notes --ref=gitcanary show main "
+	      "| tr -d ' \\t\\n' | grep -o '\"outcome.*failedChecks\":[0-9]*' "
+	      "| sed 's/\"time\":\"[^\"]*\"/T/'");
+	ck_assert_str_eq(e.out.ptr, "\"outcome\":\"rolledback\",T,"
+				    "\"maxWeight\":10,\"failedChecks\":2\n");
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/deployment-podinfo-primary.yaml | "
+		  "grep -c 'image: stefanprodan/podinfo:3.1.0'; "
+		  "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/deployment-podinfo.yaml | "
+		  "sed -n 's/^  replicas: //p'; "
+		  "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/virtualservice-podinfo.yaml | "
+		  "sed -n 's/^ *weight: //p'");
+	ck_assert_str_eq(e.out.ptr, "1\n0\n100\n0\n");
+	env_free(&e);
+}
+END_TEST
+
+Suite *gc_suite_loop(void);
+
+Suite *gc_suite_loop(void)
+{
+	Suite *s = suite_create("loop");
+	TCase *tc = tcase_create("loop");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
+	tcase_add_test(tc, test_loop__release_commit_by_commit);
+	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_loop)
