@@ -119,7 +119,8 @@ static int dir_each(const char *root, file_fn fn, void *payload, gc_error *err)
 	int error = 0;
 
 	list_dir(&files, root, "");
-	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	if (files.n)
+		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 	for (size_t i = 0; i < files.n && !error; i++) {
 		char *path = gc_xasprintf("%s/%s", root, files.v[i]);
 

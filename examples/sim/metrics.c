@@ -84,8 +84,10 @@ static void render_ksm(gc_buf *out, const gc_sim_cluster *c)
 	const gc_sim_deploy **v = calloc(c->ndeps + 1, sizeof(*v));
 	if (!v)
 		abort();
-	memcpy(v, c->deps, c->ndeps * sizeof(*v));
-	qsort(v, c->ndeps, sizeof(*v), cmp_deploy);
+	if (c->ndeps) {
+		memcpy(v, c->deps, c->ndeps * sizeof(*v));
+		qsort(v, c->ndeps, sizeof(*v), cmp_deploy);
+	}
 	for (size_t m = 0; m < GC_ARRAY_SIZE(ksm); m++) {
 		gc_buf_addf(out, "# HELP %s %s\n# TYPE %s gauge\n", ksm[m].name,
 			    ksm[m].help, ksm[m].name);
@@ -137,8 +139,10 @@ static void render_istio(gc_buf *out, const gc_sim_cluster *c)
 
 	if (!v)
 		abort();
-	memcpy(v, c->loads, c->nloads * sizeof(*v));
-	qsort(v, c->nloads, sizeof(*v), cmp_load);
+	if (c->nloads) {
+		memcpy(v, c->loads, c->nloads * sizeof(*v));
+		qsort(v, c->nloads, sizeof(*v), cmp_load);
+	}
 	gc_buf_adds(out, "# HELP istio_requests_total Total requests.\n"
 			 "# TYPE istio_requests_total counter\n");
 	for (size_t i = 0; i < c->nloads; i++)
