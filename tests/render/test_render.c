@@ -327,6 +327,36 @@ START_TEST(test_render__bad_input_is_located)
 }
 END_TEST
 
+static const char *const selector_keys[] = { "app", "name",
+					     "app.kubernetes.io/name" };
+
+/* Every selector label Flagger knows names the primary's selector. */
+START_TEST(test_render__uses_each_selector_label)
+{
+	gc_buf out = GC_BUF_INIT;
+	input in;
+	char *text, *msg = NULL, *want;
+
+	memset(&in, 0, sizeof(in));
+	text = gc_xasprintf(base_canary, "", "    port: 9898\n");
+	parse_text(&in.docs, "canary.yaml", text);
+	free(text);
+	text = gc_xasprintf(base_target, selector_keys[_i], selector_keys[_i],
+			    "");
+	parse_text(&in.docs, "target.yaml", text);
+	free(text);
+	input_link(&in);
+	ck_assert_int_eq(render(&out, &msg, &in, NULL), 0);
+	want = gc_xasprintf(
+		"  selector:\n    matchLabels:\n      %s: podinfo-primary\n",
+		selector_keys[_i]);
+	ck_assert_msg(strstr(out.ptr, want), "%s", out.ptr);
+	free(want);
+	gc_buf_release(&out);
+	input_release(&in);
+}
+END_TEST
+
 static const struct stage_case {
 	const char *spec;
 	int pw, cw;
@@ -388,6 +418,8 @@ static Suite *gc_suite_render(void)
 	tcase_add_test(tc, test_render__flagger_id_follows_revision);
 	tcase_add_loop_test(tc, test_render__bad_input_is_located, 0,
 			    (int)GC_ARRAY_SIZE(bads));
+	tcase_add_loop_test(tc, test_render__uses_each_selector_label, 0,
+			    (int)GC_ARRAY_SIZE(selector_keys));
 	tcase_add_loop_test(tc, test_render__parses_stages, 0,
 			    (int)GC_ARRAY_SIZE(stages));
 	tcase_add_test(tc, test_render__rejects_unknown_stage);
