@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"  --stage STAGE            initialization (default), progressing:WEIGHT, mirror, ab,\n"
 	"                           bluegreen, bluegreen:switched, promoting[:WEIGHT], finalising,\n"
 	"                           succeeded, failed\n"
-	"  --promoted FILE          a Deployment manifest whose pod template the primary runs\n"
+	"  --promoted FILE          a file whose (first) Deployment has the pod template the primary runs\n"
 	"                           (the previously promoted revision); needs --canary\n"
 	"  --out DIR                write <ns>/<canary>/<kind>-<name>.yaml files under DIR\n"
 	"  --default-namespace NS   namespace of documents without one; default \"default\"\n";
@@ -262,6 +262,7 @@ static int run(const render_args *a, gc_error *err)
 	gc_doclist promoted = GC_DOCLIST_INIT;
 	gc_buf data = GC_BUF_INIT;
 	const gc_object **canaries = NULL;
+	const gc_doc *pdoc = NULL;
 	cJSON **sets = NULL;
 	size_t n = 0, total;
 	int error;
@@ -274,9 +275,15 @@ static int run(const render_args *a, gc_error *err)
 	     (error = gc_yaml_parse(&promoted, a->promoted, data.ptr, data.len,
 				    err)) < 0))
 		goto cleanup;
-	if (a->promoted && promoted.n == 0) {
+	for (size_t i = 0; i < promoted.n && !pdoc; i++) {
+		const char *kind = gc_json_str(promoted.v[i]->root, "kind");
+
+		if (kind && !strcmp(kind, "Deployment"))
+			pdoc = promoted.v[i];
+	}
+	if (a->promoted && !pdoc) {
 		error = gc_error_set_at(err, GC_EINVALID, a->promoted, 0, 0,
-					"no document");
+					"no Deployment in the promoted file");
 		goto cleanup;
 	}
 	total = gc_index_count(idx);
@@ -299,8 +306,7 @@ static int run(const render_args *a, gc_error *err)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((error = render_one(&sets[i], idx, canaries[i], a,
-					promoted.n ? promoted.v[0] : NULL,
+		if ((error = render_one(&sets[i], idx, canaries[i], a, pdoc,
 					err)) < 0)
 			goto cleanup;
 	error = write_out(a, sets, canaries, n, err);

@@ -143,6 +143,37 @@ START_TEST(test_cmd_render__bad_target_is_located_and_prints_nothing)
 }
 END_TEST
 
+START_TEST(test_cmd_render__primary_runs_promoted_template)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && "
+			"sed -i 's/podinfo:3.1.0/podinfo:3.1.1/' '%s/repo/deployment.yaml'",
+			gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' render --dir '%s/repo' --canary test/podinfo --stage progressing:10 "
+			"--promoted '%s/tests/fixtures/render/input/podinfo.yaml' | grep 'image:'",
+			gc_test_binary, dir, gc_test_source_dir),
+		0);
+	ck_assert_str_eq(err.ptr, "");
+	/* the primary (first object) runs 3.1.0, the canary 3.1.1 */
+	ck_assert_str_eq(out.ptr,
+			 "        image: stefanprodan/podinfo:3.1.0\n"
+			 "        image: stefanprodan/podinfo:3.1.1\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 static Suite *gc_suite_cmd_render(void)
 {
 	Suite *s = suite_create("cmd_render");
@@ -155,6 +186,7 @@ static Suite *gc_suite_cmd_render(void)
 			    (int)GC_ARRAY_SIZE(usage_cases));
 	tcase_add_test(
 		tc, test_cmd_render__bad_target_is_located_and_prints_nothing);
+	tcase_add_test(tc, test_cmd_render__primary_runs_promoted_template);
 	suite_add_tcase(s, tc);
 	return s;
 }
