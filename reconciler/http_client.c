@@ -449,7 +449,10 @@ void gc_http_redact_url(gc_buf *out, const char *url)
 	}
 	host = scheme + 3;
 	end = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(end - host));
+	at = NULL;
+	for (const char *p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
 	if (!at) {
 		gc_buf_adds(out, url);
 		return;

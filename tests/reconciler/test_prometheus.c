@@ -636,6 +636,19 @@ static void serve_metrics(const gc_httpd_request *req, gc_httpd_response *resp,
 		"# TYPE istio_request_duration_milliseconds_bucket counter\n");
 	export_workload(&resp->body, "good", 95, 5, "404", good);
 	export_workload(&resp->body, "bad", 90, 10, "500", bad);
+	/* kube-state-metrics: podinfo runs, podinfo-primary rolls out */
+	gc_buf_adds(
+		&resp->body,
+		"kube_deployment_spec_replicas{namespace=\"test\",deployment=\"podinfo\"} 3\n"
+		"kube_deployment_status_replicas_updated{namespace=\"test\",deployment=\"podinfo\"} 3\n"
+		"kube_deployment_status_replicas_available{namespace=\"test\",deployment=\"podinfo\"} 3\n"
+		"kube_deployment_status_replicas{namespace=\"test\",deployment=\"podinfo\"} 3\n"
+		"kube_deployment_metadata_generation{namespace=\"test\",deployment=\"podinfo\"} 2\n"
+		"kube_deployment_status_observed_generation{namespace=\"test\",deployment=\"podinfo\"} 2\n"
+		"kube_deployment_spec_replicas{namespace=\"test\",deployment=\"podinfo-primary\"} 3\n"
+		"kube_deployment_status_replicas_updated{namespace=\"test\",deployment=\"podinfo-primary\"} 1\n"
+		"kube_deployment_status_replicas_available{namespace=\"test\",deployment=\"podinfo-primary\"} 1\n"
+		"kube_deployment_status_replicas{namespace=\"test\",deployment=\"podinfo-primary\"} 3\n");
 }
 
 static void prom_setup(void)
@@ -846,7 +859,7 @@ START_TEST(test_prometheus__readiness)
 	gc_prom_ready st = 0;
 	char *msg = NULL;
 	gc_error err = GC_ERROR_INIT;
-	/* our exporter has no kube-state-metrics: emulate with vectors */
+	/* replaced queries: plain vectors */
 	gc_readiness_queries q = { "vector(3)", "vector(2)", "vector(2)",
 				   "vector(2)", NULL,        NULL };
 
@@ -899,16 +912,54 @@ START_TEST(test_prometheus__readiness)
 		msg,
 		"waiting for rollout to finish: observed deployment generation less than desired generation");
 	free(msg);
-	/* the default kube-state-metrics series: absent here */
+	/* the default kube-state-metrics series served by the exporter */
 	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
 						 gc_test_prom_url(prom), "test",
 						 "podinfo", 3, 100, NULL, 5000,
 						 &err),
 			 0);
+	ck_assert_int_eq(st, GC_PROM_READY);
+	ck_assert_ptr_null(msg);
+	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
+						 gc_test_prom_url(prom), "test",
+						 "podinfo-primary", 3, 100,
+						 NULL, 5000, &err),
+			 0);
+	ck_assert_int_eq(st, GC_PROM_WAITING);
 	ck_assert_str_eq(
 		msg,
-		"waiting for rollout to finish: deployment podinfo.test is not reported by kube-state-metrics yet");
+		"waiting for rollout to finish: 1 out of 3 new replicas have been updated");
 	free(msg);
+	/* the committed stage asks for 5 replicas: not applied yet */
+	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
+						 gc_test_prom_url(prom), "test",
+						 "podinfo", 5, 100, NULL, 5000,
+						 &err),
+			 0);
+	ck_assert_str_eq(
+		msg,
+		"waiting for rollout to finish: 3 out of 5 new replicas have been updated");
+	free(msg);
+	/* an unknown deployment */
+	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
+						 gc_test_prom_url(prom), "test",
+						 "nobody", 3, 100, NULL, 5000,
+						 &err),
+			 0);
+	ck_assert_str_eq(
+		msg,
+		"waiting for rollout to finish: deployment nobody.test is not reported by kube-state-metrics yet");
+	free(msg);
+	/* Prometheus unreachable: an error, not a state */
+	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
+						 "http://127.0.0.1:1", "test",
+						 "podinfo", 3, 100, NULL, 2000,
+						 &err),
+			 GC_ERROR);
+	ck_assert_str_eq(
+		err.msg,
+		"readiness query failed: could not connect: Connection refused");
+	gc_error_release(&err);
 }
 END_TEST
 
