@@ -355,9 +355,16 @@ static int check_hpa(const gc_rctx *c)
 	const cJSON *ref = gc_json_get(c->in->canary, "spec.autoscalerRef");
 	const cJSON *hpa = c->in->hpa, *tgt;
 	const char *name = gc_json_str(ref, "name");
+	const char *kind = gc_json_str(ref, "kind");
 
 	if (!ref)
 		return 0;
+	if (kind && strcmp(kind, "HorizontalPodAutoscaler"))
+		return gc_render__fail(
+			c, GC_EINVALID, GC_RENDER_SRC_CANARY,
+			gc_json_get(ref, "kind"),
+			"canary '%s': autoscalerRef kind '%s' is not supported (only HorizontalPodAutoscaler)",
+			c->canary_ref, kind);
 	if (!hpa)
 		return gc_render__fail(
 			c, GC_ENOTFOUND, GC_RENDER_SRC_CANARY,

@@ -297,6 +297,9 @@ static const struct bad {
 	{ "  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: nope}\n",
 	  "    port: 9898\n", "app", "", NULL,
 	  "canary.yaml:7:84: canary 'test/podinfo': horizontalpodautoscaler 'test/nope' not found" },
+	{ "  autoscalerRef: {apiVersion: keda.sh/v1alpha1, kind: ScaledObject, name: podinfo}\n",
+	  "    port: 9898\n", "app", "", NULL,
+	  "canary.yaml:7:55: canary 'test/podinfo': autoscalerRef kind 'ScaledObject' is not supported (only HorizontalPodAutoscaler)" },
 };
 
 START_TEST(test_render__bad_input_is_located)
@@ -354,6 +357,138 @@ START_TEST(test_render__uses_each_selector_label)
 	free(want);
 	gc_buf_release(&out);
 	input_release(&in);
+}
+END_TEST
+
+/* autoscaling/v1 input becomes an autoscaling/v2 CPU metric. */
+START_TEST(test_render__converts_v1_hpa)
+{
+	gc_buf out = GC_BUF_INIT;
+	input in;
+	char *text, *msg = NULL;
+
+	memset(&in, 0, sizeof(in));
+	text = gc_xasprintf(
+		base_canary,
+		"  autoscalerRef: {apiVersion: autoscaling/v1, kind: HorizontalPodAutoscaler, name: podinfo}\n",
+		"    port: 9898\n");
+	parse_text(&in.docs, "canary.yaml", text);
+	free(text);
+	text = gc_xasprintf(base_target, "app", "app", "");
+	parse_text(&in.docs, "target.yaml", text);
+	free(text);
+	parse_text(
+		&in.docs, "hpa.yaml",
+		"apiVersion: autoscaling/v1\n"
+		"kind: HorizontalPodAutoscaler\n"
+		"metadata: {name: podinfo}\n"
+		"spec:\n"
+		"  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}\n"
+		"  maxReplicas: 3\n"
+		"  targetCPUUtilizationPercentage: 80\n");
+	input_link(&in);
+	ck_assert_int_eq(render(&out, &msg, &in, NULL), 0);
+	ck_assert_msg(strstr(out.ptr,
+			     "apiVersion: autoscaling/v2\n"
+			     "kind: HorizontalPodAutoscaler\n"
+			     "metadata:\n"
+			     "  name: podinfo-primary\n"
+			     "  namespace: test\n"
+			     "  labels:\n"
+			     "    app.kubernetes.io/managed-by: gitcanary\n"
+			     "  annotations:\n"
+			     "    gitcanary.io/canary: test/podinfo\n"
+			     "spec:\n"
+			     "  scaleTargetRef:\n"
+			     "    apiVersion: apps/v1\n"
+			     "    kind: Deployment\n"
+			     "    name: podinfo-primary\n"
+			     "  minReplicas: 1\n"
+			     "  maxReplicas: 3\n"
+			     "  metrics:\n"
+			     "  - type: Resource\n"
+			     "    resource:\n"
+			     "      name: cpu\n"
+			     "      target:\n"
+			     "        type: Utilization\n"
+			     "        averageUtilization: 80\n"
+			     "---\n"),
+		      "%s", out.ptr);
+	gc_buf_release(&out);
+	input_release(&in);
+}
+END_TEST
+
+/* The primary's copies come from promoted_lookup, the canary keeps names. */
+static const cJSON *old_config(const char *kind, const char *name,
+			       void *payload)
+{
+	(void)name;
+	return !strcmp(kind, "ConfigMap") ? payload : NULL;
+}
+
+START_TEST(test_render__copies_promoted_configs)
+{
+	gc_render_input ri = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	gc_doclist docs = GC_DOCLIST_INIT;
+	cJSON *objs = NULL;
+	cJSON *old = cJSON_Parse(
+		"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+		"\"metadata\":{\"name\":\"cfg\"},\"data\":{\"v\":\"old\"}}");
+	char *text;
+	const cJSON *copy;
+
+	text = gc_xasprintf(base_canary, "", "    port: 9898\n");
+	parse_text(&docs, "canary.yaml", text);
+	free(text);
+	text = gc_xasprintf(
+		base_target, "app", "app",
+		"        envFrom:\n        - configMapRef: {name: cfg}\n");
+	parse_text(&docs, "target.yaml", text);
+	free(text);
+	ri.canary = docs.v[0]->root;
+	ri.namespace = "test";
+	ri.target = docs.v[1]->root;
+	ri.stage = (gc_stage)GC_STAGE_INIT;
+	ri.stage.promoted_lookup = old_config;
+	ri.stage.promoted_payload = old;
+	/* no current lookup: only the promoted side is consulted */
+	ck_assert_int_eq(gc_render_canary(&objs, &ri, &err), 0);
+	copy = cJSON_GetArrayItem(objs, 0);
+	ck_assert_str_eq(gc_json_str(copy, "metadata.name"), "cfg-primary");
+	ck_assert_str_eq(gc_json_str(copy, "data.v"), "old");
+	ck_assert_str_eq(
+		gc_json_str(
+			cJSON_GetArrayItem(
+				gc_json_get(
+					cJSON_GetArrayItem(
+						gc_json_get(
+							cJSON_GetArrayItem(objs,
+									   1),
+							"spec.template.spec.containers"),
+						0),
+					"envFrom"),
+				0),
+			"configMapRef.name"),
+		"cfg-primary");
+	ck_assert_str_eq(
+		gc_json_str(
+			cJSON_GetArrayItem(
+				gc_json_get(
+					cJSON_GetArrayItem(
+						gc_json_get(
+							cJSON_GetArrayItem(objs,
+									   2),
+							"spec.template.spec.containers"),
+						0),
+					"envFrom"),
+				0),
+			"configMapRef.name"),
+		"cfg");
+	cJSON_Delete(objs);
+	cJSON_Delete(old);
+	gc_doclist_release(&docs);
 }
 END_TEST
 
@@ -420,6 +555,8 @@ static Suite *gc_suite_render(void)
 			    (int)GC_ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_render__uses_each_selector_label, 0,
 			    (int)GC_ARRAY_SIZE(selector_keys));
+	tcase_add_test(tc, test_render__converts_v1_hpa);
+	tcase_add_test(tc, test_render__copies_promoted_configs);
 	tcase_add_loop_test(tc, test_render__parses_stages, 0,
 			    (int)GC_ARRAY_SIZE(stages));
 	tcase_add_test(tc, test_render__rejects_unknown_stage);
