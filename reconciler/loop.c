@@ -967,6 +967,17 @@ static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
 	return error;
 }
 
+/* Problems of a new source commit, once: path:line:col: message. */
+static void log_source_problems(gc_loop *l)
+{
+	gc_problems *p = gc_index_problems(l->idx);
+
+	gc_problems_sort(p);
+	for (size_t i = 0; i < p->n; i++)
+		gc_warn("%s:%u:%u: %s", p->v[i].path, p->v[i].line,
+			p->v[i].column, p->v[i].msg);
+}
+
 static void plan_next_due(gc_loop *l, const tick *t)
 {
 	l->next_due = INT64_MAX;
@@ -1016,6 +1027,7 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		if ((error = gc_source_load_git(&l->idx, l->git, l->source,
 						&sopts, err)) < 0)
 			goto cleanup;
+		log_source_problems(l);
 	}
 	t.source_moved = !l->seen || strcmp(l->seen_source, l->source) ||
 			 strcmp(l->seen_deploy, t.deploy);

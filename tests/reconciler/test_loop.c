@@ -50,7 +50,8 @@ typedef struct env {
 
 static void sh_ok(env *e, const char *cmd)
 {
-	int rc = gc_test_sh(&e->out, &e->err, "cd '%s' && %s", e->dir, cmd);
+	int rc =
+		gc_test_sh(&e->out, &e->err, "cd '%s' && { %s; }", e->dir, cmd);
 
 	ck_assert_msg(rc == 0, "%s: exit %d\n%s%s", cmd, rc, e->out.ptr,
 		      e->err.ptr);
@@ -84,6 +85,11 @@ static void env_setup(env *e)
 
 static void env_free(env *e)
 {
+	/* daemons a failed assertion left behind (only ours, by pid) */
+	gc_test_sh(NULL, NULL,
+		   "cd '%s' && for f in *.pid; do [ -f \"$f\" ] && "
+		   "kill -9 $(cat \"$f\") 2>/dev/null; done; true",
+		   e->dir);
 	gc_httpd_stop(e->hooks);
 	gc_test_rmrf(e->dir);
 	free(e->dir);
@@ -140,15 +146,20 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Ticks (a new process each time) until the phase is `want`. */
-static void tick_until(env *e, const char *ns, const char *want, int max)
+/*
+ * Ticks (a new process each time) until the phase is `want`; every tick
+ * must exit with `rc`.
+ */
+static void tick_until_rc(env *e, const char *ns, const char *want, int max,
+			  int want_rc)
 {
 	char *p = NULL;
 
 	for (int i = 0; i < max; i++) {
 		int rc = reconcile(e, NULL);
 
-		ck_assert_msg(rc == 0, "reconcile exit %d: %s", rc, e->err.ptr);
+		ck_assert_msg(rc == want_rc, "reconcile exit %d: %s", rc,
+			      e->err.ptr);
 		free(p);
 		p = phase(e, ns);
 		if (!strcmp(p, want)) {
@@ -158,6 +169,51 @@ static void tick_until(env *e, const char *ns, const char *want, int max)
 		nap_ms(250);
 	}
 	ck_abort_msg("phase %s after %d ticks, want %s", p, max, want);
+}
+
+static void tick_until(env *e, const char *ns, const char *want, int max)
+{
+	tick_until_rc(e, ns, want, max, 0);
+}
+
+/* Starts `gitcanary run` in the background; its pid goes to <name>.pid. */
+static void daemon_start(env *e, const char *name)
+{
+	char *cmd = gc_xasprintf(
+		"'%s' run --repo remote.git --assume-ready --min-interval 1s "
+		"--poll 100ms >>%s.log 2>&1 </dev/null & echo $! >%s.pid",
+		gc_test_binary, name, name);
+
+	sh_ok(e, cmd);
+	free(cmd);
+}
+
+static void daemon_signal(env *e, const char *name, const char *sig)
+{
+	char *cmd = gc_xasprintf(
+		"pid=$(cat %s.pid) && kill -%s $pid && "
+		"while kill -0 $pid 2>/dev/null; do sleep 0.05; done",
+		name, sig);
+
+	sh_ok(e, cmd);
+	free(cmd);
+}
+
+/* Waits (up to max_s seconds) for the phase while daemons run. */
+static void wait_phase(env *e, const char *ns, const char *want, int max_s)
+{
+	char *p = NULL;
+
+	for (int i = 0; i < max_s * 10; i++) {
+		free(p);
+		p = phase(e, ns);
+		if (!strcmp(p, want)) {
+			free(p);
+			return;
+		}
+		nap_ms(100);
+	}
+	ck_abort_msg("phase %s after %ds, want %s", p, max_s, want);
 }
 
 static char *subjects(env *e)
@@ -400,6 +456,133 @@ START_TEST(test_loop__rollback_on_failing_webhook)
 }
 END_TEST
 
+/* ---- restarts ---- */
+
+START_TEST(test_loop__killed_daemon_resumes_from_git)
+{
+	env e;
+	char *p = NULL;
+	long waits[] = { 700, 1300, 400, 1900, 900, 250, 1100, 600 };
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	bump(&e, "3.1.1");
+	/* kill -9 at arbitrary moments, between ticks and inside them */
+	for (size_t i = 0; i < GC_ARRAY_SIZE(waits); i++) {
+		daemon_start(&e, "gc");
+		nap_ms(waits[i]);
+		daemon_signal(&e, "gc", "KILL");
+		free(p);
+		p = phase(&e, "test");
+		if (!strcmp(p, "Succeeded"))
+			break;
+	}
+	free(p);
+	daemon_start(&e, "gc");
+	wait_phase(&e, "test", "Succeeded", 30);
+	/* SIGTERM: the tick finishes, exit 0 */
+	sh_ok(&e, "kill -TERM $(cat gc.pid); wait_for() { "
+		  "while kill -0 $1 2>/dev/null; do sleep 0.05; done; }; "
+		  "wait_for $(cat gc.pid); tail -1 gc.log | sed 's/^[^ ]* //'");
+	ck_assert_str_eq(e.out.ptr, "info stopping\n");
+	assert_subjects(&e, SUBJECTS_OK);
+	env_free(&e);
+}
+END_TEST
+
+/* ---- concurrency ---- */
+
+START_TEST(test_loop__two_daemons_and_human_pushes)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	daemon_start(&e, "a");
+	daemon_start(&e, "b");
+	bump(&e, "3.1.1");
+	for (int i = 1; i <= 3; i++) {
+		char *change = gc_xasprintf(
+			"printf 'apiVersion: v1\\nkind: ConfigMap\\n"
+			"metadata:\\n  name: cm-%d\\ndata:\\n  k: v\\n' "
+			">cm-%d.yaml && git add cm-%d.yaml",
+			i, i, i);
+		char *subject = gc_xasprintf("config %d", i);
+
+		nap_ms(900);
+		push_src(&e, change, subject);
+		free(change);
+		free(subject);
+	}
+	wait_phase(&e, "test", "Succeeded", 40);
+	daemon_signal(&e, "a", "TERM");
+	daemon_signal(&e, "b", "TERM");
+	/* every release step once, in order, whoever made it */
+	gc_test_sh(&e.out, NULL,
+		   "cd '%s' && git --git-dir=remote.git log --reverse "
+		   "--format=%%s deploy | grep -v '^Sync '",
+		   e.dir);
+	ck_assert_str_eq(e.out.ptr, SUBJECTS_OK);
+	/* both processes worked, and lost some pushes without harm */
+	sh_ok(&e, "git --git-dir=remote.git rev-list --min-parents=2 deploy "
+		  "| wc -l; git --git-dir=remote.git log --format=%s main | "
+		  "grep -c '^config'; git --git-dir=remote.git ls-tree "
+		  "--name-only deploy test/_/ | grep -c configmap-cm-");
+	ck_assert_str_eq(e.out.ptr, "0\n3\n3\n");
+	env_free(&e);
+}
+END_TEST
+
+/* ---- one broken app does not stop another ---- */
+
+START_TEST(test_loop__broken_app_does_not_stop_others)
+{
+	env e;
+	char *first;
+
+	env_setup(&e);
+	push_src(&e,
+		 "mkdir other && cp canary.yaml deployment.yaml hpa.yaml "
+		 "kustomization.yaml other/ && sed -i 's/namespace: test/"
+		 "namespace: other/; s/hpa-total.yaml//' other/*.yaml && "
+		 "git add other",
+		 "second app");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	first = subjects(&e);
+	ck_assert_str_eq(first, "Reconcile 2 canaries\n");
+	free(first);
+	sh_ok(&e, "git --git-dir=remote.git rev-parse deploy");
+	first = gc_xstrdup(e.out.ptr);
+	first[strcspn(first, "\n")] = '\0';
+	/* break the other app's Deployment and bump podinfo */
+	push_src(&e, "printf '  bad: [\\n' >>other/deployment.yaml",
+		 "break other");
+	bump(&e, "3.1.1");
+	tick_until_rc(&e, "test", "Succeeded", 80, 1);
+	ck_assert_ptr_nonnull(strstr(e.err.ptr, "other/deployment.yaml:"));
+	gc_test_sh(&e.out, NULL,
+		   "cd '%s' && git --git-dir=remote.git log --reverse "
+		   "--format=%%s %s..deploy",
+		   e.dir, first);
+	ck_assert_str_eq(e.out.ptr,
+			 SUBJECTS_OK +
+				 strlen("Initialization done! podinfo.test\n"));
+	/* nothing of the broken app changed on the deploy branch */
+	{
+		char *cmd = gc_xasprintf(
+			"git --git-dir=remote.git diff --name-only %s deploy "
+			"-- other .gitcanary/status/other",
+			first);
+
+		sh_ok(&e, cmd);
+		free(cmd);
+	}
+	ck_assert_str_eq(e.out.ptr, "");
+	free(first);
+	env_free(&e);
+}
+END_TEST
+
 Suite *gc_suite_loop(void);
 
 Suite *gc_suite_loop(void)
@@ -411,6 +594,9 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
+	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
+	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
+	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
 	suite_add_tcase(s, tc);
 	return s;
 }
