@@ -157,4 +157,25 @@ int gc_prometheus_readiness(gc_prom_ready *state, char **message,
 			    const gc_readiness_queries *q, long timeout_ms,
 			    gc_error *err);
 
+/* One Deployment of gc_prometheus_readiness_many. */
+typedef struct gc_prom_readiness_item {
+	const char *namespace, *name; /* borrowed */
+	int expected, threshold_pct;  /* as for gc_prometheus_readiness */
+	gc_prom_ready state;          /* out */
+	char *message;                /* out; owned, NULL when READY */
+} gc_prom_readiness_item;
+
+/*
+ * The readiness of many Deployments with six queries in all, whatever n:
+ * each query returns one sample per Deployment, labelled `namespace` and
+ * `deployment`. The queries here are not templates; a NULL field uses the
+ * bare kube-state-metrics metric name (e.g. kube_deployment_spec_replicas),
+ * and a replacement may narrow it (kube_deployment_spec_replicas{cluster="a"}).
+ * Fills every item; fails only when Prometheus cannot be queried.
+ */
+int gc_prometheus_readiness_many(gc_prom_readiness_item *items, size_t n,
+				 const char *server,
+				 const gc_readiness_queries *bulk,
+				 long timeout_ms, gc_error *err);
+
 #endif

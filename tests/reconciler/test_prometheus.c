@@ -963,6 +963,62 @@ START_TEST(test_prometheus__readiness)
 }
 END_TEST
 
+START_TEST(test_prometheus__readiness_many)
+{
+	gc_prom_readiness_item items[] = {
+		{ "test", "podinfo", 3, 100, 0, NULL },
+		{ "test", "podinfo-primary", 3, 100, 0, NULL },
+		{ "test", "nobody", 1, 100, 0, NULL },
+		{ "test", "podinfo", 5, 100, 0, NULL },
+		{ "test", "podinfo", -1, 100, 0, NULL },
+	};
+	static const char *const want[] = {
+		NULL,
+		"waiting for rollout to finish: 1 out of 3 new replicas have been updated",
+		"waiting for rollout to finish: deployment nobody.test is not reported by kube-state-metrics yet",
+		"waiting for rollout to finish: 3 out of 5 new replicas have been updated",
+		NULL,
+	};
+	gc_readiness_queries narrowed = {
+		"kube_deployment_spec_replicas{namespace=\"test\"}",
+		NULL,
+		NULL,
+		NULL,
+		NULL,
+		NULL
+	};
+	gc_error err = GC_ERROR_INIT;
+
+	for (int pass = 0; pass < 2; pass++) {
+		ck_assert_int_eq(gc_prometheus_readiness_many(
+					 items, GC_ARRAY_SIZE(items),
+					 gc_test_prom_url(prom),
+					 pass ? &narrowed : NULL, 5000, &err),
+				 0);
+		for (size_t i = 0; i < GC_ARRAY_SIZE(items); i++) {
+			if (want[i]) {
+				ck_assert_int_eq(items[i].state,
+						 GC_PROM_WAITING);
+				ck_assert_str_eq(items[i].message, want[i]);
+			} else {
+				ck_assert_int_eq(items[i].state, GC_PROM_READY);
+				ck_assert_ptr_null(items[i].message);
+			}
+			free(items[i].message);
+			items[i].message = NULL;
+		}
+	}
+	ck_assert_int_eq(gc_prometheus_readiness_many(items, 1,
+						      "http://127.0.0.1:1",
+						      NULL, 2000, &err),
+			 GC_ERROR);
+	ck_assert_str_eq(
+		err.msg,
+		"readiness query failed: could not connect: Connection refused");
+	gc_error_release(&err);
+}
+END_TEST
+
 /* ---- integration: fake Prometheus ---------------------------------- */
 
 typedef struct fake {
@@ -1170,6 +1226,7 @@ Suite *gc_suite_prometheus(void)
 	tcase_add_test(it, test_prometheus__live_bad_promql);
 	tcase_add_test(it, test_prometheus__live_evidence);
 	tcase_add_test(it, test_prometheus__readiness);
+	tcase_add_test(it, test_prometheus__readiness_many);
 	tcase_set_timeout(it, 60);
 	suite_add_tcase(s, it);
 	return s;
