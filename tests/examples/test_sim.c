@@ -702,9 +702,8 @@ START_TEST(test_sim__follows_deploy_branch)
 		    KSM("kube_deployment_status_observed_generation",
 			"podinfo"),
 		    2);
-	wait_series(&p,
-		    KSM("kube_deployment_status_replicas_available", "podinfo"),
-		    1);
+	/* the old pod is gone once status.replicas is back to 1 */
+	wait_series(&p, KSM("kube_deployment_status_replicas", "podinfo"), 1);
 	sleep_ms(300);
 	text = scrape(&p);
 	ck_assert_double_gt(series(text, REQS("podinfo", "404")), 0);
@@ -816,6 +815,158 @@ START_TEST(test_sim__loadtester_api)
 }
 END_TEST
 
+/* ---- through a real Prometheus, with Flagger's builtin queries ---- */
+
+static pid_t prometheus_start(const char *tmp, unsigned sim_port,
+			      unsigned *port)
+{
+	char *cfg = gc_xasprintf("%s/prometheus.yml", tmp);
+	char *data = gc_xasprintf("--storage.tsdb.path=%s/tsdb", tmp);
+	char *conf = gc_xasprintf("--config.file=%s", cfg);
+	char *logf = gc_xasprintf("%s/prometheus.log", tmp);
+	char *text, listen[64];
+	pid_t pid;
+
+	*port = free_port();
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%u",
+		 *port);
+	text = gc_xasprintf(
+		"global: {scrape_interval: 1s}\n"
+		"scrape_configs:\n"
+		"  - job_name: sim\n"
+		"    static_configs: [{targets: ['127.0.0.1:%u']}]\n",
+		sim_port);
+	ck_assert_int_eq(gc_buf_write_file(cfg, text, strlen(text), NULL), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl("/usr/bin/prometheus", "prometheus", conf, data, listen,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		if (gc_test_sh(NULL, NULL,
+			       "curl -sf http://127.0.0.1:%u/-/ready",
+			       *port) == 0)
+			break;
+		sleep_ms(50);
+	}
+	free(cfg);
+	free(data);
+	free(conf);
+	free(logf);
+	free(text);
+	return pid;
+}
+
+/* The scalar of an instant query, or NAN while there is no result. */
+static double prom_query(unsigned port, const char *query)
+{
+	gc_buf out = GC_BUF_INIT;
+	cJSON *json;
+	const cJSON *v;
+	double val = NAN;
+
+	ck_assert_int_eq(gc_test_sh(&out, NULL,
+				    "curl -sf --data-urlencode 'query=%s' "
+				    "http://127.0.0.1:%u/api/v1/query",
+				    query, port),
+			 0);
+	json = cJSON_Parse(out.ptr);
+	v = cJSON_GetObjectItem(json, "data");
+	v = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "result"), 0);
+	v = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "value"), 1);
+	if (cJSON_IsString(v))
+		val = strtod(v->valuestring, NULL);
+	cJSON_Delete(json);
+	gc_buf_release(&out);
+	return val;
+}
+
+/* Flagger's builtin Istio queries (reference §5.1) as sent, interval 5s. */
+static const struct {
+	const char *query;
+	double want, tol;
+} flagger_queries[] = {
+	{ " sum( rate( istio_requests_total{ reporter=\"destination\", "
+	  "destination_workload_namespace=\"test\", destination_workload=~\"podinfo\", "
+	  "response_code!~\"5.*\" }[5s] ) ) / sum( rate( istio_requests_total{ "
+	  "reporter=\"destination\", destination_workload_namespace=\"test\", "
+	  "destination_workload=~\"podinfo\" }[5s] ) ) * 100",
+	  80.0, 1.0 },
+	{ " histogram_quantile( 0.99, sum( rate( "
+	  "istio_request_duration_milliseconds_bucket{ reporter=\"destination\", "
+	  "destination_workload_namespace=\"test\", destination_workload=~\"podinfo\" "
+	  "}[5s] ) ) by (le) )",
+	  900.0, 10.0 },
+	{ " histogram_quantile( 0.99, sum( rate( "
+	  "istio_request_duration_milliseconds_bucket{ reporter=\"destination\", "
+	  "destination_workload_namespace=\"test\", destination_workload=~\"podinfo-primary\" "
+	  "}[5s] ) ) by (le) )",
+	  24.85, 0.1 },
+	{ "kube_deployment_status_replicas_available{namespace=\"test\",deployment=\"podinfo\"}",
+	  1.0, 0.0 },
+};
+
+START_TEST(test_sim__flagger_queries_through_prometheus)
+{
+	static const char scenario[] = "3.1.5 errors=20% code=500 p99=900ms\n";
+	char *tmp = gc_test_tmpdir(), *dir = gc_xasprintf("%s/deploy", tmp);
+	char *sc = gc_xasprintf("%s/s.scenario", tmp), *yaml, *path;
+	const char *args[] = {
+		"--dir",         dir, "--scenario",     sc,  "--rps", "1000",
+		"--apply-delay", "0", "--rollout-time", "0", NULL
+	};
+	unsigned prom_port;
+	pid_t prom;
+	simproc p;
+	int status;
+
+	yaml = fixture_yaml("3.1.5", 90, 10);
+	path = gc_xasprintf("%s/all.yaml", dir);
+	ck_assert_int_eq(gc_buf_write_file(path, yaml, strlen(yaml), NULL), 0);
+	free(path);
+	path = gc_xasprintf("%s/kustomization.yaml", dir);
+	ck_assert_int_eq(gc_buf_write_file(path, kustomization_yaml,
+					   strlen(kustomization_yaml), NULL),
+			 0);
+	ck_assert_int_eq(gc_buf_write_file(sc, scenario, strlen(scenario),
+					   NULL),
+			 0);
+	sim_start(&p, tmp, args);
+	prom = prometheus_start(tmp, p.port, &prom_port);
+	for (size_t i = 0; i < GC_ARRAY_SIZE(flagger_queries); i++) {
+		double got = NAN;
+
+		/* the 5s window must fill with simulated traffic first */
+		for (int t = 0; t < 300; t++) {
+			got = prom_query(prom_port, flagger_queries[i].query);
+			if (fabs(got - flagger_queries[i].want) <=
+			    flagger_queries[i].tol)
+				break;
+			sleep_ms(100);
+		}
+		ck_assert_msg(fabs(got - flagger_queries[i].want) <=
+				      flagger_queries[i].tol,
+			      "%s: want %g, got %g", flagger_queries[i].query,
+			      flagger_queries[i].want, got);
+	}
+	kill(prom, SIGTERM);
+	waitpid(prom, &status, 0);
+	free(sim_stop(&p));
+	gc_test_rmrf(tmp);
+	free(yaml);
+	free(path);
+	free(sc);
+	free(dir);
+	free(tmp);
+}
+END_TEST
+
 static Suite *gc_suite_sim(void)
 {
 	Suite *s = suite_create("sim");
@@ -837,6 +988,7 @@ static Suite *gc_suite_sim(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sim__follows_deploy_branch);
 	tcase_add_test(tc, test_sim__loadtester_api);
+	tcase_add_test(tc, test_sim__flagger_queries_through_prometheus);
 	suite_add_tcase(s, tc);
 	return s;
 }
