@@ -1,0 +1,194 @@
+/*
+ * loop_bench: what a reconcile tick costs at N canaries on a local remote.
+ *
+ * For each N (default 1000 and 10000) a child process builds a bare
+ * repository with N apps (one file per app: a Canary without checks,
+ * interval 60m so a started release stays quiet, and its Deployment,
+ * namespace "bench"), then measures with one gc_loop:
+ *   - first: the tick that creates the deploy branch (all initialized)
+ *   - idle:  ticks where nothing moved and nothing is due (median of 50)
+ *   - bump:  one image changed and pushed by another clone; the tick up to
+ *            the pushed deploy commit (median of 5 bumps)
+ * and the child's peak RSS (ru_maxrss) after all of it.
+ * Usage: loop_bench [N...]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reconciler/loop.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void sh(char *cmd)
+{
+	if (system(cmd) != 0) {
+		fprintf(stderr, "loop_bench: failed: %s\n", cmd);
+		exit(1);
+	}
+	free(cmd);
+}
+
+static const char app_fmt[] =
+	"apiVersion: flagger.app/v1beta1\n"
+	"kind: Canary\n"
+	"metadata:\n  name: app-%05d\n  namespace: bench\n"
+	"spec:\n"
+	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+	"    name: app-%05d\n"
+	"  service:\n    port: 9898\n"
+	"  analysis:\n    interval: 60m\n    threshold: 5\n    maxWeight: 50\n"
+	"    stepWeight: 10\n"
+	"---\n"
+	"apiVersion: apps/v1\n"
+	"kind: Deployment\n"
+	"metadata:\n  name: app-%05d\n  namespace: bench\n"
+	"spec:\n  replicas: 2\n"
+	"  selector:\n    matchLabels:\n      app: app-%05d\n"
+	"  template:\n    metadata:\n      labels:\n        app: app-%05d\n"
+	"    spec:\n      containers:\n      - name: app\n"
+	"        image: example/app:1.0.%d\n"
+	"        ports:\n        - containerPort: 9898\n";
+
+static void make_repo(const char *dir, int n)
+{
+	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+
+	sh(gc_xasprintf("mkdir -p %s/src/apps", dir));
+	for (int i = 0; i < n; i++) {
+		gc_buf_clear(&path);
+		gc_buf_clear(&data);
+		gc_buf_addf(&path, "%s/src/apps/app-%05d.yaml", dir, i);
+		gc_buf_addf(&data, app_fmt, i, i, i, i, i, 0);
+		if (gc_buf_write_file(path.ptr, data.ptr, data.len, &err) < 0) {
+			fprintf(stderr, "%s\n", gc_error_msg(&err));
+			exit(1);
+		}
+	}
+	sh(gc_xasprintf(
+		"cd %s/src && git init -q -b main && git add . && "
+		"git -c user.name=b -c user.email=b@b commit -qm apps && "
+		"git clone -q --bare . %s/remote.git && "
+		"git remote add origin %s/remote.git",
+		dir, dir, dir));
+	gc_buf_release(&path);
+	gc_buf_release(&data);
+}
+
+static void die(const char *what, gc_error *err)
+{
+	fprintf(stderr, "loop_bench: %s: %s\n", what, gc_error_msg(err));
+	exit(1);
+}
+
+static void run(int n)
+{
+	char tmpl[] = "/tmp/loop_bench.XXXXXX";
+	char *dir = mkdtemp(tmpl), *remote, *cmd;
+	gc_loop_opts o = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	gc_tick_result res;
+	gc_loop *loop = NULL;
+	double t0, first, idle[50], bump[5];
+	struct rusage ru;
+	int64_t now = 2000000000;
+
+	gc_log_set_level(GC_LOG_ERROR);
+	make_repo(dir, n);
+	remote = gc_xasprintf("%s/remote.git", dir);
+	o.repo = remote;
+	o.source_branch = "main";
+	o.assume_ready = true;
+	o.min_interval_ms = 1000;
+	t0 = now_ms();
+	if (gc_loop_new(&loop, &o, &err) < 0 ||
+	    gc_loop_tick(loop, &res, now, &err) < 0)
+		die("first tick", &err);
+	first = now_ms() - t0;
+	if (!res.committed)
+		die("first tick made no commit", &err);
+	for (int i = 0; i < 50; i++) {
+		t0 = now_ms();
+		if (gc_loop_tick(loop, &res, now + 10, &err) < 0)
+			die("idle tick", &err);
+		idle[i] = now_ms() - t0;
+		if (!res.skipped)
+			die("idle tick did work", &err);
+	}
+	for (int i = 0; i < 5; i++) {
+		cmd = gc_xasprintf(
+			"cd %s/src && sed -i 's/1.0.0$/1.0.%d/' apps/app-%05d.yaml && "
+			"git -c user.name=b -c user.email=b@b commit -qam bump && "
+			"git push -q origin main",
+			dir, i + 1, i * 7);
+		if (system(cmd) != 0)
+			die("push", &err);
+		free(cmd);
+		now += 20;
+		t0 = now_ms();
+		if (gc_loop_tick(loop, &res, now, &err) < 0)
+			die("bump tick", &err);
+		bump[i] = now_ms() - t0;
+		if (!res.committed || res.canaries_changed != 1) {
+			fprintf(stderr, "committed %d changed %zu\n",
+				res.committed, res.canaries_changed);
+			die("bump tick did not commit one canary", &err);
+		}
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	qsort(idle, 50, sizeof(double), cmp_double);
+	qsort(bump, 5, sizeof(double), cmp_double);
+	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.0f |\n", n,
+	       first, idle[25], bump[2], bump[0], bump[4],
+	       (double)ru.ru_maxrss / 1024.0);
+	fflush(stdout);
+	gc_loop_free(loop);
+	sh(gc_xasprintf("rm -rf %s", dir));
+	free(remote);
+}
+
+int main(int argc, char **argv)
+{
+	int sizes[8] = { 1000, 10000 }, ns = 2;
+
+	if (argc > 1) {
+		ns = 0;
+		for (int i = 1; i < argc && ns < 8; i++)
+			sizes[ns++] = atoi(argv[i]);
+	}
+	printf("| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB |\n");
+	printf("|---|---|---|---|---|\n");
+	fflush(stdout);
+	for (int i = 0; i < ns; i++) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			run(sizes[i]);
+			_exit(0);
+		}
+		waitpid(pid, &status, 0);
+	}
+	return 0;
+}
