@@ -2,7 +2,11 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@ struct gc_httpd {
 	void *payload;
 	unsigned short port;
 	unsigned count;
+	char *cert, *key; /* PEM, TLS only */
 };
 
 typedef struct conn {
@@ -90,24 +95,75 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-gc_httpd *gc_httpd_start(gc_httpd_fn fn, void *payload)
+static char *bio_string(BIO *bio)
+{
+	char *data = NULL;
+	long n = BIO_get_mem_data(bio, &data);
+	char *out = gc_xstrndup(data, (size_t)n);
+
+	BIO_free(bio);
+	return out;
+}
+
+/* A self-signed P-256 certificate for CN 127.0.0.1, valid for an hour. */
+static void make_cert(gc_httpd *h)
+{
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+
+	if (!pkey || !x || !cb || !kb)
+		abort();
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pkey);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"127.0.0.1", -1, -1,
+				   0);
+	X509_set_issuer_name(x, name);
+	if (!X509_sign(x, pkey, EVP_sha256()) || !PEM_write_bio_X509(cb, x) ||
+	    !PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL))
+		abort();
+	h->cert = bio_string(cb);
+	h->key = bio_string(kb);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+}
+
+static gc_httpd *start(gc_httpd_fn fn, void *payload, bool tls)
 {
 	gc_httpd *h = gc_xcalloc(1, sizeof(*h));
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
+	unsigned flags =
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	h->fn = fn;
 	h->payload = payload;
-	h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-					MHD_USE_INTERNAL_POLLING_THREAD,
-				0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-				(struct sockaddr *)&sa,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-				MHD_OPTION_END);
+	if (tls) {
+		make_cert(h);
+		h->d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
+					handle, h, MHD_OPTION_SOCK_ADDR,
+					(struct sockaddr *)&sa,
+					MHD_OPTION_NOTIFY_COMPLETED, completed,
+					NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+					30u, MHD_OPTION_HTTPS_MEM_KEY, h->key,
+					MHD_OPTION_HTTPS_MEM_CERT, h->cert,
+					MHD_OPTION_END);
+	} else {
+		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+					MHD_OPTION_SOCK_ADDR,
+					(struct sockaddr *)&sa,
+					MHD_OPTION_NOTIFY_COMPLETED, completed,
+					NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+					30u, MHD_OPTION_END);
+	}
 	if (!h->d) {
 		fprintf(stderr, "gc_httpd_start: cannot start libmicrohttpd\n");
 		abort();
@@ -117,11 +173,23 @@ gc_httpd *gc_httpd_start(gc_httpd_fn fn, void *payload)
 	return h;
 }
 
+gc_httpd *gc_httpd_start(gc_httpd_fn fn, void *payload)
+{
+	return start(fn, payload, false);
+}
+
+gc_httpd *gc_httpd_start_tls(gc_httpd_fn fn, void *payload)
+{
+	return start(fn, payload, true);
+}
+
 void gc_httpd_stop(gc_httpd *h)
 {
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
+	free(h->cert);
+	free(h->key);
 	free(h);
 }
 
@@ -132,7 +200,8 @@ unsigned short gc_httpd_port(const gc_httpd *h)
 
 char *gc_httpd_url(const gc_httpd *h, const char *path)
 {
-	return gc_xasprintf("http://127.0.0.1:%u%s", h->port, path ? path : "");
+	return gc_xasprintf("%s://127.0.0.1:%u%s", h->cert ? "https" : "http",
+			    h->port, path ? path : "");
 }
 
 const char *gc_httpd_header(const gc_httpd_request *req, const char *name)

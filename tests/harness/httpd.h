@@ -34,9 +34,14 @@ typedef void (*gc_httpd_fn)(const gc_httpd_request *req,
 
 /* Starts a server; aborts the test on failure. */
 gc_httpd *gc_httpd_start(gc_httpd_fn fn, void *payload);
+/*
+ * The same over HTTPS with a fresh self-signed certificate for 127.0.0.1
+ * (made with libcrypto), so clients verifying TLS must refuse it.
+ */
+gc_httpd *gc_httpd_start_tls(gc_httpd_fn fn, void *payload);
 void gc_httpd_stop(gc_httpd *h);
 unsigned short gc_httpd_port(const gc_httpd *h);
-/* "http://127.0.0.1:<port>" + path; owned. */
+/* "http[s]://127.0.0.1:<port>" + path; owned. */
 char *gc_httpd_url(const gc_httpd *h, const char *path);
 /* A request header (case-insensitive) or NULL; borrowed. */
 const char *gc_httpd_header(const gc_httpd_request *req, const char *name);

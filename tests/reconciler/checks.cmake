@@ -1,5 +1,5 @@
 # The checks runner: Prometheus metric checks, webhooks and their scheduling.
-target_link_libraries(gc_test_harness PUBLIC PkgConfig::MHD)
+target_link_libraries(gc_test_harness PUBLIC PkgConfig::MHD PkgConfig::CRYPTO)
 gc_add_test(reconciler prometheus LIBS gc_reconciler gc_layout LABEL integration TIMEOUT 180)
 gc_add_test(reconciler webhook LIBS gc_reconciler LABEL integration TIMEOUT 120)
 gc_add_test(reconciler checks LIBS gc_reconciler LABEL integration TIMEOUT 120)

@@ -1059,6 +1059,8 @@ static const cJSON *payload_lookup(const char *ns, const char *name,
 	return payload;
 }
 
+static bool insecure; /* run_template sets insecureSkipVerify */
+
 /* Runs a template metric "t" (query "up", min 1) against address. */
 static void run_template(gc_check *out, const char *address, const char *secret,
 			 long timeout_ms)
@@ -1079,6 +1081,8 @@ static void run_template(gc_check *out, const char *address, const char *secret,
 	gc_check_batch b = { gc_xcalloc(1, sizeof(gc_check)), 1, true, false };
 
 	gc_json_add_str(provider, "address", address);
+	if (insecure)
+		cJSON_AddTrueToObject(provider, "insecureSkipVerify");
 	if (secret)
 		gc_json_add_str(gc_json_obj(provider, "secretRef"), "name",
 				secret);
@@ -1165,6 +1169,34 @@ START_TEST(test_prometheus__fake_failures)
 }
 END_TEST
 
+START_TEST(test_prometheus__tls_verified_unless_skipped)
+{
+	gc_httpd *h = gc_httpd_start_tls(serve_fake, NULL);
+	char *url = gc_httpd_url(h, "");
+	char *prefix = gc_xasprintf(
+		"Metric query failed for t: Get \"%s/api/v1/query?query=up\": tls: ",
+		url);
+	gc_check c;
+
+	creds_setup();
+	run_template(&c, url, "prom-token", 2000);
+	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
+	ck_assert_msg(!strncmp(c.message, prefix, strlen(prefix)), "%s",
+		      c.message);
+	ck_assert(c.error_event);
+	gc_check_release(&c);
+	insecure = true;
+	run_template(&c, url, "prom-token", 2000);
+	insecure = false;
+	ck_assert_msg(c.status == GC_CHECK_PASS, "%s", c.message);
+	gc_check_release(&c);
+	creds_teardown();
+	free(prefix);
+	free(url);
+	gc_httpd_stop(h);
+}
+END_TEST
+
 START_TEST(test_prometheus__unreachable)
 {
 	gc_check c;
@@ -1218,6 +1250,7 @@ Suite *gc_suite_prometheus(void)
 	tcase_add_loop_test(fk, test_prometheus__fake_failures, 0,
 			    GC_ARRAY_SIZE(fakes));
 	tcase_add_test(fk, test_prometheus__unreachable);
+	tcase_add_test(fk, test_prometheus__tls_verified_unless_skipped);
 	tcase_set_timeout(fk, 30);
 	suite_add_tcase(s, fk);
 

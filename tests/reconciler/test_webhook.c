@@ -471,6 +471,46 @@ START_TEST(test_webhook__loadtester_gate)
 }
 END_TEST
 
+static void serve_ok(const gc_httpd_request *req, gc_httpd_response *resp,
+		     void *payload)
+{
+	(void)req;
+	(void)payload;
+	gc_buf_adds(&resp->body, "ok");
+}
+
+START_TEST(test_webhook__tls_verified_unless_disabled)
+{
+	gc_httpd *tls = gc_httpd_start_tls(serve_ok, NULL);
+	char *url = gc_httpd_url(tls, "/hook");
+	char *json =
+		gc_xasprintf("{\"name\":\"h\",\"url\":\"%s\",\"retries\":3}",
+			     url);
+	char *prefix =
+		gc_xasprintf("POST %s giving up after 1 attempt(s): tls: ",
+			     url);
+	cJSON *s = cJSON_Parse(json);
+	gc_check c;
+
+	ck_assert(!strncmp(url, "https://", 8));
+	/* a self-signed certificate fails verification, without retries */
+	run_hook(&c, s, "Progressing");
+	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
+	ck_assert_msg(!strncmp(c.message, prefix, strlen(prefix)), "%s",
+		      c.message);
+	gc_check_release(&c);
+	cJSON_AddTrueToObject(s, "disableTLS");
+	run_hook(&c, s, "Progressing");
+	ck_assert_msg(c.status == GC_CHECK_PASS, "%s", c.message);
+	gc_check_release(&c);
+	cJSON_Delete(s);
+	free(prefix);
+	free(json);
+	free(url);
+	gc_httpd_stop(tls);
+}
+END_TEST
+
 /* Batch rules: stop_on_fail (analysis hooks) and stop_on_pass (rollback). */
 static const struct {
 	bool stop_on_fail, stop_on_pass;
@@ -548,6 +588,7 @@ Suite *gc_suite_webhook(void)
 	tcase_add_test(it, test_webhook__unreachable);
 	tcase_add_test(it, test_webhook__bad_timeout_and_missing_url);
 	tcase_add_test(it, test_webhook__loadtester_gate);
+	tcase_add_test(it, test_webhook__tls_verified_unless_disabled);
 	tcase_add_loop_test(it, test_webhook__batch_stops, 0,
 			    GC_ARRAY_SIZE(batches));
 	tcase_set_timeout(it, 30);
