@@ -64,7 +64,104 @@ static const char *field(const cJSON *p, const char *key)
 	return s ? s : "";
 }
 
-static int task(const cJSON *p, int *status, gc_buf *resp)
+/* Go's time.ParseDuration for the units hey takes: "1m", "30s", "1m30s",
+ * "500ms". */
+static double go_duration(const char *s)
+{
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = { { "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 } };
+	double total = 0.0;
+
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		size_t i;
+
+		if (end == s)
+			return -1.0;
+		for (i = 0; i < GC_ARRAY_SIZE(units); i++) {
+			size_t n = strlen(units[i].unit);
+
+			if (!strncmp(end, units[i].unit, n) &&
+			    (end[n] < 'a' || end[n] > 'z'))
+				break;
+		}
+		if (i == GC_ARRAY_SIZE(units))
+			return -1.0;
+		total += v * units[i].scale;
+		s = end + strlen(units[i].unit);
+	}
+	return total;
+}
+
+/* The value after flag `flag` in cmd ("-z 1m"), or NULL; owned. */
+static char *flag_value(const char *cmd, const char *flag)
+{
+	size_t n = strlen(flag);
+	const char *s = cmd;
+
+	while ((s = strstr(s, flag))) {
+		if ((s == cmd || s[-1] == ' ') && s[n] == ' ') {
+			const char *v = s + n + 1, *e = v;
+
+			while (*e && *e != ' ' && *e != ';' && *e != '&')
+				e++;
+			return gc_xstrndup(v, (size_t)(e - v));
+		}
+		s += n;
+	}
+	return NULL;
+}
+
+static double flag_num(const char *cmd, const char *flag, double def)
+{
+	char *v = flag_value(cmd, flag);
+	double d = v ? strtod(v, NULL) : def;
+
+	free(v);
+	return d > 0.0 ? d : def;
+}
+
+/*
+ * `hey [-z DUR] [-q QPS] [-c N] [-n N] http://HOST[:PORT]/...` becomes
+ * simulated traffic to HOST (like the real load tester running hey), so
+ * the canary has requests to measure when the routing sends it none.
+ */
+static void simulate_hey(gc_sim_loadtester *lt, const cJSON *p, const char *cmd)
+{
+	const char *url = strstr(cmd, "://"), *e;
+	char *host, *key, *z;
+	double rps, secs;
+
+	if (!lt->cluster || !url || strncmp(cmd, "hey ", 4))
+		return;
+	url += 3;
+	for (e = url; *e && !strchr(":/ '\"", *e); e++)
+		;
+	host = gc_xstrndup(url, (size_t)(e - url));
+	z = flag_value(cmd, "-z");
+	pthread_mutex_lock(lt->mu);
+	rps = flag_num(cmd, "-q", 0.0) * flag_num(cmd, "-c", 50.0);
+	if (rps <= 0.0)
+		rps = lt->cluster->rps;
+	secs = z ? go_duration(z) : flag_num(cmd, "-n", 200.0) / rps;
+	key = gc_xasprintf("%s.%s %s", field(p, "name"), field(p, "namespace"),
+			   cmd);
+	if (secs > 0.0 && host[0])
+		gc_sim_traffic_generate(lt->cluster, key, field(p, "namespace"),
+					host, rps, secs);
+	pthread_mutex_unlock(lt->mu);
+	gc_info("loadtester: simulating hey: %g requests/s to %s for %gs", rps,
+		host, secs);
+	free(key);
+	free(z);
+	free(host);
+}
+
+static int task(gc_sim_loadtester *lt, const cJSON *p, int *status,
+		gc_buf *resp)
 {
 	const cJSON *md = cJSON_GetObjectItem(p, "metadata");
 	const char *type;
@@ -77,6 +174,8 @@ static int task(const cJSON *p, int *status, gc_buf *resp)
 		type = "cmd";
 	gc_info("loadtester: %s task for %s.%s simulated (not executed)", type,
 		field(p, "name"), field(p, "namespace"));
+	if (!strcmp(type, "cmd") && gc_json_str(md, "cmd"))
+		simulate_hey(lt, p, gc_json_str(md, "cmd"));
 	if (!strcmp(type, "cmd") || !strcmp(type, "ngrinder"))
 		return reply(status, resp, 202, "");
 	if (!strcmp(type, "bash") || !strcmp(type, "helm") ||
@@ -144,7 +243,7 @@ int gc_sim_loadtester_handle(const char *method, const char *url,
 	if (!(p = decode(body, len)))
 		return reply(status, resp, 400, "");
 	rc = verb ? gate(lt, prefix, verb, p, status, resp)
-		  : task(p, status, resp);
+		  : task(lt, p, status, resp);
 	cJSON_Delete(p);
 	return rc;
 }

@@ -346,6 +346,8 @@ int main(int argc, char **argv)
 	s.cluster.rps = o.rps;
 	s.cluster.ab_share = o.ab_share;
 	s.cluster.scenario = &s.scenario;
+	s.lt.cluster = &s.cluster;
+	s.lt.mu = &s.mu;
 	install_signals();
 	rc = 0;
 	if (start(&s, &o, &err) < 0) {

@@ -85,6 +85,13 @@ void gc_sim_cluster_release(gc_sim_cluster *c)
 		free(c->loads[i]);
 	}
 	free(c->loads);
+	for (size_t i = 0; i < c->ngens; i++) {
+		free(c->gens[i]->key);
+		free(c->gens[i]->ns);
+		free(c->gens[i]->host);
+		free(c->gens[i]);
+	}
+	free(c->gens);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -17,6 +17,7 @@
  * All times are seconds of CLOCK_MONOTONIC as doubles.
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -120,6 +121,14 @@ typedef struct gc_sim_vs {
 	char *summary; /* "podinfo-primary=90 podinfo-canary=10" */
 } gc_sim_vs;
 
+/* Load generated for the load tester (a simulated `hey`), sent to one host. */
+typedef struct gc_sim_gen {
+	char *key; /* "<canary>.<namespace> <command>": one run per key */
+	char *ns, *host;
+	double rps;
+	double remaining; /* seconds */
+} gc_sim_gen;
+
 typedef struct gc_sim_cluster {
 	gc_sim_deploy **deps;
 	size_t ndeps;
@@ -131,6 +140,8 @@ typedef struct gc_sim_cluster {
 	size_t nvss;
 	gc_sim_workload **loads;
 	size_t nloads;
+	gc_sim_gen **gens;
+	size_t ngens;
 	double rollout_time; /* seconds for new pods to become available */
 	double rps;          /* requests per second per VirtualService */
 	double ab_share;     /* share of requests matching the first route */
@@ -160,6 +171,13 @@ gc_sim_workload *gc_sim_model_workload(gc_sim_cluster *c, const char *ns,
 
 /* Sends dt seconds of simulated traffic through every VirtualService. */
 void gc_sim_traffic_advance(gc_sim_cluster *c, double dt);
+/*
+ * Sends rps requests per second to host (a Service name, short or FQDN)
+ * for the next `seconds`; ignored while one with the same key still runs
+ * (flagger-loadtester deduplicates per canary and command).
+ */
+void gc_sim_traffic_generate(gc_sim_cluster *c, const char *key, const char *ns,
+			     const char *host, double rps, double seconds);
 /* The Deployment behind a route destination host, or NULL. */
 gc_sim_deploy *gc_sim_traffic_resolve(const gc_sim_cluster *c,
 				      const char *vs_ns, const char *host);
@@ -191,10 +209,13 @@ void gc_sim_http_stop(gc_sim_http *h);
 
 typedef struct gc_sim_loadtester {
 	gc_map gates; /* "<name>.<namespace>" and "rollback.<...>" -> open */
+	gc_sim_cluster *
+		cluster; /* borrowed; where `hey` commands send load, or NULL */
+	pthread_mutex_t *mu; /* borrowed; guards cluster */
 } gc_sim_loadtester;
 
 /* clang-format off */
-#define GC_SIM_LOADTESTER_INIT { GC_MAP_INIT }
+#define GC_SIM_LOADTESTER_INIT { GC_MAP_INIT, NULL, NULL }
 /* clang-format on */
 
 void gc_sim_loadtester_release(gc_sim_loadtester *lt);

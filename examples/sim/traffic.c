@@ -195,12 +195,55 @@ static void route_vs(gc_sim_cluster *c, const gc_sim_vs *vs, double n)
 		send_route(c, vs, plain, n);
 }
 
+void gc_sim_traffic_generate(gc_sim_cluster *c, const char *key, const char *ns,
+			     const char *host, double rps, double seconds)
+{
+	gc_sim_gen *g;
+
+	for (size_t i = 0; i < c->ngens; i++)
+		if (!strcmp(c->gens[i]->key, key))
+			return; /* still running: deduplicated */
+	g = gc_xcalloc(1, sizeof(*g));
+	g->key = gc_xstrdup(key);
+	g->ns = gc_xstrdup(ns);
+	g->host = gc_xstrdup(host);
+	g->rps = rps;
+	g->remaining = seconds;
+	c->gens = gc_xrealloc(c->gens, (c->ngens + 1) * sizeof(*c->gens));
+	c->gens[c->ngens++] = g;
+}
+
+static void run_generators(gc_sim_cluster *c, double dt)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < c->ngens; i++) {
+		gc_sim_gen *g = c->gens[i];
+		double t = dt < g->remaining ? dt : g->remaining;
+		gc_sim_deploy *d = gc_sim_traffic_resolve(c, g->ns, g->host);
+
+		if (d)
+			d->pending += g->rps * t;
+		g->remaining -= dt;
+		if (g->remaining > 0.0) {
+			c->gens[kept++] = g;
+			continue;
+		}
+		free(g->key);
+		free(g->ns);
+		free(g->host);
+		free(g);
+	}
+	c->ngens = kept;
+}
+
 void gc_sim_traffic_advance(gc_sim_cluster *c, double dt)
 {
 	if (dt <= 0.0)
 		return;
 	for (size_t i = 0; i < c->nvss; i++)
 		route_vs(c, c->vss[i], c->rps * dt);
+	run_generators(c, dt);
 	for (size_t i = 0; i < c->ndeps; i++) {
 		gc_sim_deploy *d = c->deps[i];
 		unsigned long long n = whole(d->pending);

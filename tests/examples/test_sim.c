@@ -371,6 +371,62 @@ START_TEST(test_sim__p99_matches_histogram_quantile)
 }
 END_TEST
 
+static const struct {
+	const char *cmd;
+	unsigned long long after_1s, after_4s; /* canary requests */
+} heys[] = {
+	{ "hey -z 2s -q 10 -c 2 http://podinfo-canary.test:9898/", 20, 40 },
+	{ "hey -z 1m -q 5 -c 1 http://podinfo-canary:9898/", 5, 20 },
+	{ "hey -n 30 -q 10 -c 1 http://podinfo-canary.test/", 10, 30 },
+	{ "curl -s http://podinfo-canary:9898/", 0, 0 },
+	{ "hey -z 2s -q 10 -c 2 http://nowhere:9898/", 0, 0 },
+};
+
+/* Blue/green sends the canary nothing; the load tester's hey does. */
+START_TEST(test_sim__loadtester_hey_generates_load)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	gc_sim_loadtester lt = GC_SIM_LOADTESTER_INIT;
+	gc_buf resp = GC_BUF_INIT;
+	const char *type;
+	char *body, *yaml = fixture_yaml("3.1.1", 100, 0);
+	gc_sim_cluster c;
+	int status = 0;
+
+	gc_sim_cluster_init(&c);
+	c.rollout_time = 0.0;
+	c.rps = 0.0;
+	lt.cluster = &c;
+	lt.mu = &mu;
+	apply_yaml(&c, yaml, 1.0);
+	body = gc_xasprintf("{\"name\":\"podinfo\",\"namespace\":\"test\","
+			    "\"metadata\":{\"cmd\":\"%s\"}}",
+			    heys[_i].cmd);
+	ck_assert_int_eq(gc_sim_loadtester_handle("POST", "/", body,
+						  strlen(body), &status, &resp,
+						  &type, &lt),
+			 0);
+	ck_assert_int_eq(status, 202);
+	for (int i = 0; i < 10; i++)
+		gc_sim_traffic_advance(&c, 0.1);
+	ck_assert_uint_eq(served(&c, "podinfo", 0), heys[_i].after_1s);
+	/* the same command while it runs does not restart it */
+	ck_assert_int_eq(gc_sim_loadtester_handle("POST", "/", body,
+						  strlen(body), &status, &resp,
+						  &type, &lt),
+			 0);
+	for (int i = 0; i < 30; i++)
+		gc_sim_traffic_advance(&c, 0.1);
+	ck_assert_uint_eq(served(&c, "podinfo", 0), heys[_i].after_4s);
+	ck_assert_uint_eq(served(&c, "podinfo-primary", 0), 0);
+	free(body);
+	free(yaml);
+	gc_buf_release(&resp);
+	gc_sim_loadtester_release(&lt);
+	gc_sim_cluster_release(&c);
+}
+END_TEST
+
 /* ---- the binary ---- */
 
 static unsigned free_port(void)
@@ -983,6 +1039,8 @@ static Suite *gc_suite_sim(void)
 			    GC_ARRAY_SIZE(routes));
 	tcase_add_loop_test(tc, test_sim__p99_matches_histogram_quantile, 0,
 			    GC_ARRAY_SIZE(latencies));
+	tcase_add_loop_test(tc, test_sim__loadtester_hey_generates_load, 0,
+			    GC_ARRAY_SIZE(heys));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("binary");
 	tcase_set_timeout(tc, 60);
