@@ -1,17 +1,81 @@
 #include "webhook.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/alloc.h"
 #include "util/buf.h"
 
+static int cmp_keys(const void *a, const void *b)
+{
+	const cJSON *const *x = a, *const *y = b;
+
+	return strcmp((*x)->string, (*y)->string);
+}
+
+/* Go marshals map[string]string with sorted keys and string values. */
+static cJSON *sorted_metadata(const cJSON *md)
+{
+	const cJSON *it;
+	const cJSON **v;
+	size_t n = 0, i = 0;
+	cJSON *out = cJSON_CreateObject();
+
+	GC_ASSERT(out);
+	cJSON_ArrayForEach (it, md)
+		n++;
+	v = gc_xcalloc(n ? n : 1, sizeof(*v));
+	cJSON_ArrayForEach (it, md)
+		v[i++] = it;
+	qsort(v, n, sizeof(*v), cmp_keys);
+	for (i = 0; i < n; i++) {
+		if (cJSON_IsString(v[i])) {
+			cJSON_AddStringToObject(out, v[i]->string,
+						v[i]->valuestring);
+		} else if (cJSON_IsNumber(v[i]) || cJSON_IsBool(v[i])) {
+			char *t = cJSON_PrintUnformatted(v[i]);
+
+			cJSON_AddStringToObject(out, v[i]->string, t ? t : "");
+			cJSON_free(t);
+		}
+	}
+	free(v);
+	return out;
+}
+
+/* Go's json.Marshal escapes <, >, & and U+2028/U+2029 (HTML safety). */
+static char *go_escape(const char *json)
+{
+	gc_buf b = GC_BUF_INIT;
+
+	for (const char *p = json; *p; p++) {
+		if (*p == '<')
+			gc_buf_adds(&b, "\\u003c");
+		else if (*p == '>')
+			gc_buf_adds(&b, "\\u003e");
+		else if (*p == '&')
+			gc_buf_adds(&b, "\\u0026");
+		else if ((unsigned char)p[0] == 0xe2 &&
+			 (unsigned char)p[1] == 0x80 &&
+			 ((unsigned char)p[2] == 0xa8 ||
+			  (unsigned char)p[2] == 0xa9)) {
+			gc_buf_adds(&b, (unsigned char)p[2] == 0xa8
+						? "\\u2028"
+						: "\\u2029");
+			p += 2;
+		} else
+			gc_buf_addch(&b, *p);
+	}
+	return gc_buf_detach(&b, NULL);
+}
+
 char *gc_webhook_payload(const char *name, const char *ns, const char *phase,
 			 const char *checksum, const cJSON *metadata)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *out, *dup;
+	char *out, *esc;
 
 	GC_ASSERT(o);
 	cJSON_AddStringToObject(o, "name", name ? name : "");
@@ -19,14 +83,35 @@ char *gc_webhook_payload(const char *name, const char *ns, const char *phase,
 	cJSON_AddStringToObject(o, "phase", phase ? phase : "");
 	cJSON_AddStringToObject(o, "checksum", checksum ? checksum : "");
 	if (cJSON_IsObject(metadata))
-		cJSON_AddItemToObject(o, "metadata",
-				      cJSON_Duplicate(metadata, true));
+		cJSON_AddItemToObject(o, "metadata", sorted_metadata(metadata));
 	out = cJSON_PrintUnformatted(o);
 	GC_ASSERT(out);
 	cJSON_Delete(o);
-	dup = gc_xstrdup(out);
+	esc = go_escape(out);
 	cJSON_free(out);
-	return dup;
+	return esc;
+}
+
+cJSON *gc_webhook_event_metadata(const cJSON *hook_metadata,
+				 const char *message, const char *event_type,
+				 long long timestamp_ms)
+{
+	cJSON *md = cJSON_CreateObject();
+	const cJSON *it;
+	char ts[32];
+
+	GC_ASSERT(md);
+	snprintf(ts, sizeof(ts), "%lld", timestamp_ms);
+	cJSON_AddStringToObject(md, "eventMessage", message ? message : "");
+	cJSON_AddStringToObject(md, "eventType", event_type ? event_type : "");
+	cJSON_AddStringToObject(md, "timestamp", ts);
+	cJSON_ArrayForEach (it, hook_metadata) {
+		if (!it->string || !cJSON_IsString(it) ||
+		    cJSON_GetObjectItemCaseSensitive(md, it->string))
+			continue;
+		cJSON_AddStringToObject(md, it->string, it->valuestring);
+	}
+	return md;
 }
 
 static int bad_duration(gc_error *err, const char *s)

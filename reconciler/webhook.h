@@ -18,12 +18,24 @@
 #define GC_WEBHOOK_DEFAULT_TIMEOUT_MS 10000
 
 /*
- * {"name":..,"namespace":..,"phase":..,"checksum":..,"metadata":{..}} in
- * Flagger's field order, unformatted; metadata omitted when NULL or not an
- * object. Owned.
+ * {"name":..,"namespace":..,"phase":..,"checksum":..,"metadata":{..}} as
+ * Flagger's json.Marshal writes it: this field order, metadata keys sorted
+ * (a Go map), numbers and booleans in metadata as strings, and <, >, &
+ * escaped as \u003c, \u003e, \u0026. metadata is omitted when NULL or not
+ * an object. Owned.
  */
 char *gc_webhook_payload(const char *name, const char *ns, const char *phase,
 			 const char *checksum, const cJSON *metadata);
+
+/*
+ * The metadata of an event-hook payload (§6.2): eventMessage, eventType
+ * ("Normal" / "Warning"), timestamp (Unix epoch milliseconds as a decimal
+ * string), plus the hook's own string metadata except those three keys.
+ * Owned; pass it to gc_webhook_payload.
+ */
+cJSON *gc_webhook_event_metadata(const cJSON *hook_metadata,
+				 const char *message, const char *event_type,
+				 long long timestamp_ms);
 
 /*
  * Per-attempt timeout in ms: a Go duration ("30s", "1m", "1m30s", "500ms");

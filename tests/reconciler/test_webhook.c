@@ -23,9 +23,10 @@ START_TEST(test_webhook__payload_field_order)
 	char *p =
 		gc_webhook_payload("podinfo", "test", "Progressing", "abc", md);
 
+	/* Go marshals the metadata map with sorted keys */
 	ck_assert_str_eq(
 		p,
-		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Progressing\",\"checksum\":\"abc\",\"metadata\":{\"type\":\"cmd\",\"cmd\":\"hey -z 1m\"}}");
+		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Progressing\",\"checksum\":\"abc\",\"metadata\":{\"cmd\":\"hey -z 1m\",\"type\":\"cmd\"}}");
 	free(p);
 	p = gc_webhook_payload("podinfo", "test", "Succeeded", "abc", NULL);
 	ck_assert_str_eq(
@@ -33,6 +34,41 @@ START_TEST(test_webhook__payload_field_order)
 		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Succeeded\",\"checksum\":\"abc\"}");
 	free(p);
 	cJSON_Delete(md);
+}
+END_TEST
+
+START_TEST(test_webhook__payload_escapes_like_go)
+{
+	cJSON *md = cJSON_Parse(
+		"{\"cmd\":\"curl 'http://x/?a=1&b=<2>'\",\"n\":5,\"on\":true,\"q\":\"\\\"\\n\",\"sep\":\"\xe2\x80\xa8\"}");
+	char *p =
+		gc_webhook_payload("podinfo", "test", "Progressing", "abc", md);
+
+	ck_assert_ptr_nonnull(md);
+	ck_assert_str_eq(
+		p,
+		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Progressing\",\"checksum\":\"abc\",\"metadata\":{\"cmd\":\"curl 'http://x/?a=1\\u0026b=\\u003c2\\u003e'\",\"n\":\"5\",\"on\":\"true\",\"q\":\"\\\"\\n\",\"sep\":\"\\u2028\"}}");
+	free(p);
+	cJSON_Delete(md);
+}
+END_TEST
+
+START_TEST(test_webhook__event_metadata)
+{
+	cJSON *own =
+		cJSON_Parse("{\"eventType\":\"ignored\",\"channel\":\"ops\"}");
+	cJSON *md = gc_webhook_event_metadata(
+		own, "Advance podinfo.test canary weight 10", "Normal",
+		1700000000123LL);
+	char *p =
+		gc_webhook_payload("podinfo", "test", "Progressing", "abc", md);
+
+	ck_assert_str_eq(
+		p,
+		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Progressing\",\"checksum\":\"abc\",\"metadata\":{\"channel\":\"ops\",\"eventMessage\":\"Advance podinfo.test canary weight 10\",\"eventType\":\"Normal\",\"timestamp\":\"1700000000123\"}}");
+	free(p);
+	cJSON_Delete(md);
+	cJSON_Delete(own);
 }
 END_TEST
 
@@ -219,7 +255,7 @@ START_TEST(test_webhook__posts_exact_payload)
 {
 	cJSON *s = hook_spec(
 		"load-test", "/",
-		"\"type\":\"rollout\",\"metadata\":{\"cmd\":\"hey -z 1m -q 10 http://podinfo-canary.test:9898/\"}");
+		"\"type\":\"rollout\",\"metadata\":{\"type\":\"cmd\",\"cmd\":\"hey -z 1m -q 10 http://podinfo-canary.test:9898/\"}");
 	gc_check c;
 
 	run_hook(&c, s, "Progressing");
@@ -227,7 +263,7 @@ START_TEST(test_webhook__posts_exact_payload)
 	ck_assert_ptr_null(c.message);
 	ck_assert_str_eq(
 		H.last_body.ptr,
-		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Progressing\",\"checksum\":\"6bdb8d4f\",\"metadata\":{\"cmd\":\"hey -z 1m -q 10 http://podinfo-canary.test:9898/\"}}");
+		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Progressing\",\"checksum\":\"6bdb8d4f\",\"metadata\":{\"cmd\":\"hey -z 1m -q 10 http://podinfo-canary.test:9898/\",\"type\":\"cmd\"}}");
 	ck_assert_str_eq(H.content_type, "application/json");
 	ck_assert_str_eq(gc_json_str(c.evidence, "name"), "load-test");
 	ck_assert_str_eq(gc_json_str(c.evidence, "type"), "rollout");
@@ -569,6 +605,8 @@ Suite *gc_suite_webhook(void)
 	TCase *it = tcase_create("http");
 
 	tcase_add_test(tc, test_webhook__payload_field_order);
+	tcase_add_test(tc, test_webhook__payload_escapes_like_go);
+	tcase_add_test(tc, test_webhook__event_metadata);
 	tcase_add_loop_test(tc, test_webhook__timeout, 0,
 			    GC_ARRAY_SIZE(timeouts));
 	tcase_add_test(tc, test_webhook__backoff);
