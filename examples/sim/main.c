@@ -223,9 +223,12 @@ static void poll_source(sim *s, const options *o, double now)
 	GC_FREE_AND_NULL(s->last_poll_error);
 	if (!strcmp(rev, s->applied) || !strcmp(rev, s->pending))
 		return;
+	/* a newer commit joins the pending sync instead of postponing it */
+	if (!s->pending[0])
+		s->due = now + o->apply_delay;
 	snprintf(s->pending, sizeof(s->pending), "%s", rev);
-	s->due = now + o->apply_delay;
-	gc_info("new revision %.7s, applying in %gs", rev, o->apply_delay);
+	gc_info("new revision %.7s, applying in %gs", rev,
+		s->due > now ? s->due - now : 0.0);
 }
 
 static void apply_pending(sim *s, double now)
