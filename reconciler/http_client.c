@@ -20,9 +20,11 @@ struct gc_http_client {
 	size_t active;
 	CURL **pool; /* idle easy handles */
 	size_t npool, pool_alloc;
+	struct transfer *running; /* in flight, for teardown after errors */
 };
 
 typedef struct transfer {
+	struct transfer *prev, *next;
 	CURL *easy;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
@@ -78,7 +80,16 @@ void gc_http_client_free(gc_http_client *c)
 {
 	if (!c)
 		return;
-	GC_ASSERT(!c->active);
+	/* transfers left by a failed run: dropped, their callbacks never run */
+	while (c->running) {
+		transfer *t = c->running;
+
+		c->running = t->next;
+		curl_multi_remove_handle(c->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		curl_slist_free_all(t->headers);
+		free(t);
+	}
 	for (size_t i = 0; i < c->npool; i++)
 		curl_easy_cleanup(c->pool[i]);
 	free(c->pool);
@@ -229,6 +240,10 @@ static void start(gc_http_client *c, gc_http_request *req)
 				 req->body ? req->body : "");
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+	t->next = c->running;
+	if (c->running)
+		c->running->prev = t;
+	c->running = t;
 	curl_multi_add_handle(c->multi, e);
 	c->active++;
 }
@@ -303,6 +318,12 @@ static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 	}
 	if (req->result != GC_HTTP_OK)
 		req->status = 0;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		c->running = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
 	curl_slist_free_all(t->headers);
 	free(t);
 	req->priv = NULL;

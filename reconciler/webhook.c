@@ -170,6 +170,7 @@ bool gc_webhook_retryable(const gc_http_request *req)
 		       (req->status >= 500 && req->status != 501);
 	case GC_HTTP_ETLS:
 	case GC_HTTP_EURL:
+	case GC_HTTP_ETOOBIG:
 		return false;
 	default:
 		return true;

@@ -38,6 +38,9 @@ static void serve(const gc_httpd_request *req, gc_httpd_response *resp,
 			&resp->body,
 			"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[1,\"%s\"]}]}}",
 			q ? q : "0");
+	} else if (!strcmp(req->path, "/big")) {
+		for (int i = 0; i < 4096; i++)
+			gc_buf_adds(&resp->body, "x");
 	} else if (!strcmp(req->path, "/fail")) {
 		resp->status = 403;
 		gc_buf_adds(&resp->body, "Forbidden");
@@ -214,6 +217,25 @@ START_TEST(test_checks__mixed_batch_and_rerun)
 }
 END_TEST
 
+START_TEST(test_checks__response_cap)
+{
+	gc_checks_opts opts = { .max_response = 1024 };
+	check_round r;
+	char *url = gc_httpd_url(srv, "/big");
+	char *want = gc_xasprintf(
+		"POST %s giving up after 1 attempt(s): response body larger than 1024 bytes",
+		url);
+
+	round_init(&r, 1, 1, "/big");
+	round_run(&r, &opts);
+	ck_assert_int_eq(r.b[0].v[0].status, GC_CHECK_FAIL);
+	ck_assert_str_eq(r.b[0].v[0].message, want);
+	round_release(&r);
+	free(url);
+	free(want);
+}
+END_TEST
+
 START_TEST(test_checks__empty_round)
 {
 	ck_assert_int_eq(gc_checks_run(NULL, NULL, 0, NULL, NULL), 0);
@@ -231,6 +253,7 @@ Suite *gc_suite_checks(void)
 	tcase_add_test(tc, test_checks__batch_runs_in_order);
 	tcase_add_test(tc, test_checks__concurrency_is_bounded);
 	tcase_add_test(tc, test_checks__mixed_batch_and_rerun);
+	tcase_add_test(tc, test_checks__response_cap);
 	tcase_add_test(tc, test_checks__empty_round);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

@@ -133,7 +133,7 @@ static const struct {
 	{ GC_HTTP_OK, 500, true },     { GC_HTTP_OK, 501, false },
 	{ GC_HTTP_OK, 503, true },     { GC_HTTP_ETIMEOUT, 0, true },
 	{ GC_HTTP_ECONNECT, 0, true }, { GC_HTTP_ETLS, 0, false },
-	{ GC_HTTP_EURL, 0, false },
+	{ GC_HTTP_EURL, 0, false },    { GC_HTTP_ETOOBIG, 200, false },
 };
 
 START_TEST(test_webhook__retryable)
