@@ -114,7 +114,8 @@ static void run(int n)
 	struct rusage ru;
 	int64_t now = 2000000000;
 
-	gc_log_set_level(GC_LOG_ERROR);
+	gc_log_set_level(getenv("LOOP_BENCH_DEBUG") ? GC_LOG_DEBUG
+						    : GC_LOG_ERROR);
 	make_repo(dir, n);
 	remote = gc_xasprintf("%s/remote.git", dir);
 	o.repo = remote;

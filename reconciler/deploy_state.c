@@ -239,6 +239,13 @@ bool gc_deploy_tree_has(const gc_deploy_tree *t, const char *path)
 	return gc_map_gets(t->files, path) != NULL;
 }
 
+uint64_t gc_deploy_tree_hash(const gc_deploy_tree *t, const char *path)
+{
+	const tree_entry *e = gc_map_gets(t->files, path);
+
+	return e ? e->hash ^ (uint64_t)e->len : 0;
+}
+
 bool gc_deploy_tree_same(const gc_deploy_tree *t, const char *path,
 			 const char *data, size_t len)
 {

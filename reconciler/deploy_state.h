@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -86,6 +87,8 @@ int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
 bool gc_deploy_tree_same(const gc_deploy_tree *t, const char *path,
 			 const char *data, size_t len);
 bool gc_deploy_tree_has(const gc_deploy_tree *t, const char *path);
+/* The content hash of path, 0 when absent. */
+uint64_t gc_deploy_tree_hash(const gc_deploy_tree *t, const char *path);
 /* Records a write (data != NULL) or a deletion. */
 void gc_deploy_tree_set(gc_deploy_tree *t, const char *path, const char *data,
 			size_t len);

@@ -24,6 +24,22 @@
 #include "util/map.h"
 #include "validate.h"
 
+/*
+ * What the loop remembers of a canary between ticks, to skip it while its
+ * inputs and its status file are unchanged and it is not due.
+ */
+typedef struct canary_cache {
+	uint64_t status; /* content hash of its status file */
+	int64_t due;     /* INT64_MAX: at rest or broken */
+	char **keys;     /* pass-through exclusion keys it owns */
+	size_t nkeys;
+	bool broken;
+} canary_cache;
+
+typedef struct passthru_cache {
+	uint64_t file; /* content hash of the file as written */
+} passthru_cache;
+
 struct gc_loop {
 	gc_loop_opts opts;
 	gc_git *git;
@@ -36,6 +52,10 @@ struct gc_loop {
 	bool seen;
 	int64_t next_due; /* INT64_MAX = nothing due */
 	gc_map ticks;     /* "ns/name" -> int64_t* last tick not persisted */
+	gc_map cache;     /* "ns/name" -> canary_cache* */
+	gc_map passthru;  /* path -> uint64_t* hash of the object written */
+	size_t npassthru; /* paths passed through by the last tick */
+	char cache_source[GC_OID_HEX]; /* source the caches describe */
 };
 
 /* ---- per-canary work of one tick ---- */
@@ -59,6 +79,11 @@ typedef struct work {
 	cJSON *rendered; /* owned array */
 	bool changed;    /* some file of the canary changed */
 	bool ended;      /* a release ended this tick */
+	bool skipped;    /* unchanged and not due: cache says all */
+	bool inputs_changed;
+	const canary_cache *cached;
+	char **keys; /* owned pass-through keys, moved to the cache */
+	size_t nkeys;
 } work;
 
 typedef struct tick {
@@ -72,6 +97,11 @@ typedef struct tick {
 	size_t nupdates, aupdates;
 	gc_map rendered_keys; /* "ns/basename" of objects canaries own */
 	gc_map passthrough;   /* paths written by pass-through */
+	bool layout_changed;  /* a file was added or deleted */
+	/* source files changed since the caches were made */
+	gc_map changed_paths;
+	bool all_changed;       /* no cache, or a kustomization changed */
+	gc_map changed_configs; /* namespaces with a changed ConfigMap/Secret */
 } tick;
 
 static const char *opt_or(const char *v, const char *def)
@@ -87,6 +117,40 @@ static const char *deploy_branch(const gc_loop *l)
 static const char *notes_ref(const gc_loop *l)
 {
 	return opt_or(l->opts.notes_ref, GC_LOOP_DEFAULT_NOTES);
+}
+
+static void cache_free(canary_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nkeys; i++)
+		free(c->keys[i]);
+	free(c->keys);
+	free(c);
+}
+
+static void free_values(gc_map *m)
+{
+	const gc_map_entry *e;
+
+	for (size_t i = 0; gc_map_next(m, &i, &e);)
+		free(e->value);
+	gc_map_release(m);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Forgets everything derived from earlier ticks (after an error). */
+static void clear_caches(gc_loop *l)
+{
+	const gc_map_entry *e;
+
+	for (size_t i = 0; gc_map_next(&l->cache, &i, &e);)
+		cache_free(e->value);
+	gc_map_release(&l->cache);
+	memset(&l->cache, 0, sizeof(l->cache));
+	free_values(&l->passthru);
+	l->npassthru = 0;
+	l->cache_source[0] = '\0';
 }
 
 int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
@@ -123,6 +187,7 @@ void gc_loop_free(gc_loop *l)
 	for (size_t i = 0; gc_map_next(&l->ticks, &i, &e);)
 		free(e->value);
 	gc_map_release(&l->ticks);
+	clear_caches(l);
 	gc_index_free(l->idx);
 	gc_deploy_tree_release(&l->tree);
 	gc_git_free(l->git);
@@ -174,6 +239,8 @@ static void add_update(tick *t, const char *path, const char *data, size_t len)
 		t->updates = gc_xrealloc(t->updates,
 					 t->aupdates * sizeof(*t->updates));
 	}
+	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
+		t->layout_changed = true;
 	u = &t->updates[t->nupdates++];
 	u->path = gc_xstrdup(path);
 	u->data = data ? gc_xstrndup(data, len) : NULL;
@@ -256,6 +323,88 @@ static void canary_checksum(work *w)
 	cJSON_Delete(pair);
 }
 
+static bool path_changed(const tick *t, const gc_object *o)
+{
+	return t->all_changed || !o ||
+	       gc_map_gets(&t->changed_paths, o->doc->path) != NULL;
+}
+
+static int collect_changed(const char *path, void *payload)
+{
+	tick *t = payload;
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!strcmp(base, "kustomization.yaml") ||
+	    !strcmp(base, "kustomization.yml") ||
+	    !strcmp(base, "Kustomization"))
+		t->all_changed = true;
+	gc_map_sets(&t->changed_paths, path, (void *)1);
+	return 0;
+}
+
+/*
+ * Which source files changed since the commit the caches describe (all
+ * of them without caches); namespaces whose ConfigMaps/Secrets changed.
+ */
+static int find_changes(tick *t, gc_error *err)
+{
+	gc_loop *l = t->loop;
+	size_t n = gc_index_count(l->idx);
+	int error;
+
+	t->all_changed = !*l->cache_source;
+	if (t->all_changed || !strcmp(l->cache_source, l->source))
+		return 0;
+	if ((error = gc_git_diff_paths(l->git, l->cache_source, l->source,
+				       collect_changed, t, err)) < 0)
+		return error;
+	for (size_t i = 0; i < n && !t->all_changed; i++) {
+		const gc_object *o = gc_index_at(l->idx, i);
+
+		if (o->kind && o->namespace &&
+		    (!strcmp(o->kind, "ConfigMap") ||
+		     !strcmp(o->kind, "Secret")) &&
+		    path_changed(t, o))
+			gc_map_sets(&t->changed_configs, o->namespace,
+				    (void *)1);
+	}
+	return 0;
+}
+
+/*
+ * True when the canary can be skipped: the cache knows it, none of its
+ * source files and not its status file changed, and it is not due.
+ */
+static bool unchanged(work *w, tick *t)
+{
+	gc_loop *l = t->loop;
+	const gc_object *o = w->obj;
+	const gc_object *target =
+		gc_index_find(l->idx, "Deployment", o->namespace,
+			      gc_json_str(o->doc->root, "spec.targetRef.name"));
+	const char *hname =
+		gc_json_str(o->doc->root, "spec.autoscalerRef.name");
+	const gc_object *hpa = gc_index_find(l->idx, "HorizontalPodAutoscaler",
+					     o->namespace, hname);
+	const canary_cache *c = gc_map_gets(&l->cache, w->id);
+	gc_buf path = GC_BUF_INIT;
+	uint64_t status;
+
+	gc_layout_status_path(&path, o->namespace, o->name);
+	status = gc_deploy_tree_hash(&l->tree, path.ptr);
+	gc_buf_release(&path);
+	w->inputs_changed =
+		!c || c->status != status || path_changed(t, o) ||
+		path_changed(t, target) || (hname && path_changed(t, hpa)) ||
+		gc_map_gets(&t->changed_configs, o->namespace) != NULL;
+	if (w->inputs_changed || c->broken || t->now >= c->due)
+		return false;
+	w->skipped = true;
+	w->cached = c;
+	return true;
+}
+
 /*
  * Validates and reads one Canary. A broken one is logged and skipped:
  * its deploy files stay as they are.
@@ -272,6 +421,8 @@ static void load_canary(work *w, tick *t)
 	snprintf(w->id, sizeof(w->id), "%s/%s", o->namespace, o->name);
 	gc_deploy_canary_init(&w->old);
 	gc_deploy_canary_init(&w->next);
+	if (unchanged(w, t))
+		return;
 	if (gc_validate_canary(&probs, idx, o) > 0) {
 		log_problems(&probs, w->id);
 		w->broken = true;
@@ -631,21 +782,34 @@ cleanup:
 	return error;
 }
 
-static void own_keys(tick *t, const work *w)
+/*
+ * Marks the pass-through keys the canary owns (its rendered objects and
+ * its target); keeps them in w->keys for the cache.
+ */
+static void own_keys(tick *t, work *w)
 {
 	const gc_deploy_canary *dc = w->rendered ? &w->next : &w->old;
-	gc_buf key = GC_BUF_INIT;
 	const char *tname =
 		gc_json_str(w->obj->doc->root, "spec.targetRef.name");
+	gc_buf key = GC_BUF_INIT;
 
+	if (w->skipped) {
+		for (size_t i = 0; i < w->cached->nkeys; i++)
+			gc_map_sets(&t->rendered_keys, w->cached->keys[i],
+				    (void *)1);
+		return;
+	}
+	w->keys = gc_xcalloc(dc->nfiles + 2, sizeof(*w->keys));
 	for (size_t i = 0; i < dc->nfiles; i++) {
 		key_of_file(&key, dc->files[i]);
-		gc_map_sets(&t->rendered_keys, key.ptr, (void *)1);
+		w->keys[w->nkeys++] = gc_xstrdup(key.ptr);
 	}
 	if (tname) {
 		object_key(&key, w->obj->namespace, "Deployment", tname);
-		gc_map_sets(&t->rendered_keys, key.ptr, (void *)1);
+		w->keys[w->nkeys++] = gc_xstrdup(key.ptr);
 	}
+	for (size_t i = 0; i < w->nkeys; i++)
+		gc_map_sets(&t->rendered_keys, w->keys[i], (void *)1);
 	gc_buf_release(&key);
 }
 
@@ -660,7 +824,7 @@ static int process_canaries(tick *t, gc_error *err)
 		work *w = &t->w[i];
 		gc_error rerr = GC_ERROR_INIT;
 
-		if (w->broken)
+		if (w->broken || w->skipped)
 			goto keys;
 		next_state(w, t);
 		for (size_t k = 0; k < w->out.nevents; k++)
@@ -668,7 +832,7 @@ static int process_canaries(tick *t, gc_error *err)
 				       ? GC_LOG_WARN
 				       : GC_LOG_INFO,
 			       "%s: %s", w->id, w->out.events[k].message);
-		if (!(w->ran && w->out.changed) && !t->source_moved)
+		if (!(w->ran && w->out.changed) && !w->inputs_changed)
 			goto keys;
 		if (render(w, t, &rerr) < 0) {
 			msg = gc_error_format(&rerr);
@@ -709,20 +873,77 @@ static bool is_passthrough_path(const char *path)
 	return slash && !strncmp(slash, "/_/", 3);
 }
 
+/* Writes one passed-through object unless the cache says it is there. */
+static int pass_one(tick *t, const gc_object *o, const char *path, bool cluster,
+		    bool *new_path, gc_error *err)
+{
+	gc_loop *l = t->loop;
+	const cJSON *root = o->doc->root, *docs[1];
+	passthru_cache *pc = gc_map_gets(&l->passthru, path);
+	gc_buf yaml = GC_BUF_INIT;
+	cJSON *doc;
+	int error;
+
+	gc_map_sets(&t->passthrough, path, (void *)1);
+	if (!pc) {
+		*new_path = true;
+		pc = gc_xcalloc(1, sizeof(*pc));
+		gc_map_sets(&l->passthru, path, pc);
+	} else if (!path_changed(t, o) &&
+		   pc->file == gc_deploy_tree_hash(&l->tree, path)) {
+		return 0;
+	}
+	doc = gc_json_dup(root);
+	if (!cluster) {
+		cJSON *meta = gc_json_obj(doc, "metadata");
+
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
+		gc_json_add_str(meta, "namespace", o->namespace);
+	}
+	docs[0] = doc;
+	error = gc_yaml_emit(&yaml, docs, 1, err);
+	cJSON_Delete(doc);
+	if (error == 0) {
+		write_file(t, path, &yaml);
+		pc->file = gc_deploy_tree_hash(&l->tree, path);
+	}
+	gc_buf_release(&yaml);
+	return error;
+}
+
+/* Deletes pass-through files whose source object is gone. */
+static void pass_delete(tick *t)
+{
+	gc_loop *l = t->loop;
+	size_t np = 0;
+	const char **paths = gc_deploy_tree_paths(&l->tree, &np);
+
+	for (size_t i = 0; i < np; i++) {
+		char *p;
+
+		if (!is_passthrough_path(paths[i]) ||
+		    gc_map_gets(&t->passthrough, paths[i]))
+			continue;
+		p = gc_xstrdup(paths[i]);
+		free(gc_map_sets(&l->passthru, p, NULL));
+		delete_file(t, p);
+		free(p);
+	}
+	free(paths);
+}
+
 static int passthrough(tick *t, gc_error *err)
 {
-	gc_index *idx = t->loop->idx;
-	gc_buf path = GC_BUF_INIT, yaml = GC_BUF_INIT;
-	const char **paths = NULL;
-	size_t n = gc_index_count(idx), np = 0;
-	bool changed = false;
+	gc_loop *l = t->loop;
+	gc_index *idx = l->idx;
+	gc_buf path = GC_BUF_INIT;
+	size_t n = gc_index_count(idx), count = 0;
+	bool new_path = false;
 	int error = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const gc_object *o = gc_index_at(idx, i);
 		bool cluster;
-		cJSON *doc;
-		const cJSON *docs[1];
 
 		if (skip_passthrough(o))
 			continue;
@@ -734,43 +955,22 @@ static int passthrough(tick *t, gc_error *err)
 				      NULL, o->kind, o->name);
 		if (gc_map_gets(&t->rendered_keys, path.ptr))
 			continue;
-		doc = gc_json_dup(o->doc->root);
-		if (!cluster) {
-			cJSON *meta = gc_json_obj(doc, "metadata");
-
-			cJSON_DeleteItemFromObjectCaseSensitive(meta,
-								"namespace");
-			gc_json_add_str(meta, "namespace", o->namespace);
-		}
-		docs[0] = doc;
-		gc_buf_clear(&yaml);
-		error = gc_yaml_emit(&yaml, docs, 1, err);
-		cJSON_Delete(doc);
-		if (error < 0)
+		if ((error = pass_one(t, o, path.ptr, cluster, &new_path,
+				      err)) < 0)
 			goto cleanup;
-		changed |= write_file(t, path.ptr, &yaml);
-		gc_map_sets(&t->passthrough, path.ptr, (void *)1);
+		count++;
 	}
 	if (gc_index_problems(idx)->n) {
 		gc_warn("source %.12s has %zu problem(s): objects whose files are broken are kept as deployed",
-			t->loop->source, gc_index_problems(idx)->n);
+			l->source, gc_index_problems(idx)->n);
 		goto cleanup;
 	}
-	paths = gc_deploy_tree_paths(&t->loop->tree, &np);
-	for (size_t i = 0; i < np; i++) {
-		if (is_passthrough_path(paths[i]) &&
-		    !gc_map_gets(&t->passthrough, paths[i])) {
-			char *p = gc_xstrdup(paths[i]);
-
-			changed |= delete_file(t, p);
-			free(p);
-		}
-	}
+	/* the same paths as last time: nothing can have disappeared */
+	if (new_path || count != l->npassthru)
+		pass_delete(t);
+	l->npassthru = count;
 cleanup:
-	(void)changed;
-	free(paths);
 	gc_buf_release(&path);
-	gc_buf_release(&yaml);
 	return error;
 }
 
@@ -939,6 +1139,9 @@ static void tick_release(tick *t)
 		for (size_t k = 0; k < w->nbatches; k++)
 			gc_check_batch_release(&w->batches[k]);
 		cJSON_Delete(w->rendered);
+		for (size_t k = 0; k < w->nkeys; k++)
+			free(w->keys[k]);
+		free(w->keys);
 	}
 	free(t->w);
 	for (size_t i = 0; i < t->nupdates; i++) {
@@ -948,6 +1151,8 @@ static void tick_release(tick *t)
 	free(t->updates);
 	gc_map_release(&t->rendered_keys);
 	gc_map_release(&t->passthrough);
+	gc_map_release(&t->changed_paths);
+	gc_map_release(&t->changed_configs);
 }
 
 static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
@@ -978,39 +1183,79 @@ static void log_source_problems(gc_loop *l)
 			p->v[i].column, p->v[i].msg);
 }
 
-static void plan_next_due(gc_loop *l, const tick *t)
+/* When the canary is due next; INT64_MAX at rest or broken. */
+static int64_t next_due(const gc_loop *l, const tick *t, const work *w)
 {
+	const gc_deploy_canary *dc = w->ran ? &w->next : &w->old;
+
+	if (w->skipped)
+		return w->cached->broken ? INT64_MAX : w->cached->due;
+	if (w->broken || !w->spec_ok)
+		return INT64_MAX;
+	if (w->ran && w->out.changed && !w->changed)
+		return t->now; /* not written: try again */
+	if (!w->has_status && !w->ran)
+		return t->now;
+	if (steady(dc->status.phase))
+		return INT64_MAX;
+	return last_tick(l, w) + (w->spec.interval_ms + 999) / 1000;
+}
+
+/* Remembers every canary processed by a successful tick. */
+static void update_cache(gc_loop *l, tick *t)
+{
+	gc_buf path = GC_BUF_INIT;
+
 	l->next_due = INT64_MAX;
 	for (size_t i = 0; i < t->n; i++) {
-		const work *w = &t->w[i];
-		const gc_deploy_canary *dc = w->ran ? &w->next : &w->old;
-		int64_t due;
+		work *w = &t->w[i];
+		canary_cache *c;
+		int64_t due = next_due(l, t, w);
 
-		if (w->broken || !w->spec_ok)
-			continue;
-		if (w->ran && w->out.changed && !w->changed)
-			due = t->now; /* not written: try again */
-		else if (!w->has_status && !w->ran)
-			due = t->now;
-		else if (steady(dc->status.phase))
-			continue;
-		else
-			due = last_tick(l, w) +
-			      (w->spec.interval_ms + 999) / 1000;
 		if (due < l->next_due)
 			l->next_due = due;
+		if (w->skipped)
+			continue;
+		c = gc_map_gets(&l->cache, w->id);
+		if (!c) {
+			c = gc_xcalloc(1, sizeof(*c));
+			gc_map_sets(&l->cache, w->id, c);
+		}
+		for (size_t k = 0; k < c->nkeys; k++)
+			free(c->keys[k]);
+		free(c->keys);
+		c->keys = w->keys;
+		c->nkeys = w->nkeys;
+		w->keys = NULL;
+		w->nkeys = 0;
+		gc_buf_clear(&path);
+		gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
+		c->status = gc_deploy_tree_hash(&l->tree, path.ptr);
+		c->broken = w->broken;
+		c->due = due;
 	}
+	gc_buf_release(&path);
+}
+
+static double clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 {
 	tick t = { 0 };
 	char source_before[GC_OID_HEX];
+	double t0;
 	size_t total;
 	int error;
 
 	t.loop = l;
 	t.now = now;
+	t0 = clock_ms();
 	snprintf(source_before, sizeof(source_before), "%s", l->source);
 	if ((error = resolve_heads(l, t.deploy, err)) < 0)
 		return error;
@@ -1029,9 +1274,12 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 			goto cleanup;
 		log_source_problems(l);
 	}
+	gc_debug("tick: source loaded at %.1f ms", clock_ms() - t0);
 	t.source_moved = !l->seen || strcmp(l->seen_source, l->source) ||
 			 strcmp(l->seen_deploy, t.deploy);
-	if ((error = gc_deploy_tree_load(&l->tree, l->git, t.deploy, err)) < 0)
+	if ((error = gc_deploy_tree_load(&l->tree, l->git, t.deploy, err)) <
+		    0 ||
+	    (error = find_changes(&t, err)) < 0)
 		goto cleanup;
 	total = gc_index_count(l->idx);
 	t.w = gc_xcalloc(total + 1, sizeof(*t.w));
@@ -1045,11 +1293,14 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		res->canaries_broken += t.w[t.n].broken;
 		t.n++;
 	}
+	gc_debug("tick: %zu canaries loaded at %.1f ms", t.n, clock_ms() - t0);
 	if ((error = process_canaries(&t, err)) < 0)
 		goto cleanup;
+	gc_debug("tick: canaries processed at %.1f ms", clock_ms() - t0);
 	if (t.source_moved && (error = passthrough(&t, err)) < 0)
 		goto cleanup;
-	if (t.nupdates)
+	gc_debug("tick: passed through at %.1f ms", clock_ms() - t0);
+	if (t.layout_changed)
 		kustomization(&t);
 	if (t.nupdates && (error = commit_and_push(&t, res, err)) < 0)
 		goto cleanup;
@@ -1057,13 +1308,16 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	snprintf(l->seen_deploy, sizeof(l->seen_deploy), "%s",
 		 res->committed ? res->commit : t.deploy);
 	l->seen = true;
-	plan_next_due(l, &t);
+	gc_debug("tick: pushed at %.1f ms", clock_ms() - t0);
+	update_cache(l, &t);
+	snprintf(l->cache_source, sizeof(l->cache_source), "%s", l->source);
 cleanup:
 	if (error < 0) {
 		/* the tree was changed in place: read it again next time */
 		gc_deploy_tree_release(&l->tree);
 		gc_deploy_tree_init(&l->tree);
 		l->seen = false;
+		clear_caches(l);
 	}
 	tick_release(&t);
 	return error;
