@@ -269,6 +269,7 @@ int gc_checks_run(gc_check_batch *batches, const gc_check_ctx *ctx, size_t n,
 	hopts.max_active = opts->concurrency ? opts->concurrency : 32;
 	hopts.max_response = opts->max_response;
 	hopts.timeout_ms = opts->query_timeout_ms;
+	hopts.connect_to = opts->connect_to;
 	r.opts = opts;
 	r.prom.metrics_server = opts->metrics_server;
 	r.prom.credentials_dir = opts->credentials_dir;

@@ -21,6 +21,8 @@ typedef struct gc_checks_opts {
 	long backoff_ms;             /* first webhook retry delay; 0 = 1000 */
 	long backoff_max_ms;         /* retry delay cap; 0 = 30000 */
 	size_t max_response;         /* response cap in bytes; 0 = 4 MiB */
+	const char *const
+		*connect_to; /* --connect-to entries, NULL-terminated */
 } gc_checks_opts;
 
 /*

@@ -21,6 +21,7 @@ struct gc_http_client {
 	CURL **pool; /* idle easy handles */
 	size_t npool, pool_alloc;
 	struct transfer *running; /* in flight, for teardown after errors */
+	struct curl_slist *connect_to;
 };
 
 typedef struct transfer {
@@ -59,8 +60,16 @@ int gc_http_client_new(gc_http_client **out, const gc_http_opts *opts,
 		c->opts.max_response = DEFAULT_MAX_RESPONSE;
 	if (!c->opts.max_host_conns)
 		c->opts.max_host_conns = (long)c->opts.max_active;
+	for (const char *const *e = c->opts.connect_to; e && *e; e++) {
+		struct curl_slist *l = curl_slist_append(c->connect_to, *e);
+
+		if (!l)
+			GC_BUG("curl_slist_append failed");
+		c->connect_to = l;
+	}
 	c->multi = curl_multi_init();
 	if (!c->multi) {
+		curl_slist_free_all(c->connect_to);
 		free(c);
 		curl_global_cleanup();
 		return gc_error_set(err, GC_ERROR,
@@ -94,6 +103,7 @@ void gc_http_client_free(gc_http_client *c)
 		curl_easy_cleanup(c->pool[i]);
 	free(c->pool);
 	curl_multi_cleanup(c->multi);
+	curl_slist_free_all(c->connect_to);
 	free(c);
 	curl_global_cleanup();
 }
@@ -226,6 +236,7 @@ static void start(gc_http_client *c, gc_http_request *req)
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "gitcanary");
+	curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
 	if (req->username) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, req->username);

@@ -67,6 +67,13 @@ typedef struct gc_http_opts {
 	long timeout_ms;     /* default per-request timeout; 0 = 5000 */
 	size_t max_response; /* response cap in bytes; 0 = 4 MiB */
 	long max_host_conns; /* per-host connection cap; 0 = max_active */
+	/*
+	 * NULL-terminated "HOST:PORT:TO_HOST:TO_PORT" entries (curl's
+	 * --connect-to): requests for HOST:PORT connect to TO_HOST:TO_PORT
+	 * while the URL, Host header and TLS name stay as written. Lets the
+	 * demo and tests reach http://flagger-loadtester.test/ on loopback.
+	 */
+	const char *const *connect_to;
 } gc_http_opts;
 
 typedef struct gc_http_client gc_http_client;

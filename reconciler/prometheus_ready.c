@@ -87,7 +87,7 @@ int gc_prometheus_readiness(gc_prom_ready *state, char **message,
 			    gc_error *err)
 {
 	gc_prom_model m = { name, ns, name, name, NULL, NULL, "", NULL };
-	gc_http_opts hopts = { Q_N, timeout_ms, 0, 0 };
+	gc_http_opts hopts = { Q_N, timeout_ms, 0, 0, NULL };
 	gc_http_request req[Q_N];
 	char *urls[Q_N] = { 0 };
 	double v[Q_N] = { 0 };
@@ -223,7 +223,7 @@ int gc_prometheus_readiness_many(gc_prom_readiness_item *items, size_t n,
 				 const gc_readiness_queries *bulk,
 				 long timeout_ms, gc_error *err)
 {
-	gc_http_opts hopts = { Q_N, timeout_ms, 256u << 20, 0 };
+	gc_http_opts hopts = { Q_N, timeout_ms, 256u << 20, 0, NULL };
 	gc_http_request req[Q_N];
 	char *urls[Q_N] = { 0 };
 	gc_http_client *client = NULL;

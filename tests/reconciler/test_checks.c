@@ -236,6 +236,40 @@ START_TEST(test_checks__response_cap)
 }
 END_TEST
 
+/* --connect-to: a webhook URL naming a cluster host reaches loopback. */
+START_TEST(test_checks__connect_to_maps_hosts)
+{
+	char map[96];
+	const char *const connect_to[] = { map, NULL };
+	gc_checks_opts opts = { 0 };
+	cJSON *spec = cJSON_CreateObject();
+	gc_check c = { 0 };
+	gc_check_batch b = { &c, 1, true, false };
+	gc_check_ctx ctx = { 0 };
+
+	snprintf(map, sizeof(map), "flagger-loadtester.test:80:127.0.0.1:%u",
+		 (unsigned)gc_httpd_port(srv));
+	gc_json_add_str(spec, "name", "gate");
+	gc_json_add_str(spec, "url", "http://flagger-loadtester.test/fail");
+	c.kind = GC_CHECK_WEBHOOK;
+	c.spec = spec;
+	strcpy(c.phase, "Progressing");
+	ctx.name = ctx.target = ctx.service = "podinfo";
+	ctx.namespace = "test";
+	ctx.checksum = "abc";
+	/* without the mapping the host does not resolve */
+	ck_assert_int_eq(gc_checks_run(&b, &ctx, 1, &opts, NULL), 0);
+	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
+	ck_assert_ptr_null(strstr(c.message, "Forbidden"));
+	opts.connect_to = connect_to;
+	ck_assert_int_eq(gc_checks_run(&b, &ctx, 1, &opts, NULL), 0);
+	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
+	ck_assert_str_eq(c.message, "Forbidden");
+	gc_check_release(&c);
+	cJSON_Delete(spec);
+}
+END_TEST
+
 START_TEST(test_checks__empty_round)
 {
 	ck_assert_int_eq(gc_checks_run(NULL, NULL, 0, NULL, NULL), 0);
@@ -254,6 +288,7 @@ Suite *gc_suite_checks(void)
 	tcase_add_test(tc, test_checks__concurrency_is_bounded);
 	tcase_add_test(tc, test_checks__mixed_batch_and_rerun);
 	tcase_add_test(tc, test_checks__response_cap);
+	tcase_add_test(tc, test_checks__connect_to_maps_hosts);
 	tcase_add_test(tc, test_checks__empty_round);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
