@@ -34,6 +34,7 @@ typedef struct canary_cache {
 	char **keys;     /* pass-through exclusion keys it owns */
 	size_t nkeys;
 	bool broken;
+	unsigned gen; /* the last tick that saw the canary */
 } canary_cache;
 
 typedef struct passthru_cache {
@@ -56,6 +57,8 @@ struct gc_loop {
 	gc_map passthru;  /* path -> uint64_t* hash of the object written */
 	size_t npassthru; /* paths passed through by the last tick */
 	char cache_source[GC_OID_HEX]; /* source the caches describe */
+	gc_map owned; /* pass-through key -> number of canaries owning it */
+	unsigned gen; /* ticks completed */
 };
 
 /* ---- per-canary work of one tick ---- */
@@ -82,8 +85,6 @@ typedef struct work {
 	bool skipped;    /* unchanged and not due: cache says all */
 	bool inputs_changed;
 	const canary_cache *cached;
-	char **keys; /* owned pass-through keys, moved to the cache */
-	size_t nkeys;
 } work;
 
 typedef struct tick {
@@ -95,9 +96,8 @@ typedef struct tick {
 	size_t n;
 	gc_git_update *updates;
 	size_t nupdates, aupdates;
-	gc_map rendered_keys; /* "ns/basename" of objects canaries own */
-	gc_map passthrough;   /* paths written by pass-through */
-	bool layout_changed;  /* a file was added or deleted */
+	gc_map passthrough;  /* paths written by pass-through */
+	bool layout_changed; /* a file was added or deleted */
 	/* source files changed since the caches were made */
 	gc_map changed_paths;
 	bool all_changed;       /* no cache, or a kustomization changed */
@@ -149,6 +149,8 @@ static void clear_caches(gc_loop *l)
 	gc_map_release(&l->cache);
 	memset(&l->cache, 0, sizeof(l->cache));
 	free_values(&l->passthru);
+	gc_map_release(&l->owned);
+	memset(&l->owned, 0, sizeof(l->owned));
 	l->npassthru = 0;
 	l->cache_source[0] = '\0';
 }
@@ -782,34 +784,59 @@ cleanup:
 	return error;
 }
 
+static void own(gc_loop *l, const char *key, int delta)
+{
+	uintptr_t n = (uintptr_t)gc_map_gets(&l->owned, key);
+
+	n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
+	gc_map_sets(&l->owned, key, (void *)n);
+}
+
+static void disown_all(gc_loop *l, canary_cache *c)
+{
+	for (size_t k = 0; k < c->nkeys; k++) {
+		own(l, c->keys[k], -1);
+		free(c->keys[k]);
+	}
+	free(c->keys);
+	c->keys = NULL;
+	c->nkeys = 0;
+}
+
 /*
- * Marks the pass-through keys the canary owns (its rendered objects and
- * its target); keeps them in w->keys for the cache.
+ * Records the pass-through keys the canary owns (its rendered objects and
+ * its target) in loop->owned, replacing what it owned before. A skipped
+ * canary owns what it owned.
  */
 static void own_keys(tick *t, work *w)
 {
+	gc_loop *l = t->loop;
 	const gc_deploy_canary *dc = w->rendered ? &w->next : &w->old;
 	const char *tname =
 		gc_json_str(w->obj->doc->root, "spec.targetRef.name");
+	canary_cache *c;
 	gc_buf key = GC_BUF_INIT;
 
-	if (w->skipped) {
-		for (size_t i = 0; i < w->cached->nkeys; i++)
-			gc_map_sets(&t->rendered_keys, w->cached->keys[i],
-				    (void *)1);
+	if (w->skipped)
 		return;
+	c = gc_map_gets(&l->cache, w->id);
+	if (!c) {
+		c = gc_xcalloc(1, sizeof(*c));
+		c->broken = true; /* until the tick completes */
+		gc_map_sets(&l->cache, w->id, c);
 	}
-	w->keys = gc_xcalloc(dc->nfiles + 2, sizeof(*w->keys));
+	disown_all(l, c);
+	c->keys = gc_xcalloc(dc->nfiles + 2, sizeof(*c->keys));
 	for (size_t i = 0; i < dc->nfiles; i++) {
 		key_of_file(&key, dc->files[i]);
-		w->keys[w->nkeys++] = gc_xstrdup(key.ptr);
+		c->keys[c->nkeys++] = gc_xstrdup(key.ptr);
 	}
 	if (tname) {
 		object_key(&key, w->obj->namespace, "Deployment", tname);
-		w->keys[w->nkeys++] = gc_xstrdup(key.ptr);
+		c->keys[c->nkeys++] = gc_xstrdup(key.ptr);
 	}
-	for (size_t i = 0; i < w->nkeys; i++)
-		gc_map_sets(&t->rendered_keys, w->keys[i], (void *)1);
+	for (size_t i = 0; i < c->nkeys; i++)
+		own(l, c->keys[i], 1);
 	gc_buf_release(&key);
 }
 
@@ -953,7 +980,7 @@ static int passthrough(tick *t, gc_error *err)
 		gc_buf_clear(&path);
 		gc_layout_object_path(&path, cluster ? NULL : o->namespace,
 				      NULL, o->kind, o->name);
-		if (gc_map_gets(&t->rendered_keys, path.ptr))
+		if (gc_map_gets(&l->owned, path.ptr))
 			continue;
 		if ((error = pass_one(t, o, path.ptr, cluster, &new_path,
 				      err)) < 0)
@@ -1139,9 +1166,6 @@ static void tick_release(tick *t)
 		for (size_t k = 0; k < w->nbatches; k++)
 			gc_check_batch_release(&w->batches[k]);
 		cJSON_Delete(w->rendered);
-		for (size_t k = 0; k < w->nkeys; k++)
-			free(w->keys[k]);
-		free(w->keys);
 	}
 	free(t->w);
 	for (size_t i = 0; i < t->nupdates; i++) {
@@ -1149,7 +1173,6 @@ static void tick_release(tick *t)
 		free((char *)t->updates[i].data);
 	}
 	free(t->updates);
-	gc_map_release(&t->rendered_keys);
 	gc_map_release(&t->passthrough);
 	gc_map_release(&t->changed_paths);
 	gc_map_release(&t->changed_configs);
@@ -1201,38 +1224,40 @@ static int64_t next_due(const gc_loop *l, const tick *t, const work *w)
 	return last_tick(l, w) + (w->spec.interval_ms + 999) / 1000;
 }
 
-/* Remembers every canary processed by a successful tick. */
+/* Remembers every canary of a successful tick; forgets vanished ones. */
 static void update_cache(gc_loop *l, tick *t)
 {
 	gc_buf path = GC_BUF_INIT;
+	const gc_map_entry *e;
 
 	l->next_due = INT64_MAX;
+	l->gen++;
 	for (size_t i = 0; i < t->n; i++) {
 		work *w = &t->w[i];
-		canary_cache *c;
+		canary_cache *c = gc_map_gets(&l->cache, w->id);
 		int64_t due = next_due(l, t, w);
 
 		if (due < l->next_due)
 			l->next_due = due;
+		if (!c)
+			continue;
+		c->gen = l->gen;
 		if (w->skipped)
 			continue;
-		c = gc_map_gets(&l->cache, w->id);
-		if (!c) {
-			c = gc_xcalloc(1, sizeof(*c));
-			gc_map_sets(&l->cache, w->id, c);
-		}
-		for (size_t k = 0; k < c->nkeys; k++)
-			free(c->keys[k]);
-		free(c->keys);
-		c->keys = w->keys;
-		c->nkeys = w->nkeys;
-		w->keys = NULL;
-		w->nkeys = 0;
 		gc_buf_clear(&path);
 		gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
 		c->status = gc_deploy_tree_hash(&l->tree, path.ptr);
 		c->broken = w->broken;
 		c->due = due;
+	}
+	for (size_t i = 0; t->source_moved && gc_map_next(&l->cache, &i, &e);) {
+		canary_cache *c = e->value;
+
+		if (c && c->gen != l->gen) {
+			disown_all(l, c);
+			free(c);
+			gc_map_sets(&l->cache, e->key, NULL);
+		}
 	}
 	gc_buf_release(&path);
 }

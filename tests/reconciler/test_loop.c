@@ -583,6 +583,72 @@ START_TEST(test_loop__broken_app_does_not_stop_others)
 }
 END_TEST
 
+/* ---- pass-through ---- */
+
+static void deploy_files(env *e, const char *dir)
+{
+	char *cmd = gc_xasprintf(
+		"git --git-dir=remote.git ls-tree --name-only deploy %s/", dir);
+
+	sh_ok(e, cmd);
+	free(cmd);
+}
+
+START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	push_src(&e,
+		 "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n"
+		 "  name: extra\\ndata:\\n  k: v\\n' >extra.yaml && "
+		 "git add extra.yaml",
+		 "add extra");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, "git --git-dir=remote.git log -1 --format=%s deploy; "
+		  "git --git-dir=remote.git rev-parse --short=12 main; "
+		  "git --git-dir=remote.git show "
+		  "deploy:test/_/configmap-extra.yaml");
+	{
+		char *want = gc_xasprintf(
+			"Sync %.12s from main\n%.12s\napiVersion: v1\n"
+			"kind: ConfigMap\nmetadata:\n  name: extra\n"
+			"  namespace: test\ndata:\n  k: v\n",
+			strchr(e.out.ptr, '\n') + 1,
+			strchr(e.out.ptr, '\n') + 1);
+
+		ck_assert_str_eq(e.out.ptr, want);
+		free(want);
+	}
+	/* a broken file: nothing is deleted, not even what really went */
+	push_src(
+		&e,
+		"git rm -q extra.yaml && printf '  bad: [\\n' >>hpa-total.yaml",
+		"break");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(
+		e.err.ptr,
+		"hpa-total.yaml:24:1: did not find expected node content"));
+	deploy_files(&e, "test/_");
+	ck_assert_str_eq(e.out.ptr,
+			 "test/_/configmap-extra.yaml\n"
+			 "test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+			 "test/_/horizontalpodautoscaler-podinfo.yaml\n");
+	/* fixed: the vanished ConfigMap goes */
+	push_src(&e, "git checkout HEAD~1 -- hpa-total.yaml", "fix");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	deploy_files(&e, "test/_");
+	ck_assert_str_eq(e.out.ptr,
+			 "test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+			 "test/_/horizontalpodautoscaler-podinfo.yaml\n");
+	sh_ok(&e, "git --git-dir=remote.git show deploy:kustomization.yaml "
+		  "| grep -c configmap || true");
+	ck_assert_str_eq(e.out.ptr, "0\n");
+	env_free(&e);
+}
+END_TEST
+
 Suite *gc_suite_loop(void);
 
 Suite *gc_suite_loop(void)
@@ -597,6 +663,8 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
 	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
 	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
+	tcase_add_test(
+		tc, test_loop__passthrough_follows_source_but_not_broken_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
