@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "httpd.h"
+#include "prometheus.h"
 #include "util/alloc.h"
 
 /*
@@ -649,6 +650,105 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 }
 END_TEST
 
+/* ---- readiness from kube-state-metrics in a real Prometheus ---- */
+
+static volatile int canary_updated;
+
+static void ksm_series(gc_buf *b, const char *name, int updated)
+{
+	static const char *const metrics[] = {
+		"kube_deployment_spec_replicas",
+		"kube_deployment_status_replicas_updated",
+		"kube_deployment_status_replicas_available",
+		"kube_deployment_status_replicas",
+		"kube_deployment_metadata_generation",
+		"kube_deployment_status_observed_generation"
+	};
+	const int values[] = { 2, updated, updated, 2, 1, 1 };
+
+	for (size_t i = 0; i < GC_ARRAY_SIZE(metrics); i++)
+		gc_buf_addf(b, "%s{namespace=\"test\",deployment=\"%s\"} %d\n",
+			    metrics[i], name, values[i]);
+}
+
+static void ksm(const gc_httpd_request *req, gc_httpd_response *resp,
+		void *payload)
+{
+	(void)payload;
+	(void)req;
+	resp->content_type = "text/plain; version=0.0.4";
+	ksm_series(&resp->body, "podinfo-primary", 2);
+	ksm_series(&resp->body, "podinfo", canary_updated);
+}
+
+START_TEST(test_loop__no_analysis_until_the_canary_is_ready)
+{
+	env e;
+	gc_httpd *metrics;
+	gc_test_prom *prom;
+	char target[64], *flags, *p;
+	const char *targets[2] = { target, NULL };
+
+	env_setup(&e);
+	canary_updated = 0;
+	metrics = gc_httpd_start(ksm, NULL);
+	snprintf(target, sizeof(target), "127.0.0.1:%u",
+		 (unsigned)gc_httpd_port(metrics));
+	prom = gc_test_prom_start(targets, "1s", NULL);
+	ck_assert_int_eq(gc_test_prom_wait_query(
+				 prom,
+				 "kube_deployment_status_replicas_updated", 30),
+			 0);
+	flags = gc_xasprintf("--readiness-server %s", gc_test_prom_url(prom));
+	/* without --assume-ready: the loop asks Prometheus */
+	ck_assert_int_eq(gc_test_sh(&e.out, &e.err,
+				    "cd '%s' && '%s' reconcile --once --repo "
+				    "remote.git --min-interval 1s %s",
+				    e.dir, gc_test_binary, flags),
+			 0);
+	bump(&e, "3.1.1");
+	for (int i = 0; i < 3; i++) {
+		nap_ms(1100);
+		ck_assert_int_eq(gc_test_sh(&e.out, &e.err,
+					    "cd '%s' && '%s' reconcile --once "
+					    "--repo remote.git --min-interval "
+					    "1s %s",
+					    e.dir, gc_test_binary, flags),
+				 0);
+	}
+	p = subjects(&e);
+	ck_assert_str_eq(
+		p,
+		"Initialization done! podinfo.test\n"
+		"New revision detected! Scaling up podinfo.test\n"
+		"canary deployment podinfo.test not ready: waiting for rollout to finish: 0 out of 2 new replicas have been updated\n");
+	free(p);
+	/* the canary rolls out: the analysis starts */
+	canary_updated = 2;
+	ck_assert_int_eq(
+		gc_test_prom_wait_query(
+			prom,
+			"kube_deployment_status_replicas_available{deployment=\"podinfo\"} == 2",
+			30),
+		0);
+	nap_ms(1100);
+	ck_assert_int_eq(gc_test_sh(&e.out, &e.err,
+				    "cd '%s' && '%s' reconcile --once --repo "
+				    "remote.git --min-interval 1s %s",
+				    e.dir, gc_test_binary, flags),
+			 0);
+	gc_test_sh(&e.out, NULL,
+		   "cd '%s' && git --git-dir=remote.git log -1 --format=%%s "
+		   "deploy",
+		   e.dir);
+	ck_assert_str_eq(e.out.ptr, "Advance podinfo.test canary weight 10\n");
+	free(flags);
+	gc_test_prom_stop(prom);
+	gc_httpd_stop(metrics);
+	env_free(&e);
+}
+END_TEST
+
 Suite *gc_suite_loop(void);
 
 Suite *gc_suite_loop(void)
@@ -665,6 +765,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
 	tcase_add_test(
 		tc, test_loop__passthrough_follows_source_but_not_broken_files);
+	tcase_add_test(tc, test_loop__no_analysis_until_the_canary_is_ready);
 	suite_add_tcase(s, tc);
 	return s;
 }
