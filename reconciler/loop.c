@@ -614,7 +614,6 @@ static void next_state(work *w, tick *t)
 	gc_deploy_canary_copy(&w->next, &w->old);
 	if (!w->ran)
 		return;
-	remember_tick(t->loop, w->id, out->status.last_tick);
 	if (!out->changed)
 		return;
 	gc_status_release(&w->next.status);
@@ -1235,7 +1234,12 @@ static void update_cache(gc_loop *l, tick *t)
 	for (size_t i = 0; i < t->n; i++) {
 		work *w = &t->w[i];
 		canary_cache *c = gc_map_gets(&l->cache, w->id);
-		int64_t due = next_due(l, t, w);
+		int64_t due;
+
+		/* only a tick that reached the deploy branch counts */
+		if (w->ran)
+			remember_tick(l, w->id, w->out.status.last_tick);
+		due = next_due(l, t, w);
 
 		if (due < l->next_due)
 			l->next_due = due;

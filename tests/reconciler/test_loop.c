@@ -493,6 +493,29 @@ END_TEST
 
 /* ---- concurrency ---- */
 
+/* A push that cannot land is retried, reported, and the stage not lost. */
+START_TEST(test_loop__lost_push_is_not_a_lost_stage)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	bump(&e, "3.1.1");
+	sh_ok(&e, "touch remote.git/refs/heads/deploy.lock");
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(e.err.ptr,
+				     "gitcanary reconcile: "
+				     "'refs/heads/deploy' moved "
+				     "meanwhile: failed to lock file"));
+	assert_subjects(&e, "Initialization done! podinfo.test\n");
+	sh_ok(&e, "rm remote.git/refs/heads/deploy.lock");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	assert_subjects(&e, "Initialization done! podinfo.test\n"
+			    "New revision detected! Scaling up podinfo.test\n");
+	env_free(&e);
+}
+END_TEST
+
 START_TEST(test_loop__two_daemons_and_human_pushes)
 {
 	env e;
@@ -761,6 +784,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
+	tcase_add_test(tc, test_loop__lost_push_is_not_a_lost_stage);
 	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
 	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
 	tcase_add_test(
