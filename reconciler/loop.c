@@ -1119,15 +1119,14 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 	gc_msg_canary *msgs = gc_xcalloc(t->n + 1, sizeof(*msgs));
 	gc_git_signature a, c;
 	gc_buf msg = GC_BUF_INIT;
-	char commit[GC_OID_HEX], shortid[13];
+	char commit[GC_OID_HEX];
 	size_t nm = 0;
 	int error;
 
 	for (size_t i = 0; i < t->n; i++)
 		if (t->w[i].changed)
 			fill_msg(&msgs[nm++], &t->w[i]);
-	snprintf(shortid, sizeof(shortid), "%.12s", l->source);
-	gc_message_commit(&msg, msgs, nm, shortid, l->source_branch);
+	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
 	signatures(l, &a, &c, t->now);
 	if ((error = gc_git_commit(commit, l->git, t->deploy, t->updates,
 				   t->nupdates, &a, &c, msg.ptr, err)) < 0)

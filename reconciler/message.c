@@ -12,7 +12,7 @@ static const char *last_event(const gc_msg_canary *c)
 }
 
 static void add_subject(gc_buf *out, const gc_msg_canary *canaries, size_t n,
-			const char *source_short, const char *branch)
+			const char *source, const char *branch)
 {
 	if (n == 1 && last_event(&canaries[0]))
 		gc_buf_adds(out, last_event(&canaries[0]));
@@ -22,16 +22,16 @@ static void add_subject(gc_buf *out, const gc_msg_canary *canaries, size_t n,
 	else if (n > 1)
 		gc_buf_addf(out, "Reconcile %zu canaries", n);
 	else
-		gc_buf_addf(out, "Sync %s from %s", source_short, branch);
+		gc_buf_addf(out, "Sync %.12s from %s", source, branch);
 	gc_buf_addch(out, '\n');
 }
 
 void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
-		       const char *source_short, const char *branch)
+		       const char *source, const char *branch)
 {
 	bool body = false;
 
-	add_subject(out, canaries, n, source_short, branch);
+	add_subject(out, canaries, n, source, branch);
 	for (size_t i = 0; i < n; i++) {
 		const gc_msg_canary *c = &canaries[i];
 
@@ -47,7 +47,7 @@ void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
 		}
 	}
 	if (n == 0) {
-		gc_buf_addf(out, "\nSource-Commit: %s\n", source_short);
+		gc_buf_addf(out, "\nSource-Commit: %s\n", source);
 		return;
 	}
 	gc_buf_addch(out, '\n');

@@ -45,11 +45,11 @@ typedef struct gc_msg_canary {
 
 /*
  * The commit message of a tick: canaries[0..n) changed (n may be 0 when
- * only passed-through files changed). source_short is the abbreviated
- * source commit, branch the source branch name.
+ * only passed-through files changed). source is the source commit (the
+ * subject abbreviates it to 12 digits), branch the source branch name.
  */
 void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
-		       const char *source_short, const char *branch);
+		       const char *source, const char *branch);
 
 /*
  * The evidence note of a tick commit (owned): {"sourceCommit", "time",

@@ -53,14 +53,16 @@ static const struct {
 	  "Canary: prod/backend\nPhase: Progressing\nCanary-Weight: 20\n"
 	  "Primary-Weight: 80\nFailed-Checks: 1\nRevision: 7c45b9c4d6\n" },
 	{ NULL, 0,
-	  "Sync 0123456789ab from main\n\nSource-Commit: 0123456789ab\n" },
+	  "Sync 0123456789ab from main\n\n"
+	  "Source-Commit: 0123456789abcdef0123456789abcdef01234567\n" },
 };
 
 START_TEST(test_message__commit)
 {
 	gc_buf b = GC_BUF_INIT;
 
-	gc_message_commit(&b, cases[_i].c, cases[_i].n, "0123456789ab", "main");
+	gc_message_commit(&b, cases[_i].c, cases[_i].n,
+			  "0123456789abcdef0123456789abcdef01234567", "main");
 	ck_assert_str_eq(b.ptr, cases[_i].want);
 	gc_buf_release(&b);
 }
@@ -73,7 +75,8 @@ START_TEST(test_message__git_reads_trailers)
 	gc_buf b = GC_BUF_INIT, out = GC_BUF_INIT;
 	gc_error err = GC_ERROR_INIT;
 
-	gc_message_commit(&b, two, 2, "0123456789ab", "main");
+	gc_message_commit(&b, two, 2,
+			  "0123456789abcdef0123456789abcdef01234567", "main");
 	ck_assert_int_eq(gc_buf_write_file(path, b.ptr, b.len, &err), 0);
 	ck_assert_int_eq(gc_test_sh(&out, NULL,
 				    "git interpret-trailers --parse '%s'",
