@@ -589,8 +589,7 @@ START_TEST(test_loop__broken_app_does_not_stop_others)
 		   "--format=%%s %s..deploy",
 		   e.dir, first);
 	ck_assert_str_eq(e.out.ptr,
-			 SUBJECTS_OK +
-				 strlen("Initialization done! podinfo.test\n"));
+			 strchr(SUBJECTS_OK, '\n') + 1); /* all but init */
 	/* nothing of the broken app changed on the deploy branch */
 	{
 		char *cmd = gc_xasprintf(
