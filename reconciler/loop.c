@@ -74,6 +74,7 @@ typedef struct work {
 	gc_deploy_canary old, next;
 	bool has_status;
 	char *ready_msg[2];
+	char *primary_name; /* "<T>-primary", owned */
 	gc_machine_in in;
 	gc_machine_out out;
 	gc_check_batch batches[GC_MACHINE_MAX_BATCHES];
@@ -476,31 +477,71 @@ cleanup:
 
 /* ---- readiness and the machine ---- */
 
-static void readiness(gc_readiness *out, char **msg, tick *t, work *w,
-		      const char *name, int threshold)
+/*
+ * Readiness of <T>-primary and <T> of every due canary, with one bulk
+ * query set (gc_prometheus_readiness_many) for the whole tick. An
+ * unreachable Prometheus makes every Deployment "waiting", so the progress
+ * deadline applies. The messages go to w->ready_msg (owned).
+ */
+static void readiness(tick *t)
 {
 	const gc_loop_opts *o = &t->loop->opts;
 	const char *server =
 		opt_or(o->readiness_server,
 		       opt_or(o->metrics_server, GC_PROMETHEUS_DEFAULT_SERVER));
+	gc_prom_readiness_item *items =
+		gc_xcalloc(2 * t->n + 1, sizeof(*items));
 	gc_error err = GC_ERROR_INIT;
-	gc_prom_ready st = GC_PROM_WAITING;
+	size_t n = 0, k = 0;
+	bool failed;
 
-	out->state = GC_READY;
-	out->message = NULL;
-	if (o->assume_ready)
-		return;
-	if (gc_prometheus_readiness(&st, msg, server, w->obj->namespace, name,
-				    -1, threshold, NULL, 5000, &err) < 0) {
-		*msg = gc_xasprintf("waiting for rollout to finish: %s",
-				    gc_error_msg(&err));
-		st = GC_PROM_WAITING;
+	for (size_t i = 0; i < t->n; i++) {
+		work *w = &t->w[i];
+
+		if (!w->ran)
+			continue;
+		w->primary_name = gc_xasprintf("%s-primary", w->spec.target);
+		items[n].namespace = items[n + 1].namespace = w->spec.namespace;
+		items[n].name = w->primary_name;
+		items[n].expected = items[n + 1].expected = -1;
+		items[n].threshold_pct = w->spec.primary_ready_threshold;
+		items[n + 1].name = w->spec.target;
+		items[n + 1].threshold_pct = w->spec.canary_ready_threshold;
+		n += 2;
 	}
+	if (o->assume_ready || n == 0)
+		goto cleanup;
+	failed = gc_prometheus_readiness_many(items, n, server, NULL, 5000,
+					      &err) < 0;
+	if (failed)
+		gc_warn("readiness from %s: %s", server, gc_error_msg(&err));
+	for (size_t i = 0; i < t->n; i++) {
+		work *w = &t->w[i];
+		gc_readiness *r[2] = { &w->in.primary, &w->in.canary };
+
+		if (!w->ran)
+			continue;
+		for (int j = 0; j < 2; j++, k++) {
+			if (failed) {
+				free(items[k].message);
+				items[k].message = gc_xasprintf(
+					"waiting for rollout to finish: readiness unknown: %s",
+					gc_error_msg(&err));
+				items[k].state = GC_PROM_WAITING;
+			}
+			w->ready_msg[j] = items[k].message;
+			items[k].message = NULL;
+			if (items[k].state != GC_PROM_READY) {
+				r[j]->state = GC_READY_WAITING;
+				r[j]->message = w->ready_msg[j];
+			}
+		}
+	}
+cleanup:
+	for (size_t i = 0; i < n; i++)
+		free(items[i].message);
+	free(items);
 	gc_error_release(&err);
-	if (st != GC_PROM_READY) {
-		out->state = GC_READY_WAITING;
-		out->message = *msg;
-	}
 }
 
 static int active_replicas(const work *w)
@@ -519,17 +560,13 @@ static int active_replicas(const work *w)
 static void prepare_machine(work *w, tick *t)
 {
 	const gc_loop_opts *o = &t->loop->opts;
-	char *primary = gc_xasprintf("%s-primary", w->spec.target);
 	gc_machine_in *in = &w->in;
 
 	in->spec = &w->spec;
 	in->revision = w->revision;
 	in->status = &w->old.status;
 	in->routing = w->old.routing;
-	readiness(&in->primary, &w->ready_msg[0], t, w, primary,
-		  w->spec.primary_ready_threshold);
-	readiness(&in->canary, &w->ready_msg[1], t, w, w->spec.target,
-		  w->spec.canary_ready_threshold);
+	in->primary.state = in->canary.state = GC_READY; /* see readiness() */
 	in->canary_replicas = w->old.canary_active ? active_replicas(w) : 0;
 	in->primary_replicas =
 		(int)gc_json_num(w->target->doc->root, "spec.replicas", 0);
@@ -550,7 +587,6 @@ static void prepare_machine(work *w, tick *t)
 	w->ctx.template_lookup = template_lookup;
 	w->ctx.template_payload = t->loop->idx;
 	w->ran = true;
-	free(primary);
 }
 
 /* Runs the due canaries' machines; each round's batches go to the runner
@@ -570,6 +606,7 @@ static int run_machines(tick *t, gc_error *err)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->w[i].due && !t->w[i].broken)
 			prepare_machine(&t->w[i], t);
+	readiness(t);
 	for (;;) {
 		nb = 0;
 		for (size_t i = 0; i < t->n; i++) {
@@ -1159,6 +1196,7 @@ static void tick_release(tick *t)
 		gc_deploy_canary_release(&w->next);
 		free(w->ready_msg[0]);
 		free(w->ready_msg[1]);
+		free(w->primary_name);
 		if (w->ran)
 			gc_machine_out_release(&w->out);
 		for (size_t k = 0; k < w->nbatches; k++)
