@@ -27,6 +27,8 @@ const char gc_loop_flags_help[] =
 	"  --metrics-server URL       Prometheus for metric checks; default http://prometheus:9090\n"
 	"  --readiness-server URL     Prometheus with kube-state-metrics; default the metrics server\n"
 	"  --credentials-dir DIR      MetricTemplate secrets as DIR/<ns>/<name>/{token|username,password}\n"
+	"  --connect-to H:P:H2:P2     send requests for host H port P to H2:P2 (as curl's\n"
+	"                             --connect-to; repeatable, at most 8)\n"
 	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_TOKEN)\n";
@@ -125,6 +127,17 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 			r = take(&min, "--min-interval", argc, argv, &i);
 		if (!r)
 			r = take(&token_file, "--token-file", argc, argv, &i);
+		if (!r && !strncmp(argv[i], "--connect-to", 12)) {
+			size_t n = 0;
+
+			while (o->connect_to[n])
+				n++;
+			if (n == GC_LOOP_MAX_CONNECT_TO)
+				return gc_cli_usage(
+					verb, "too many --connect-to options");
+			r = take(&o->connect_to[n], "--connect-to", argc, argv,
+				 &i);
+		}
 		if (!r && !strcmp(argv[i], "--assume-ready")) {
 			o->assume_ready = true;
 			r = 1;

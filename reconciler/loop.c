@@ -603,6 +603,7 @@ static int run_machines(tick *t, gc_error *err)
 
 	copts.metrics_server = o->metrics_server;
 	copts.credentials_dir = o->credentials_dir;
+	copts.connect_to = o->connect_to;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->w[i].due && !t->w[i].broken)
 			prepare_machine(&t->w[i], t);

@@ -15,6 +15,8 @@
 #include "repo-layout/git.h"
 #include "util/error.h"
 
+#define GC_LOOP_MAX_CONNECT_TO 8
+
 typedef struct gc_loop_opts {
 	const char *repo;              /* path or URL; NULL = "." */
 	const char *source_branch;     /* NULL = the remote HEAD branch */
@@ -28,10 +30,12 @@ typedef struct gc_loop_opts {
 	const char *metrics_server;   /* NULL = http://prometheus:9090 */
 	const char *readiness_server; /* NULL = metrics_server */
 	const char *credentials_dir;  /* NULL = none */
-	const char *cache_dir;        /* clones of URLs; NULL = default */
-	const char *ssh_key;          /* never logged */
-	const char *token;            /* never logged */
-	int max_attempts; /* ticks retried after a lost push; 0 = 5 */
+	/* --connect-to HOST:PORT:TO_HOST:TO_PORT, NULL-terminated */
+	const char *connect_to[GC_LOOP_MAX_CONNECT_TO + 1];
+	const char *cache_dir; /* clones of URLs; NULL = default */
+	const char *ssh_key;   /* never logged */
+	const char *token;     /* never logged */
+	int max_attempts;      /* ticks retried after a lost push; 0 = 5 */
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The local playground: a bare git repository made from examples/podinfo, a real
+# Prometheus on loopback scraping the cluster simulator, the simulator following the
+# deploy branch, and gitcanary reconciling. Sourced by scripts/demo.sh and by the
+# end-to-end tests (tests/e2e/); every function is prefixed pg_.
+#
+#   pg_start WORKDIR [CANARY_FILE]   make the repository and start everything
+#   pg_set_image TAG                 commit and push an image bump of podinfo
+#   pg_wait SUBJECT_REGEX SECONDS    wait for a deploy-branch commit whose subject matches,
+#                                    among those made since the last pg_set_image
+#   pg_follow                        print new deploy-branch subjects since the last call
+#   pg_stop                          stop every process pg_start started
+#
+# Needs the build in build/ (scripts/build.sh).
+
+PG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=$PG_ROOT/build/reconciler/gitcanary
+PG_SIM=$PG_ROOT/build/examples/gitcanary-sim
+PG_PIDS=()
+PG_SEEN=0
+PG_MARK=0
+PG_INTERVAL=${PG_INTERVAL:-5s}
+
+pg_port() {
+	# A free loopback port: nothing answers on it.
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+	done
+}
+
+pg_git() { git -C "$PG_WORK/src" "$@"; }
+
+pg_start() {
+	PG_WORK=$1
+	local canary=${2:-}
+	mkdir -p "$PG_WORK"
+	PG_PROM_PORT=$(pg_port)
+	PG_SIM_PORT=$(pg_port)
+	PG_LT_PORT=$(pg_port)
+
+	# The repository a user would have: the example, intervals shortened.
+	git init -q --bare -b main "$PG_WORK/remote.git"
+	git init -q -b main "$PG_WORK/src"
+	pg_git config user.name "Demo Developer"
+	pg_git config user.email "dev@example.com"
+	cp -r "$PG_ROOT/examples/podinfo/." "$PG_WORK/src/"
+	[ -n "$canary" ] && cp "$canary" "$PG_WORK/src/canary.yaml"
+	pg_git add -A && pg_git commit -qm "podinfo: the seed walkthrough"
+	# The overlay: only the analysis interval changes (1m is too slow to watch).
+	sed -i "s/^    interval: 1m$/    interval: $PG_INTERVAL/" "$PG_WORK/src/canary.yaml"
+	pg_git commit -qam "demo: run the canary analysis every $PG_INTERVAL"
+	pg_git remote add origin "$PG_WORK/remote.git"
+	pg_git push -q origin main
+
+	cat >"$PG_WORK/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: gitcanary-sim
+    static_configs:
+      - targets: ['127.0.0.1:$PG_SIM_PORT']
+YML
+	prometheus --config.file="$PG_WORK/prometheus.yml" \
+		--storage.tsdb.path="$PG_WORK/prometheus-data" \
+		--web.listen-address="127.0.0.1:$PG_PROM_PORT" \
+		>"$PG_WORK/prometheus.log" 2>&1 &
+	PG_PIDS+=($!)
+	"$PG_SIM" --repo "$PG_WORK/remote.git" --branch deploy \
+		--listen "127.0.0.1:$PG_SIM_PORT" --loadtester "127.0.0.1:$PG_LT_PORT" \
+		--scenario "$PG_ROOT/examples/scenarios/podinfo.scenario" \
+		--poll 200ms --apply-delay 1s --rollout-time 2s \
+		>"$PG_WORK/sim.log" 2>&1 &
+	PG_PIDS+=($!)
+	for _ in $(seq 100); do
+		curl -sf "http://127.0.0.1:$PG_PROM_PORT/-/ready" >/dev/null && break
+		sleep 0.2
+	done
+	"$PG_BIN" run --repo "$PG_WORK/remote.git" --poll 500ms --min-interval 1s \
+		--metrics-server "http://127.0.0.1:$PG_PROM_PORT" \
+		--connect-to "flagger-loadtester.test:80:127.0.0.1:$PG_LT_PORT" \
+		--connect-to "prometheus.istio-system:9090:127.0.0.1:$PG_PROM_PORT" \
+		>"$PG_WORK/gitcanary.log" 2>&1 &
+	PG_PIDS+=($!)
+}
+
+pg_set_image() {
+	PG_MARK=$(pg_subjects | wc -l)
+	sed -i "s#image: stefanprodan/podinfo:.*#image: stefanprodan/podinfo:$1#" \
+		"$PG_WORK/src/deployment.yaml"
+	pg_git commit -qam "podinfo: bump image to $1"
+	pg_git pull -q --rebase origin main 2>/dev/null || true
+	pg_git push -q origin main
+}
+
+pg_subjects() {
+	git --git-dir="$PG_WORK/remote.git" log --reverse --format=%s deploy 2>/dev/null
+}
+
+pg_follow() {
+	local lines
+	mapfile -t lines < <(pg_subjects)
+	for ((i = PG_SEEN; i < ${#lines[@]}; i++)); do
+		printf '  deploy: %s\n' "${lines[$i]}"
+	done
+	PG_SEEN=${#lines[@]}
+}
+
+pg_wait() {
+	local re=$1 limit=$2 start=$SECONDS
+	while ((SECONDS - start < limit)); do
+		[ -n "${PG_VERBOSE:-}" ] && pg_follow
+		pg_subjects | tail -n +$((PG_MARK + 1)) | grep -qE "$re" && return 0
+		sleep 0.5
+	done
+	echo "timed out after ${limit}s waiting for a deploy commit matching: $re" >&2
+	return 1
+}
+
+pg_stop() {
+	local pid
+	for pid in "${PG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	PG_PIDS=()
+}
