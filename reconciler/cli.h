@@ -1,6 +1,8 @@
 #ifndef GC_RECONCILER_CLI_H
 #define GC_RECONCILER_CLI_H
 
+#include "repo-layout/source.h"
+
 /* Exit codes of every command (design brief). */
 enum gc_exit { GC_EXIT_OK = 0, GC_EXIT_FAILURE = 1, GC_EXIT_USAGE = 2 };
 
@@ -23,5 +25,21 @@ int cmd_describe(int argc, char **argv);
 
 /* Prints "gitcanary <verb>: <msg>" to stderr and returns GC_EXIT_USAGE. */
 int gc_cli_usage(const char *verb, const char *msg);
+
+/*
+ * Option parsing: matches `--opt VALUE` or `--opt=VALUE` at argv[*i]
+ * (advancing *i past a separate value); 1 when matched, 0 when argv[*i] is
+ * another option, -1 when the value is missing.
+ */
+int gc_cli_take(const char **out, const char *opt, int argc, char **argv,
+		int *i);
+
+/*
+ * Loads the manifests every read-only command works on: a plain directory
+ * (dir != NULL), or the commit `ref` (NULL = HEAD / the remote's HEAD
+ * branch) of the repository or URL `repo`.
+ */
+int gc_cli_load(gc_index **idx, const char *repo, const char *ref,
+		const char *dir, const gc_source_opts *opts, gc_error *err);
 
 #endif

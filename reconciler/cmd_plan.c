@@ -39,25 +39,6 @@ typedef struct plan_args {
 		*default_ns;
 } plan_args;
 
-static int take(const char **out, const char *opt, int argc, char **argv,
-		int *i)
-{
-	size_t n = strlen(opt);
-
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
 static int parse_args(plan_args *a, int argc, char **argv)
 {
 	static const char *const opts[] = { "--repo",
@@ -76,7 +57,7 @@ static int parse_args(plan_args *a, int argc, char **argv)
 		int r = 0;
 
 		for (size_t k = 0; k < GC_ARRAY_SIZE(opts) && !r; k++)
-			r = take(slots[k], opts[k], argc, argv, &i);
+			r = gc_cli_take(slots[k], opts[k], argc, argv, &i);
 		if (r < 0) {
 			snprintf(msg, sizeof(msg), "option '%s' needs a value",
 				 argv[i]);
@@ -97,24 +78,6 @@ static int parse_args(plan_args *a, int argc, char **argv)
 	if (!a->dir && !a->repo)
 		a->repo = ".";
 	return 0;
-}
-
-static int load(gc_index **idx, const plan_args *a, const gc_source_opts *opts,
-		gc_error *err)
-{
-	gc_git *git = NULL;
-	char commit[GC_OID_HEX];
-	int error;
-
-	if (a->dir)
-		return gc_source_load_dir(idx, a->dir, opts, err);
-	if ((error = gc_git_open(&git, a->repo, NULL, err)) < 0 ||
-	    (error = gc_git_resolve(commit, git, a->ref, err)) < 0)
-		goto cleanup;
-	error = gc_source_load_git(idx, git, commit, opts, err);
-cleanup:
-	gc_git_free(git);
-	return error;
 }
 
 typedef struct plan {
@@ -311,7 +274,7 @@ int cmd_plan(int argc, char **argv)
 			"plan",
 			"--min-interval needs a positive duration such as 1s");
 	opts.default_namespace = a.default_ns;
-	if (load(&idx, &a, &opts, &err) < 0)
+	if (gc_cli_load(&idx, a.repo, a.ref, a.dir, &opts, &err) < 0)
 		return fail("", &err);
 	if (prepare(&p, idx, &a, &sopts, &err) < 0) {
 		rc = fail("", &err);

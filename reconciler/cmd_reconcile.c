@@ -33,25 +33,6 @@ const char gc_loop_flags_help[] =
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_TOKEN)\n";
 
-static int take(const char **out, const char *opt, int argc, char **argv,
-		int *i)
-{
-	size_t n = strlen(opt);
-
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
 /* "Name <email>" into two strings (kept in a static pool owned by argv). */
 static int split_ident(const char **name, const char **email, char *s)
 {
@@ -118,15 +99,17 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 		int r = 0;
 
 		for (size_t k = 0; k < GC_ARRAY_SIZE(names) && !r; k++)
-			r = take(slots[k], names[k], argc, argv, &i);
+			r = gc_cli_take(slots[k], names[k], argc, argv, &i);
 		if (!r)
-			r = take(&author, "--author", argc, argv, &i);
+			r = gc_cli_take(&author, "--author", argc, argv, &i);
 		if (!r)
-			r = take(&committer, "--committer", argc, argv, &i);
+			r = gc_cli_take(&committer, "--committer", argc, argv,
+					&i);
 		if (!r)
-			r = take(&min, "--min-interval", argc, argv, &i);
+			r = gc_cli_take(&min, "--min-interval", argc, argv, &i);
 		if (!r)
-			r = take(&token_file, "--token-file", argc, argv, &i);
+			r = gc_cli_take(&token_file, "--token-file", argc, argv,
+					&i);
 		if (!r && !strncmp(argv[i], "--connect-to", 12)) {
 			size_t n = 0;
 
@@ -135,8 +118,8 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 			if (n == GC_LOOP_MAX_CONNECT_TO)
 				return gc_cli_usage(
 					verb, "too many --connect-to options");
-			r = take(&o->connect_to[n], "--connect-to", argc, argv,
-				 &i);
+			r = gc_cli_take(&o->connect_to[n], "--connect-to", argc,
+					argv, &i);
 		}
 		if (!r && !strcmp(argv[i], "--assume-ready")) {
 			o->assume_ready = true;

@@ -45,25 +45,6 @@ typedef struct render_args {
 		*default_ns;
 } render_args;
 
-static int take(const char **out, const char *opt, int argc, char **argv,
-		int *i)
-{
-	size_t n = strlen(opt);
-
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
 static int parse_args(render_args *a, int argc, char **argv)
 {
 	static const char *const opts[] = { "--repo",  "--ref",
@@ -81,7 +62,7 @@ static int parse_args(render_args *a, int argc, char **argv)
 		int r = 0;
 
 		for (size_t k = 0; k < GC_ARRAY_SIZE(opts) && !r; k++)
-			r = take(slots[k], opts[k], argc, argv, &i);
+			r = gc_cli_take(slots[k], opts[k], argc, argv, &i);
 		if (r < 0) {
 			snprintf(msg, sizeof(msg), "option '%s' needs a value",
 				 argv[i]);
@@ -109,24 +90,6 @@ static int parse_args(render_args *a, int argc, char **argv)
 	if (!a->dir && !a->repo)
 		a->repo = ".";
 	return 0;
-}
-
-static int load(gc_index **idx, const render_args *a, gc_error *err)
-{
-	gc_source_opts opts = { a->default_ns };
-	gc_git *git = NULL;
-	char commit[GC_OID_HEX];
-	int error;
-
-	if (a->dir)
-		return gc_source_load_dir(idx, a->dir, &opts, err);
-	if ((error = gc_git_open(&git, a->repo, NULL, err)) < 0 ||
-	    (error = gc_git_resolve(commit, git, a->ref, err)) < 0)
-		goto cleanup;
-	error = gc_source_load_git(idx, git, commit, &opts, err);
-cleanup:
-	gc_git_free(git);
-	return error;
 }
 
 typedef struct ctx {
@@ -267,7 +230,8 @@ static int run(const render_args *a, gc_error *err)
 	size_t n = 0, total;
 	int error;
 
-	if ((error = load(&idx, a, err)) < 0)
+	if ((error = gc_cli_load(&idx, a->repo, a->ref, a->dir,
+				 &(gc_source_opts){ a->default_ns }, err)) < 0)
 		goto cleanup;
 	if (a->promoted &&
 	    ((error = gc_buf_read_file(&data, a->promoted,
