@@ -15,11 +15,12 @@
 
 typedef enum gc_check_kind {
 	GC_CHECK_WEBHOOK = 1, /* spec.analysis.webhooks[i] */
-	GC_CHECK_METRIC	      /* spec.analysis.metrics[i] */
+	GC_CHECK_METRIC       /* spec.analysis.metrics[i] */
 } gc_check_kind;
 
 typedef enum gc_check_status {
-	GC_CHECK_NOT_RUN = 0, /* not run (an earlier check of its batch decided) */
+	GC_CHECK_NOT_RUN =
+		0, /* not run (an earlier check of its batch decided) */
 	GC_CHECK_PASS,
 	GC_CHECK_FAIL
 } gc_check_status;
@@ -28,7 +29,7 @@ typedef struct gc_check {
 	/* request, filled by the machine */
 	gc_check_kind kind;
 	const cJSON *spec; /* borrowed: the webhooks[] or metrics[] item */
-	char phase[24];	   /* webhook payload "phase" */
+	char phase[24];    /* webhook payload "phase" */
 
 	/* result, filled by the runner */
 	gc_check_status status;
@@ -40,7 +41,8 @@ typedef struct gc_check {
 	 * ..."). NULL when passed.
 	 */
 	char *message;
-	bool error_event; /* the message is a W(E) event (query/transport error) */
+	bool error_event; /* the message is a W(E) event (query/transport error)
+			   */
 	/*
 	 * Owned evidence for git notes: metric {name, query, server, value,
 	 * min, max, result}; webhook {name, type, url, status, duration_ms,
@@ -63,18 +65,19 @@ typedef struct gc_check_batch {
 } gc_check_batch;
 
 /* Lookup of a MetricTemplate by namespace and name (borrowed or NULL). */
-typedef const cJSON *(*gc_template_lookup_fn)(const char *ns,
-					      const char *name, void *payload);
+typedef const cJSON *(*gc_template_lookup_fn)(const char *ns, const char *name,
+					      void *payload);
 
 /* What the runner needs to know about the canary a batch belongs to. */
 typedef struct gc_check_ctx {
-	const char *name;	   /* <C> */
-	const char *namespace;	   /* <NS> */
-	const char *target;	   /* <T> */
-	const char *service;	   /* <APEX> */
-	const char *checksum;	   /* webhook payload checksum (§2.5) */
+	const char *name;           /* <C> */
+	const char *namespace;      /* <NS> */
+	const char *target;         /* <T> */
+	const char *service;        /* <APEX> */
+	const char *checksum;       /* webhook payload checksum (§2.5) */
 	const char *metrics_server; /* spec.metricsServer or --metrics-server */
-	const char *interval;	   /* spec.analysis.interval, for {{ interval }} defaults */
+	const char *interval; /* spec.analysis.interval, for {{ interval }}
+				 defaults */
 	gc_template_lookup_fn template_lookup;
 	void *template_payload;
 } gc_check_ctx;

@@ -9,7 +9,7 @@
 typedef struct gc_loc {
 	unsigned line;
 	unsigned column;
-	unsigned key_line;   /* the mapping key in front of the value, or 0 */
+	unsigned key_line; /* the mapping key in front of the value, or 0 */
 	unsigned key_column;
 } gc_loc;
 
@@ -19,11 +19,11 @@ typedef struct gc_loc {
  * path:line:column.
  */
 typedef struct gc_doc {
-	char *path;	/* owned; repository-relative file path */
+	char *path;     /* owned; repository-relative file path */
 	unsigned index; /* 0-based position of the document in its file */
-	cJSON *root;	/* owned */
-	gc_loc start;	/* where the document starts */
-	gc_map locs;	/* cJSON* -> index + 1 into loc_v */
+	cJSON *root;    /* owned */
+	gc_loc start;   /* where the document starts */
+	gc_map locs;    /* cJSON* -> index + 1 into loc_v */
 	gc_loc *loc_v;
 	size_t loc_n, loc_alloc;
 } gc_doc;

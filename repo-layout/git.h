@@ -20,9 +20,11 @@
 typedef struct gc_git gc_git; /* an open repository (opaque) */
 
 typedef struct gc_git_open_opts {
-	const char *cache_dir; /* where remote URLs are cloned; NULL = $XDG_CACHE_HOME/gitcanary or ~/.cache/gitcanary */
-	const char *ssh_key;   /* private key file for ssh://, or NULL (agent) */
-	const char *token;     /* HTTPS token, or NULL; never logged */
+	const char *
+		cache_dir;   /* where remote URLs are cloned; NULL =
+				$XDG_CACHE_HOME/gitcanary or ~/.cache/gitcanary */
+	const char *ssh_key; /* private key file for ssh://, or NULL (agent) */
+	const char *token;   /* HTTPS token, or NULL; never logged */
 } gc_git_open_opts;
 
 /*
@@ -33,7 +35,8 @@ typedef struct gc_git_open_opts {
 int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 		gc_error *err);
 void gc_git_free(gc_git *git);
-/* Fetches every branch and the notes refs from the remote (no-op for a local repository). */
+/* Fetches every branch and the notes refs from the remote (no-op for a local
+ * repository). */
 int gc_git_fetch(gc_git *git, gc_error *err);
 
 /*
@@ -80,20 +83,22 @@ typedef struct gc_git_signature {
  */
 int gc_git_commit(char out[GC_OID_HEX], gc_git *git, const char *parent,
 		  const gc_git_update *updates, size_t n,
-		  const gc_git_signature *author, const gc_git_signature *committer,
-		  const char *message, gc_error *err);
+		  const gc_git_signature *author,
+		  const gc_git_signature *committer, const char *message,
+		  gc_error *err);
 /*
  * Moves refs/heads/<branch> from `expect` ("" = must not exist) to `to`,
  * locally; GC_ECONFLICT if it moved meanwhile. For a remote repository
  * this also pushes (no force: the remote rejects a non-fast-forward, which
  * is GC_ECONFLICT too).
  */
-int gc_git_update_branch(gc_git *git, const char *branch,
-			 const char *expect, const char to[GC_OID_HEX],
-			 gc_error *err);
-/* Adds or replaces the note of `target` under notes ref `ref`, then pushes it for a remote. */
+int gc_git_update_branch(gc_git *git, const char *branch, const char *expect,
+			 const char to[GC_OID_HEX], gc_error *err);
+/* Adds or replaces the note of `target` under notes ref `ref`, then pushes it
+ * for a remote. */
 int gc_git_note_set(gc_git *git, const char *ref, const char target[GC_OID_HEX],
-		    const char *text, const gc_git_signature *sig, gc_error *err);
+		    const char *text, const gc_git_signature *sig,
+		    gc_error *err);
 int gc_git_note_get(gc_buf *out, gc_git *git, const char *ref,
 		    const char target[GC_OID_HEX], gc_error *err);
 /* Commit messages of a branch, newest first, up to max (0 = all). */

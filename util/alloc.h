@@ -14,10 +14,10 @@ char *gc_xstrndup(const char *s, size_t n);
 /* Owned, formatted string. */
 char *gc_xasprintf(const char *fmt, ...) GC_PRINTF(1, 2);
 
-#define GC_FREE_AND_NULL(p)   \
-	do {                  \
-		free(p);      \
-		(p) = NULL;   \
+#define GC_FREE_AND_NULL(p) \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 #endif

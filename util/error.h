@@ -22,10 +22,10 @@ typedef enum gc_code {
  */
 typedef struct gc_error {
 	gc_code code;
-	char *msg;	  /* owned; one line, lowercase, no full stop */
-	char *path;	  /* owned; file the problem is in, or NULL */
-	unsigned line;	  /* 1-based; 0 = unknown */
-	unsigned column;  /* 1-based; 0 = unknown */
+	char *msg;       /* owned; one line, lowercase, no full stop */
+	char *path;      /* owned; file the problem is in, or NULL */
+	unsigned line;   /* 1-based; 0 = unknown */
+	unsigned column; /* 1-based; 0 = unknown */
 } gc_error;
 
 /* clang-format off */

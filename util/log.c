@@ -13,8 +13,7 @@ void gc_log_set_level(gc_log_level level)
 
 void gc_log(gc_log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "debug", "info", "warn",
-					     "error" };
+	static const char *const names[] = { "debug", "info", "warn", "error" };
 	char stamp[32];
 	struct tm tm;
 	time_t now;

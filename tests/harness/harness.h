@@ -12,9 +12,9 @@
  * GC_TEST_MAIN(gc_suite_<file>).
  */
 int gc_test_run(Suite *suite);
-#define GC_TEST_MAIN(fn)                 \
-	int main(void)                   \
-	{                                \
+#define GC_TEST_MAIN(fn)                  \
+	int main(void)                    \
+	{                                 \
 		return gc_test_run(fn()); \
 	}
 

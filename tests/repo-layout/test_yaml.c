@@ -13,7 +13,8 @@ static const struct {
 	{ "a: 1\nb: [1, 2\n", 3, 1, "flow sequence" },
 	{ "key: value\n  bad: indent\n", 2, 6, "mapping values" },
 	{ "a:\n\tb: 1\n", 2, 1, "tabs are not allowed" },
-	{ "a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a' (first defined on line 1)" },
+	{ "a: 1\nb: 2\na: 3\n", 3, 1,
+	  "duplicate key 'a' (first defined on line 1)" },
 	{ "a: \xff\xfe\n", 1, 4, "(byte 0xff): file is not UTF-8 text" },
 	{ "a: caf\xe9\n", 1, 7,
 	  "incomplete UTF-8 octet sequence: file is not UTF-8 text" },
@@ -66,7 +67,8 @@ END_TEST
 
 START_TEST(test_yaml__remembers_positions_of_documents_and_nodes)
 {
-	const char *src = "# c\na: 1\n---\nkind: X\nspec:\n  x:\n  - 1\n  - k: v\n";
+	const char *src =
+		"# c\na: 1\n---\nkind: X\nspec:\n  x:\n  - 1\n  - k: v\n";
 	gc_doclist docs = GC_DOCLIST_INIT;
 	gc_error err = GC_ERROR_INIT;
 	gc_loc loc;
@@ -92,9 +94,11 @@ START_TEST(test_yaml__stops_alias_bombs_and_deep_nesting)
 
 	gc_buf_adds(&src, "a: &a [x,x,x,x,x,x,x,x,x,x]\n");
 	for (char c = 'b'; c <= 'j'; c++)
-		gc_buf_addf(&src, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n",
-			    c, c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1,
-			    c - 1, c - 1, c - 1, c - 1);
+		gc_buf_addf(
+			&src,
+			"%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n",
+			c, c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1,
+			c - 1, c - 1, c - 1);
 	ck_assert_int_eq(gc_yaml_parse(&docs, "bomb.yaml", src.ptr, src.len,
 				       &err),
 			 GC_EPARSE);
@@ -128,16 +132,18 @@ END_TEST
 
 START_TEST(test_yaml__emit_quotes_strings_that_would_change_type)
 {
-	const char *src = "metadata:\n  annotations:\n    prometheus.io/scrape: \"true\"\n"
-			  "    prometheus.io/port: \"9797\"\n    v: \"1.10\"\n    e: \"\"\n"
-			  "    n: \"null\"\n    y: \"yes\"\n"
-			  "spec:\n  hosts:\n  - '*'\n  port: 9898\n  on: true\n"
-			  "  q: |\n    a\n    b\n  f: 0.5\n  empty: {}\n  list: []\n";
-	const char *want = "metadata:\n  annotations:\n    prometheus.io/scrape: \"true\"\n"
-			   "    prometheus.io/port: \"9797\"\n    v: \"1.10\"\n    e: \"\"\n"
-			   "    \"n\": \"null\"\n    \"y\": \"yes\"\n"
-			   "spec:\n  hosts:\n  - '*'\n  port: 9898\n  \"on\": true\n"
-			   "  q: |\n    a\n    b\n  f: 0.5\n  empty: {}\n  list: []\n";
+	const char *src =
+		"metadata:\n  annotations:\n    prometheus.io/scrape: \"true\"\n"
+		"    prometheus.io/port: \"9797\"\n    v: \"1.10\"\n    e: \"\"\n"
+		"    n: \"null\"\n    y: \"yes\"\n"
+		"spec:\n  hosts:\n  - '*'\n  port: 9898\n  on: true\n"
+		"  q: |\n    a\n    b\n  f: 0.5\n  empty: {}\n  list: []\n";
+	const char *want =
+		"metadata:\n  annotations:\n    prometheus.io/scrape: \"true\"\n"
+		"    prometheus.io/port: \"9797\"\n    v: \"1.10\"\n    e: \"\"\n"
+		"    \"n\": \"null\"\n    \"y\": \"yes\"\n"
+		"spec:\n  hosts:\n  - '*'\n  port: 9898\n  \"on\": true\n"
+		"  q: |\n    a\n    b\n  f: 0.5\n  empty: {}\n  list: []\n";
 	gc_doclist docs = GC_DOCLIST_INIT;
 	gc_error err = GC_ERROR_INIT;
 	gc_buf out = GC_BUF_INIT;
@@ -157,11 +163,12 @@ START_TEST(test_yaml__emit_quotes_strings_that_would_change_type)
 			 0);
 	ck_assert_uint_eq(docs.n, 2);
 	/* keys with dots are reached member by member, not by path */
-	ck_assert_str_eq(cJSON_GetObjectItem(gc_json_get(docs.v[1]->root,
-							 "metadata.annotations"),
-					     "prometheus.io/scrape")
-				 ->valuestring,
-			 "true");
+	ck_assert_str_eq(
+		cJSON_GetObjectItem(gc_json_get(docs.v[1]->root,
+						"metadata.annotations"),
+				    "prometheus.io/scrape")
+			->valuestring,
+		"true");
 	gc_doclist_release(&docs);
 	gc_buf_release(&out);
 }
@@ -175,10 +182,12 @@ static Suite *gc_suite_yaml(void)
 	tcase_add_loop_test(tc, test_yaml__reports_location, 0,
 			    GC_ARRAY_SIZE(bad));
 	tcase_add_test(tc, test_yaml__resolves_scalars_like_kubernetes);
-	tcase_add_test(tc, test_yaml__remembers_positions_of_documents_and_nodes);
+	tcase_add_test(tc,
+		       test_yaml__remembers_positions_of_documents_and_nodes);
 	tcase_add_test(tc, test_yaml__stops_alias_bombs_and_deep_nesting);
 	tcase_add_test(tc, test_yaml__empty_input_has_no_documents);
-	tcase_add_test(tc, test_yaml__emit_quotes_strings_that_would_change_type);
+	tcase_add_test(tc,
+		       test_yaml__emit_quotes_strings_that_would_change_type);
 	suite_add_tcase(s, tc);
 	return s;
 }
