@@ -9,13 +9,16 @@
 #   pg_wait SUBJECT_REGEX SECONDS    wait for a deploy-branch commit whose subject matches,
 #                                    among those made since the last pg_set_image
 #   pg_follow                        print new deploy-branch subjects since the last call
+#   pg_gate_open                     open podinfo.test's gate on the simulator's load tester
 #   pg_stop                          stop every process pg_start started
 #
-# Needs the build in build/ (scripts/build.sh).
+# Needs a build: build/ (scripts/build.sh), or the directory in $PG_BUILD.
+# $PG_INTERVAL (default 5s) replaces the Canary's `analysis.interval: 1m`.
 
 PG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=$PG_ROOT/build/reconciler/gitcanary
-PG_SIM=$PG_ROOT/build/examples/gitcanary-sim
+PG_BUILD=${PG_BUILD:-$PG_ROOT/build}
+PG_BIN=$PG_BUILD/reconciler/gitcanary
+PG_SIM=$PG_BUILD/examples/gitcanary-sim
 PG_PIDS=()
 PG_SEEN=0
 PG_MARK=0
@@ -117,6 +120,11 @@ pg_wait() {
 	done
 	echo "timed out after ${limit}s waiting for a deploy commit matching: $re" >&2
 	return 1
+}
+
+pg_gate_open() {
+	curl -sf -X POST -d '{"name":"podinfo","namespace":"test"}' \
+		"http://127.0.0.1:$PG_LT_PORT/gate/open" >/dev/null
 }
 
 pg_stop() {
