@@ -796,8 +796,8 @@ int gc_git_walk(gc_git *g, const char commit[GC_OID_HEX], gc_git_blob_cb cb,
 	return rc;
 }
 
-int gc_git_read(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
-		const char *path, gc_error *err)
+static int read_path(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
+		     const char *path, bool files_only, gc_error *err)
 {
 	git_tree *tree = NULL;
 	git_tree_entry *e = NULL;
@@ -807,6 +807,10 @@ int gc_git_read(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
 	if ((rc = lookup_tree(&tree, g, commit, err)) < 0)
 		return rc;
 	rc = tree ? git_tree_entry_bypath(&e, tree, path) : GIT_ENOTFOUND;
+	if (rc == 0 && files_only &&
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB &&
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB_EXECUTABLE)
+		rc = GIT_ENOTFOUND;
 	if (rc == GIT_ENOTFOUND) {
 		git_error_clear();
 		rc = gc_error_set(err, GC_ENOTFOUND,
@@ -834,6 +838,18 @@ cleanup:
 	git_tree_entry_free(e);
 	git_tree_free(tree);
 	return rc;
+}
+
+int gc_git_read(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
+		const char *path, gc_error *err)
+{
+	return read_path(out, g, commit, path, false, err);
+}
+
+int gc_git_read_file(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
+		     const char *path, gc_error *err)
+{
+	return read_path(out, g, commit, path, true, err);
 }
 
 int gc_git_diff_paths(gc_git *g, const char from[GC_OID_HEX],

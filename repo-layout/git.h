@@ -57,6 +57,12 @@ int gc_git_walk(gc_git *git, const char commit[GC_OID_HEX], gc_git_blob_cb cb,
 /* Reads one file of a commit; GC_ENOTFOUND when absent. */
 int gc_git_read(gc_buf *out, gc_git *git, const char commit[GC_OID_HEX],
 		const char *path, gc_error *err);
+/*
+ * gc_git_read for the files gc_git_walk visits: GC_ENOTFOUND also when
+ * path is a symlink, a submodule or a directory.
+ */
+int gc_git_read_file(gc_buf *out, gc_git *git, const char commit[GC_OID_HEX],
+		     const char *path, gc_error *err);
 /* Paths that differ between two commits (either may be "" = empty tree). */
 typedef int (*gc_git_path_cb)(const char *path, void *payload);
 int gc_git_diff_paths(gc_git *git, const char from[GC_OID_HEX],

@@ -14,11 +14,50 @@
 #include "util/json.h"
 #include "yaml.h"
 
+/*
+ * The index is kept per file so that a new commit can replace a few files
+ * and re-evaluate only what they affect (gc_source_update_git): a file's
+ * documents, a document's own problems and the claims on each
+ * kind/namespace/name key. The lists callers see (objects in path order
+ * then document order, problems) are rebuilt from those at each settle.
+ */
+typedef struct idoc {
+	gc_doc *doc; /* owned */
+	gc_object
+		obj; /* filled when the document is an object or claims a key */
+	gc_problems local; /* shape, name and namespace problems */
+	gc_problems kust;  /* invalid kustomization namespace */
+	struct idoc *next; /* next claimant of the same key, document order */
+	bool claims;       /* obj names a key (owner or duplicate) */
+	bool owner;        /* first claimant: the object of its key */
+} idoc;
+
+typedef struct ifile {
+	char *path;
+	idoc *docs;
+	size_t n;
+	gc_problems problems; /* the file's own: syntax, binary, empty */
+	bool kust;            /* a kustomization file */
+	bool dirty;           /* documents to evaluate at the next settle */
+} ifile;
+
 struct gc_index {
-	gc_doclist docs; /* every document, path order then document order */
-	gc_object *objs;
+	ifile **files; /* path order once settled */
+	size_t nfiles, falloc;
+	bool sorted, settled;
+	gc_map by_path;   /* path -> ifile* (NULL once removed) */
+	gc_map by_key;    /* "kind\0ns\0name" -> first claimant idoc* or NULL */
+	gc_map ns_by_dir; /* dir -> namespace borrowed from a kustomization */
+	gc_map kust_dirs; /* dirs whose kustomization changed since settle */
+	char *default_ns; /* of the last settle */
+	size_t ndocs;
+	gc_object **objs; /* path order then document order */
 	size_t n, alloc;
-	gc_map by_key; /* "kind\0ns\0name" -> index + 1 into objs */
+	/*
+	 * File problems: in load order after a full load (a directory walk
+	 * is not path order), in path order after an update (git only).
+	 */
+	gc_problems phase1;
 	gc_problems problems;
 };
 
@@ -176,60 +215,44 @@ static void offset_loc(const char *data, size_t off, unsigned *line,
 	}
 }
 
-void gc_index__add_file(gc_index *idx, const char *path, const char *data,
-			size_t len)
+void gc_index__parse(const char *path, const char *data, size_t len,
+		     gc_doclist *docs, gc_problems *problems)
 {
 	gc_error err = GC_ERROR_INIT;
 	const char *nul = len ? memchr(data, '\0', len) : NULL;
-	size_t before = idx->docs.n;
+	size_t before = docs->n;
 	unsigned line, col;
 
 	if (len > GC_YAML_MAX_FILE_BYTES) {
-		gc_problems_add(&idx->problems, path, 1, 1,
+		gc_problems_add(problems, path, 1, 1,
 				"file is larger than %u bytes; not loaded",
 				GC_YAML_MAX_FILE_BYTES);
 		return;
 	}
 	if (nul) {
 		offset_loc(data, (size_t)(nul - data), &line, &col);
-		gc_problems_add(&idx->problems, path, line, col, "%s",
+		gc_problems_add(problems, path, line, col, "%s",
 				"binary file (NUL byte); not a YAML manifest");
 		return;
 	}
-	if (gc_yaml_parse(&idx->docs, path, data, len, &err) < 0) {
-		gc_problems_add_error(&idx->problems, &err);
+	if (gc_yaml_parse(docs, path, data, len, &err) < 0) {
+		gc_problems_add_error(problems, &err);
 		gc_error_release(&err);
 		return;
 	}
-	if (idx->docs.n == before)
-		gc_problems_add(&idx->problems, path, 1, 1, "%s",
+	if (docs->n == before)
+		gc_problems_add(problems, path, 1, 1, "%s",
 				"file has no YAML documents");
 }
 
-size_t gc_index__doc_n(const gc_index *idx)
+void gc_index__add_file(gc_index *idx, const char *path, const char *data,
+			size_t len)
 {
-	return idx->docs.n;
-}
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems problems = { 0 };
 
-gc_doc *gc_index__doc(gc_index *idx, size_t i)
-{
-	return idx->docs.v[i];
-}
-
-void gc_index__push_doc(gc_index *idx, gc_doc *doc)
-{
-	gc_doclist_push(&idx->docs, doc);
-}
-
-static int cmp_doc(const void *a, const void *b)
-{
-	const gc_doc *x = *(const gc_doc *const *)a;
-	const gc_doc *y = *(const gc_doc *const *)b;
-	int c = strcmp(x->path, y->path);
-
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
+	gc_index__parse(path, data, len, &docs, &problems);
+	gc_index__set_file(idx, path, &docs, &problems);
 }
 
 static char *dir_of(const char *path)
@@ -253,43 +276,43 @@ static const char *type_name(const cJSON *n)
 	return "null";
 }
 
-/* dir -> namespace string (borrowed from the kustomization document). */
-static void collect_kustomizations(gc_index *idx, gc_map *ns_by_dir)
+static void problems_copy(gc_problems *to, const gc_problems *from)
 {
-	for (size_t i = 0; i < idx->docs.n; i++) {
-		gc_doc *doc = idx->docs.v[i];
-		const cJSON *ns;
-		const char *why = "must be a string";
-		char *dir;
+	for (size_t i = 0; i < from->n; i++)
+		gc_problems_add(to, from->v[i].path, from->v[i].line,
+				from->v[i].column, "%s", from->v[i].msg);
+}
 
-		if (!is_kustomization_path(doc->path) ||
-		    !cJSON_IsObject(doc->root))
-			continue;
-		ns = cJSON_GetObjectItemCaseSensitive(doc->root, "namespace");
-		if (!ns)
-			continue;
-		if (!cJSON_IsString(ns) ||
-		    !gc_name_is_dns1123_label(ns->valuestring, &why)) {
-			gc_loc loc = gc_doc_loc(doc, ns);
+/* The namespace a kustomization document gives its directory, or NULL
+ * (with a problem when it names an invalid one). */
+static const char *kustomization_namespace(const gc_doc *doc,
+					   gc_problems *problems)
+{
+	const cJSON *ns;
+	const char *why = "must be a string";
+	gc_loc loc;
 
-			gc_problems_add(
-				&idx->problems, doc->path, loc.line, loc.column,
+	if (!cJSON_IsObject(doc->root))
+		return NULL;
+	ns = cJSON_GetObjectItemCaseSensitive(doc->root, "namespace");
+	if (!ns)
+		return NULL;
+	if (cJSON_IsString(ns) &&
+	    gc_name_is_dns1123_label(ns->valuestring, &why))
+		return ns->valuestring;
+	if (problems) {
+		loc = gc_doc_loc(doc, ns);
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"invalid kustomization namespace%s%s%s: %s",
 				cJSON_IsString(ns) ? " '" : "",
 				cJSON_IsString(ns) ? ns->valuestring : "",
 				cJSON_IsString(ns) ? "'" : "", why);
-			continue;
-		}
-		dir = dir_of(doc->path);
-		if (!gc_map_gets(ns_by_dir, dir))
-			gc_map_sets(ns_by_dir, dir, ns->valuestring);
-		free(dir);
 	}
+	return NULL;
 }
 
 static const char *inherited_namespace(const gc_map *ns_by_dir,
-				       const char *path,
-				       const gc_source_opts *opts)
+				       const char *path, const char *dflt)
 {
 	char *dir = dir_of(path);
 	const char *ns = NULL;
@@ -308,24 +331,11 @@ static const char *inherited_namespace(const gc_map *ns_by_dir,
 	free(dir);
 	if (ns)
 		return ns;
-	if (opts && opts->default_namespace && *opts->default_namespace)
-		return opts->default_namespace;
-	return "default";
-}
-
-static gc_object *push_object(gc_index *idx)
-{
-	if (idx->n == idx->alloc) {
-		idx->alloc = idx->alloc ? idx->alloc * 2 : 32;
-		idx->objs =
-			gc_xrealloc(idx->objs, idx->alloc * sizeof(*idx->objs));
-	}
-	memset(&idx->objs[idx->n], 0, sizeof(idx->objs[0]));
-	return &idx->objs[idx->n++];
+	return dflt ? dflt : "default";
 }
 
 /* A required string member; records a problem and returns NULL when bad. */
-static const char *need_str(gc_index *idx, const gc_doc *doc,
+static const char *need_str(gc_problems *problems, const gc_doc *doc,
 			    const cJSON *parent, const cJSON *where,
 			    const char *key, const char *field)
 {
@@ -336,10 +346,10 @@ static const char *need_str(gc_index *idx, const gc_doc *doc,
 		return v->valuestring;
 	loc = v ? gc_doc_loc(doc, v) : gc_doc_key_loc(doc, where);
 	if (!v)
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"document has no %s", field);
 	else
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"%s must be a non-empty string", field);
 	return NULL;
 }
@@ -355,10 +365,8 @@ static void key_of(gc_buf *key, const char *kind, const char *ns,
 	gc_buf_adds(key, name);
 }
 
-static void add_kustomization(gc_index *idx, gc_doc *doc)
+static void fill_kustomization(gc_object *o, gc_doc *doc)
 {
-	gc_object *o = push_object(idx);
-
 	o->doc = doc;
 	o->api_version = gc_json_str(doc->root, "apiVersion");
 	o->kind = gc_json_str(doc->root, "kind");
@@ -368,9 +376,8 @@ static void add_kustomization(gc_index *idx, gc_doc *doc)
 }
 
 /* The namespace of a namespaced object, or NULL after a problem. */
-static char *object_namespace(gc_index *idx, const gc_doc *doc,
-			      const gc_map *ns_by_dir,
-			      const gc_source_opts *opts)
+static char *object_namespace(gc_problems *problems, const gc_doc *doc,
+			      const gc_map *ns_by_dir, const char *dflt)
 {
 	const cJSON *ns = gc_json_get(doc->root, "metadata.namespace");
 	const char *why;
@@ -379,16 +386,16 @@ static char *object_namespace(gc_index *idx, const gc_doc *doc,
 	if (!ns || cJSON_IsNull(ns) ||
 	    (cJSON_IsString(ns) && !*ns->valuestring))
 		return gc_xstrdup(
-			inherited_namespace(ns_by_dir, doc->path, opts));
+			inherited_namespace(ns_by_dir, doc->path, dflt));
 	loc = gc_doc_loc(doc, ns);
 	if (!cJSON_IsString(ns)) {
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"metadata.namespace must be a string, not %s",
 				type_name(ns));
 		return NULL;
 	}
 	if (!gc_name_is_dns1123_label(ns->valuestring, &why)) {
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"invalid namespace '%s': %s", ns->valuestring,
 				why);
 		return NULL;
@@ -396,91 +403,380 @@ static char *object_namespace(gc_index *idx, const gc_doc *doc,
 	return gc_xstrdup(ns->valuestring);
 }
 
-static void index_document(gc_index *idx, gc_doc *doc, const gc_map *ns_by_dir,
-			   const gc_source_opts *opts, gc_buf *key)
+/* Document order: path, then position in the file. */
+static int cmp_idoc(const idoc *x, const idoc *y)
 {
+	int c = strcmp(x->doc->path, y->doc->path);
+
+	if (c)
+		return c;
+	return x->doc->index < y->doc->index ? -1
+					     : x->doc->index > y->doc->index;
+}
+
+static void claim(gc_index *idx, idoc *d, const gc_buf *key)
+{
+	idoc *head = gc_map_get(&idx->by_key, key->ptr, key->len), **at;
+
+	at = &head;
+	while (*at && cmp_idoc(*at, d) < 0)
+		at = &(*at)->next;
+	d->next = *at;
+	*at = d;
+	d->claims = true;
+	if (at == &head) {
+		if (d->next)
+			d->next->owner = false;
+		d->owner = true;
+		gc_map_put(&idx->by_key, key->ptr, key->len, d);
+	}
+}
+
+static void unclaim(gc_index *idx, idoc *d, gc_buf *key)
+{
+	idoc *head, **at;
+
+	if (!d->claims)
+		return;
+	key_of(key, d->obj.kind, d->obj.namespace, d->obj.name);
+	head = gc_map_get(&idx->by_key, key->ptr, key->len);
+	at = &head;
+	while (*at && *at != d)
+		at = &(*at)->next;
+	if (*at)
+		*at = d->next;
+	if (d->owner) {
+		if (head)
+			head->owner = true;
+		gc_map_put(&idx->by_key, key->ptr, key->len, head);
+	}
+	d->next = NULL;
+	d->claims = d->owner = false;
+}
+
+/* Checks one (non-kustomization) document and claims its key. */
+static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
+{
+	gc_doc *doc = d->doc;
 	const cJSON *root = doc->root, *meta;
 	const char *api, *kind, *name, *why;
 	gc_loc loc = gc_doc_loc(doc, root);
+	gc_problems *problems = &d->local;
 	char *ns = NULL;
-	gc_object *o;
-	uintptr_t prev;
 
+	unclaim(idx, d, key);
+	free(d->obj.namespace);
+	memset(&d->obj, 0, sizeof(d->obj));
+	gc_problems_release(&d->local);
 	if (!cJSON_IsObject(root)) {
 		gc_problems_add(
-			&idx->problems, doc->path, loc.line, loc.column,
+			problems, doc->path, loc.line, loc.column,
 			"document is %s, not a Kubernetes object (a mapping with apiVersion, kind and metadata.name)",
 			type_name(root));
 		return;
 	}
-	api = need_str(idx, doc, root, root, "apiVersion", "apiVersion");
-	kind = need_str(idx, doc, root, root, "kind", "kind");
+	api = need_str(problems, doc, root, root, "apiVersion", "apiVersion");
+	kind = need_str(problems, doc, root, root, "kind", "kind");
 	meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
 	if (!meta) {
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
-				"%s", "document has no metadata.name");
+		gc_problems_add(problems, doc->path, loc.line, loc.column, "%s",
+				"document has no metadata.name");
 		return;
 	}
 	if (!cJSON_IsObject(meta)) {
 		loc = gc_doc_loc(doc, meta);
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"metadata must be a mapping, not %s",
 				type_name(meta));
 		return;
 	}
-	name = need_str(idx, doc, meta, meta, "name", "metadata.name");
+	name = need_str(problems, doc, meta, meta, "name", "metadata.name");
 	if (!api || !kind || !name)
 		return;
 	if (!check_name(kind, name, &why)) {
 		loc = gc_doc_loc(doc, cJSON_GetObjectItem(meta, "name"));
-		gc_problems_add(&idx->problems, doc->path, loc.line, loc.column,
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"invalid %s name '%s': %s", kind, name, why);
 		return;
 	}
 	if (!gc_kind_is_cluster_scoped(kind) &&
-	    !(ns = object_namespace(idx, doc, ns_by_dir, opts)))
+	    !(ns = object_namespace(problems, doc, &idx->ns_by_dir,
+				    idx->default_ns)))
 		return;
+	d->obj.doc = doc;
+	d->obj.api_version = api;
+	d->obj.kind = kind;
+	d->obj.name = name;
+	d->obj.namespace = ns;
 	key_of(key, kind, ns, name);
-	prev = (uintptr_t)gc_map_get(&idx->by_key, key->ptr, key->len);
-	if (prev) {
-		const gc_object *first = &idx->objs[prev - 1];
-		gc_loc floc = gc_doc_loc(first->doc, first->doc->root);
+	claim(idx, d, key);
+}
 
-		loc = gc_doc_loc(doc, root);
-		gc_problems_add(
-			&idx->problems, doc->path, loc.line, loc.column,
-			"duplicate %s %s%s%s (first defined at %s:%u:%u)", kind,
-			ns ? ns : "", ns ? "/" : "", name, first->doc->path,
-			floc.line, floc.column);
-		free(ns);
-		return;
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp((*(ifile *const *)a)->path, (*(ifile *const *)b)->path);
+}
+
+/* Position of path in the sorted files, or where it would go. */
+static size_t file_pos(const gc_index *idx, const char *path)
+{
+	size_t lo = 0, hi = idx->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(idx->files[mid]->path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	o = push_object(idx);
-	o->doc = doc;
-	o->api_version = api;
-	o->kind = kind;
-	o->name = name;
-	o->namespace = ns;
-	gc_map_put(&idx->by_key, key->ptr, key->len, (void *)(uintptr_t)idx->n);
+	return lo;
+}
+
+static void mark_kust_dir(gc_index *idx, const char *path)
+{
+	char *dir = dir_of(path);
+
+	gc_map_sets(&idx->kust_dirs, dir, (void *)1);
+	free(dir);
+}
+
+static void remove_file(gc_index *idx, ifile *f)
+{
+	gc_buf key = GC_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		unclaim(idx, &f->docs[i], &key);
+		if (!f->kust)
+			free(f->docs[i].obj.namespace);
+		gc_problems_release(&f->docs[i].local);
+		gc_problems_release(&f->docs[i].kust);
+		gc_doc_free(f->docs[i].doc);
+	}
+	idx->ndocs -= f->n;
+	if (f->kust)
+		mark_kust_dir(idx, f->path);
+	if (idx->sorted) {
+		i = file_pos(idx, f->path);
+	} else {
+		for (i = 0; idx->files[i] != f; i++)
+			;
+	}
+	memmove(&idx->files[i], &idx->files[i + 1],
+		(idx->nfiles - i - 1) * sizeof(*idx->files));
+	idx->nfiles--;
+	gc_map_sets(&idx->by_path, f->path, NULL);
+	gc_problems_release(&f->problems);
+	free(f->docs);
+	free(f->path);
+	free(f);
+	gc_buf_release(&key);
+}
+
+static int cmp_doc(const void *a, const void *b)
+{
+	const gc_doc *x = *(const gc_doc *const *)a;
+	const gc_doc *y = *(const gc_doc *const *)b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
+			gc_problems *problems)
+{
+	ifile *f = gc_map_gets(&idx->by_path, path);
+	size_t at;
+
+	if (f)
+		remove_file(idx, f);
+	if (!docs)
+		return;
+	f = gc_xcalloc(1, sizeof(*f));
+	f->path = gc_xstrdup(path);
+	f->kust = is_kustomization_path(path);
+	f->dirty = true;
+	if (docs->n > 1)
+		qsort(docs->v, docs->n, sizeof(*docs->v), cmp_doc);
+	f->n = docs->n;
+	f->docs = gc_xcalloc(f->n ? f->n : 1, sizeof(*f->docs));
+	for (size_t i = 0; i < f->n; i++) {
+		idoc *d = &f->docs[i];
+
+		d->doc = docs->v[i];
+		if (f->kust) {
+			fill_kustomization(&d->obj, d->doc);
+			kustomization_namespace(d->doc, &d->kust);
+		}
+	}
+	idx->ndocs += f->n;
+	docs->n = 0;
+	gc_doclist_release(docs);
+	if (problems) {
+		f->problems = *problems;
+		memset(problems, 0, sizeof(*problems));
+	}
+	if (!idx->settled)
+		problems_copy(&idx->problems, &f->problems);
+	if (f->kust)
+		mark_kust_dir(idx, path);
+	if (idx->nfiles == idx->falloc) {
+		idx->falloc = idx->falloc ? idx->falloc * 2 : 64;
+		idx->files = gc_xrealloc(idx->files,
+					 idx->falloc * sizeof(*idx->files));
+	}
+	at = idx->sorted ? file_pos(idx, path) : idx->nfiles;
+	memmove(&idx->files[at + 1], &idx->files[at],
+		(idx->nfiles - at) * sizeof(*idx->files));
+	idx->files[at] = f;
+	idx->nfiles++;
+	gc_map_sets(&idx->by_path, f->path, f);
+}
+
+/* The first valid namespace of the kustomization files of dir. */
+static const char *dir_namespace(gc_index *idx, const char *dir)
+{
+	static const char *const names[] = { "Kustomization",
+					     "kustomization.yaml",
+					     "kustomization.yml" };
+	gc_buf path = GC_BUF_INIT;
+	const char *ns = NULL;
+
+	for (size_t i = 0; !ns && i < GC_ARRAY_SIZE(names); i++) {
+		ifile *f;
+
+		gc_buf_clear(&path);
+		gc_buf_addf(&path, "%s%s%s", dir, *dir ? "/" : "", names[i]);
+		if (!(f = gc_map_gets(&idx->by_path, path.ptr)))
+			continue;
+		for (size_t j = 0; !ns && j < f->n; j++)
+			ns = kustomization_namespace(f->docs[j].doc, NULL);
+	}
+	gc_buf_release(&path);
+	return ns;
+}
+
+/* Whether a kustomization above path changed since the last settle. */
+static bool under_changed_dir(const gc_index *idx, const char *path)
+{
+	char *dir = dir_of(path);
+	bool found;
+
+	for (;;) {
+		char *slash;
+
+		if ((found = gc_map_gets(&idx->kust_dirs, dir)) || !*dir)
+			break;
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			dir[0] = '\0';
+	}
+	free(dir);
+	return found;
+}
+
+static void push_object(gc_index *idx, gc_object *o)
+{
+	if (idx->n == idx->alloc) {
+		idx->alloc = idx->alloc ? idx->alloc * 2 : 32;
+		idx->objs =
+			gc_xrealloc(idx->objs, idx->alloc * sizeof(*idx->objs));
+	}
+	idx->objs[idx->n++] = o;
+}
+
+static void duplicate_problem(gc_index *idx, const idoc *d, gc_buf *key)
+{
+	const gc_object *o = &d->obj;
+	const idoc *first;
+	gc_loc loc = gc_doc_loc(o->doc, o->doc->root), floc;
+
+	key_of(key, o->kind, o->namespace, o->name);
+	first = gc_map_get(&idx->by_key, key->ptr, key->len);
+	floc = gc_doc_loc(first->doc, first->doc->root);
+	gc_problems_add(&idx->problems, o->doc->path, loc.line, loc.column,
+			"duplicate %s %s%s%s (first defined at %s:%u:%u)",
+			o->kind, o->namespace ? o->namespace : "",
+			o->namespace ? "/" : "", o->name, first->doc->path,
+			floc.line, floc.column);
+}
+
+/* The objects and problems callers see, from the files. */
+static void rebuild(gc_index *idx)
+{
+	gc_buf key = GC_BUF_INIT;
+
+	if (idx->settled) {
+		gc_problems_release(&idx->phase1);
+		for (size_t i = 0; i < idx->nfiles; i++)
+			problems_copy(&idx->phase1, &idx->files[i]->problems);
+		gc_problems_release(&idx->problems);
+	} else {
+		/* what the loader added, files and directories, in its order */
+		idx->phase1 = idx->problems;
+		memset(&idx->problems, 0, sizeof(idx->problems));
+	}
+	problems_copy(&idx->problems, &idx->phase1);
+	for (size_t i = 0; i < idx->nfiles; i++)
+		for (size_t j = 0; j < idx->files[i]->n; j++)
+			problems_copy(&idx->problems,
+				      &idx->files[i]->docs[j].kust);
+	idx->n = 0;
+	for (size_t i = 0; i < idx->nfiles; i++) {
+		ifile *f = idx->files[i];
+
+		for (size_t j = 0; j < f->n; j++) {
+			idoc *d = &f->docs[j];
+
+			if (d->local.n)
+				problems_copy(&idx->problems, &d->local);
+			if (f->kust || d->owner)
+				push_object(idx, &d->obj);
+			else if (d->claims)
+				duplicate_problem(idx, d, &key);
+		}
+	}
+	gc_buf_release(&key);
 }
 
 void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 {
-	gc_map ns_by_dir = GC_MAP_INIT;
+	const char *dflt =
+		opts && opts->default_namespace && *opts->default_namespace
+			? opts->default_namespace
+			: NULL;
+	bool all = !idx->settled ||
+		   (dflt ? !idx->default_ns || strcmp(dflt, idx->default_ns)
+			 : idx->default_ns != NULL);
+	bool kust_changed = idx->kust_dirs.len > 0;
 	gc_buf key = GC_BUF_INIT;
+	const gc_map_entry *e;
 
-	if (idx->docs.n > 1)
-		qsort(idx->docs.v, idx->docs.n, sizeof(*idx->docs.v), cmp_doc);
-	collect_kustomizations(idx, &ns_by_dir);
-	for (size_t i = 0; i < idx->docs.n; i++) {
-		gc_doc *doc = idx->docs.v[i];
-
-		if (is_kustomization_path(doc->path))
-			add_kustomization(idx, doc);
-		else
-			index_document(idx, doc, &ns_by_dir, opts, &key);
+	if (all) {
+		free(idx->default_ns);
+		idx->default_ns = dflt ? gc_xstrdup(dflt) : NULL;
 	}
-	gc_map_release(&ns_by_dir);
+	if (!idx->sorted && idx->nfiles > 1)
+		qsort(idx->files, idx->nfiles, sizeof(*idx->files), cmp_file);
+	idx->sorted = true;
+	for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
+		gc_map_sets(&idx->ns_by_dir, e->key,
+			    (void *)dir_namespace(idx, e->key));
+	for (size_t i = 0; i < idx->nfiles; i++) {
+		ifile *f = idx->files[i];
+
+		if (!f->kust &&
+		    (all || f->dirty ||
+		     (kust_changed && under_changed_dir(idx, f->path))))
+			for (size_t j = 0; j < f->n; j++)
+				evaluate(idx, &f->docs[j], &key);
+		f->dirty = false;
+	}
+	gc_map_release(&idx->kust_dirs);
+	rebuild(idx);
+	idx->settled = true;
 	gc_buf_release(&key);
 }
 
@@ -490,11 +786,16 @@ void gc_index_free(gc_index *idx)
 {
 	if (!idx)
 		return;
-	for (size_t i = 0; i < idx->n; i++)
-		free(idx->objs[i].namespace);
+	while (idx->nfiles)
+		remove_file(idx, idx->files[idx->nfiles - 1]);
+	free(idx->files);
 	free(idx->objs);
+	free(idx->default_ns);
+	gc_map_release(&idx->by_path);
 	gc_map_release(&idx->by_key);
-	gc_doclist_release(&idx->docs);
+	gc_map_release(&idx->ns_by_dir);
+	gc_map_release(&idx->kust_dirs);
+	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
 	free(idx);
 }
@@ -503,14 +804,14 @@ const gc_object *gc_index_find(const gc_index *idx, const char *kind,
 			       const char *ns, const char *name)
 {
 	gc_buf key = GC_BUF_INIT;
-	uintptr_t i;
+	const idoc *d;
 
 	if (!kind || !name)
 		return NULL;
 	key_of(&key, kind, gc_kind_is_cluster_scoped(kind) ? NULL : ns, name);
-	i = (uintptr_t)gc_map_get(&idx->by_key, key.ptr, key.len);
+	d = gc_map_get(&idx->by_key, key.ptr, key.len);
 	gc_buf_release(&key);
-	return i ? &idx->objs[i - 1] : NULL;
+	return d ? &d->obj : NULL;
 }
 
 size_t gc_index_count(const gc_index *idx)
@@ -520,12 +821,12 @@ size_t gc_index_count(const gc_index *idx)
 
 const gc_object *gc_index_at(const gc_index *idx, size_t i)
 {
-	return i < idx->n ? &idx->objs[i] : NULL;
+	return i < idx->n ? idx->objs[i] : NULL;
 }
 
 size_t gc_index_doc_count(const gc_index *idx)
 {
-	return idx->docs.n;
+	return idx->ndocs;
 }
 
 gc_problems *gc_index_problems(gc_index *idx)

@@ -11,20 +11,32 @@
 
 #include "source.h"
 
-/* An empty index; fill with gc_index__add_file, then gc_index__finish. */
+/*
+ * An empty index; fill with gc_index__add_file or gc_index__set_file, then
+ * gc_index__finish. A finished index takes more set_file calls and another
+ * finish (an update): the result equals a fresh load of the same files.
+ */
 gc_index *gc_index__new(void);
 /*
- * Parses one file's bytes into the index's documents; a syntax error
- * becomes a problem of the index and the file contributes nothing else.
+ * Parses one file's bytes into documents and file problems (appended); a
+ * syntax error becomes a problem and the file gives no documents.
  */
+void gc_index__parse(const char *path, const char *data, size_t len,
+		     gc_doclist *docs, gc_problems *problems);
+/* gc_index__parse, then gc_index__set_file. */
 void gc_index__add_file(gc_index *idx, const char *path, const char *data,
 			size_t len);
-/* Documents loaded so far (before finish); borrowed. */
-size_t gc_index__doc_n(const gc_index *idx);
-gc_doc *gc_index__doc(gc_index *idx, size_t i);
-/* Appends an owned document (a cached copy). */
-void gc_index__push_doc(gc_index *idx, gc_doc *doc);
-/* Resolves namespaces, checks names and builds the lookup table. */
+/*
+ * Adds or replaces the file at path with parsed documents and problems
+ * (both taken over and left empty; problems may be NULL); docs NULL
+ * removes the file.
+ */
+void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
+			gc_problems *problems);
+/*
+ * Resolves namespaces, checks names, detects duplicates and builds the
+ * lookup table, for what changed since the last finish.
+ */
 void gc_index__finish(gc_index *idx, const gc_source_opts *opts);
 /* Number of YAML documents loaded (objects, pass-through, kustomizations). */
 size_t gc_index_doc_count(const gc_index *idx);

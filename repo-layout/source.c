@@ -235,9 +235,9 @@ static gc_doc *doc_copy(const gc_doc *src, const char *path)
 }
 
 static void problems_copy(gc_problems *to, const gc_problems *from,
-			  size_t first, const char *path)
+			  const char *path)
 {
-	for (size_t i = first; i < from->n; i++)
+	for (size_t i = 0; i < from->n; i++)
 		gc_problems_add(to, path, from->v[i].line, from->v[i].column,
 				"%s", from->v[i].msg);
 }
@@ -250,30 +250,30 @@ typedef struct git_load {
 static void add_blob(git_load *l, const char *path, const char *id,
 		     const char *data, size_t len)
 {
-	gc_problems *problems = gc_index_problems(l->idx);
 	cache_entry *e = l->cache ? gc_map_gets(&l->cache->by_blob, id) : NULL;
-	size_t docs0 = gc_index__doc_n(l->idx), probs0 = problems->n;
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems problems = { 0 };
 
 	if (e) {
 		l->cache->hits++;
 		e->used = l->cache->generation;
 		for (size_t i = 0; i < e->docs.n; i++)
-			gc_index__push_doc(l->idx,
-					   doc_copy(e->docs.v[i], path));
-		problems_copy(problems, &e->problems, 0, path);
+			gc_doclist_push(&docs, doc_copy(e->docs.v[i], path));
+		problems_copy(&problems, &e->problems, path);
+		gc_index__set_file(l->idx, path, &docs, &problems);
 		return;
 	}
-	gc_index__add_file(l->idx, path, data, len);
-	if (!l->cache)
-		return;
-	l->cache->misses++;
-	e = gc_xcalloc(1, sizeof(*e));
-	e->used = l->cache->generation;
-	for (size_t i = docs0; i < gc_index__doc_n(l->idx); i++)
-		gc_doclist_push(&e->docs,
-				doc_copy(gc_index__doc(l->idx, i), path));
-	problems_copy(&e->problems, problems, probs0, path);
-	gc_map_sets(&l->cache->by_blob, id, e);
+	gc_index__parse(path, data, len, &docs, &problems);
+	if (l->cache) {
+		l->cache->misses++;
+		e = gc_xcalloc(1, sizeof(*e));
+		e->used = l->cache->generation;
+		for (size_t i = 0; i < docs.n; i++)
+			gc_doclist_push(&e->docs, doc_copy(docs.v[i], path));
+		problems_copy(&e->problems, &problems, path);
+		gc_map_sets(&l->cache->by_blob, id, e);
+	}
+	gc_index__set_file(l->idx, path, &docs, &problems);
 }
 
 /* Drops the entries the load that just ended did not use. */
@@ -329,4 +329,76 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	return gc_source_load_git_cached(out, git, commit, opts, NULL, err);
+}
+
+/* ---- incremental update ---- */
+
+/* One changed manifest path of an update, read and parsed. */
+typedef struct change {
+	char *path;
+	bool removed;
+	gc_doclist docs;
+	gc_problems problems;
+} change;
+
+typedef struct changes {
+	change *v;
+	size_t n, alloc;
+} changes;
+
+static int changed_path(const char *path, void *payload)
+{
+	changes *c = payload;
+
+	if (!is_manifest_name(path) || in_skipped_dir(path))
+		return 0;
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 16;
+		c->v = gc_xrealloc(c->v, c->alloc * sizeof(*c->v));
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	c->v[c->n++].path = gc_xstrdup(path);
+	return 0;
+}
+
+int gc_source_update_git(gc_index *idx, gc_git *git,
+			 const char from[GC_OID_HEX], const char to[GC_OID_HEX],
+			 const gc_source_opts *opts, gc_error *err)
+{
+	changes c = { 0 };
+	gc_buf data = GC_BUF_INIT;
+	int error;
+
+	if ((error = gc_git_diff_paths(git, from, to, changed_path, &c, err)) <
+	    0)
+		goto cleanup;
+	/* read everything first: on error the index is unchanged */
+	for (size_t i = 0; i < c.n; i++) {
+		gc_buf_clear(&data);
+		error = gc_git_read_file(&data, git, to, c.v[i].path, err);
+		if (error == GC_ENOTFOUND) {
+			gc_error_clear(err);
+			c.v[i].removed = true;
+			continue;
+		}
+		if (error < 0)
+			goto cleanup;
+		gc_index__parse(c.v[i].path, data.ptr ? data.ptr : "", data.len,
+				&c.v[i].docs, &c.v[i].problems);
+	}
+	error = 0;
+	for (size_t i = 0; i < c.n; i++)
+		gc_index__set_file(idx, c.v[i].path,
+				   c.v[i].removed ? NULL : &c.v[i].docs,
+				   &c.v[i].problems);
+	gc_index__finish(idx, opts);
+cleanup:
+	for (size_t i = 0; i < c.n; i++) {
+		free(c.v[i].path);
+		gc_doclist_release(&c.v[i].docs);
+		gc_problems_release(&c.v[i].problems);
+	}
+	free(c.v);
+	gc_buf_release(&data);
+	return error;
 }

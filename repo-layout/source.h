@@ -75,6 +75,21 @@ int gc_source_load_git_cached(gc_index **out, gc_git *git,
 			      const gc_source_opts *opts,
 			      gc_source_cache *cache, gc_error *err);
 
+/*
+ * Brings an index loaded (or updated) at commit `from` to commit `to`,
+ * re-reading only the manifests that differ between them (and
+ * re-evaluating the documents a changed kustomization namespace or a
+ * changed duplicate affects). The index then equals a fresh
+ * gc_source_load_git of `to` with the same opts: objects, order, lookups,
+ * problems (file problems in path order, as a git load gives them). On
+ * error the index is unchanged. Borrowed pointers into the index
+ * (objects, documents) of unchanged files stay valid; those of changed
+ * files do not.
+ */
+int gc_source_update_git(gc_index *idx, gc_git *git,
+			 const char from[GC_OID_HEX], const char to[GC_OID_HEX],
+			 const gc_source_opts *opts, gc_error *err);
+
 void gc_index_free(gc_index *idx);
 /* Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed or
  * NULL. */
