@@ -25,6 +25,13 @@ fixtures=$here/../fixtures/e2e
 # shellcheck source=../../scripts/playground.sh
 . "$here/../../scripts/playground.sh"
 
+case $scenario in
+success | rollback | template404 | ab | bluegreen | gate) ;;
+*)
+	echo "unknown scenario: $scenario" >&2
+	exit 2
+	;;
+esac
 mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/gc-test-e2e-$scenario-XXXXXX")
 
@@ -93,10 +100,6 @@ gate)
 	sleep 5
 	pg_gate_open
 	pg_wait '^Promotion completed! Scaling down podinfo.test$' 60
-	;;
-*)
-	echo "unknown scenario: $scenario" >&2
-	exit 2
 	;;
 esac
 
