@@ -47,6 +47,7 @@ struct gc_loop {
 	char *source_branch; /* owned */
 	char source[GC_OID_HEX];
 	gc_index *idx;
+	char idx_source[GC_OID_HEX]; /* the commit idx describes */
 	gc_deploy_tree tree;
 	/* the cheap path: what the last complete tick saw */
 	char seen_source[GC_OID_HEX], seen_deploy[GC_OID_HEX];
@@ -1315,7 +1316,6 @@ static double clock_ms(void)
 static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 {
 	tick t = { 0 };
-	char source_before[GC_OID_HEX];
 	double t0;
 	size_t total;
 	int error;
@@ -1323,7 +1323,6 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	t.loop = l;
 	t.now = now;
 	t0 = clock_ms();
-	snprintf(source_before, sizeof(source_before), "%s", l->source);
 	if ((error = resolve_heads(l, t.deploy, err)) < 0)
 		return error;
 	if (l->seen && !strcmp(l->seen_source, l->source) &&
@@ -1331,14 +1330,26 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		res->skipped = true;
 		return 0;
 	}
-	if (!l->idx || strcmp(source_before, l->source)) {
+	if (!l->idx || strcmp(l->idx_source, l->source)) {
 		gc_source_opts sopts = { l->opts.default_namespace };
 
-		gc_index_free(l->idx);
-		l->idx = NULL;
-		if ((error = gc_source_load_git(&l->idx, l->git, l->source,
-						&sopts, err)) < 0)
-			goto cleanup;
+		/* only the changed files; a full load first and on failure */
+		if (!l->idx ||
+		    gc_source_update_git(l->idx, l->git, l->idx_source,
+					 l->source, &sopts, err) < 0) {
+			if (l->idx)
+				gc_debug(
+					"tick: source update failed (%s); loading it all",
+					gc_error_msg(err));
+			gc_error_clear(err);
+			gc_index_free(l->idx);
+			l->idx = NULL;
+			if ((error = gc_source_load_git(&l->idx, l->git,
+							l->source, &sopts,
+							err)) < 0)
+				goto cleanup;
+		}
+		snprintf(l->idx_source, sizeof(l->idx_source), "%s", l->source);
 		log_source_problems(l);
 	}
 	gc_debug("tick: source loaded at %.1f ms", clock_ms() - t0);
