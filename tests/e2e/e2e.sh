@@ -22,7 +22,7 @@ scenario=${1:?usage: e2e.sh SCENARIO OUTDIR}
 out=${2:?usage: e2e.sh SCENARIO OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/../fixtures/e2e
-# shellcheck source=../../scripts/playground.sh
+# shellcheck source=SCRIPTDIR/../../scripts/playground.sh
 . "$here/../../scripts/playground.sh"
 
 case $scenario in
