@@ -35,13 +35,60 @@ pg_port() {
 
 pg_git() { git -C "$PG_WORK/src" "$@"; }
 
+# The port the simulator logged for its `metrics` or `loadtester` listener.
+pg_logged_port() {
+	local port
+	for _ in $(seq 100); do
+		port=$(sed -n "s#.* info $1 on http://127.0.0.1:\([0-9]*\)/.*#\1#p" \
+			"$PG_WORK/sim.log" | head -n 1)
+		[ -n "$port" ] && { echo "$port"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# Prometheus cannot pick its own port: try free ones until this instance (its
+# storage path, not another process that took the port meanwhile) answers ready.
+pg_start_prometheus() {
+	local pid try
+	cat >"$PG_WORK/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: gitcanary-sim
+    static_configs:
+      - targets: ['127.0.0.1:$PG_SIM_PORT']
+YML
+	for try in 1 2 3 4 5; do
+		PG_PROM_PORT=$(pg_port)
+		prometheus --config.file="$PG_WORK/prometheus.yml" \
+			--storage.tsdb.path="$PG_WORK/prometheus-data" \
+			--web.listen-address="127.0.0.1:$PG_PROM_PORT" \
+			>>"$PG_WORK/prometheus.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 150); do
+			kill -0 "$pid" 2>/dev/null || break
+			if curl -sf -m 2 "http://127.0.0.1:$PG_PROM_PORT/-/ready" >/dev/null &&
+				curl -sf -m 2 "http://127.0.0.1:$PG_PROM_PORT/api/v1/status/flags" |
+				grep -qF "$PG_WORK/prometheus-data"; then
+				PG_PIDS+=("$pid")
+				return 0
+			fi
+			sleep 0.2
+		done
+		echo "prometheus on port $PG_PROM_PORT did not start (try $try)" >&2
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "prometheus did not start: see $PG_WORK/prometheus.log" >&2
+	return 1
+}
+
 pg_start() {
 	PG_WORK=$1
 	local canary=${2:-}
 	mkdir -p "$PG_WORK"
-	PG_PROM_PORT=$(pg_port)
-	PG_SIM_PORT=$(pg_port)
-	PG_LT_PORT=$(pg_port)
 
 	# The repository a user would have: the example, intervals shortened.
 	git init -q --bare -b main "$PG_WORK/remote.git"
@@ -57,30 +104,19 @@ pg_start() {
 	pg_git remote add origin "$PG_WORK/remote.git"
 	pg_git push -q origin main
 
-	cat >"$PG_WORK/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: gitcanary-sim
-    static_configs:
-      - targets: ['127.0.0.1:$PG_SIM_PORT']
-YML
-	prometheus --config.file="$PG_WORK/prometheus.yml" \
-		--storage.tsdb.path="$PG_WORK/prometheus-data" \
-		--web.listen-address="127.0.0.1:$PG_PROM_PORT" \
-		>"$PG_WORK/prometheus.log" 2>&1 &
-	PG_PIDS+=($!)
+	# The simulator picks its own free ports (port 0) and logs them.
 	"$PG_SIM" --repo "$PG_WORK/remote.git" --branch deploy \
-		--listen "127.0.0.1:$PG_SIM_PORT" --loadtester "127.0.0.1:$PG_LT_PORT" \
+		--listen 127.0.0.1:0 --loadtester 127.0.0.1:0 \
 		--scenario "$PG_ROOT/examples/scenarios/podinfo.scenario" \
 		--poll 200ms --apply-delay 1s --rollout-time 2s \
 		>"$PG_WORK/sim.log" 2>&1 &
 	PG_PIDS+=($!)
-	for _ in $(seq 100); do
-		curl -sf "http://127.0.0.1:$PG_PROM_PORT/-/ready" >/dev/null && break
-		sleep 0.2
-	done
+	if ! PG_SIM_PORT=$(pg_logged_port metrics) ||
+		! PG_LT_PORT=$(pg_logged_port loadtester); then
+		echo "gitcanary-sim did not start: see $PG_WORK/sim.log" >&2
+		return 1
+	fi
+	pg_start_prometheus || return 1
 	"$PG_BIN" run --repo "$PG_WORK/remote.git" --poll 500ms --min-interval 1s \
 		--metrics-server "http://127.0.0.1:$PG_PROM_PORT" \
 		--connect-to "flagger-loadtester.test:80:127.0.0.1:$PG_LT_PORT" \
@@ -123,7 +159,7 @@ pg_wait() {
 }
 
 pg_gate_open() {
-	curl -sf -X POST -d '{"name":"podinfo","namespace":"test"}' \
+	curl -sf -m 5 -X POST -d '{"name":"podinfo","namespace":"test"}' \
 		"http://127.0.0.1:$PG_LT_PORT/gate/open" >/dev/null
 }
 
