@@ -28,6 +28,66 @@ int gc_cli_take(const char **out, const char *opt, int argc, char **argv,
 	return 1;
 }
 
+/* Takes argv[*i] as one of opts: gc_cli_take's 1, 0 or -1. */
+static int take_opt(const gc_cli_opt *opts, int argc, char **argv, int *i)
+{
+	int r = 0;
+
+	for (; opts->name && !r; opts++) {
+		r = gc_cli_take(opts->value, opts->name, argc, argv, i);
+		if (!r && opts->alias)
+			r = gc_cli_take(opts->value, opts->alias, argc, argv,
+					i);
+	}
+	return r;
+}
+
+int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
+		 const char **positional, int argc, char **argv, int *rc)
+{
+	char msg[256];
+	int r;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			*rc = GC_EXIT_OK;
+			return -1;
+		}
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (positional && !*positional && arg[0] != '-') {
+			*positional = arg;
+			continue;
+		}
+		if ((r = take_opt(opts, argc, argv, &i)) > 0)
+			continue;
+		if (r < 0)
+			snprintf(msg, sizeof(msg), "option '%s' needs a value",
+				 arg);
+		else
+			snprintf(msg, sizeof(msg),
+				 "unknown argument '%s'; see --help", arg);
+		*rc = gc_cli_usage(verb, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int gc_cli_source(const char *verb, const char *dir, const char **repo,
+		  const char *ref, int *rc)
+{
+	if (dir && (*repo || ref)) {
+		*rc = gc_cli_usage(
+			verb, "--dir cannot be combined with --repo or --ref");
+		return -1;
+	}
+	if (!dir && !*repo)
+		*repo = ".";
+	return 0;
+}
+
 int gc_cli_load(gc_index **idx, const char *repo, const char *ref,
 		const char *dir, const gc_source_opts *opts, gc_error *err)
 {

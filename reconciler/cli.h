@@ -34,6 +34,31 @@ int gc_cli_usage(const char *verb, const char *msg);
 int gc_cli_take(const char **out, const char *opt, int argc, char **argv,
 		int *i);
 
+/* One `--name VALUE` option of a command and where its value goes. */
+typedef struct gc_cli_opt {
+	const char *name;  /* "--repo" */
+	const char *alias; /* "-n", or NULL */
+	const char **value;
+} gc_cli_opt;
+
+/*
+ * Parses argv[1..] for `verb`: every argument is one of opts (ended by an
+ * entry with a NULL name), or, when positional is not NULL, the one bare
+ * argument it receives. Returns 0 to go on, or -1 to stop with *rc the
+ * exit code: GC_EXIT_OK after printing usage for `--help`/`-h`,
+ * GC_EXIT_USAGE after printing the problem as gc_cli_usage does.
+ */
+int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
+		 const char **positional, int argc, char **argv, int *rc);
+
+/*
+ * The source of a read-only command: -1 with *rc = GC_EXIT_USAGE (printed)
+ * when --dir is combined with --repo or --ref; otherwise 0, and repo
+ * defaults to "." when no directory is given.
+ */
+int gc_cli_source(const char *verb, const char *dir, const char **repo,
+		  const char *ref, int *rc);
+
 /*
  * Loads the manifests every read-only command works on: a plain directory
  * (dir != NULL), or the commit `ref` (NULL = HEAD / the remote's HEAD

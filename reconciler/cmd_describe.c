@@ -117,30 +117,14 @@ int cmd_describe(int argc, char **argv)
 	gc_git *git = NULL;
 	char commit[GC_OID_HEX], *ns = NULL, *name, *msg;
 	int rc = GC_EXIT_OK;
+	const gc_cli_opt opts[] = { { "--repo", NULL, &repo },
+				    { "--deploy-branch", NULL, &branch },
+				    { NULL, NULL, NULL } };
 
 	gc_deploy_canary_init(&dc);
-	for (int i = 1; i < argc; i++) {
-		const char **slot = NULL;
-
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
-			return GC_EXIT_OK;
-		}
-		if (argv[i][0] != '-' && !target) {
-			target = argv[i];
-			continue;
-		}
-		if (!strcmp(argv[i], "--repo"))
-			slot = &repo;
-		else if (!strcmp(argv[i], "--deploy-branch"))
-			slot = &branch;
-		if (!slot || i + 1 >= argc)
-			return gc_cli_usage(
-				"describe",
-				slot ? "option needs a value"
-				     : "unknown argument; see --help");
-		*slot = argv[++i];
-	}
+	if (gc_cli_parse("describe", usage_text, opts, &target, argc, argv,
+			 &rc) < 0)
+		return rc;
 	if (!target || !strchr(target, '/'))
 		return gc_cli_usage("describe", "expected NAMESPACE/NAME");
 	ns = gc_xstrdup(target);

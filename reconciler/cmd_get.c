@@ -130,27 +130,13 @@ int cmd_get(int argc, char **argv)
 	gc_git *git = NULL;
 	char commit[GC_OID_HEX], *msg;
 	int rc = GC_EXIT_OK;
+	const gc_cli_opt opts[] = { { "--repo", NULL, &repo },
+				    { "--deploy-branch", NULL, &branch },
+				    { "--namespace", "-n", &ns },
+				    { NULL, NULL, NULL } };
 
-	for (int i = 1; i < argc; i++) {
-		const char **slot = NULL;
-
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
-			return GC_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--repo"))
-			slot = &repo;
-		else if (!strcmp(argv[i], "--deploy-branch"))
-			slot = &branch;
-		else if (!strcmp(argv[i], "-n") ||
-			 !strcmp(argv[i], "--namespace"))
-			slot = &ns;
-		if (!slot || i + 1 >= argc)
-			return gc_cli_usage(
-				"get", slot ? "option needs a value"
-					    : "unknown argument; see --help");
-		*slot = argv[++i];
-	}
+	if (gc_cli_parse("get", usage_text, opts, NULL, argc, argv, &rc) < 0)
+		return rc;
 	r.ns = ns;
 	r.err = &err;
 	if (gc_cli_open_deploy(&git, commit, repo, branch, &err) < 0 ||

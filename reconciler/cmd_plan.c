@@ -39,44 +39,26 @@ typedef struct plan_args {
 		*default_ns;
 } plan_args;
 
-static int parse_args(plan_args *a, int argc, char **argv)
+static int parse_args(plan_args *a, int argc, char **argv, int *rc)
 {
-	static const char *const opts[] = { "--repo",
-					    "--ref",
-					    "--dir",
-					    "--canary",
-					    "--fail-at",
-					    "--min-interval",
-					    "--default-namespace" };
-	const char **slots[] = { &a->repo,      &a->ref,     &a->dir,
-				 &a->canary,    &a->fail_at, &a->min_interval,
-				 &a->default_ns };
-	char msg[256];
+	const gc_cli_opt opts[] = {
+		{ "--repo", NULL, &a->repo },
+		{ "--ref", NULL, &a->ref },
+		{ "--dir", NULL, &a->dir },
+		{ "--canary", NULL, &a->canary },
+		{ "--fail-at", NULL, &a->fail_at },
+		{ "--min-interval", NULL, &a->min_interval },
+		{ "--default-namespace", NULL, &a->default_ns },
+		{ NULL, NULL, NULL }
+	};
 
-	for (int i = 1; i < argc; i++) {
-		int r = 0;
-
-		for (size_t k = 0; k < GC_ARRAY_SIZE(opts) && !r; k++)
-			r = gc_cli_take(slots[k], opts[k], argc, argv, &i);
-		if (r < 0) {
-			snprintf(msg, sizeof(msg), "option '%s' needs a value",
-				 argv[i]);
-			return gc_cli_usage("plan", msg);
-		}
-		if (!r) {
-			snprintf(msg, sizeof(msg),
-				 "unknown argument '%s'; see --help", argv[i]);
-			return gc_cli_usage("plan", msg);
-		}
+	if (gc_cli_parse("plan", usage_text, opts, NULL, argc, argv, rc) < 0 ||
+	    gc_cli_source("plan", a->dir, &a->repo, a->ref, rc) < 0)
+		return -1;
+	if (!a->canary) {
+		*rc = gc_cli_usage("plan", "--canary NS/NAME is required");
+		return -1;
 	}
-	if (a->dir && (a->repo || a->ref))
-		return gc_cli_usage(
-			"plan",
-			"--dir cannot be combined with --repo or --ref");
-	if (!a->canary)
-		return gc_cli_usage("plan", "--canary NS/NAME is required");
-	if (!a->dir && !a->repo)
-		a->repo = ".";
 	return 0;
 }
 
@@ -252,12 +234,7 @@ int cmd_plan(int argc, char **argv)
 	int rc;
 
 	memset(&p, 0, sizeof(p));
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
-			return GC_EXIT_OK;
-		}
-	if ((rc = parse_args(&a, argc, argv)) != 0)
+	if (parse_args(&a, argc, argv, &rc) < 0)
 		return rc;
 	if (a.fail_at) {
 		p.fail_at = strtol(a.fail_at, &end, 10);

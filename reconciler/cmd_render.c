@@ -45,50 +45,40 @@ typedef struct render_args {
 		*default_ns;
 } render_args;
 
-static int parse_args(render_args *a, int argc, char **argv)
+static int parse_args(render_args *a, int argc, char **argv, int *rc)
 {
-	static const char *const opts[] = { "--repo",  "--ref",
-					    "--dir",   "--canary",
-					    "--stage", "--promoted",
-					    "--out",   "--default-namespace" };
-	const char **slots[] = { &a->repo,   &a->ref,       &a->dir,
-				 &a->canary, &a->stage,     &a->promoted,
-				 &a->out,    &a->default_ns };
+	const gc_cli_opt opts[] = { { "--repo", NULL, &a->repo },
+				    { "--ref", NULL, &a->ref },
+				    { "--dir", NULL, &a->dir },
+				    { "--canary", NULL, &a->canary },
+				    { "--stage", NULL, &a->stage },
+				    { "--promoted", NULL, &a->promoted },
+				    { "--out", NULL, &a->out },
+				    { "--default-namespace", NULL,
+				      &a->default_ns },
+				    { NULL, NULL, NULL } };
 	gc_error err = GC_ERROR_INIT;
 	gc_stage st;
+	const char *why = NULL;
 	char msg[512];
 
-	for (int i = 1; i < argc; i++) {
-		int r = 0;
-
-		for (size_t k = 0; k < GC_ARRAY_SIZE(opts) && !r; k++)
-			r = gc_cli_take(slots[k], opts[k], argc, argv, &i);
-		if (r < 0) {
-			snprintf(msg, sizeof(msg), "option '%s' needs a value",
-				 argv[i]);
-			return gc_cli_usage("render", msg);
-		}
-		if (!r) {
-			snprintf(msg, sizeof(msg),
-				 "unknown argument '%s'; see --help", argv[i]);
-			return gc_cli_usage("render", msg);
-		}
-	}
-	if (a->dir && (a->repo || a->ref))
-		return gc_cli_usage(
-			"render",
-			"--dir cannot be combined with --repo or --ref");
+	if (gc_cli_parse("render", usage_text, opts, NULL, argc, argv, rc) <
+		    0 ||
+	    gc_cli_source("render", a->dir, &a->repo, a->ref, rc) < 0)
+		return -1;
 	if (a->canary && !strchr(a->canary, '/'))
-		return gc_cli_usage("render", "--canary must be NS/NAME");
-	if (a->promoted && !a->canary)
-		return gc_cli_usage("render", "--promoted needs --canary");
-	if (a->stage && gc_stage_parse(&st, a->stage, NULL, &err) < 0) {
+		why = "--canary must be NS/NAME";
+	else if (a->promoted && !a->canary)
+		why = "--promoted needs --canary";
+	else if (a->stage && gc_stage_parse(&st, a->stage, NULL, &err) < 0) {
 		snprintf(msg, sizeof(msg), "%s", gc_error_msg(&err));
 		gc_error_release(&err);
-		return gc_cli_usage("render", msg);
+		why = msg;
 	}
-	if (!a->dir && !a->repo)
-		a->repo = ".";
+	if (why) {
+		*rc = gc_cli_usage("render", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -292,13 +282,7 @@ int cmd_render(int argc, char **argv)
 	char *msg;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
-			return GC_EXIT_OK;
-		}
-	}
-	if ((rc = parse_args(&a, argc, argv)) != 0)
+	if (parse_args(&a, argc, argv, &rc) < 0)
 		return rc;
 	if (run(&a, &err) < 0) {
 		msg = gc_error_format(&err);

@@ -27,42 +27,28 @@ typedef struct validate_args {
 	const char *repo, *ref, *dir, *default_ns;
 } validate_args;
 
-static int parse_args(validate_args *a, int argc, char **argv)
+static int parse_args(validate_args *a, int argc, char **argv, int *rc)
 {
-	static const char *const opts[] = { "--repo", "--ref", "--dir",
-					    "--default-namespace" };
-	const char **slots[] = { &a->repo, &a->ref, &a->dir, &a->default_ns };
+	const gc_cli_opt opts[] = { { "--repo", NULL, &a->repo },
+				    { "--ref", NULL, &a->ref },
+				    { "--dir", NULL, &a->dir },
+				    { "--default-namespace", NULL,
+				      &a->default_ns },
+				    { NULL, NULL, NULL } };
 	const char *why;
 	char msg[256];
 
-	for (int i = 1; i < argc; i++) {
-		int r = 0;
-
-		for (size_t k = 0; k < 4 && !r; k++)
-			r = gc_cli_take(slots[k], opts[k], argc, argv, &i);
-		if (r < 0) {
-			snprintf(msg, sizeof(msg), "option '%s' needs a value",
-				 argv[i]);
-			return gc_cli_usage("validate", msg);
-		}
-		if (!r) {
-			snprintf(msg, sizeof(msg),
-				 "unknown argument '%s'; see --help", argv[i]);
-			return gc_cli_usage("validate", msg);
-		}
-	}
-	if (a->dir && (a->repo || a->ref))
-		return gc_cli_usage(
-			"validate",
-			"--dir cannot be combined with --repo or --ref");
+	if (gc_cli_parse("validate", usage_text, opts, NULL, argc, argv, rc) <
+		    0 ||
+	    gc_cli_source("validate", a->dir, &a->repo, a->ref, rc) < 0)
+		return -1;
 	if (a->default_ns && !gc_name_is_dns1123_label(a->default_ns, &why)) {
 		snprintf(msg, sizeof(msg),
 			 "invalid --default-namespace '%s': %s", a->default_ns,
 			 why);
-		return gc_cli_usage("validate", msg);
+		*rc = gc_cli_usage("validate", msg);
+		return -1;
 	}
-	if (!a->dir && !a->repo)
-		a->repo = ".";
 	return 0;
 }
 
@@ -93,12 +79,7 @@ int cmd_validate(int argc, char **argv)
 	size_t canaries = 0;
 	int rc;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
-			return GC_EXIT_OK;
-		}
-	if ((rc = parse_args(&a, argc, argv)) != 0)
+	if (parse_args(&a, argc, argv, &rc) < 0)
 		return rc;
 	opts.default_namespace = a.default_ns;
 	if (gc_cli_load(&idx, a.repo, a.ref, a.dir, &opts, &err) < 0) {
