@@ -58,8 +58,10 @@ struct gc_loop {
 	gc_map passthru;  /* path -> uint64_t* hash of the object written */
 	size_t npassthru; /* paths passed through by the last tick */
 	char cache_source[GC_OID_HEX]; /* source the caches describe */
-	gc_map owned; /* pass-through key -> number of canaries owning it */
-	unsigned gen; /* ticks completed */
+	gc_map owned;     /* pass-through key -> number of canaries owning it */
+	unsigned gen;     /* ticks completed */
+	size_t ncanaries; /* canaries of the last complete tick */
+	bool problems;    /* its source had problems */
 };
 
 /* ---- per-canary work of one tick ---- */
@@ -102,7 +104,9 @@ typedef struct tick {
 	bool layout_changed; /* a file was added or deleted */
 	/* source files changed since the caches were made */
 	gc_map changed_paths;
-	bool all_changed;       /* no cache, or a kustomization changed */
+	bool all_changed; /* no cache, or a kustomization changed */
+	bool canary_gone; /* a canary may have left the source */
+	gc_map kept;      /* pass-through keys of canaries kept while broken */
 	gc_map changed_configs; /* namespaces with a changed ConfigMap/Secret */
 } tick;
 
@@ -997,6 +1001,84 @@ static void pass_delete(tick *t)
 	free(paths);
 }
 
+static bool canary_exists(const gc_index *idx, const char *ns, const char *name)
+{
+	const gc_object *o = gc_index_find(idx, "Canary", ns, name);
+
+	return o && gc_validate_is_canary(o);
+}
+
+/*
+ * Canaries with a status file on the deploy branch but none in the source
+ * (docs/reconcile.md). From a clean source they were deleted: their status
+ * and rendered files go, and what they owned (their target) passes through
+ * again as written. While the source has problems a Canary may only have
+ * failed to parse: its files stay, and its target does not pass through.
+ */
+static void vanished(tick *t)
+{
+	gc_loop *l = t->loop;
+	bool clean = !gc_index_problems(l->idx)->n;
+	const gc_map_entry *e;
+	gc_map gone = GC_MAP_INIT;
+	gc_buf key = GC_BUF_INIT;
+	size_t np = 0;
+	const char **paths;
+	char *ns, *name;
+
+	for (size_t i = 0; clean && gc_map_next(&l->cache, &i, &e);) {
+		const char *slash = strchr(e->key, '/');
+		char *cns;
+
+		if (!e->value || !slash)
+			continue;
+		cns = gc_xstrndup(e->key, (size_t)(slash - e->key));
+		if (!canary_exists(l->idx, cns, slash + 1)) {
+			disown_all(l, e->value);
+			free(e->value);
+			gc_map_sets(&l->cache, e->key, NULL);
+		}
+		free(cns);
+	}
+	paths = gc_deploy_tree_paths(&l->tree, &np);
+	for (size_t i = 0; i < np; i++) {
+		if (!gc_layout_parse_status_path(paths[i], &ns, &name))
+			continue;
+		if (!canary_exists(l->idx, ns, name)) {
+			gc_buf_clear(&key);
+			gc_buf_addf(&key, "%s/%s/", ns, name);
+			gc_map_sets(&gone, key.ptr, (void *)1);
+			if (clean) {
+				gc_info("%s/%s: the Canary left the source: its objects are removed and its target passes through",
+					ns, name);
+				delete_file(t, paths[i]);
+			}
+		}
+		free(ns);
+		free(name);
+	}
+	for (size_t i = 0; gone.len && i < np; i++) {
+		const char *slash = strchr(paths[i], '/');
+		const char *second = slash ? strchr(slash + 1, '/') : NULL;
+
+		if (!second)
+			continue;
+		gc_buf_clear(&key);
+		gc_buf_add(&key, paths[i], (size_t)(second - paths[i]) + 1);
+		if (!gc_map_gets(&gone, key.ptr))
+			continue;
+		if (clean) {
+			delete_file(t, paths[i]);
+		} else {
+			key_of_file(&key, paths[i]);
+			gc_map_sets(&t->kept, key.ptr, (void *)1);
+		}
+	}
+	free(paths);
+	gc_map_release(&gone);
+	gc_buf_release(&key);
+}
+
 static int passthrough(tick *t, gc_error *err)
 {
 	gc_loop *l = t->loop;
@@ -1006,6 +1088,8 @@ static int passthrough(tick *t, gc_error *err)
 	bool new_path = false;
 	int error = 0;
 
+	if (t->canary_gone || gc_index_problems(idx)->n)
+		vanished(t);
 	for (size_t i = 0; i < n; i++) {
 		const gc_object *o = gc_index_at(idx, i);
 		bool cluster;
@@ -1018,7 +1102,8 @@ static int passthrough(tick *t, gc_error *err)
 		gc_buf_clear(&path);
 		gc_layout_object_path(&path, cluster ? NULL : o->namespace,
 				      NULL, o->kind, o->name);
-		if (gc_map_gets(&l->owned, path.ptr))
+		if (gc_map_gets(&l->owned, path.ptr) ||
+		    gc_map_gets(&t->kept, path.ptr))
 			continue;
 		if ((error = pass_one(t, o, path.ptr, cluster, &new_path,
 				      err)) < 0)
@@ -1214,6 +1299,7 @@ static void tick_release(tick *t)
 	gc_map_release(&t->passthrough);
 	gc_map_release(&t->changed_paths);
 	gc_map_release(&t->changed_configs);
+	gc_map_release(&t->kept);
 }
 
 static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
@@ -1368,9 +1454,13 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 			continue;
 		t.w[t.n].obj = o;
 		load_canary(&t.w[t.n], &t);
+		if (!gc_map_gets(&l->cache, t.w[t.n].id))
+			t.canary_gone = true; /* new, or the first tick */
 		res->canaries_broken += t.w[t.n].broken;
 		t.n++;
 	}
+	t.canary_gone =
+		t.canary_gone || t.n != l->ncanaries || !l->gen || l->problems;
 	gc_debug("tick: %zu canaries loaded at %.1f ms", t.n, clock_ms() - t0);
 	if ((error = process_canaries(&t, err)) < 0)
 		goto cleanup;
@@ -1388,6 +1478,8 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	l->seen = true;
 	gc_debug("tick: pushed at %.1f ms", clock_ms() - t0);
 	update_cache(l, &t);
+	l->ncanaries = t.n;
+	l->problems = gc_index_problems(l->idx)->n != 0;
 	snprintf(l->cache_source, sizeof(l->cache_source), "%s", l->source);
 cleanup:
 	if (error < 0) {

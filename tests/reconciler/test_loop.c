@@ -672,6 +672,115 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 }
 END_TEST
 
+/* Every file of the deploy branch, one per line. */
+static char *deploy_tree(env *e)
+{
+	sh_ok(e, "git --git-dir=remote.git ls-tree -r --name-only deploy");
+	return gc_xstrdup(e->out.ptr);
+}
+
+#define RENDERED                                                      \
+	"test/podinfo/deployment-podinfo-primary.yaml\n"              \
+	"test/podinfo/deployment-podinfo.yaml\n"                      \
+	"test/podinfo/destinationrule-podinfo-canary.yaml\n"          \
+	"test/podinfo/destinationrule-podinfo-primary.yaml\n"         \
+	"test/podinfo/horizontalpodautoscaler-podinfo-primary.yaml\n" \
+	"test/podinfo/service-podinfo-canary.yaml\n"                  \
+	"test/podinfo/service-podinfo-primary.yaml\n"                 \
+	"test/podinfo/service-podinfo.yaml\n"                         \
+	"test/podinfo/virtualservice-podinfo.yaml\n"
+
+/*
+ * A Canary deleted from the source: in one commit its status and rendered
+ * objects leave the deploy branch and its target Deployment passes through
+ * as written (never both, which kustomize would refuse). A Canary file
+ * that does not parse deletes nothing. Through the daemon (its caches) and
+ * through --once.
+ */
+START_TEST(test_loop__deleted_canary_leaves_the_deploy_branch)
+{
+	static const char managed[] =
+		".gitcanary/status/test/podinfo.yaml\n"
+		"istio-system/_/gateway-public-gateway.yaml\n"
+		"kustomization.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo.yaml\n" RENDERED;
+	static const char unmanaged[] =
+		"istio-system/_/gateway-public-gateway.yaml\n"
+		"kustomization.yaml\n"
+		"test/_/deployment-podinfo.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo.yaml\n";
+	env e;
+	char *files;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	files = deploy_tree(&e);
+	ck_assert_str_eq(files, managed);
+	free(files);
+	/* a Canary that does not parse is not a deleted one */
+	push_src(&e, "printf '  bad: [\\n' >>canary.yaml", "break canary");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	files = deploy_tree(&e);
+	ck_assert_str_eq(files, managed);
+	free(files);
+	/* deleted while the daemon runs */
+	daemon_start(&e, "gc");
+	push_src(&e, "git rm -q canary.yaml", "no more canary");
+	for (int i = 0; i < 100; i++) {
+		if (gc_test_sh(NULL, NULL,
+			       "cd '%s' && git --git-dir=remote.git cat-file "
+			       "-e deploy:.gitcanary/status/test/podinfo.yaml "
+			       "2>/dev/null",
+			       e.dir) != 0)
+			break;
+		nap_ms(100);
+	}
+	daemon_signal(&e, "gc", "TERM");
+	files = deploy_tree(&e);
+	ck_assert_str_eq(files, unmanaged);
+	free(files);
+	sh_ok(&e,
+	      "git --git-dir=remote.git show --no-renames --format=%s --name-status "
+	      "deploy | sed 's/^Sync [0-9a-f]* from main$/Sync/'");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"Sync\n\n"
+		"D\t.gitcanary/status/test/podinfo.yaml\n"
+		"M\tkustomization.yaml\n"
+		"A\ttest/_/deployment-podinfo.yaml\n"
+		"D\ttest/podinfo/deployment-podinfo-primary.yaml\n"
+		"D\ttest/podinfo/deployment-podinfo.yaml\n"
+		"D\ttest/podinfo/destinationrule-podinfo-canary.yaml\n"
+		"D\ttest/podinfo/destinationrule-podinfo-primary.yaml\n"
+		"D\ttest/podinfo/horizontalpodautoscaler-podinfo-primary.yaml\n"
+		"D\ttest/podinfo/service-podinfo-canary.yaml\n"
+		"D\ttest/podinfo/service-podinfo-primary.yaml\n"
+		"D\ttest/podinfo/service-podinfo.yaml\n"
+		"D\ttest/podinfo/virtualservice-podinfo.yaml\n");
+	/* the Deployment as the source has it: no replicas (its HPA scales
+	 * it again), the image of the source */
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/_/deployment-podinfo.yaml | "
+		  "grep -E 'replicas|image:'");
+	ck_assert_str_eq(e.out.ptr,
+			 "        image: stefanprodan/podinfo:3.1.0\n");
+	/* back, then deleted again, with --once */
+	push_src(&e, "git checkout HEAD~2 -- canary.yaml", "canary again");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	files = deploy_tree(&e);
+	ck_assert_str_eq(files, managed);
+	free(files);
+	push_src(&e, "git rm -q canary.yaml", "no canary again");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	files = deploy_tree(&e);
+	ck_assert_str_eq(files, unmanaged);
+	free(files);
+	env_free(&e);
+}
+END_TEST
+
 /* ---- readiness from kube-state-metrics in a real Prometheus ---- */
 
 static volatile int canary_updated;
@@ -789,6 +898,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(
 		tc, test_loop__passthrough_follows_source_but_not_broken_files);
 	tcase_add_test(tc, test_loop__no_analysis_until_the_canary_is_ready);
+	tcase_add_test(tc, test_loop__deleted_canary_leaves_the_deploy_branch);
 	suite_add_tcase(s, tc);
 	return s;
 }
