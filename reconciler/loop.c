@@ -1505,8 +1505,8 @@ int gc_loop_tick(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		error = attempt(l, res, now ? now : (int64_t)time(NULL), err);
 		if (error != GC_ECONFLICT)
 			return error;
-		gc_info("deploy branch '%s' moved meanwhile; fetching and recomputing",
-			deploy_branch(l));
+		gc_info("push to deploy branch '%s' lost (%s); fetching and recomputing",
+			deploy_branch(l), gc_error_msg(err));
 		memset(res, 0, sizeof(*res));
 		res->attempts = i + 1;
 	}

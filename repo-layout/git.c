@@ -1075,8 +1075,12 @@ static int ref_cas(gc_git *g, const char *name, const git_oid *expect,
 		rc = git_reference_create(&ref, g->repo, name, to, 0,
 					  "gitcanary: create");
 	git_reference_free(ref);
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND ||
-	    rc == GIT_ELOCKED)
+	if (rc == GIT_ELOCKED)
+		return git_fail_code(
+			g, err, GC_ECONFLICT,
+			"'%s' is locked by another git process (if none runs, one was killed: remove the .lock file)",
+			name);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ENOTFOUND)
 		return git_fail_code(g, err, GC_ECONFLICT,
 				     "'%s' moved meanwhile", name);
 	if (rc < 0)

@@ -505,8 +505,10 @@ START_TEST(test_loop__lost_push_is_not_a_lost_stage)
 	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(e.err.ptr,
 				     "gitcanary reconcile: "
-				     "'refs/heads/deploy' moved "
-				     "meanwhile: failed to lock file"));
+				     "'refs/heads/deploy' is locked by "
+				     "another git process (if none runs, "
+				     "one was killed: remove the .lock "
+				     "file): failed to lock file"));
 	assert_subjects(&e, "Initialization done! podinfo.test\n");
 	sh_ok(&e, "rm remote.git/refs/heads/deploy.lock");
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
