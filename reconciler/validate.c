@@ -278,21 +278,6 @@ static const field s_canary_root[] = {
 
 /* ---- schema walking ---- */
 
-static const char *json_type(const cJSON *n)
-{
-	if (cJSON_IsObject(n))
-		return "a mapping";
-	if (cJSON_IsArray(n))
-		return "a list";
-	if (cJSON_IsString(n))
-		return "a string";
-	if (cJSON_IsNumber(n))
-		return "a number";
-	if (cJSON_IsBool(n))
-		return "a boolean";
-	return "null";
-}
-
 static bool is_int(const cJSON *n)
 {
 	return cJSON_IsNumber(n) && isfinite(n->valuedouble) &&
@@ -347,7 +332,7 @@ static void check_list(vctx *c, const cJSON *n, const char *path,
 		gc_buf_addf(&item, "%s[%d]", path, i);
 		if (!ok)
 			problem(c, e, false, "%s: must be %s, not %s", item.ptr,
-				want, json_type(e));
+				want, gc_json_type_name(e));
 		else if (f->type == T_OBJARR && f->sub)
 			check_fields(c, e, item.ptr, f->sub);
 	}
@@ -400,7 +385,7 @@ static void check_value(vctx *c, const cJSON *n, const char *path,
 			if (!cJSON_IsString(e))
 				problem(c, e, false,
 					"%s.%s: must be a string, not %s", path,
-					e->string, json_type(e));
+					e->string, gc_json_type_name(e));
 		return;
 	case T_OBJARR:
 	case T_STRARR:
@@ -422,7 +407,7 @@ static void check_value(vctx *c, const cJSON *n, const char *path,
 		: f->type == T_OBJ || f->type == T_STRMAP ? "a mapping"
 		: f->type == T_INTSTR ? "an integer or a string"
 				      : "a list",
-		json_type(n));
+		gc_json_type_name(n));
 }
 
 static void check_fields(vctx *c, const cJSON *obj, const char *path,

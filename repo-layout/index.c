@@ -263,19 +263,6 @@ static char *dir_of(const char *path)
 		     : gc_xstrdup("");
 }
 
-static const char *type_name(const cJSON *n)
-{
-	if (cJSON_IsArray(n))
-		return "a list";
-	if (cJSON_IsString(n))
-		return "a string";
-	if (cJSON_IsNumber(n))
-		return "a number";
-	if (cJSON_IsBool(n))
-		return "a boolean";
-	return "null";
-}
-
 static void problems_copy(gc_problems *to, const gc_problems *from)
 {
 	for (size_t i = 0; i < from->n; i++)
@@ -391,7 +378,7 @@ static char *object_namespace(gc_problems *problems, const gc_doc *doc,
 	if (!cJSON_IsString(ns)) {
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"metadata.namespace must be a string, not %s",
-				type_name(ns));
+				gc_json_type_name(ns));
 		return NULL;
 	}
 	if (!gc_name_is_dns1123_label(ns->valuestring, &why)) {
@@ -472,7 +459,7 @@ static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 		gc_problems_add(
 			problems, doc->path, loc.line, loc.column,
 			"document is %s, not a Kubernetes object (a mapping with apiVersion, kind and metadata.name)",
-			type_name(root));
+			gc_json_type_name(root));
 		return;
 	}
 	api = need_str(problems, doc, root, root, "apiVersion", "apiVersion");
@@ -487,7 +474,7 @@ static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 		loc = gc_doc_loc(doc, meta);
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"metadata must be a mapping, not %s",
-				type_name(meta));
+				gc_json_type_name(meta));
 		return;
 	}
 	name = need_str(problems, doc, meta, meta, "name", "metadata.name");

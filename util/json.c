@@ -80,3 +80,18 @@ cJSON *gc_json_dup(const cJSON *item)
 {
 	return item ? must(cJSON_Duplicate(item, 1)) : NULL;
 }
+
+const char *gc_json_type_name(const cJSON *n)
+{
+	if (cJSON_IsObject(n))
+		return "a mapping";
+	if (cJSON_IsArray(n))
+		return "a list";
+	if (cJSON_IsString(n))
+		return "a string";
+	if (cJSON_IsNumber(n))
+		return "a number";
+	if (cJSON_IsBool(n))
+		return "a boolean";
+	return "null";
+}

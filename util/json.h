@@ -22,5 +22,7 @@ cJSON *gc_json_add_num(cJSON *obj, const char *key, double value);
 cJSON *gc_json_obj(cJSON *obj, const char *key);
 /* Deep copy that aborts on out-of-memory; NULL in, NULL out. */
 cJSON *gc_json_dup(const cJSON *item);
+/* What a node is, for messages: "a mapping", "a list", "a string", ... */
+const char *gc_json_type_name(const cJSON *n);
 
 #endif
