@@ -46,7 +46,8 @@ typedef struct gc_check {
 	/*
 	 * Owned evidence for git notes: metric {name, query, server, value,
 	 * min, max, result}; webhook {name, type, url, status, duration_ms,
-	 * attempts, result}. Never contains credentials.
+	 * attempts, result, and error: the transport error when there was no
+	 * response}. Never contains credentials.
 	 */
 	cJSON *evidence;
 } gc_check;

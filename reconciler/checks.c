@@ -193,6 +193,8 @@ static void webhook_done(gc_http_request *req, void *payload)
 	gc_json_add_num(c->evidence, "status", (double)req->status);
 	gc_json_add_num(c->evidence, "duration_ms", req->elapsed_ms);
 	gc_json_add_num(c->evidence, "attempts", br->attempts);
+	if (req->result != GC_HTTP_OK)
+		gc_json_add_str(c->evidence, "error", req->error);
 	finish_check(br, pass, msg, false);
 }
 
