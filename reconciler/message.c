@@ -83,17 +83,16 @@ static cJSON *events_json(const gc_msg_canary *c)
 	return a;
 }
 
-static cJSON *checks_json(const gc_msg_canary *c)
+static cJSON *checks_json(const gc_check_batch *batches, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 
-	for (size_t b = 0; b < c->nbatches; b++)
-		for (size_t k = 0; k < c->batches[b].n; k++)
-			if (c->batches[b].v[k].evidence)
+	for (size_t b = 0; b < n; b++)
+		for (size_t k = 0; k < batches[b].n; k++)
+			if (batches[b].v[k].evidence)
 				cJSON_AddItemToArray(
 					a,
-					gc_json_dup(
-						c->batches[b].v[k].evidence));
+					gc_json_dup(batches[b].v[k].evidence));
 	return a;
 }
 
@@ -117,7 +116,12 @@ cJSON *gc_message_evidence(const gc_msg_canary *canaries, size_t n,
 		gc_json_add_num(o, "canaryWeight", c->canary_weight);
 		gc_json_add_num(o, "failedChecks", c->failed_checks);
 		cJSON_AddItemToObject(o, "events", events_json(c));
-		cJSON_AddItemToObject(o, "checks", checks_json(c));
+		cJSON_AddItemToObject(o, "checks",
+				      checks_json(c->batches, c->nbatches));
+		if (c->ndeliveries)
+			cJSON_AddItemToObject(o, "eventWebhooks",
+					      checks_json(c->deliveries,
+							  c->ndeliveries));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return root;

@@ -41,6 +41,9 @@ typedef struct gc_msg_canary {
 	/* check batches run for it this tick (evidence) */
 	const gc_check_batch *batches;
 	size_t nbatches;
+	/* event webhook deliveries of its events (event_hooks.h) */
+	const gc_check_batch *deliveries;
+	size_t ndeliveries;
 } gc_msg_canary;
 
 /*
@@ -54,7 +57,8 @@ void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
 /*
  * The evidence note of a tick commit (owned): {"sourceCommit", "time",
  * "canaries": [{"canary", "phase", "events": [{"type", "message"}],
- * "checks": [evidence...]}]}.
+ * "checks": [evidence...], "eventWebhooks": [evidence...]}]};
+ * "eventWebhooks" only when some event was delivered.
  */
 cJSON *gc_message_evidence(const gc_msg_canary *canaries, size_t n,
 			   const char *source_commit, int64_t now);

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "reconciler/message.h"
 #include "util/alloc.h"
+#include "util/json.h"
 
 /* The deploy commit message and the notes, built from plain values. */
 
@@ -22,12 +23,13 @@ static gc_event ev_halt[] = {
 
 static const gc_msg_canary one = { "test", "podinfo", "Progressing", 10,
 				   90,     0,         "5f56684589",  "abc123",
-				   ev_adv, 2,         NULL,          0 };
+				   ev_adv, 2,         NULL,          0,
+				   NULL,   0 };
 static const gc_msg_canary two[] = {
 	{ "test", "podinfo", "Progressing", 10, 90, 0, "5f56684589", "abc123",
-	  ev_adv, 2, NULL, 0 },
+	  ev_adv, 2, NULL, 0, NULL, 0 },
 	{ "prod", "backend", "Progressing", 20, 80, 1, "7c45b9c4d6", "",
-	  ev_halt, 1, NULL, 0 },
+	  ev_halt, 1, NULL, 0, NULL, 0 },
 };
 
 static const struct {
@@ -115,6 +117,30 @@ START_TEST(test_message__evidence)
 }
 END_TEST
 
+/* event webhook deliveries go with the canary's evidence, when any */
+START_TEST(test_message__evidence_of_event_webhooks)
+{
+	gc_check chk = { 0 };
+	gc_check_batch b = { &chk, 1, false, false };
+	gc_msg_canary c = one;
+	cJSON *j;
+	char *s;
+
+	chk.evidence = cJSON_Parse("{\"name\":\"events\",\"status\":200}");
+	c.deliveries = &b;
+	c.ndeliveries = 1;
+	j = gc_message_evidence(&c, 1, "abc123", 1795708198);
+	s = cJSON_PrintUnformatted(gc_json_get(j, "canaries")->child);
+	ck_assert_ptr_nonnull(
+		strstr(s,
+		       "\"checks\":[],\"eventWebhooks\":[{\"name\":\"events\","
+		       "\"status\":200}]}"));
+	free(s);
+	cJSON_Delete(j);
+	gc_check_release(&chk);
+}
+END_TEST
+
 START_TEST(test_message__outcome_keeps_other_releases)
 {
 	gc_msg_outcome a = { "test", "podinfo",    true, 1795708198, 50,
@@ -157,6 +183,7 @@ Suite *gc_suite_message(void)
 	tcase_add_loop_test(tc, test_message__commit, 0, GC_ARRAY_SIZE(cases));
 	tcase_add_test(tc, test_message__git_reads_trailers);
 	tcase_add_test(tc, test_message__evidence);
+	tcase_add_test(tc, test_message__evidence_of_event_webhooks);
 	tcase_add_test(tc, test_message__outcome_keeps_other_releases);
 	suite_add_tcase(s, tc);
 	return s;
