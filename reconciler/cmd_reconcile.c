@@ -27,6 +27,8 @@ const char gc_loop_flags_help[] =
 	"  --metrics-server URL       Prometheus for metric checks; default http://prometheus:9090\n"
 	"  --readiness-server URL     Prometheus with kube-state-metrics; default the metrics server\n"
 	"  --credentials-dir DIR      MetricTemplate secrets as DIR/<ns>/<name>/{token|username,password}\n"
+	"  --event-webhook URL        POST every event of a canary without type: event\n"
+	"                             webhooks here (also $EVENT_WEBHOOK_URL)\n"
 	"  --connect-to H:P:H2:P2     send requests for host H port P to H2:P2 (as curl's\n"
 	"                             --connect-to; repeatable, at most 8)\n"
 	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
@@ -80,7 +82,8 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 					     "--readiness-server",
 					     "--credentials-dir",
 					     "--cache-dir",
-					     "--ssh-key" };
+					     "--ssh-key",
+					     "--event-webhook" };
 	const char **slots[] = { &o->repo,
 				 &o->source_branch,
 				 &o->deploy_branch,
@@ -90,7 +93,8 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 				 &o->readiness_server,
 				 &o->credentials_dir,
 				 &o->cache_dir,
-				 &o->ssh_key };
+				 &o->ssh_key,
+				 &o->event_webhook };
 	const char *author = NULL, *committer = NULL, *min = NULL,
 		   *token_file = NULL;
 	char msg[512];
@@ -158,6 +162,8 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 	} else if (getenv("GITCANARY_TOKEN")) {
 		o->token = getenv("GITCANARY_TOKEN");
 	}
+	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
+		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
 	return 0;
 }
 

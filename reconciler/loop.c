@@ -8,6 +8,7 @@
 #include "canary_spec.h"
 #include "checks.h"
 #include "deploy_state.h"
+#include "event_hooks.h"
 #include "machine.h"
 #include "message.h"
 #include "prometheus.h"
@@ -89,6 +90,8 @@ typedef struct work {
 	bool skipped;    /* unchanged and not due: cache says all */
 	bool inputs_changed;
 	const canary_cache *cached;
+	/* event webhook deliveries of its events, once the tick is final */
+	gc_event_hooks_canary deliveries;
 } work;
 
 typedef struct tick {
@@ -1237,6 +1240,44 @@ static void write_notes(tick *t, const char *commit, gc_msg_canary *msgs,
 	gc_buf_release(&old);
 }
 
+/*
+ * POSTs the tick's events to the event webhooks (docs/reconcile.md), once
+ * the tick is final: its commit pushed, or nothing to commit. A lost push
+ * never gets here, so its events go only with the recomputed tick. Events
+ * of a canary whose new stage was not written are dropped with it.
+ */
+static void send_events(tick *t)
+{
+	const gc_loop_opts *o = &t->loop->opts;
+	gc_event_hooks_canary *c = gc_xcalloc(t->n + 1, sizeof(*c));
+	work **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
+	gc_checks_opts copts = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		work *w = &t->w[i];
+
+		if (!w->ran || !w->out.nevents ||
+		    (w->out.changed && !w->changed))
+			continue;
+		c[n].ctx = &w->ctx;
+		c[n].hooks = &w->spec.hooks[GC_HOOK_EVENT];
+		c[n].events = w->out.events;
+		c[n].nevents = w->out.nevents;
+		owner[n++] = w;
+	}
+	copts.connect_to = o->connect_to;
+	if (n && gc_event_hooks_deliver(c, n, o->event_webhook, t->now * 1000LL,
+					&copts, &err) < 0)
+		gc_warn("event webhooks: %s", gc_error_msg(&err));
+	for (size_t i = 0; i < n; i++)
+		owner[i]->deliveries = c[i]; /* hand over */
+	gc_error_release(&err);
+	free(owner);
+	free(c);
+}
+
 static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 {
 	gc_loop *l = t->loop;
@@ -1263,6 +1304,14 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 	snprintf(res->commit, sizeof(res->commit), "%s", commit);
 	res->canaries_changed = nm;
 	gc_info("%.12s %.*s", commit, (int)strcspn(msg.ptr, "\n"), msg.ptr);
+	/* delivered before the note is written, so that it records them */
+	send_events(t);
+	for (size_t i = 0, k = 0; i < t->n; i++) {
+		if (!t->w[i].changed)
+			continue;
+		msgs[k].deliveries = t->w[i].deliveries.batches;
+		msgs[k++].ndeliveries = t->w[i].deliveries.nbatches;
+	}
 	write_notes(t, commit, msgs, nm);
 cleanup:
 	free(msgs);
@@ -1288,6 +1337,7 @@ static void tick_release(tick *t)
 			gc_machine_out_release(&w->out);
 		for (size_t k = 0; k < w->nbatches; k++)
 			gc_check_batch_release(&w->batches[k]);
+		gc_event_hooks_release(&w->deliveries);
 		cJSON_Delete(w->rendered);
 	}
 	free(t->w);
@@ -1472,6 +1522,8 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		kustomization(&t);
 	if (t.nupdates && (error = commit_and_push(&t, res, err)) < 0)
 		goto cleanup;
+	if (!t.nupdates)
+		send_events(&t); /* nothing to commit: the tick is final */
 	snprintf(l->seen_source, sizeof(l->seen_source), "%s", l->source);
 	snprintf(l->seen_deploy, sizeof(l->seen_deploy), "%s",
 		 res->committed ? res->commit : t.deploy);

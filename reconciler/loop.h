@@ -36,6 +36,9 @@ typedef struct gc_loop_opts {
 	const char *ssh_key;   /* never logged */
 	const char *token;     /* never logged */
 	int max_attempts;      /* ticks retried after a lost push; 0 = 5 */
+	/* --event-webhook: events of canaries without event hooks; NULL =
+	 * none */
+	const char *event_webhook;
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"
