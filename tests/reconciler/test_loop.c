@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "httpd.h"
 #include "prometheus.h"
 #include "util/alloc.h"
+#include "util/json.h"
 
 /*
  * gitcanary run as a user runs it, against a bare repository made from
@@ -19,6 +21,48 @@
 
 static volatile int fail_load_test;
 
+/*
+ * Event webhooks: what /events*, /global, /broken and /flaky received, one
+ * "<path> <phase>|<eventType>|<eventMessage>" line per request. /broken
+ * always answers 500, /flaky only its first request.
+ */
+static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
+static gc_buf events_got = GC_BUF_INIT;
+static char *events_first_body;
+static unsigned flaky_calls;
+/* set: the next /acceptance call commits to the deploy branch first */
+static char *human_commit_dir;
+
+static void record_event(const gc_httpd_request *req, gc_httpd_response *resp)
+{
+	cJSON *j = cJSON_Parse(req->body);
+
+	pthread_mutex_lock(&events_lock);
+	gc_buf_addf(&events_got, "%s %s|%s|%s\n", req->path,
+		    gc_json_str(j, "phase"),
+		    gc_json_str(j, "metadata.eventType"),
+		    gc_json_str(j, "metadata.eventMessage"));
+	if (!events_first_body)
+		events_first_body = gc_xstrdup(req->body);
+	if (!strcmp(req->path, "/broken") ||
+	    (!strcmp(req->path, "/flaky") && flaky_calls++ == 0))
+		resp->status = 500;
+	pthread_mutex_unlock(&events_lock);
+	cJSON_Delete(j);
+}
+
+/* What the event hooks received since the last call; owned. */
+static char *take_events(void)
+{
+	char *s;
+
+	pthread_mutex_lock(&events_lock);
+	s = gc_xstrdup(events_got.ptr);
+	gc_buf_clear(&events_got);
+	pthread_mutex_unlock(&events_lock);
+	return s;
+}
+
 static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
 		  void *payload)
 {
@@ -27,12 +71,28 @@ static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
 		resp->status = 500;
 		gc_buf_adds(&resp->body, "load test failed");
 	}
+	if (!strcmp(req->path, "/acceptance") && human_commit_dir) {
+		/* a concurrent writer: the tick's push will be lost */
+		gc_test_sh(
+			NULL, NULL,
+			"cd '%s' && g='git -c user.name=Dev "
+			"-c user.email=dev@example.com --git-dir=remote.git' "
+			"&& c=$($g commit-tree -p deploy -m human "
+			"'deploy^{tree}') && $g update-ref refs/heads/deploy $c",
+			human_commit_dir);
+		GC_FREE_AND_NULL(human_commit_dir);
+	}
+	if (!strncmp(req->path, "/events", 7) ||
+	    !strcmp(req->path, "/global") || !strcmp(req->path, "/broken") ||
+	    !strcmp(req->path, "/flaky"))
+		record_event(req, resp);
 }
 
 typedef struct env {
 	char *dir;
 	gc_httpd *hooks;
 	gc_buf out, err;
+	const char *flags; /* added to every reconcile */
 } env;
 
 #define SUBJECTS_OK                                                    \
@@ -102,8 +162,9 @@ static int reconcile(env *e, const char *extra)
 {
 	return gc_test_sh(&e->out, &e->err,
 			  "cd '%s' && '%s' reconcile --once --repo remote.git "
-			  "--assume-ready --min-interval 1s %s",
-			  e->dir, gc_test_binary, extra ? extra : "");
+			  "--assume-ready --min-interval 1s %s %s",
+			  e->dir, gc_test_binary, e->flags ? e->flags : "",
+			  extra ? extra : "");
 }
 
 static void push_src(env *e, const char *change, const char *subject)
@@ -882,6 +943,248 @@ START_TEST(test_loop__no_analysis_until_the_canary_is_ready)
 }
 END_TEST
 
+/* ---- event webhooks ---- */
+
+/*
+ * Appends webhooks to the canary (its analysis.webhooks list ends the
+ * file): HOOKS becomes the test server's URL, HOSTPORT its host:port.
+ */
+static void add_hooks(env *e, const char *yaml)
+{
+	char *url = gc_httpd_url(e->hooks, ""), *path, *change;
+	gc_error err = GC_ERROR_INIT;
+
+	path = gc_xasprintf("%s/more-hooks.yaml", e->dir);
+	ck_assert_int_eq(gc_buf_write_file(path, yaml, strlen(yaml), &err), 0);
+	change = gc_xasprintf("sed 's|HOOKS|%s|; s|HOSTPORT|127.0.0.1:%u|' "
+			      "../more-hooks.yaml >>canary.yaml",
+			      url, (unsigned)gc_httpd_port(e->hooks));
+	push_src(e, change, "event hooks");
+	free(change);
+	free(path);
+	free(url);
+}
+
+/* "<path> <phase>|<type>|<message>" lines without the phase; owned. */
+static char *without_phase(const char *lines)
+{
+	gc_buf b = GC_BUF_INIT;
+
+	for (const char *p = lines; *p;) {
+		const char *nl = strchr(p, '\n');
+		const char *sp = strchr(p, ' ');
+		const char *bar = strchr(p, '|');
+
+		ck_assert(nl && sp && bar && sp < bar && bar < nl);
+		gc_buf_add(&b, p, (size_t)(sp - p + 1));
+		gc_buf_add(&b, bar + 1, (size_t)(nl - bar));
+		p = nl + 1;
+	}
+	return gc_buf_detach(&b, NULL);
+}
+
+static size_t count_prefix(const char *lines, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+
+	for (const char *p = lines; p && *p;
+	     p = strchr(p, '\n'), p = p ? p + 1 : p)
+		n += !strncmp(p, prefix, len);
+	return n;
+}
+
+#define EVENT_HOOK                    \
+	"      - name: events\n"      \
+	"        type: event\n"       \
+	"        url: HOOKS/events\n" \
+	"        metadata:\n"         \
+	"          team: podinfo\n"   \
+	"          eventType: not-this\n"
+
+/* what the event hook receives in a release: phase|type|message */
+#define EVENTS_OK                                                                \
+	"/events Initialized|Normal|Initialization done! podinfo.test\n"         \
+	"/events Progressing|Normal|New revision detected! Scaling up "          \
+	"podinfo.test\n"                                                         \
+	"/events Progressing|Normal|Starting canary analysis for podinfo.test\n" \
+	"/events Progressing|Normal|Pre-rollout check acceptance-test passed\n"  \
+	"/events Progressing|Normal|Advance podinfo.test canary weight 10\n"     \
+	"/events Progressing|Normal|Advance podinfo.test canary weight 20\n"     \
+	"/events Progressing|Normal|Advance podinfo.test canary weight 30\n"     \
+	"/events Progressing|Normal|Advance podinfo.test canary weight 40\n"     \
+	"/events Progressing|Normal|Advance podinfo.test canary weight 50\n"     \
+	"/events Progressing|Normal|Copying podinfo.test template spec to "      \
+	"podinfo-primary.test\n"                                                 \
+	"/events Promoting|Normal|Routing all traffic to primary\n"              \
+	"/events Succeeded|Normal|Promotion completed! Scaling down "            \
+	"podinfo.test\n"
+
+START_TEST(test_loop__event_webhooks_follow_the_commits)
+{
+	env e;
+	char *got, *want;
+
+	env_setup(&e);
+	add_hooks(&e, EVENT_HOOK);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	bump(&e, "3.1.1");
+	tick_until(&e, "test", "Succeeded", 80);
+	got = take_events();
+	ck_assert_str_eq(got, EVENTS_OK);
+	/* the same events in the same order as the deploy commits */
+	gc_test_sh(&e.out, NULL,
+		   "cd '%s' && git --git-dir=remote.git log --reverse "
+		   "--format=%%b deploy | sed -n "
+		   "-e 's/^test\\/podinfo: warning: /\\/events Warning|/p' "
+		   "-e 's/^test\\/podinfo: /\\/events Normal|/p'",
+		   e.dir);
+	want = without_phase(got);
+	ck_assert_str_eq(want, e.out.ptr);
+	free(want);
+	free(got);
+	/* Flagger's payload; the hook's eventType does not win */
+	ck_assert_msg(
+		gc_test_sh(
+			NULL, NULL,
+			"printf '%%s' '%s' | grep -Eq '^\\{\"name\":\"podinfo\","
+			"\"namespace\":\"test\",\"phase\":\"Initialized\","
+			"\"checksum\":\"[0-9a-z]+\",\"metadata\":\\{"
+			"\"eventMessage\":\"Initialization done! podinfo.test\","
+			"\"eventType\":\"Normal\",\"team\":\"podinfo\","
+			"\"timestamp\":\"[0-9]{13}\"\\}\\}$'",
+			events_first_body) == 0,
+		"payload %s", events_first_body);
+	/* the deliveries are evidence on the commit that carries the events */
+	sh_ok(&e,
+	      "git --git-dir=remote.git notes --ref=gitcanary show deploy~7 "
+	      "| tr -d '\\n\\t' | grep -o '\"eventWebhooks\":.*' | "
+	      "sed -E 's/127.0.0.1:[0-9]+/HOOKS/g; "
+	      "s/\"duration_ms\":[0-9.e+-]+/D/g'");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"\"eventWebhooks\":["
+		"{\"name\":\"events\",\"type\":\"event\",\"url\":\"http://HOOKS/events\","
+		"\"status\":200,D,\"attempts\":1,\"result\":\"pass\","
+		"\"eventMessage\":\"Starting canary analysis for podinfo.test\"}, "
+		"{\"name\":\"events\",\"type\":\"event\",\"url\":\"http://HOOKS/events\","
+		"\"status\":200,D,\"attempts\":1,\"result\":\"pass\","
+		"\"eventMessage\":\"Pre-rollout check acceptance-test passed\"}, "
+		"{\"name\":\"events\",\"type\":\"event\",\"url\":\"http://HOOKS/events\","
+		"\"status\":200,D,\"attempts\":1,\"result\":\"pass\","
+		"\"eventMessage\":\"Advance podinfo.test canary weight 10\"}]}]}\n");
+	env_free(&e);
+}
+END_TEST
+
+#define FAILING_HOOKS                                                    \
+	"      - name: broken\n"                                         \
+	"        type: event\n"                                          \
+	"        url: http://user:s3cret@HOSTPORT/broken?token=s3cret\n" \
+	"      - name: flaky\n"                                          \
+	"        type: event\n"                                          \
+	"        url: HOOKS/flaky\n"                                     \
+	"        retries: 1\n"
+
+START_TEST(test_loop__event_webhook_flag_and_failing_hooks)
+{
+	env e;
+	char *url, *flags, *got, *warn, *last_err;
+	size_t n;
+
+	env_setup(&e);
+	url = gc_httpd_url(e.hooks, "/global");
+	flags = gc_xasprintf("--event-webhook %s", url);
+	e.flags = flags;
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	got = take_events();
+	ck_assert_str_eq(
+		got,
+		"/global Initialized|Normal|Initialization done! podinfo.test\n");
+	free(got);
+	/* the canary's own event hooks replace the global one (Flagger) */
+	add_hooks(&e, FAILING_HOOKS);
+	bump(&e, "3.1.1");
+	tick_until(&e, "test", "Succeeded", 80);
+	last_err = gc_xstrdup(e.err.ptr); /* the last tick's */
+	assert_subjects(&e, SUBJECTS_OK);
+	got = take_events();
+	ck_assert_uint_eq(count_prefix(got, "/global "), 0);
+	/* every event once to each; flaky survived its one 500 */
+	sh_ok(&e, "git --git-dir=remote.git log --format=%b deploy | "
+		  "grep -c '^test/podinfo: '");
+	n = strtoul(e.out.ptr, NULL, 10) - 1; /* all but the initialization */
+	ck_assert_uint_eq(count_prefix(got, "/broken "), n);
+	ck_assert_uint_eq(count_prefix(got, "/flaky "), n + 1);
+	ck_assert_uint_eq(flaky_calls, n + 1);
+	/* logged without secrets; the tick succeeded anyway */
+	warn = gc_xasprintf(
+		"test/podinfo: event webhook 'broken' "
+		"http://127.0.0.1:%u/broken?<redacted> failed: status 500 "
+		"after 1 attempt(s)",
+		(unsigned)gc_httpd_port(e.hooks));
+	ck_assert_msg(strstr(last_err, warn), "%s", last_err);
+	ck_assert_ptr_null(strstr(last_err, "s3cret"));
+	ck_assert_ptr_null(strstr(last_err, "'flaky'"));
+	/* not in the evidence notes nor the commit messages (the status file
+	 * is the Canary with its status, as in Flagger, so it has the URL) */
+	sh_ok(&e,
+	      "{ git --git-dir=remote.git log -p refs/notes/gitcanary; "
+	      "git --git-dir=remote.git log deploy; } | grep -c s3cret || true");
+	ck_assert_str_eq(e.out.ptr, "0\n");
+	free(warn);
+	free(last_err);
+	free(got);
+	free(flags);
+	free(url);
+	env_free(&e);
+}
+END_TEST
+
+/* Only a pushed tick sends its events: a lost one never, its retry once. */
+START_TEST(test_loop__lost_push_sends_no_events)
+{
+	env e;
+	char *got;
+
+	env_setup(&e);
+	add_hooks(&e, EVENT_HOOK);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	free(take_events());
+	bump(&e, "3.1.1");
+	sh_ok(&e, "touch remote.git/refs/heads/deploy.lock");
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
+	got = take_events();
+	ck_assert_str_eq(got, "");
+	free(got);
+	sh_ok(&e, "rm remote.git/refs/heads/deploy.lock");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	got = take_events();
+	ck_assert_str_eq(
+		got,
+		"/events Progressing|Normal|New revision detected! Scaling up podinfo.test\n");
+	free(got);
+	/* a writer moves the deploy branch while the next tick runs */
+	human_commit_dir = gc_xstrdup(e.dir);
+	nap_ms(1100);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_ptr_null(human_commit_dir);
+	ck_assert_ptr_nonnull(
+		strstr(e.err.ptr, "push to deploy branch 'deploy' lost ("));
+	got = take_events();
+	ck_assert_str_eq(
+		got,
+		"/events Progressing|Normal|Starting canary analysis for podinfo.test\n"
+		"/events Progressing|Normal|Pre-rollout check acceptance-test passed\n"
+		"/events Progressing|Normal|Advance podinfo.test canary weight 10\n");
+	free(got);
+	assert_subjects(&e, "Initialization done! podinfo.test\n"
+			    "New revision detected! Scaling up podinfo.test\n"
+			    "human\n"
+			    "Advance podinfo.test canary weight 10\n");
+	env_free(&e);
+}
+END_TEST
+
 Suite *gc_suite_loop(void);
 
 Suite *gc_suite_loop(void)
@@ -901,6 +1204,9 @@ Suite *gc_suite_loop(void)
 		tc, test_loop__passthrough_follows_source_but_not_broken_files);
 	tcase_add_test(tc, test_loop__no_analysis_until_the_canary_is_ready);
 	tcase_add_test(tc, test_loop__deleted_canary_leaves_the_deploy_branch);
+	tcase_add_test(tc, test_loop__event_webhooks_follow_the_commits);
+	tcase_add_test(tc, test_loop__event_webhook_flag_and_failing_hooks);
+	tcase_add_test(tc, test_loop__lost_push_sends_no_events);
 	suite_add_tcase(s, tc);
 	return s;
 }
