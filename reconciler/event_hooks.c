@@ -131,8 +131,17 @@ static void finish(gc_event_hooks_canary *c)
 			set_url(chk->evidence, url.ptr);
 			gc_json_add_str(chk->evidence, "eventMessage",
 					c->events[k].message);
-			if (chk->status == GC_CHECK_PASS)
+			if (chk->status == GC_CHECK_PASS) {
+				gc_debug(
+					"%s/%s: event webhook '%s' %s: status %ld in %.0f ms",
+					c->ctx->namespace, c->ctx->name,
+					name ? name : "", url.ptr,
+					(long)gc_json_num(chk->evidence,
+							  "status", 0),
+					gc_json_num(chk->evidence,
+						    "duration_ms", 0));
 				continue;
+			}
 			/* the transport error, or why nothing was sent; the
 			 * failure message may hold the URL or a body */
 			why = gc_json_str(chk->evidence, "error");
