@@ -239,12 +239,20 @@ static void tick_until(env *e, const char *ns, const char *want, int max)
 }
 
 /* Starts `gitcanary run` in the background; its pid goes to <name>.pid. */
+/*
+ * Starts `gitcanary run` and returns once it has logged "watching": its
+ * signal handlers are in place, so a SIGTERM right after is a clean stop.
+ */
 static void daemon_start(env *e, const char *name)
 {
 	char *cmd = gc_xasprintf(
+		"n=$(grep -c ' watching ' %s.log 2>/dev/null || true); "
 		"'%s' run --repo remote.git --assume-ready --min-interval 1s "
-		"--poll 100ms >>%s.log 2>&1 </dev/null & echo $! >%s.pid",
-		gc_test_binary, name, name);
+		"--poll 100ms >>%s.log 2>&1 </dev/null & echo $! >%s.pid; "
+		"for i in $(seq 200); do "
+		"[ \"$(grep -c ' watching ' %s.log)\" -gt \"${n:-0}\" ] && "
+		"break; sleep 0.05; done",
+		name, gc_test_binary, name, name, name);
 
 	sh_ok(e, cmd);
 	free(cmd);
