@@ -29,6 +29,12 @@ typedef struct gc_rctx {
 	char primary_rev[16];
 } gc_rctx;
 
+/*
+ * Fills c from in (c->err set by the caller), checking what every object
+ * needs: names, the service port, the selector label, the pod template.
+ */
+int gc_render__setup(gc_rctx *c, const gc_render_input *in);
+
 /* Sets err, locates it at node of src, returns code. */
 int gc_render__fail(const gc_rctx *c, gc_code code, gc_render_source src,
 		    const cJSON *node, const char *fmt, ...) GC_PRINTF(5, 6);
@@ -45,9 +51,17 @@ cJSON *gc_render__object(const char *api_version, const char *kind,
 void gc_render__add(cJSON *obj, const char *key, cJSON *item);
 bool gc_render__is_toolkit(const char *key);
 
-/* workload.c */
+/* configs.c */
+/*
+ * The primary's copies of the ConfigMaps/Secrets the primary template
+ * references (into out), that template's pod spec with the references
+ * renamed (*primary_spec, owned) and "Kind/name=<checksum>,..." of the
+ * copies for the flagger-id (*checksums, owned).
+ */
 int gc_render__configs(const gc_rctx *c, cJSON *out, cJSON **primary_spec,
 		       char **checksums);
+
+/* workload.c */
 int gc_render__primary(const gc_rctx *c, cJSON *out, cJSON *pod_spec,
 		       const char *checksums);
 int gc_render__canary_deployment(const gc_rctx *c, cJSON *out);

@@ -274,7 +274,7 @@ int gc_render_canary_replicas(const gc_render_input *in)
 	return replicas > 0 ? replicas : 1;
 }
 
-static int setup(gc_rctx *c, const gc_render_input *in)
+int gc_render__setup(gc_rctx *c, const gc_render_input *in)
 {
 	const cJSON *canary = in->canary, *target = in->target, *sel, *port;
 	const char *tname;
@@ -394,7 +394,8 @@ int gc_render_canary(cJSON **out_array, const gc_render_input *in,
 
 	memset(&c, 0, sizeof(c));
 	c.err = err;
-	if ((error = setup(&c, in)) < 0 || (error = check_hpa(&c)) < 0)
+	if ((error = gc_render__setup(&c, in)) < 0 ||
+	    (error = check_hpa(&c)) < 0)
 		goto cleanup;
 	out = cJSON_CreateArray();
 	if ((error = gc_render__configs(&c, out, &pod_spec, &checksums)) < 0 ||

@@ -110,6 +110,33 @@ int gc_stage_parse(gc_stage *out, const char *spec, const cJSON *canary,
  */
 int gc_render_canary_replicas(const gc_render_input *in);
 
+/* Length of a config checksum: 16 hex digits plus NUL. */
+#define GC_RENDER_CHECKSUM_MAX 17
+
+/*
+ * Flagger's checksum of a ConfigMap or Secret (kind "ConfigMap"/"Secret",
+ * flagger-behaviour.md §2.5): hex of the first 8 bytes of sha256 over
+ * .data as Go's json.Marshal writes it (keys sorted, < > & escaped as
+ * \u003c \u003e \u0026, nil or empty -> null). ConfigMap binaryData is
+ * ignored; a Secret's stringData is base64-encoded over its data, as the
+ * API server stores it.
+ */
+void gc_render_config_checksum(char out[GC_RENDER_CHECKSUM_MAX],
+			       const char *kind, const cJSON *obj);
+
+/*
+ * Flagger's trackedConfigs for the target of `in` (§2.1, §4.2): an owned
+ * object {"configmap/<name>": checksum, "secret/<name>": checksum} of the
+ * ConfigMaps/Secrets its pod template references, found through in->lookup
+ * (in->stage is ignored); `{}` when there are none. Untracked objects
+ * (annotation flagger.app/config-tracking: disable..., Secret types other
+ * than Opaque, basic-auth, ssh-auth, tls) and missing optional references
+ * are left out. Errors as gc_render_canary (GC_ENOTFOUND for a missing
+ * mandatory reference); *out is then untouched.
+ */
+int gc_render_tracked_configs(cJSON **out, const gc_render_input *in,
+			      gc_error *err);
+
 /*
  * Deterministic ids: flagger-id (UUID-shaped, 36 chars + NUL) from the
  * canary, the promoted revision and the checksums of the tracked configs;

@@ -542,6 +542,139 @@ START_TEST(test_render__rejects_unknown_stage)
 }
 END_TEST
 
+/*
+ * Flagger's config checksum (§2.5). Every expected value was computed once
+ * by hand from the JSON Go's json.Marshal writes for the map, e.g.
+ *   printf '{"a":"b"}' | sha256sum | cut -c1-16        -> db4a7ecb114bc66c
+ *   printf '{"a":"x\\ny","z":"\\u003c\\u0026\\u003e"}' | sha256sum
+ *     (keys sorted, newline as \n, < & > as \u003c \u0026 \u003e)
+ *                                                      -> 7df5363ed4a81d82
+ *   printf 'null' | sha256sum     (nil and empty .data) -> 74234e98afe7498f
+ *   printf '{"k":"c2VjcmV0","u":"YWRtaW4="}' | sha256sum
+ *     (a Secret's stringData u: admin stored as base64) -> c998c1a5cdc437ad
+ */
+static const struct {
+	const char *kind;
+	const char *json;
+	const char *sum;
+} checksums[] = {
+	{ "ConfigMap", "{\"data\":{\"a\":\"b\"}}", "db4a7ecb114bc66c" },
+	{ "ConfigMap",
+	  "{\"data\":{\"z\":\"<&>\",\"a\":\"x\\ny\"},\"binaryData\":{\"b\":\"AA==\"}}",
+	  "7df5363ed4a81d82" },
+	{ "ConfigMap", "{\"metadata\":{\"name\":\"x\"}}", "74234e98afe7498f" },
+	{ "ConfigMap", "{\"data\":{}}", "74234e98afe7498f" },
+	{ "Secret", "{\"data\":{\"a\":\"b\"},\"type\":\"Opaque\"}",
+	  "db4a7ecb114bc66c" },
+	{ "Secret",
+	  "{\"data\":{\"k\":\"c2VjcmV0\",\"u\":\"b2xk\"},\"stringData\":{\"u\":\"admin\"}}",
+	  "c998c1a5cdc437ad" },
+};
+
+START_TEST(test_render__config_checksum_is_flaggers)
+{
+	cJSON *obj = cJSON_Parse(checksums[_i].json);
+	char sum[GC_RENDER_CHECKSUM_MAX];
+
+	ck_assert_ptr_nonnull(obj);
+	gc_render_config_checksum(sum, checksums[_i].kind, obj);
+	ck_assert_str_eq(sum, checksums[_i].sum);
+	cJSON_Delete(obj);
+}
+END_TEST
+
+/*
+ * trackedConfigs of the configs.yaml target: every tracked reference once,
+ * not the disabled ConfigMap, the missing optional one or the
+ * imagePullSecret. Values by hand as above:
+ *   printf '{"color":"#34577c"}' | sha256sum          -> e885165c94afe96d
+ *   printf '{"tls.crt":"Y2VydA==","tls.key":"a2V5"}' | sha256sum
+ *                                                      -> 669b2990b052f018
+ */
+START_TEST(test_render__tracked_configs)
+{
+	gc_render_input ri = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	input in;
+	cJSON *map = NULL;
+	char *text;
+	gc_buf b = GC_BUF_INIT;
+
+	load_case(&in, "configs.yaml", NULL);
+	ri.canary = in.canary->root;
+	ri.namespace = "test";
+	ri.target = in.target->root;
+	ri.lookup = lookup;
+	ri.lookup_payload = &in.docs;
+	ck_assert_int_eq(gc_render_tracked_configs(&map, &ri, &err), 0);
+	for (const cJSON *m = map->child; m; m = m->next)
+		gc_buf_addf(&b, "%s ", m->string);
+	ck_assert_str_eq(
+		b.ptr,
+		"configmap/podinfo-config-all configmap/podinfo-config-env "
+		"configmap/podinfo-config-proj configmap/podinfo-config-vol "
+		"secret/podinfo-secret-all secret/podinfo-secret-env "
+		"secret/podinfo-secret-vol secret/podinfo-tls ");
+	ck_assert_str_eq(cJSON_GetObjectItem(map,
+					     "configmap/podinfo-config-env")
+				 ->valuestring,
+			 "e885165c94afe96d");
+	ck_assert_str_eq(cJSON_GetObjectItem(map, "secret/podinfo-tls")
+				 ->valuestring,
+			 "669b2990b052f018");
+	cJSON_Delete(map);
+	gc_buf_release(&b);
+	input_release(&in);
+	/* no references: an empty map, not NULL */
+	memset(&in, 0, sizeof(in));
+	text = gc_xasprintf(base_canary, "", "    port: 9898\n");
+	parse_text(&in.docs, "canary.yaml", text);
+	free(text);
+	text = gc_xasprintf(base_target, "app", "app", "");
+	parse_text(&in.docs, "target.yaml", text);
+	free(text);
+	ri.canary = in.docs.v[0]->root;
+	ri.target = in.docs.v[1]->root;
+	ck_assert_int_eq(gc_render_tracked_configs(&map, &ri, &err), 0);
+	ck_assert(cJSON_IsObject(map) && !map->child);
+	cJSON_Delete(map);
+	input_release(&in);
+}
+END_TEST
+
+/* A missing mandatory reference fails, located at the reference. */
+START_TEST(test_render__tracked_configs_missing_ref)
+{
+	gc_render_input ri = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	gc_doclist docs = GC_DOCLIST_INIT;
+	cJSON *map = NULL;
+	char *text;
+
+	text = gc_xasprintf(base_canary, "", "    port: 9898\n");
+	parse_text(&docs, "canary.yaml", text);
+	free(text);
+	text = gc_xasprintf(
+		base_target, "app", "app",
+		"        envFrom:\n        - configMapRef: {name: cfg}\n");
+	parse_text(&docs, "target.yaml", text);
+	free(text);
+	ri.canary = docs.v[0]->root;
+	ri.namespace = "test";
+	ri.target = docs.v[1]->root;
+	ri.lookup = lookup;
+	ri.lookup_payload = &docs;
+	ck_assert_int_eq(gc_render_tracked_configs(&map, &ri, &err),
+			 GC_ENOTFOUND);
+	ck_assert_ptr_null(map);
+	ck_assert_str_eq(
+		gc_error_msg(&err),
+		"deployment 'test/podinfo' references configmap 'cfg', which does not exist");
+	gc_error_release(&err);
+	gc_doclist_release(&docs);
+}
+END_TEST
+
 static Suite *gc_suite_render(void)
 {
 	Suite *s = suite_create("render");
@@ -557,6 +690,10 @@ static Suite *gc_suite_render(void)
 			    (int)GC_ARRAY_SIZE(selector_keys));
 	tcase_add_test(tc, test_render__converts_v1_hpa);
 	tcase_add_test(tc, test_render__copies_promoted_configs);
+	tcase_add_loop_test(tc, test_render__config_checksum_is_flaggers, 0,
+			    (int)GC_ARRAY_SIZE(checksums));
+	tcase_add_test(tc, test_render__tracked_configs);
+	tcase_add_test(tc, test_render__tracked_configs_missing_ref);
 	tcase_add_loop_test(tc, test_render__parses_stages, 0,
 			    (int)GC_ARRAY_SIZE(stages));
 	tcase_add_test(tc, test_render__rejects_unknown_stage);
