@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/json.h"
 
 /* What a step of the tick tells its caller. */
 enum { T_CONT = 0, T_DONE, T_NEED };
@@ -83,6 +84,8 @@ static void sync_status(tick *t, gc_phase phase, int weight)
 	st->iterations = 0;
 	snprintf(st->last_applied_spec, sizeof(st->last_applied_spec), "%s",
 		 t->in->revision);
+	cJSON_Delete(st->tracked_configs);
+	st->tracked_configs = gc_json_dup(t->in->configs);
 	if (phase == GC_PHASE_INITIALIZED)
 		snprintf(st->last_promoted_spec, sizeof(st->last_promoted_spec),
 			 "%s", t->in->revision);
@@ -733,21 +736,85 @@ static bool spec_changed(const gc_status *st, const char *rev)
 		strcmp(rev, st->last_applied_spec));
 }
 
+/* True when every entry of a has the same checksum in b. */
+static bool configs_within(const cJSON *a, const cJSON *b)
+{
+	for (const cJSON *m = cJSON_IsObject(a) ? a->child : NULL; m;
+	     m = m->next) {
+		const cJSON *v =
+			cJSON_IsObject(b)
+				? cJSON_GetObjectItemCaseSensitive(b, m->string)
+				: NULL;
+
+		if (!cJSON_IsString(m) || !cJSON_IsString(v) ||
+		    strcmp(m->valuestring, v->valuestring))
+			return false;
+	}
+	return true;
+}
+
 /*
- * A revert of the target to the promoted template while a release runs:
- * the release is abandoned and all traffic returns to the primary.
+ * Flagger's HasConfigChanged (flagger-behaviour.md §2.5): changed when
+ * there are configs and none were tracked (nil), when the counts differ,
+ * or when a checksum differs. Empty and nil are unchanged; with config
+ * tracking off (current NULL) nothing changes.
+ */
+static bool configs_changed(const cJSON *current, const cJSON *tracked)
+{
+	int n = cJSON_GetArraySize(current);
+
+	if (!current)
+		return false;
+	if (!tracked)
+		return n > 0;
+	return n != cJSON_GetArraySize(tracked) ||
+	       !configs_within(current, tracked);
+}
+
+/* A new revision: the pod template or the tracked configs changed. */
+static bool new_revision(const tick *t)
+{
+	return spec_changed(t->in->status, t->in->revision) ||
+	       configs_changed(t->in->configs, t->in->status->tracked_configs);
+}
+
+/* Analysing something else than the run's revision (§3.2 step 18). */
+static bool run_changed(const tick *t)
+{
+	return strcmp(t->in->revision, t->in->status->last_applied_spec) ||
+	       configs_changed(t->in->configs, t->in->status->tracked_configs);
+}
+
+/*
+ * A revert of the target to what the primary runs while a release runs:
+ * the release is abandoned and all traffic returns to the primary. The
+ * target is the promoted one when its template is the promoted template
+ * and its configs are the primary's (in->promoted_configs; when unknown,
+ * the configs tracked at the last status sync). A template revert that
+ * comes with other configs is a new revision, not a revert.
  */
 static bool reverted(const tick *t)
 {
-	const gc_status *st = t->st;
+	const gc_status *st = t->in->status;
+	const cJSON *cur = t->in->configs;
 	const char *rev = t->in->revision;
+	bool same_configs;
 
 	if (!*st->last_promoted_spec || strcmp(rev, st->last_promoted_spec))
+		return false;
+	if (t->in->promoted_configs && cur)
+		same_configs =
+			cJSON_GetArraySize(cur) ==
+				cJSON_GetArraySize(t->in->promoted_configs) &&
+			configs_within(cur, t->in->promoted_configs);
+	else
+		same_configs = !configs_changed(cur, st->tracked_configs);
+	if (!same_configs)
 		return false;
 	return t->p0 == GC_PHASE_WAITING ||
 	       (in_phases(t->p0, GC_PHASE_PROGRESSING,
 			  GC_PHASE_WAITING_PROMOTION) &&
-		strcmp(rev, st->last_applied_spec));
+		run_changed(t));
 }
 
 /* The part of a tick after the analysis has started (§3.2 steps 18-27). */
@@ -758,7 +825,7 @@ static int tick_analysis(tick *t)
 	int ret;
 
 	if (in_phases(p, GC_PHASE_PROGRESSING, GC_PHASE_WAITING_PROMOTION) &&
-	    strcmp(t->in->revision, t->st->last_applied_spec)) {
+	    run_changed(t)) {
 		ev(t, GC_EVENT_NORMAL,
 		   "New revision detected! Restarting analysis for %s.%s",
 		   s->target, s->namespace);
@@ -815,11 +882,15 @@ static int tick_run(tick *t)
 		return T_DONE;
 	if ((p == GC_PHASE_INITIALIZED || p == GC_PHASE_SUCCEEDED ||
 	     p == GC_PHASE_FAILED) &&
-	    !spec_changed(t->st, t->in->revision)) {
-		if (p == GC_PHASE_FAILED)
+	    !new_revision(t)) {
+		/* Failed: SyncStatus(current status) refreshes the hashes */
+		if (p == GC_PHASE_FAILED) {
 			snprintf(t->st->last_applied_spec,
 				 sizeof(t->st->last_applied_spec), "%s",
 				 t->in->revision);
+			cJSON_Delete(t->st->tracked_configs);
+			t->st->tracked_configs = gc_json_dup(t->in->configs);
+		}
 		return T_DONE;
 	}
 	if (reverted(t)) {
@@ -842,6 +913,11 @@ static bool routing_eq(const gc_routing *a, const gc_routing *b)
 	       a->mirror == b->mirror;
 }
 
+static bool json_eq(const cJSON *a, const cJSON *b)
+{
+	return (!a && !b) || cJSON_Compare(a, b, true);
+}
+
 /* Fields Flagger writes with lastTransitionTime = now. */
 static bool flagger_fields_changed(const gc_status *a, const gc_status *b)
 {
@@ -850,6 +926,7 @@ static bool flagger_fields_changed(const gc_status *a, const gc_status *b)
 	       a->iterations != b->iterations ||
 	       strcmp(a->last_applied_spec, b->last_applied_spec) ||
 	       strcmp(a->last_promoted_spec, b->last_promoted_spec) ||
+	       !json_eq(a->tracked_configs, b->tracked_configs) ||
 	       a->condition.present != b->condition.present ||
 	       a->condition.last_update_time != b->condition.last_update_time;
 }

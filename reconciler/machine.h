@@ -67,6 +67,19 @@ typedef enum gc_replica_plan {
 typedef struct gc_machine_in {
 	const gc_canary_spec *spec;
 	const char *revision; /* gc_revision_hash of the target spec.template */
+	/*
+	 * Flagger's trackedConfigs of the target now
+	 * (gc_render_tracked_configs); borrowed. NULL = config tracking off:
+	 * configs never make a new revision and SyncStatus drops
+	 * trackedConfigs (Flagger's -enable-config-tracking=false).
+	 */
+	const cJSON *configs;
+	/*
+	 * The same map for the configs the primary runs (its "<name>-primary"
+	 * copies), or NULL when unknown; only read when the target's template
+	 * is the promoted one, to tell a revert (docs/state-machine.md).
+	 */
+	const cJSON *promoted_configs;
 	const gc_status *status; /* status at the start of the tick */
 	gc_routing routing;
 	gc_readiness primary;

@@ -28,6 +28,8 @@ typedef struct sim {
 	int canary_replicas, primary_replicas, hpa_min;
 	int64_t now;
 	const char *revision;
+	cJSON *configs;          /* owned; in.configs */
+	cJSON *promoted_configs; /* owned; in.promoted_configs */
 	rule fail[8];
 	size_t nfail;
 	gc_buf ev;    /* "N|W message\n" per event of the last tick */
@@ -104,6 +106,8 @@ static void sim_free(sim *s)
 	gc_canary_spec_release(&s->spec);
 	gc_status_release(&s->st);
 	cJSON_Delete(s->doc);
+	cJSON_Delete(s->configs);
+	cJSON_Delete(s->promoted_configs);
 	gc_buf_release(&s->ev);
 	gc_buf_release(&s->calls);
 }
@@ -156,6 +160,8 @@ static void sim_tick(sim *s)
 	memset(&in, 0, sizeof(in));
 	in.spec = &s->spec;
 	in.revision = s->revision;
+	in.configs = s->configs;
+	in.promoted_configs = s->promoted_configs;
 	in.status = &s->st;
 	in.routing = s->routing;
 	in.primary = s->primary;
@@ -1139,6 +1145,250 @@ START_TEST(test_machine__revert_aborts)
 }
 END_TEST
 
+/* ---- config tracking (§2.5, §3.2 steps 12, 13, 17e, 18) -------------- */
+
+#define CFG_OLD "{\"configmap/podinfo-config\":\"0123456789abcdef\"}"
+#define CFG_NEW "{\"configmap/podinfo-config\":\"fedcba9876543210\"}"
+
+/* Replaces an owned map with a parsed one (NULL json = NULL). */
+static void set_map(cJSON **slot, const char *json)
+{
+	cJSON_Delete(*slot);
+	*slot = json ? cJSON_Parse(json) : NULL;
+	ck_assert(!json || *slot);
+}
+
+static void expect_tracked(const sim *s, const char *json)
+{
+	char *got = s->st.tracked_configs
+			    ? cJSON_PrintUnformatted(s->st.tracked_configs)
+			    : NULL;
+
+	if (!json)
+		ck_assert_msg(!got, "trackedConfigs %s, expected none", got);
+	else
+		ck_assert_msg(got && !strcmp(got, json),
+			      "trackedConfigs %s, expected %s",
+			      got ? got : "(none)", json);
+	free(got);
+}
+
+/* Initialization records the configs (SyncStatus(Initialized)). */
+START_TEST(test_machine__init_tracks_configs)
+{
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	set_map(&s.configs, CFG_OLD);
+	expect_tick(&s, "Initialized", 100, 0,
+		    "N Initialization done! podinfo.default\n");
+	expect_tracked(&s, CFG_OLD);
+	expect_tick(&s, "Initialized", 100, 0, "");
+	ck_assert(!s.changed);
+	sim_free(&s);
+}
+END_TEST
+
+/*
+ * Only a ConfigMap changes: the template hash is still the promoted one,
+ * yet a release starts, tick by tick like an image bump, and the promotion
+ * copies the target (with its new configs) onto the primary.
+ */
+START_TEST(test_machine__config_change_starts_release)
+{
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	sim_released(&s);
+	s.revision = "rev0";
+	set_map(&s.st.tracked_configs, CFG_OLD);
+	set_map(&s.configs, CFG_OLD);
+	expect_tick(&s, "Initialized", 100, 0, "");
+	ck_assert(!s.changed);
+	set_map(&s.configs, CFG_NEW);
+	expect_tick(&s, "Progressing", 100, 0,
+		    "N New revision detected! Scaling up podinfo.default\n");
+	ck_assert(!s.promoted);
+	ck_assert_int_eq(s.canary_replicas, 1);
+	expect_tracked(&s, CFG_NEW);
+	ck_assert_str_eq(s.st.last_applied_spec, "rev0");
+	expect_tick(&s, "Progressing", 90, 10,
+		    "N Starting canary analysis for podinfo.default\n"
+		    "N Advance podinfo.default canary weight 10\n");
+	for (int w = 20; w <= 50; w += 10) {
+		char ev[64];
+
+		snprintf(ev, sizeof(ev),
+			 "N Advance podinfo.default canary weight %d\n", w);
+		expect_tick(&s, "Progressing", 100 - w, w, ev);
+		ck_assert(!s.promoted);
+	}
+	expect_tick(
+		&s, "Promoting", 50, 50,
+		"N Copying podinfo.default template spec to podinfo-primary.default\n");
+	ck_assert(s.promoted);
+	expect_tick(&s, "Finalising", 100, 0,
+		    "N Routing all traffic to primary\n");
+	expect_tick(&s, "Succeeded", 100, 0,
+		    "N Promotion completed! Scaling down podinfo.default\n");
+	expect_tracked(&s, CFG_NEW);
+	expect_tick(&s, "Succeeded", 100, 0, "");
+	ck_assert(!s.changed);
+	sim_free(&s);
+}
+END_TEST
+
+/* A config change during the analysis restarts it (§3.2 step 18). */
+START_TEST(test_machine__config_change_restarts_analysis)
+{
+	static const gc_phase phases[] = { GC_PHASE_PROGRESSING,
+					   GC_PHASE_WAITING_PROMOTION };
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	sim_running(&s, phases[_i], 70, 30);
+	s.st.failed_checks = 1;
+	set_map(&s.st.tracked_configs, CFG_OLD);
+	set_map(&s.configs, CFG_OLD);
+	if (phases[_i] == GC_PHASE_PROGRESSING) /* same configs: goes on */
+		expect_tick(&s, "Progressing", 60, 40,
+			    "N Advance podinfo.default canary weight 40\n");
+	set_map(&s.configs, CFG_NEW);
+	expect_tick(
+		&s, "Progressing", 100, 0,
+		"N New revision detected! Restarting analysis for podinfo.default\n");
+	ck_assert_int_eq(s.st.failed_checks, 0);
+	ck_assert_int_eq(s.st.canary_weight, 0);
+	expect_tracked(&s, CFG_NEW);
+	ck_assert(!s.promoted);
+	expect_tick(&s, "Progressing", 90, 10,
+		    "N Starting canary analysis for podinfo.default\n"
+		    "N Advance podinfo.default canary weight 10\n");
+	sim_free(&s);
+}
+END_TEST
+
+/* HasConfigChanged: nil and empty, counts, keys, values; tracking off. */
+static const struct {
+	const char *tracked, *current;
+	bool run;
+} cfg_rules[] = {
+	{ NULL, "{}", false },
+	{ NULL, CFG_OLD, true },
+	{ "{}", "{}", false },
+	{ "{}", CFG_OLD, true },
+	{ CFG_OLD, "{}", true },
+	{ CFG_OLD, CFG_OLD, false },
+	{ CFG_OLD, CFG_NEW, true },
+	{ CFG_OLD, "{\"secret/podinfo-config\":\"0123456789abcdef\"}", true },
+	{ CFG_OLD,
+	  "{\"configmap/podinfo-config\":\"0123456789abcdef\","
+	  "\"secret/s\":\"0123456789abcdef\"}",
+	  true },
+	{ CFG_OLD, NULL, false }, /* config tracking off */
+};
+
+START_TEST(test_machine__config_change_rules)
+{
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	sim_released(&s);
+	s.revision = "rev0";
+	set_map(&s.st.tracked_configs, cfg_rules[_i].tracked);
+	set_map(&s.configs, cfg_rules[_i].current);
+	if (cfg_rules[_i].run) {
+		expect_tick(
+			&s, "Progressing", 100, 0,
+			"N New revision detected! Scaling up podinfo.default\n");
+		expect_tracked(&s, cfg_rules[_i].current);
+	} else {
+		expect_tick(&s, "Initialized", 100, 0, "");
+		ck_assert(!s.changed);
+		expect_tracked(&s, cfg_rules[_i].tracked);
+	}
+	sim_free(&s);
+}
+END_TEST
+
+/* Failed: the status refresh records the configs (§3.2 step 13). */
+START_TEST(test_machine__failed_refresh_tracks_configs)
+{
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	sim_released(&s);
+	s.st.phase = GC_PHASE_FAILED;
+	s.revision = "rev0";
+	set_map(&s.configs, "{}");
+	expect_tick(&s, "Failed", 100, 0, "");
+	expect_tracked(&s, "{}");
+	ck_assert(s.changed);
+	expect_tick(&s, "Failed", 100, 0, "");
+	ck_assert(!s.changed);
+	/* a config change after a failure starts a new release */
+	set_map(&s.configs, CFG_NEW);
+	expect_tick(&s, "Progressing", 100, 0,
+		    "N New revision detected! Scaling up podinfo.default\n");
+	sim_free(&s);
+}
+END_TEST
+
+/*
+ * The revert rule with configs: a config-only release waiting for approval
+ * is not a revert (its template is the promoted one); putting the configs
+ * back to the primary's is, and so is the template revert of a release
+ * whose configs are the primary's. A template revert with other configs is
+ * a new revision.
+ */
+START_TEST(test_machine__config_revert)
+{
+	sim s;
+
+	sim_init(&s, "",
+		 STEP10 ",\"webhooks\":[{\"name\":\"gate\","
+			"\"type\":\"confirm-rollout\",\"url\":\"http://h/\"}]");
+	sim_released(&s);
+	s.revision = "rev0";
+	set_map(&s.st.tracked_configs, CFG_OLD);
+	set_map(&s.promoted_configs, CFG_OLD);
+	set_map(&s.configs, CFG_NEW);
+	sim_fail(&s, "gate", "closed");
+	expect_tick(
+		&s, "Waiting", 100, 0,
+		"W Halt podinfo.default advancement waiting for approval gate\n");
+	expect_tick(&s, "Waiting", 100, 0, "");
+	sim_pass(&s, "gate");
+	expect_tick(&s, "Progressing", 100, 0,
+		    "N Confirm-rollout check gate passed\n"
+		    "N New revision detected! Scaling up podinfo.default\n");
+	expect_tick(&s, "Progressing", 90, 10,
+		    "N Starting canary analysis for podinfo.default\n"
+		    "N Advance podinfo.default canary weight 10\n");
+	set_map(&s.configs, CFG_OLD); /* git revert of the ConfigMap */
+	expect_tick(
+		&s, "Failed", 100, 0,
+		"W Rolling back podinfo.default target reverted to the promoted revision rev0\n"
+		"W Canary failed! Scaling down podinfo.default\n");
+	expect_tracked(&s, CFG_OLD);
+	expect_tick(&s, "Failed", 100, 0, "");
+	sim_free(&s);
+
+	/* a template revert that keeps new configs restarts the analysis */
+	sim_init(&s, "", STEP10);
+	sim_running(&s, GC_PHASE_PROGRESSING, 80, 20);
+	set_map(&s.st.tracked_configs, CFG_NEW);
+	set_map(&s.promoted_configs, CFG_OLD);
+	set_map(&s.configs, CFG_NEW);
+	s.revision = "rev0";
+	expect_tick(
+		&s, "Progressing", 100, 0,
+		"N New revision detected! Restarting analysis for podinfo.default\n");
+	ck_assert_str_eq(s.st.last_applied_spec, "rev0");
+	sim_free(&s);
+}
+END_TEST
+
 START_TEST(test_machine__suspend)
 {
 	sim s;
@@ -1396,6 +1646,15 @@ static Suite *gc_suite_machine(void)
 	tcase_add_test(sched, test_machine__blue_green_phases);
 	tcase_add_test(sched, test_machine__blue_green_mirror);
 	tcase_add_test(sched, test_machine__new_revision_reset);
+	tcase_add_test(sched, test_machine__init_tracks_configs);
+	tcase_add_test(sched, test_machine__config_change_starts_release);
+	tcase_add_loop_test(sched,
+			    test_machine__config_change_restarts_analysis, 0,
+			    2);
+	tcase_add_loop_test(sched, test_machine__config_change_rules, 0,
+			    GC_ARRAY_SIZE(cfg_rules));
+	tcase_add_test(sched, test_machine__failed_refresh_tracks_configs);
+	tcase_add_test(sched, test_machine__config_revert);
 	tcase_add_test(sched, test_machine__promotion);
 	tcase_add_test(sched, test_machine__mirroring);
 	tcase_add_test(sched, test_machine__ab_testing);
