@@ -67,6 +67,27 @@ struct gc_loop {
 
 /* ---- per-canary work of one tick ---- */
 
+/* ConfigMaps/Secrets of the source, for render and config tracking. */
+typedef struct lookup_ctx {
+	const gc_index *idx;
+	const char *ns;
+	const gc_doc *docs[4]; /* per gc_render_source, for locate */
+} lookup_ctx;
+
+/*
+ * The primary's ConfigMap/Secret copies as the deploy branch holds them,
+ * read and parsed on first use.
+ */
+typedef struct promoted_ctx {
+	gc_git *git;
+	const char *deploy; /* commit; "" = no deploy branch */
+	const gc_deploy_tree *tree;
+	const char *ns, *canary;
+	const lookup_ctx *source; /* where a config without a copy comes from */
+	gc_doclist docs;          /* the parsed copies */
+	gc_map paths;             /* path -> its root in docs */
+} promoted_ctx;
+
 typedef struct work {
 	const gc_object *obj;
 	const gc_object *target, *hpa;
@@ -75,6 +96,10 @@ typedef struct work {
 	bool spec_ok, broken, due, ran, done;
 	char revision[GC_REVISION_MAX];
 	char checksum[GC_REVISION_MAX];
+	lookup_ctx source;
+	promoted_ctx promoted;
+	cJSON *configs;          /* owned: the target's trackedConfigs now */
+	cJSON *promoted_configs; /* owned: the same for the primary's copies */
 	gc_deploy_canary old, next;
 	bool has_status;
 	char *ready_msg[2];
@@ -214,14 +239,6 @@ static bool steady(gc_phase p)
 	       p == GC_PHASE_FAILED;
 }
 
-/* Flagger's hasSpecChanged (flagger-behaviour.md §2.5). */
-static bool spec_changed(const gc_status *st, const char *rev)
-{
-	return !st->last_applied_spec[0] ||
-	       (strcmp(rev, st->last_promoted_spec) &&
-		strcmp(rev, st->last_applied_spec));
-}
-
 static int64_t last_tick(const gc_loop *l, const work *w)
 {
 	const int64_t *t = gc_map_gets(&l->ticks, w->id);
@@ -319,6 +336,144 @@ cleanup:
 	gc_buf_release(&path);
 	gc_buf_release(&data);
 	return error;
+}
+
+/* ---- config tracking (flagger-behaviour.md §2.5, §4.2) ---- */
+
+static const cJSON *config_lookup(const char *kind, const char *name,
+				  void *payload)
+{
+	const lookup_ctx *c = payload;
+
+	return find_root(c->idx, kind, c->ns, name);
+}
+
+static void locate(gc_error *err, gc_render_source src, const cJSON *node,
+		   void *payload)
+{
+	const lookup_ctx *c = payload;
+	gc_loc loc;
+
+	if (!c->docs[src])
+		return;
+	loc = gc_doc_loc(c->docs[src], node);
+	free(err->path);
+	err->path = gc_xstrdup(c->docs[src]->path);
+	err->line = loc.line;
+	err->column = loc.column;
+}
+
+/* Reads and parses one copy; NULL (logged) when it is unusable. */
+static const cJSON *read_copy(promoted_ctx *p, const char *path,
+			      const char *kind)
+{
+	gc_buf data = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+	size_t n = p->docs.n;
+	const cJSON *root = NULL;
+
+	if (gc_git_read(&data, p->git, p->deploy, path, &err) < 0 ||
+	    gc_yaml_parse(&p->docs, path, data.ptr, data.len, &err) < 0)
+		gc_warn("%s: %s (the primary's copy is made from the source)",
+			path, gc_error_msg(&err));
+	else if (p->docs.n > n)
+		root = p->docs.v[n]->root;
+	if (root &&
+	    strcmp(gc_json_str(root, "kind") ? gc_json_str(root, "kind") : "",
+		   kind))
+		root = NULL;
+	gc_buf_release(&data);
+	gc_error_release(&err);
+	return root;
+}
+
+/*
+ * gc_render_lookup_fn of the configs the primary runs: the "<name>-primary"
+ * copy the deploy branch holds (<ns>/<canary>/<kind>-<name>-primary.yaml)
+ * with its data; the source object when there is none yet.
+ */
+static const cJSON *promoted_lookup(const char *kind, const char *name,
+				    void *payload)
+{
+	promoted_ctx *p = payload;
+	gc_buf path = GC_BUF_INIT;
+	const cJSON *root = NULL;
+	char *copy = gc_xasprintf("%s-primary", name);
+
+	gc_layout_object_path(&path, p->ns, p->canary, kind, copy);
+	free(copy);
+	if (*p->deploy && gc_deploy_tree_has(p->tree, path.ptr)) {
+		root = gc_map_gets(&p->paths, path.ptr);
+		if (!root && (root = read_copy(p, path.ptr, kind)))
+			gc_map_sets(&p->paths, path.ptr, (void *)root);
+	}
+	gc_buf_release(&path);
+	return root ? root : config_lookup(kind, name, (void *)p->source);
+}
+
+static void promoted_release(promoted_ctx *p)
+{
+	gc_doclist_release(&p->docs);
+	gc_map_release(&p->paths);
+}
+
+static void render_input(gc_render_input *in, const work *w)
+{
+	memset(in, 0, sizeof(*in));
+	in->canary = w->obj->doc->root;
+	in->namespace = w->obj->namespace;
+	in->target = w->target->doc->root;
+	in->hpa = w->hpa ? w->hpa->doc->root : NULL;
+	in->lookup = config_lookup;
+	in->lookup_payload = (void *)&w->source;
+	in->locate = locate;
+	in->locate_payload = (void *)&w->source;
+}
+
+/*
+ * The target's trackedConfigs (a missing mandatory ConfigMap/Secret makes
+ * the canary broken, as in Flagger's GetTargetConfigs) and, when the
+ * target's template is the promoted one, the same map of the primary's
+ * copies for the machine's revert rule.
+ */
+static int track_configs(work *w, tick *t)
+{
+	gc_render_input in;
+	gc_error err = GC_ERROR_INIT;
+	char *msg;
+	int error;
+
+	w->source.idx = t->loop->idx;
+	w->source.ns = w->obj->namespace;
+	w->source.docs[GC_RENDER_SRC_CANARY] = w->obj->doc;
+	w->source.docs[GC_RENDER_SRC_TARGET] = w->target->doc;
+	w->source.docs[GC_RENDER_SRC_HPA] = w->hpa ? w->hpa->doc : NULL;
+	w->promoted.git = t->loop->git;
+	w->promoted.deploy = t->deploy;
+	w->promoted.tree = &t->loop->tree;
+	w->promoted.ns = w->obj->namespace;
+	w->promoted.canary = w->obj->name;
+	w->promoted.source = &w->source;
+	render_input(&in, w);
+	if ((error = gc_render_tracked_configs(&w->configs, &in, &err)) < 0) {
+		msg = gc_error_format(&err);
+		gc_warn("%s (canary '%s' skipped)", msg, w->id);
+		free(msg);
+		gc_error_release(&err);
+		return error;
+	}
+	if (w->has_status &&
+	    !strcmp(w->revision, w->old.status.last_promoted_spec)) {
+		in.lookup = promoted_lookup;
+		in.lookup_payload = &w->promoted;
+		in.locate = NULL;
+		if (gc_render_tracked_configs(&w->promoted_configs, &in, &err) <
+		    0)
+			gc_debug("%s: configs of the primary unknown: %s",
+				 w->id, gc_error_msg(&err));
+		gc_error_release(&err);
+	}
+	return 0;
 }
 
 static void canary_checksum(work *w)
@@ -468,11 +623,16 @@ static void load_canary(work *w, tick *t)
 		w->broken = true;
 		goto cleanup;
 	}
+	if (track_configs(w, t) < 0) {
+		w->broken = true;
+		goto cleanup;
+	}
 	canary_checksum(w);
 	if (!w->has_status)
 		w->due = true;
 	else if (steady(w->old.status.phase))
-		w->due = spec_changed(&w->old.status, w->revision) ||
+		w->due = gc_machine_new_revision(&w->old.status, w->revision,
+						 w->configs) ||
 			 (w->old.status.phase == GC_PHASE_FAILED &&
 			  strcmp(w->revision, w->old.status.last_applied_spec));
 	else
@@ -572,6 +732,8 @@ static void prepare_machine(work *w, tick *t)
 
 	in->spec = &w->spec;
 	in->revision = w->revision;
+	in->configs = w->configs;
+	in->promoted_configs = w->promoted_configs;
 	in->status = &w->old.status;
 	in->routing = w->old.routing;
 	in->primary.state = in->canary.state = GC_READY; /* see readiness() */
@@ -691,59 +853,25 @@ static void next_state(work *w, tick *t)
 		   (p1 == GC_PHASE_SUCCEEDED || p1 == GC_PHASE_FAILED);
 }
 
-typedef struct lookup_ctx {
-	const gc_index *idx;
-	const char *ns;
-	const gc_doc *docs[4];
-} lookup_ctx;
-
-static const cJSON *config_lookup(const char *kind, const char *name,
-				  void *payload)
-{
-	const lookup_ctx *c = payload;
-
-	return find_root(c->idx, kind, c->ns, name);
-}
-
-static void locate(gc_error *err, gc_render_source src, const cJSON *node,
-		   void *payload)
-{
-	const lookup_ctx *c = payload;
-	gc_loc loc;
-
-	if (!c->docs[src])
-		return;
-	loc = gc_doc_loc(c->docs[src], node);
-	free(err->path);
-	err->path = gc_xstrdup(c->docs[src]->path);
-	err->line = loc.line;
-	err->column = loc.column;
-}
-
 static bool released(gc_phase p)
 {
 	return p == GC_PHASE_PROMOTING || p == GC_PHASE_FINALISING ||
 	       p == GC_PHASE_SUCCEEDED || p == GC_PHASE_FAILED;
 }
 
-static int render(work *w, tick *t, gc_error *err)
+/*
+ * Renders the canary's stage. The primary's ConfigMap/Secret copies are
+ * made from the source only when the machine promotes (initialization,
+ * Promote); otherwise they stay what the deploy branch holds, so a config
+ * change reaches the primary through the analysis only.
+ */
+static int render(work *w, gc_error *err)
 {
-	lookup_ctx c = { t->loop->idx,
-			 w->obj->namespace,
-			 { w->obj->doc, w->target->doc,
-			   w->hpa ? w->hpa->doc : NULL, NULL } };
 	static const gc_stage init = GC_STAGE_INIT;
-	gc_render_input in = { 0 };
+	gc_render_input in;
 	const gc_deploy_canary *n = &w->next;
 
-	in.canary = w->obj->doc->root;
-	in.namespace = w->obj->namespace;
-	in.target = w->target->doc->root;
-	in.hpa = w->hpa ? w->hpa->doc->root : NULL;
-	in.lookup = config_lookup;
-	in.lookup_payload = &c;
-	in.locate = locate;
-	in.locate_payload = &c;
+	render_input(&in, w);
 	in.stage = init;
 	in.stage.phase = gc_phase_name(n->status.phase);
 	in.stage.primary_weight = n->routing.primary;
@@ -751,6 +879,10 @@ static int render(work *w, tick *t, gc_error *err)
 	in.stage.mirror = n->routing.mirror;
 	in.stage.canary_active = n->canary_active;
 	in.stage.promoted_template = n->promoted_template;
+	if (!(w->ran && w->out.promote)) {
+		in.stage.promoted_lookup = promoted_lookup;
+		in.stage.promoted_payload = &w->promoted;
+	}
 	in.stage.cookie = n->status.session_affinity_cookie;
 	in.stage.primary_cookie = n->status.primary_session_affinity_cookie;
 	in.stage.previous_cookie = n->status.previous_session_affinity_cookie;
@@ -906,7 +1038,7 @@ static int process_canaries(tick *t, gc_error *err)
 			       "%s: %s", w->id, w->out.events[k].message);
 		if (!(w->ran && w->out.changed) && !w->inputs_changed)
 			goto keys;
-		if (render(w, t, &rerr) < 0) {
+		if (render(w, &rerr) < 0) {
 			msg = gc_error_format(&rerr);
 			gc_warn("%s (canary '%s' skipped)", msg, w->id);
 			free(msg);
@@ -1333,6 +1465,9 @@ static void tick_release(tick *t)
 		free(w->ready_msg[0]);
 		free(w->ready_msg[1]);
 		free(w->primary_name);
+		cJSON_Delete(w->configs);
+		cJSON_Delete(w->promoted_configs);
+		promoted_release(&w->promoted);
 		if (w->ran)
 			gc_machine_out_release(&w->out);
 		for (size_t k = 0; k < w->nbatches; k++)

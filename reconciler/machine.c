@@ -771,11 +771,17 @@ static bool configs_changed(const cJSON *current, const cJSON *tracked)
 	       !configs_within(current, tracked);
 }
 
-/* A new revision: the pod template or the tracked configs changed. */
+bool gc_machine_new_revision(const gc_status *status, const char *revision,
+			     const cJSON *configs)
+{
+	return spec_changed(status, revision) ||
+	       configs_changed(configs, status->tracked_configs);
+}
+
 static bool new_revision(const tick *t)
 {
-	return spec_changed(t->in->status, t->in->revision) ||
-	       configs_changed(t->in->configs, t->in->status->tracked_configs);
+	return gc_machine_new_revision(t->in->status, t->in->revision,
+				       t->in->configs);
 }
 
 /* Analysing something else than the run's revision (§3.2 step 18). */

@@ -145,6 +145,14 @@ gc_machine_result gc_machine_step(gc_machine_out *out, const gc_machine_in *in,
 bool gc_machine_due(const gc_canary_spec *spec, const gc_status *status,
 		    int64_t now);
 
+/*
+ * Flagger's new-revision rule for a canary at rest (§2.5): the template
+ * changed (hasSpecChanged) or the configs did (HasConfigChanged; configs
+ * as in gc_machine_in, NULL = tracking off).
+ */
+bool gc_machine_new_revision(const gc_status *status, const char *revision,
+			     const cJSON *configs);
+
 /* §3.6: replicas for scaling the canary up from zero. */
 int gc_machine_scale_from_zero(const gc_machine_in *in);
 
