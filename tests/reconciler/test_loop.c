@@ -473,6 +473,100 @@ START_TEST(test_loop__release_commit_by_commit)
 }
 END_TEST
 
+/* ---- config tracking ---- */
+
+#define CONFIG_COPY "test/podinfo/configmap-podinfo-config-primary.yaml"
+
+/* data.color of a file of the deploy branch at rev. */
+static char *color_at(env *e, const char *rev, const char *path)
+{
+	gc_test_sh(&e->out, NULL,
+		   "cd '%s' && git --git-dir=remote.git show %s:%s | "
+		   "sed -n 's/^  color: //p'",
+		   e->dir, rev, path);
+	if (e->out.len && e->out.ptr[e->out.len - 1] == '\n')
+		gc_buf_truncate(&e->out, e->out.len - 1);
+	return gc_xstrdup(e->out.ptr);
+}
+
+static void assert_color(env *e, const char *rev, const char *path,
+			 const char *want)
+{
+	char *got = color_at(e, rev, path);
+
+	ck_assert_msg(!strcmp(got, want), "%s:%s has color '%s', want '%s'",
+		      rev, path, got, want);
+	free(got);
+}
+
+/*
+ * Only a ConfigMap the target references changes: the release runs like an
+ * image bump, the primary's copy keeps the old data through the analysis
+ * (the canary gets the new data at once) and the promotion commit gives the
+ * primary the new data with a new flagger-id, so it rolls.
+ */
+START_TEST(test_loop__config_change_is_a_release)
+{
+	env e;
+	char rev[16], *p;
+
+	env_setup(&e);
+	push_src(
+		&e,
+		"printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+		"  name: podinfo-config\n  namespace: test\ndata:\n"
+		"  color: blue\n' >configmap.yaml && git add configmap.yaml && "
+		"sed -i 's|^\\( *\\)image: stefanprodan/podinfo.*|&\\n"
+		"\\1envFrom:\\n\\1  - configMapRef:\\n"
+		"\\1      name: podinfo-config|' deployment.yaml",
+		"podinfo reads podinfo-config");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	assert_subjects(&e, "Initialization done! podinfo.test\n");
+	assert_color(&e, "deploy", CONFIG_COPY, "blue");
+	/* printf '{"color":"blue"}' | sha256sum, first 16 hex digits */
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:.gitcanary/status/test/podinfo.yaml | "
+		  "grep -o 'configmap/podinfo-config: .*'");
+	ck_assert_str_eq(e.out.ptr,
+			 "configmap/podinfo-config: f234cb93c08ad64e\n");
+
+	push_src(&e, "sed -i 's/color: blue/color: green/' configmap.yaml",
+		 "podinfo-config green");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	p = phase(&e, "test");
+	ck_assert_str_eq(p, "Progressing");
+	free(p);
+	assert_color(&e, "deploy", CONFIG_COPY, "blue");
+	assert_color(&e, "deploy", "test/_/configmap-podinfo-config.yaml",
+		     "green");
+	/* printf '{"color":"green"}' | sha256sum, first 16 hex digits */
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:.gitcanary/status/test/podinfo.yaml | "
+		  "grep -o 'configmap/podinfo-config: .*'");
+	ck_assert_str_eq(e.out.ptr,
+			 "configmap/podinfo-config: b1c0d2a81c6839b3\n");
+	tick_until(&e, "test", "Succeeded", 80);
+	assert_subjects(&e, SUBJECTS_OK);
+	/* deploy~8 started the run, deploy~3 is weight 50, deploy~2 promotes */
+	for (int i = 3; i <= 8; i++) {
+		snprintf(rev, sizeof(rev), "deploy~%d", i);
+		assert_color(&e, rev, CONFIG_COPY, "blue");
+	}
+	assert_color(&e, "deploy~2", CONFIG_COPY, "green");
+	assert_color(&e, "deploy", CONFIG_COPY, "green");
+	/* the same template, a new flagger-id: the primary rolls */
+	sh_ok(&e, "for r in deploy~3 deploy~2; do "
+		  "git --git-dir=remote.git show "
+		  "$r:test/podinfo/deployment-podinfo-primary.yaml | "
+		  "grep 'flagger-id:'; done | uniq | wc -l");
+	ck_assert_str_eq(e.out.ptr, "2\n");
+	/* at rest: another tick changes nothing */
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	assert_subjects(&e, SUBJECTS_OK);
+	env_free(&e);
+}
+END_TEST
+
 /* ---- a rollback ---- */
 
 START_TEST(test_loop__rollback_on_failing_webhook)
@@ -1203,6 +1297,7 @@ Suite *gc_suite_loop(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
+	tcase_add_test(tc, test_loop__config_change_is_a_release);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
 	tcase_add_test(tc, test_loop__lost_push_is_not_a_lost_stage);
