@@ -8,6 +8,7 @@ packages=(
 	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev
 	check libmicrohttpd-dev libssl-dev
 	prometheus curl
+	openssh-server openssh-client
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
