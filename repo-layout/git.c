@@ -349,6 +349,22 @@ denied:
 	return GIT_EAUTH;
 }
 
+/*
+ * libgit2 (1.5.1, CVE-2023-22742) refuses an ssh server whose host key is
+ * not in $HOME/.ssh/known_hosts with "invalid or unknown remote ssh
+ * hostkey"; say where it looked and what to do instead.
+ */
+static int net_fail(const gc_git *g, gc_error *err, int rc, const char *what)
+{
+	if (rc != GIT_ECERTIFICATE || strncmp(g->url, "ssh://", 6))
+		return git_fail(g, err, rc, "%s '%s'", what, g->display);
+	git_error_clear();
+	return gc_error_set(
+		err, GC_ERROR,
+		"%s '%s': the server's host key is not in ~/.ssh/known_hosts or differs from it (see ssh-keyscan)",
+		what, g->display);
+}
+
 static int push_ref_cb(const char *refname, const char *status, void *payload)
 {
 	struct net *net = payload;
@@ -419,7 +435,7 @@ static int fetch_remote(gc_git *g, gc_error *err)
 					 GIT_REMOTE_DOWNLOAD_TAGS_UNSPECIFIED,
 					 "gitcanary: fetch")) < 0 ||
 	    (rc = git_remote_prune(remote, &cb)) < 0) {
-		rc = git_fail(g, err, rc, "cannot fetch '%s'", g->display);
+		rc = net_fail(g, err, rc, "cannot fetch");
 		goto cleanup;
 	}
 	rc = note_remote_head(g, remote, err);
@@ -454,6 +470,8 @@ static int push_one(gc_git *g, const char *spec, gc_error *err)
 	if (rc == GIT_ENONFASTFORWARD) {
 		rc = git_fail_code(g, err, GC_ECONFLICT,
 				   "push to '%s' rejected", g->display);
+	} else if (rc == GIT_ECERTIFICATE) {
+		rc = net_fail(g, err, rc, "cannot push to");
 	} else if (rc < 0) {
 		rc = git_fail_code(g, err, GC_ERROR, "cannot push to '%s'",
 				   g->display);

@@ -212,7 +212,7 @@ static void sshd_start(void)
 	}
 	if (gc_test_sh(
 		    &out, &out,
-		    "cd '%s' && for k in host_key client_key wrong_key; do "
+		    "cd '%s' && for k in host_key other_host_key client_key wrong_key; do "
 		    "ssh-keygen -q -t ed25519 -N '' -C gitcanary-test "
 		    "-f $k || exit 1; done && cp client_key.pub authorized_keys",
 		    srv.dir) != 0) {
@@ -428,6 +428,35 @@ START_TEST(test_git_ssh__wrong_key_is_refused)
 }
 END_TEST
 
+/* libgit2 checks the host key; an unknown or changed one is refused. */
+static const char *const host_keys[] = { NULL, "other_host_key.pub" };
+
+START_TEST(test_git_ssh__unknown_or_changed_host_key_is_refused)
+{
+	gc_error err = GC_ERROR_INIT;
+	size_t seen = sshd_log_len();
+	char *want, *s;
+	gc_git *g = NULL;
+
+	if (host_keys[_i])
+		known_host(host_keys[_i]);
+	else
+		sh_ok("rm '%s/.ssh/known_hosts'", tmp);
+	ck_assert_int_eq(gc_git_open(&g, url, &opts, &err), GC_ERROR);
+	ck_assert_ptr_null(g);
+	want = gc_xasprintf(
+		"cannot fetch 'ssh://127.0.0.1:%u%s/remote.git': the server's host key is not in ~/.ssh/known_hosts or differs from it (see ssh-keyscan)",
+		srv.port, tmp);
+	ck_assert_str_eq(err.msg, want);
+	free(want);
+	gc_error_release(&err);
+	/* refused before authenticating: the server saw no key */
+	s = sshd_log();
+	ck_assert_ptr_null(strstr(s + seen, "publickey"));
+	free(s);
+}
+END_TEST
+
 START_TEST(test_git_ssh__validate_through_binary)
 {
 	gc_buf out = GC_BUF_INIT, errb = GC_BUF_INIT;
@@ -449,6 +478,18 @@ START_TEST(test_git_ssh__validate_through_binary)
 	gc_buf_release(&out);
 	gc_buf_release(&errb);
 
+	/* the command line says what to do about an unknown host */
+	sh_ok("rm '%s/.ssh/known_hosts'", tmp);
+	sh_ok("rm -r '%s/gitcanary'", cache);
+	st = gc_test_sh(&out, &errb,
+			"XDG_CACHE_HOME='%s' GITCANARY_SSH_KEY='%s' "
+			"'%s' validate --repo '%s'",
+			cache, key, gc_test_binary, podinfo);
+	ck_assert_int_eq(st, 1);
+	ck_assert_str_eq(out.ptr, "");
+	ck_assert_msg(strstr(errb.ptr, "known_hosts"), "%s", errb.ptr);
+	gc_buf_release(&out);
+	gc_buf_release(&errb);
 	free(podinfo);
 }
 END_TEST
@@ -464,6 +505,9 @@ static Suite *gc_suite_git_ssh(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_git_ssh__clones_fetches_and_pushes);
 	tcase_add_test(tc, test_git_ssh__wrong_key_is_refused);
+	tcase_add_loop_test(
+		tc, test_git_ssh__unknown_or_changed_host_key_is_refused, 0,
+		GC_ARRAY_SIZE(host_keys));
 	tcase_add_test(tc, test_git_ssh__validate_through_binary);
 	suite_add_tcase(s, tc);
 	return s;
