@@ -267,7 +267,7 @@ static void setup(void)
 	opts.ssh_key = key;
 	unsetenv("GITCANARY_SSH_KEY");
 	unsetenv("SSH_AUTH_SOCK"); /* never a developer's agent */
-	/* read by libgit2 at its first use, which is after this */
+	/* libgit2 looks for .ssh/known_hosts here at each connection */
 	setenv("HOME", tmp, 1);
 	known_host("host_key.pub");
 	sh_ok("cd '%s' && git init -q -b main seed && cd seed && "
