@@ -26,5 +26,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	apt-get update -qq
+	# prometheus and openssh-server are tools of the tests, not services
+	# to run on this machine: a temporary policy-rc.d (Debian's switch for
+	# maintainer scripts) keeps apt from starting them; a site's own
+	# policy-rc.d is left alone.
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod +x "$policy"
+		trap 'rm -f "$policy"' EXIT
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
