@@ -33,7 +33,7 @@ const char gc_loop_flags_help[] =
 	"                             --connect-to; repeatable, at most 8)\n"
 	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
-	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_TOKEN)\n";
+	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n";
 
 /* "Name <email>" into two strings (kept in a static pool owned by argv). */
 static int split_ident(const char **name, const char **email, char *s)
@@ -154,14 +154,9 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 		return gc_cli_usage(
 			verb,
 			"--min-interval must be a duration of at least 1s");
-	if (token_file) {
-		o->token = read_token(token_file);
-		if (!o->token)
-			return gc_cli_usage(verb,
-					    "--token-file cannot be read");
-	} else if (getenv("GITCANARY_TOKEN")) {
-		o->token = getenv("GITCANARY_TOKEN");
-	}
+	/* without it, repo-layout reads $GITCANARY_GIT_TOKEN (every command) */
+	if (token_file && !(o->token = read_token(token_file)))
+		return gc_cli_usage(verb, "--token-file cannot be read");
 	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
 		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
 	return 0;
