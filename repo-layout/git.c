@@ -230,6 +230,15 @@ static bool is_url(const char *where)
 	return n > 0 && !strncmp(where + n, "://", 3);
 }
 
+/* "git@host:org/repo.git": git's scp-like syntax (a colon before any slash). */
+static bool scp_like(const char *where)
+{
+	const char *colon = strchr(where, ':');
+	const char *slash = strchr(where, '/');
+
+	return colon && colon > where && (!slash || colon < slash);
+}
+
 /* The URL without "user:password@"; owned. */
 static char *url_display(const char *url)
 {
@@ -573,7 +582,12 @@ int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 		rc = git_repository_open_ext(&g->repo, where,
 					     GIT_REPOSITORY_OPEN_NO_SEARCH,
 					     NULL);
-		if (rc < 0)
+		if (rc < 0 && scp_like(where))
+			rc = git_fail(
+				g, err, rc,
+				"cannot open repository '%s' (an scp-like address: write it as an ssh:// URL)",
+				where);
+		else if (rc < 0)
 			rc = git_fail(g, err, rc, "cannot open repository '%s'",
 				      where);
 	}

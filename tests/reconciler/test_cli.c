@@ -39,6 +39,11 @@ static const struct {
 	  "gitcanary render: --dir cannot be combined with --repo or --ref\n" },
 	{ "render --promoted f", 2, "",
 	  "gitcanary render: --promoted needs --canary\n" },
+	{ "validate --repo git@example.com:org/apps.git", 1, "",
+	  "gitcanary validate: cannot open repository "
+	  "'git@example.com:org/apps.git' (an scp-like address: write it as "
+	  "an ssh:// URL): failed to resolve path "
+	  "'git@example.com:org/apps.git': No such file or directory\n" },
 	{ "plan --dir d", 2, "",
 	  "gitcanary plan: --canary NS/NAME is required\n" },
 };
