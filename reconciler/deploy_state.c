@@ -268,6 +268,8 @@ typedef struct diff_ctx {
 	const char *commit;
 	gc_buf data;
 	gc_error *err;
+	gc_git_path_cb cb;
+	void *payload;
 } diff_ctx;
 
 static int load_changed(const char *path, void *payload)
@@ -275,6 +277,8 @@ static int load_changed(const char *path, void *payload)
 	diff_ctx *d = payload;
 	int error;
 
+	if (d->cb && (error = d->cb(path, d->payload)) < 0)
+		return error;
 	gc_buf_clear(&d->data);
 	error = gc_git_read(&d->data, d->git, d->commit, path, d->err);
 	if (error == GC_ENOTFOUND) {
@@ -288,24 +292,29 @@ static int load_changed(const char *path, void *payload)
 	return 0;
 }
 
-int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
-			const char commit[GC_OID_HEX], gc_error *err)
+int gc_deploy_tree_update(gc_deploy_tree *t, gc_git *git,
+			  const char commit[GC_OID_HEX], gc_git_path_cb cb,
+			  void *payload, bool *all, gc_error *err)
 {
-	diff_ctx d = { t, git, commit, GC_BUF_INIT, err };
+	diff_ctx d = { t, git, commit, GC_BUF_INIT, err, cb, payload };
 	int error = 0;
 
+	*all = false;
 	if (!strcmp(t->commit, commit))
 		return 0;
+	*all = true;
 	if (!*commit) {
 		gc_deploy_tree_release(t);
 		gc_deploy_tree_init(t);
 		return 0;
 	}
-	if (!*t->commit && t->count == 0)
+	if (!*t->commit && t->count == 0) {
 		error = gc_git_walk(git, commit, load_blob, t, err);
-	else
+	} else {
+		*all = false;
 		error = gc_git_diff_paths(git, t->commit, commit, load_changed,
 					  &d, err);
+	}
 	gc_buf_release(&d.data);
 	if (error < 0) {
 		/* unknown state: start over next time */
@@ -315,6 +324,14 @@ int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
 	}
 	snprintf(t->commit, sizeof(t->commit), "%s", commit);
 	return 0;
+}
+
+int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
+			const char commit[GC_OID_HEX], gc_error *err)
+{
+	bool all;
+
+	return gc_deploy_tree_update(t, git, commit, NULL, NULL, &all, err);
 }
 
 const char **gc_deploy_tree_paths(const gc_deploy_tree *t, size_t *n)

@@ -83,6 +83,14 @@ void gc_deploy_tree_release(gc_deploy_tree *t);
  */
 int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
 			const char commit[GC_OID_HEX], gc_error *err);
+/*
+ * gc_deploy_tree_load that also tells what moved: cb (may be NULL) gets
+ * every path that differs from the commit the tree held, and *all is set
+ * instead when the tree was read or emptied wholesale.
+ */
+int gc_deploy_tree_update(gc_deploy_tree *t, gc_git *git,
+			  const char commit[GC_OID_HEX], gc_git_path_cb cb,
+			  void *payload, bool *all, gc_error *err);
 /* True when path holds exactly these bytes. */
 bool gc_deploy_tree_same(const gc_deploy_tree *t, const char *path,
 			 const char *data, size_t len);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "canary_deps.h"
 #include "canary_spec.h"
 #include "checks.h"
 #include "deploy_state.h"
@@ -61,8 +62,9 @@ struct gc_loop {
 	char cache_source[GC_OID_HEX]; /* source the caches describe */
 	gc_map owned;     /* pass-through key -> number of canaries owning it */
 	unsigned gen;     /* ticks completed */
-	size_t ncanaries; /* canaries of the last complete tick */
+	size_t ncanaries; /* canaries in the source at the last complete tick */
 	bool problems;    /* its source had problems */
+	gc_canary_deps deps; /* what each cached canary read, when due */
 };
 
 /* ---- per-canary work of one tick ---- */
@@ -136,6 +138,9 @@ typedef struct tick {
 	bool canary_gone; /* a canary may have left the source */
 	gc_map kept;      /* pass-through keys of canaries kept while broken */
 	gc_map changed_configs; /* namespaces with a changed ConfigMap/Secret */
+	gc_map deploy_ids;      /* canaries whose status file moved */
+	char **vanished;        /* cached canaries no longer in the source */
+	size_t nvanished;
 } tick;
 
 static const char *opt_or(const char *v, const char *def)
@@ -187,6 +192,8 @@ static void clear_caches(gc_loop *l)
 	memset(&l->owned, 0, sizeof(l->owned));
 	l->npassthru = 0;
 	l->cache_source[0] = '\0';
+	gc_canary_deps_release(&l->deps);
+	l->next_due = INT64_MAX;
 }
 
 int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
@@ -509,6 +516,15 @@ static int collect_changed(const char *path, void *payload)
 	return 0;
 }
 
+static void note_config(const gc_object *o, void *payload)
+{
+	tick *t = payload;
+
+	if (o->kind && o->namespace &&
+	    (!strcmp(o->kind, "ConfigMap") || !strcmp(o->kind, "Secret")))
+		gc_map_sets(&t->changed_configs, o->namespace, (void *)1);
+}
+
 /*
  * Which source files changed since the commit the caches describe (all
  * of them without caches); namespaces whose ConfigMaps/Secrets changed.
@@ -516,7 +532,7 @@ static int collect_changed(const char *path, void *payload)
 static int find_changes(tick *t, gc_error *err)
 {
 	gc_loop *l = t->loop;
-	size_t n = gc_index_count(l->idx);
+	const gc_map_entry *e;
 	int error;
 
 	t->all_changed = !*l->cache_source;
@@ -525,16 +541,10 @@ static int find_changes(tick *t, gc_error *err)
 	if ((error = gc_git_diff_paths(l->git, l->cache_source, l->source,
 				       collect_changed, t, err)) < 0)
 		return error;
-	for (size_t i = 0; i < n && !t->all_changed; i++) {
-		const gc_object *o = gc_index_at(l->idx, i);
-
-		if (o->kind && o->namespace &&
-		    (!strcmp(o->kind, "ConfigMap") ||
-		     !strcmp(o->kind, "Secret")) &&
-		    path_changed(t, o))
-			gc_map_sets(&t->changed_configs, o->namespace,
-				    (void *)1);
-	}
+	if (t->all_changed)
+		return 0;
+	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);)
+		gc_index_foreach_in_file(l->idx, e->key, note_config, t);
 	return 0;
 }
 
@@ -641,6 +651,132 @@ static void load_canary(work *w, tick *t)
 cleanup:
 	gc_problems_release(&probs);
 	gc_error_release(&err);
+}
+
+/* ---- which canaries a tick looks at ---- */
+
+/* Status files another writer changed: their canaries are looked at. */
+static int deploy_changed(const char *path, void *payload)
+{
+	tick *t = payload;
+	char *ns = NULL, *name = NULL;
+	gc_buf id = GC_BUF_INIT;
+
+	if (gc_layout_parse_status_path(path, &ns, &name)) {
+		gc_buf_addf(&id, "%s/%s", ns, name);
+		gc_map_sets(&t->deploy_ids, id.ptr, (void *)1);
+	}
+	free(ns);
+	free(name);
+	gc_buf_release(&id);
+	return 0;
+}
+
+typedef struct pick_ctx {
+	tick *t;
+	gc_map *ids;
+} pick_ctx;
+
+/* An object of a changed file: its canary, and the canaries reading it. */
+static void pick_object(const gc_object *o, void *payload)
+{
+	pick_ctx *p = payload;
+	char key[600];
+
+	gc_canary_deps_key_of(key, sizeof(key), o->kind, o->namespace, o->name);
+	gc_canary_deps_key(&p->t->loop->deps, key, p->ids);
+	if (gc_validate_is_canary(o) && o->namespace && o->name) {
+		snprintf(key, sizeof(key), "%s/%s", o->namespace, o->name);
+		gc_map_sets(p->ids, key, (void *)1);
+	}
+}
+
+/* The Canary object of id "ns/name", or NULL. */
+static const gc_object *canary_of(const gc_index *idx, const char *id)
+{
+	const char *slash = strchr(id, '/');
+	const gc_object *o;
+	char ns[300];
+
+	if (!slash || (size_t)(slash - id) >= sizeof(ns))
+		return NULL;
+	memcpy(ns, id, (size_t)(slash - id));
+	ns[slash - id] = '\0';
+	o = gc_index_find(idx, "Canary", ns, slash + 1);
+	return o && gc_validate_is_canary(o) ? o : NULL;
+}
+
+/* Index order: path, then document. */
+static int cmp_object(const void *a, const void *b)
+{
+	const gc_object *x = *(const gc_object *const *)a;
+	const gc_object *y = *(const gc_object *const *)b;
+	int c = strcmp(x->doc->path, y->doc->path);
+
+	if (c)
+		return c;
+	return (x->doc->index > y->doc->index) -
+	       (x->doc->index < y->doc->index);
+}
+
+static void add_work(tick *t, const gc_object **objs, size_t n)
+{
+	t->w = gc_xcalloc(n + 1, sizeof(*t->w));
+	for (size_t i = 0; i < n; i++)
+		t->w[t->n++].obj = objs[i];
+}
+
+/*
+ * The canaries this tick looks at, in index order: without caches (or
+ * after a kustomization changed) every one; else only those whose source
+ * files, looked-up keys, namespace configs or status file changed, the
+ * due and the broken (loop->deps). The rest would be skipped by
+ * unchanged() anyway. Cached canaries gone from the source go to
+ * t->vanished.
+ */
+static void select_canaries(tick *t)
+{
+	gc_loop *l = t->loop;
+	size_t total = gc_index_count(l->idx), n = 0;
+	const gc_object **objs;
+	gc_map ids = GC_MAP_INIT;
+	pick_ctx p = { t, &ids };
+	const gc_map_entry *e;
+
+	if (t->all_changed) {
+		objs = gc_xcalloc(total + 1, sizeof(*objs));
+		for (size_t i = 0; i < total; i++)
+			if (gc_validate_is_canary(gc_index_at(l->idx, i)))
+				objs[n++] = gc_index_at(l->idx, i);
+		add_work(t, objs, n);
+		free(objs);
+		return;
+	}
+	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);) {
+		gc_canary_deps_path(&l->deps, e->key, &ids);
+		gc_index_foreach_in_file(l->idx, e->key, pick_object, &p);
+	}
+	for (size_t i = 0; gc_map_next(&t->changed_configs, &i, &e);)
+		gc_canary_deps_namespace(&l->deps, e->key, &ids);
+	for (size_t i = 0; gc_map_next(&t->deploy_ids, &i, &e);)
+		gc_map_sets(&ids, e->key, (void *)1);
+	gc_canary_deps_always(&l->deps, &ids);
+	gc_canary_deps_pop_due(&l->deps, t->now, &ids);
+	objs = gc_xcalloc(ids.len + 1, sizeof(*objs));
+	t->vanished = gc_xcalloc(ids.len + 1, sizeof(*t->vanished));
+	for (size_t i = 0; gc_map_next(&ids, &i, &e);) {
+		const gc_object *o = canary_of(l->idx, e->key);
+
+		if (o)
+			objs[n++] = o;
+		else if (gc_map_gets(&l->cache, e->key) ||
+			 gc_canary_deps_has(&l->deps, e->key))
+			t->vanished[t->nvanished++] = gc_xstrdup(e->key);
+	}
+	qsort(objs, n, sizeof(*objs), cmp_object);
+	add_work(t, objs, n);
+	free(objs);
+	gc_map_release(&ids);
 }
 
 /* ---- readiness and the machine ---- */
@@ -1485,6 +1621,10 @@ static void tick_release(tick *t)
 	gc_map_release(&t->changed_paths);
 	gc_map_release(&t->changed_configs);
 	gc_map_release(&t->kept);
+	gc_map_release(&t->deploy_ids);
+	for (size_t i = 0; i < t->nvanished; i++)
+		free(t->vanished[i]);
+	free(t->vanished);
 }
 
 static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
@@ -1533,13 +1673,61 @@ static int64_t next_due(const gc_loop *l, const tick *t, const work *w)
 	return last_tick(l, w) + (w->spec.interval_ms + 999) / 1000;
 }
 
-/* Remembers every canary of a successful tick; forgets vanished ones. */
+/* What the canary read, for select_canaries() of later ticks. */
+static void remember_inputs(gc_loop *l, const work *w)
+{
+	const gc_object *o = w->obj;
+	const char *tname = gc_json_str(o->doc->root, "spec.targetRef.name");
+	const char *hname =
+		gc_json_str(o->doc->root, "spec.autoscalerRef.name");
+	const gc_object *target =
+		gc_index_find(l->idx, "Deployment", o->namespace, tname);
+	const gc_object *hpa = gc_index_find(l->idx, "HorizontalPodAutoscaler",
+					     o->namespace, hname);
+	char tkey[600], hkey[600];
+	gc_canary_inputs in = { 0 };
+
+	in.ns = o->namespace;
+	in.paths[0] = o->doc->path;
+	in.paths[1] = target ? target->doc->path : NULL;
+	in.paths[2] = hpa ? hpa->doc->path : NULL;
+	if (tname) {
+		gc_canary_deps_key_of(tkey, sizeof(tkey), "Deployment",
+				      o->namespace, tname);
+		in.keys[0] = tkey;
+	}
+	if (hname) {
+		gc_canary_deps_key_of(hkey, sizeof(hkey),
+				      "HorizontalPodAutoscaler", o->namespace,
+				      hname);
+		in.keys[1] = hkey;
+	}
+	/* unchanged() never skips these */
+	in.always = w->broken || !target || (hname && !hpa);
+	gc_canary_deps_set(&l->deps, w->id, &in);
+}
+
+static void forget(gc_loop *l, const char *id)
+{
+	canary_cache *c = gc_map_gets(&l->cache, id);
+
+	if (c) {
+		disown_all(l, c);
+		free(c);
+		gc_map_sets(&l->cache, id, NULL);
+	}
+	gc_canary_deps_remove(&l->deps, id);
+}
+
+/*
+ * Remembers every canary the tick looked at; forgets vanished ones. The
+ * others keep what they had.
+ */
 static void update_cache(gc_loop *l, tick *t)
 {
 	gc_buf path = GC_BUF_INIT;
 	const gc_map_entry *e;
 
-	l->next_due = INT64_MAX;
 	l->gen++;
 	for (size_t i = 0; i < t->n; i++) {
 		work *w = &t->w[i];
@@ -1550,9 +1738,7 @@ static void update_cache(gc_loop *l, tick *t)
 		if (w->ran)
 			remember_tick(l, w->id, w->out.status.last_tick);
 		due = next_due(l, t, w);
-
-		if (due < l->next_due)
-			l->next_due = due;
+		gc_canary_deps_set_due(&l->deps, w->id, due);
 		if (!c)
 			continue;
 		c->gen = l->gen;
@@ -1563,16 +1749,18 @@ static void update_cache(gc_loop *l, tick *t)
 		c->status = gc_deploy_tree_hash(&l->tree, path.ptr);
 		c->broken = w->broken;
 		c->due = due;
+		remember_inputs(l, w);
 	}
-	for (size_t i = 0; t->source_moved && gc_map_next(&l->cache, &i, &e);) {
+	for (size_t i = 0; i < t->nvanished; i++)
+		forget(l, t->vanished[i]);
+	/* a full pass saw every canary: the others are gone */
+	for (size_t i = 0; t->all_changed && gc_map_next(&l->cache, &i, &e);) {
 		canary_cache *c = e->value;
 
-		if (c && c->gen != l->gen) {
-			disown_all(l, c);
-			free(c);
-			gc_map_sets(&l->cache, e->key, NULL);
-		}
+		if (c && c->gen != l->gen)
+			forget(l, e->key);
 	}
+	l->next_due = gc_canary_deps_next_due(&l->deps);
 	gc_buf_release(&path);
 }
 
@@ -1588,7 +1776,8 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 {
 	tick t = { 0 };
 	double t0;
-	size_t total;
+	bool deploy_all;
+	size_t nnew = 0, ncanaries;
 	int error;
 
 	t.loop = l;
@@ -1626,26 +1815,28 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	gc_debug("tick: source loaded at %.1f ms", clock_ms() - t0);
 	t.source_moved = !l->seen || strcmp(l->seen_source, l->source) ||
 			 strcmp(l->seen_deploy, t.deploy);
-	if ((error = gc_deploy_tree_load(&l->tree, l->git, t.deploy, err)) <
-		    0 ||
+	if ((error = gc_deploy_tree_update(&l->tree, l->git, t.deploy,
+					   deploy_changed, &t, &deploy_all,
+					   err)) < 0 ||
 	    (error = find_changes(&t, err)) < 0)
 		goto cleanup;
-	total = gc_index_count(l->idx);
-	t.w = gc_xcalloc(total + 1, sizeof(*t.w));
-	for (size_t i = 0; i < total; i++) {
-		const gc_object *o = gc_index_at(l->idx, i);
-
-		if (!gc_validate_is_canary(o))
-			continue;
-		t.w[t.n].obj = o;
-		load_canary(&t.w[t.n], &t);
-		if (!gc_map_gets(&l->cache, t.w[t.n].id))
+	t.all_changed |= deploy_all;
+	select_canaries(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		load_canary(&t.w[i], &t);
+		if (!gc_map_gets(&l->cache, t.w[i].id)) {
 			t.canary_gone = true; /* new, or the first tick */
-		res->canaries_broken += t.w[t.n].broken;
-		t.n++;
+			nnew++;
+		}
+		res->canaries_broken += t.w[i].broken;
 	}
-	t.canary_gone =
-		t.canary_gone || t.n != l->ncanaries || !l->gen || l->problems;
+	/* all canaries in a full pass; else only those selected */
+	ncanaries = l->ncanaries + nnew;
+	ncanaries = t.all_changed             ? t.n
+		    : ncanaries > t.nvanished ? ncanaries - t.nvanished
+					      : 0;
+	t.canary_gone = t.canary_gone || t.nvanished ||
+			ncanaries != l->ncanaries || !l->gen || l->problems;
 	gc_debug("tick: %zu canaries loaded at %.1f ms", t.n, clock_ms() - t0);
 	if ((error = process_canaries(&t, err)) < 0)
 		goto cleanup;
@@ -1665,7 +1856,7 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	l->seen = true;
 	gc_debug("tick: pushed at %.1f ms", clock_ms() - t0);
 	update_cache(l, &t);
-	l->ncanaries = t.n;
+	l->ncanaries = ncanaries;
 	l->problems = gc_index_problems(l->idx)->n != 0;
 	snprintf(l->cache_source, sizeof(l->cache_source), "%s", l->source);
 cleanup:

@@ -811,6 +811,18 @@ const gc_object *gc_index_at(const gc_index *idx, size_t i)
 	return i < idx->n ? idx->objs[i] : NULL;
 }
 
+void gc_index_foreach_in_file(const gc_index *idx, const char *path,
+			      gc_index_object_cb cb, void *payload)
+{
+	const ifile *f = gc_map_gets(&idx->by_path, path);
+
+	if (!f || !idx->settled)
+		return;
+	for (size_t j = 0; j < f->n; j++)
+		if (f->kust || f->docs[j].owner)
+			cb(&f->docs[j].obj, payload);
+}
+
 size_t gc_index_doc_count(const gc_index *idx)
 {
 	return idx->ndocs;

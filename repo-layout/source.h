@@ -98,6 +98,13 @@ const gc_object *gc_index_find(const gc_index *idx, const char *kind,
 /* All objects, in path order then document order. */
 size_t gc_index_count(const gc_index *idx);
 const gc_object *gc_index_at(const gc_index *idx, size_t i);
+/*
+ * The objects of one file, as gc_index_at lists them, in document order:
+ * calls cb for each (none when the file is absent or not settled yet).
+ */
+typedef void (*gc_index_object_cb)(const gc_object *obj, void *payload);
+void gc_index_foreach_in_file(const gc_index *idx, const char *path,
+			      gc_index_object_cb cb, void *payload);
 /* Problems found while loading (syntax, duplicates, bad names). */
 gc_problems *gc_index_problems(gc_index *idx);
 

@@ -1,0 +1,257 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "reconciler/loop.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+/*
+ * One long-lived gc_loop, in process, as `gitcanary run` keeps it: its
+ * caches decide which canaries a tick looks at (reconciler/canary_deps.h).
+ * After every tick a fresh loop (no caches: it looks at every canary) at
+ * the same time must find nothing to commit, so what the caches skipped
+ * was really unchanged.
+ */
+
+#define GIT "git -c user.name=Dev -c user.email=dev@example.com"
+#define T0 2000000000
+
+typedef struct env {
+	char *dir, *remote;
+	gc_loop_opts opts;
+	gc_loop *loop;
+	gc_buf out;
+} env;
+
+static const char canary_fmt[] =
+	"apiVersion: flagger.app/v1beta1\n"
+	"kind: Canary\n"
+	"metadata:\n  name: %s\n  namespace: t\n"
+	"spec:\n"
+	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+	"    name: %s\n"
+	"%s"
+	"  service:\n    port: 9898\n"
+	"  analysis:\n    interval: 60s\n    threshold: 5\n    maxWeight: 50\n"
+	"    stepWeight: 10\n";
+
+static const char deployment_fmt[] =
+	"apiVersion: apps/v1\n"
+	"kind: Deployment\n"
+	"metadata:\n  name: %s\n  namespace: t\n"
+	"spec:\n  replicas: 2\n"
+	"  selector:\n    matchLabels:\n      app: %s\n"
+	"  template:\n    metadata:\n      labels:\n        app: %s\n"
+	"    spec:\n      containers:\n      - name: app\n"
+	"        image: example/app:%s\n";
+
+static const char hpa_yaml[] =
+	"apiVersion: autoscaling/v2\n"
+	"kind: HorizontalPodAutoscaler\n"
+	"metadata:\n  name: c-hpa\n  namespace: t\n"
+	"spec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n"
+	"    kind: Deployment\n    name: c\n"
+	"  minReplicas: 2\n  maxReplicas: 4\n";
+
+static void sh_ok(env *e, const char *cmd)
+{
+	int rc = gc_test_sh(&e->out, NULL, "cd '%s' && { %s; } 2>&1", e->dir,
+			    cmd);
+
+	ck_assert_msg(rc == 0, "%s: exit %d\n%s", cmd, rc, e->out.ptr);
+}
+
+static void write_src(env *e, const char *file, const char *text)
+{
+	char *path = gc_xasprintf("%s/src/%s", e->dir, file);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static char *canary(const char *name, const char *hpa)
+{
+	char *ref = hpa ? gc_xasprintf("  autoscalerRef:\n"
+				       "    apiVersion: autoscaling/v2\n"
+				       "    kind: HorizontalPodAutoscaler\n"
+				       "    name: %s\n",
+				       hpa)
+			: gc_xstrdup("");
+	char *s = gc_xasprintf(canary_fmt, name, name, ref);
+
+	free(ref);
+	return s;
+}
+
+static char *deployment(const char *name, const char *tag)
+{
+	return gc_xasprintf(deployment_fmt, name, name, name, tag);
+}
+
+static void push(env *e, const char *subject)
+{
+	char *cmd = gc_xasprintf("cd src && git add -A && " GIT
+				 " commit -qm '%s' && git push -q origin main",
+				 subject);
+
+	sh_ok(e, cmd);
+	free(cmd);
+}
+
+static void env_setup(env *e)
+{
+	gc_error err = GC_ERROR_INIT;
+	char *a = canary("a", NULL), *ad = deployment("a", "1.0.0");
+	char *b = canary("b", NULL), *bd = deployment("b", "1.0.0");
+	char *c = canary("c", "c-hpa"), *cd = deployment("c", "1.0.0");
+	char *bfile = gc_xasprintf("%s---\n%s", b, bd);
+	char *cfile = gc_xasprintf("%s---\n%s", c, cd);
+
+	memset(e, 0, sizeof(*e));
+	gc_buf_init(&e->out);
+	gc_log_set_level(GC_LOG_ERROR);
+	e->dir = gc_test_tmpdir();
+	sh_ok(e, "git init -q --bare -b main remote.git && "
+		 "git clone -q remote.git src");
+	write_src(e, "a.yaml", a);
+	write_src(e, "a-dep.yaml", ad);
+	write_src(e, "b.yaml", bfile);
+	write_src(e, "c.yaml", cfile);
+	push(e, "apps");
+	e->remote = gc_xasprintf("%s/remote.git", e->dir);
+	e->opts.repo = e->remote;
+	e->opts.source_branch = "main";
+	e->opts.assume_ready = true;
+	e->opts.min_interval_ms = 1000;
+	ck_assert_int_eq(gc_loop_new(&e->loop, &e->opts, &err), 0);
+	free(a);
+	free(ad);
+	free(b);
+	free(bd);
+	free(c);
+	free(cd);
+	free(bfile);
+	free(cfile);
+}
+
+static void env_free(env *e)
+{
+	gc_loop_free(e->loop);
+	gc_test_rmrf(e->dir);
+	free(e->dir);
+	free(e->remote);
+	gc_buf_release(&e->out);
+}
+
+/* The subject of the deploy branch's last commit. */
+static char *last_subject(env *e)
+{
+	gc_test_sh(&e->out, NULL,
+		   "git --git-dir='%s' log -1 --format=%%s deploy", e->remote);
+	if (e->out.len && e->out.ptr[e->out.len - 1] == '\n')
+		gc_buf_truncate(&e->out, e->out.len - 1);
+	return gc_xstrdup(e->out.ptr);
+}
+
+/*
+ * Ticks the long-lived loop at now; want_subject (a prefix of the deploy
+ * commit's subject) NULL = no commit. Then
+ * a loop without caches must have nothing left to do.
+ */
+static void tick(env *e, int64_t now, const char *want_subject)
+{
+	gc_error err = GC_ERROR_INIT;
+	gc_tick_result res;
+	gc_loop *fresh = NULL;
+	char *subject;
+
+	ck_assert_msg(gc_loop_tick(e->loop, &res, now, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	ck_assert_int_eq(res.committed, want_subject != NULL);
+	if (want_subject) {
+		subject = last_subject(e);
+		ck_assert_msg(!strncmp(subject, want_subject,
+				       strlen(want_subject)),
+			      "subject '%s', want '%s...'", subject,
+			      want_subject);
+		free(subject);
+	}
+	ck_assert_int_eq(gc_loop_new(&fresh, &e->opts, &err), 0);
+	ck_assert_msg(gc_loop_tick(fresh, &res, now, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	ck_assert_msg(!res.committed,
+		      "a full pass found work the cached tick skipped: %s",
+		      last_subject(e));
+	gc_loop_free(fresh);
+	gc_error_release(&err);
+}
+
+START_TEST(test_loop_cache__ticks_see_what_changed)
+{
+	env e;
+	char *s;
+
+	env_setup(&e);
+	tick(&e, T0, "Reconcile 2 canaries");
+	tick(&e, T0 + 1, NULL);
+	/* the target in its own file */
+	s = deployment("a", "1.0.1");
+	write_src(&e, "a-dep.yaml", s);
+	free(s);
+	push(&e, "bump a");
+	tick(&e, T0 + 10, "New revision detected! Scaling up a.t");
+	/* due by time only */
+	tick(&e, T0 + 20, NULL);
+	tick(&e, T0 + 70, "Advance a.t canary weight 10");
+	/* the HPA c waited for appears */
+	write_src(&e, "hpa.yaml", hpa_yaml);
+	push(&e, "hpa for c");
+	tick(&e, T0 + 80, "Initialization done! c.t");
+	/* the target moves to another file with a new image */
+	s = deployment("a", "1.0.2");
+	write_src(&e, "z.yaml", s);
+	free(s);
+	sh_ok(&e, "cd src && git rm -q a-dep.yaml");
+	push(&e, "move a");
+	tick(&e, T0 + 90, "Reconcile t/a");
+	/* a canary goes away */
+	sh_ok(&e, "cd src && git rm -q b.yaml");
+	push(&e, "drop b");
+	tick(&e, T0 + 100, "Sync "); /* its files leave the deploy branch */
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' ls-tree -r --name-only deploy | "
+		   "grep -c -e '^t/b/' -e '^t/_/deployment-b.yaml$' -e "
+		   "'status/t/b.yaml$'",
+		   e.remote);
+	ck_assert_str_eq(e.out.ptr, "0\n"); /* b.yaml held its target too */
+	/* a canary leaves, its target stays: the target passes through */
+	sh_ok(&e, "cd src && git rm -q a.yaml");
+	push(&e, "drop canary a");
+	tick(&e, T0 + 110, "Sync ");
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' ls-tree -r --name-only deploy | "
+		   "grep -e '^t/a/' -e '^t/_/deployment-a.yaml$' -e "
+		   "'status/t/a.yaml$'",
+		   e.remote);
+	ck_assert_str_eq(e.out.ptr, "t/_/deployment-a.yaml\n");
+	env_free(&e);
+}
+END_TEST
+
+static Suite *gc_suite_loop_cache(void)
+{
+	Suite *s = suite_create("loop_cache");
+	TCase *tc = tcase_create("loop_cache");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_loop_cache__ticks_see_what_changed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_loop_cache)
