@@ -1022,6 +1022,272 @@ static int build_updates(git_tree_update *upd, size_t *nupd, gc_git *g,
 	return 0;
 }
 
+/*
+ * ---- editing raw tree objects ----
+ *
+ * git_tree_create_updated() loads every tree on a changed path into a
+ * treebuilder (one allocation and hash insert per entry) and sorts it back:
+ * about 60 % of a one-canary tick at 10,000 canaries in one namespace,
+ * whose directories hold 10,000 entries. Here a tree on a changed path is
+ * read as raw bytes, its entries are merged with the (few) changes in
+ * git's order, and the bytes are written back; trees that become empty are
+ * dropped, as git_tree_create_updated does. Anything unusual (a file where
+ * a directory is expected, or the other way round) returns RAW_FALLBACK
+ * and the caller uses libgit2.
+ */
+#define RAW_FALLBACK 1
+#define RAW_OID 20 /* SHA-1 */
+
+typedef struct raw_change {
+	const char *path; /* below the directory being edited */
+	bool remove;
+	git_oid id; /* the blob, for an upsert */
+} raw_change;
+
+typedef struct raw_entry {
+	const char *mode, *name; /* borrowed from the raw tree or a change */
+	size_t mode_len, len;
+	bool dir, remove;
+	const unsigned char *id;
+} raw_entry;
+
+/* git's order: a directory's name compares as if it ended with '/'. */
+static int raw_cmp(const raw_entry *a, const raw_entry *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->name, b->name, n);
+	unsigned ca, cb;
+
+	if (c)
+		return c;
+	ca = n < a->len ? (unsigned char)a->name[n] : (a->dir ? '/' : 0);
+	cb = n < b->len ? (unsigned char)b->name[n] : (b->dir ? '/' : 0);
+	return ca < cb ? -1 : ca > cb;
+}
+
+static int raw_cmp_qsort(const void *a, const void *b)
+{
+	return raw_cmp(a, b);
+}
+
+/* The entries of a raw tree; false when it is malformed. */
+static bool raw_parse(raw_entry **out, size_t *n, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	size_t alloc = 16;
+	raw_entry *v = gc_xcalloc(alloc, sizeof(*v));
+
+	*n = 0;
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		raw_entry *e;
+
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) ||
+		    (size_t)(end - nul - 1) < RAW_OID) {
+			free(v);
+			return false;
+		}
+		if (*n == alloc) {
+			alloc *= 2;
+			v = gc_xrealloc(v, alloc * sizeof(*v));
+		}
+		e = &v[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->mode = p;
+		e->mode_len = (size_t)(sp - p);
+		e->name = sp + 1;
+		e->len = (size_t)(nul - sp - 1);
+		e->dir = e->mode_len == 5 && !memcmp(p, "40000", 5);
+		e->id = (const unsigned char *)nul + 1;
+		p = nul + 1 + RAW_OID;
+	}
+	*out = v;
+	return true;
+}
+
+static const raw_entry *raw_find(const raw_entry *v, size_t n, const char *name,
+				 size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].len == len && !memcmp(v[i].name, name, len))
+			return &v[i];
+	return NULL;
+}
+
+static int raw_edit(git_oid *out, bool *empty, gc_git *g, git_odb *odb,
+		    const git_oid *base, raw_change *ch, size_t n,
+		    gc_error *err);
+
+/*
+ * The edits of one directory: a subdirectory's changes are applied
+ * recursively first. edits has room for n entries; ids for n oids.
+ */
+static int raw_collect(raw_entry *edits, size_t *nedits, git_oid *ids,
+		       gc_git *g, git_odb *odb, const raw_entry *old,
+		       size_t nold, raw_change *ch, size_t n, gc_error *err)
+{
+	*nedits = 0;
+	for (size_t i = 0, j; i < n; i = j) {
+		const char *slash = strchr(ch[i].path, '/');
+		size_t len = slash ? (size_t)(slash - ch[i].path)
+				   : strlen(ch[i].path);
+		const raw_entry *cur = raw_find(old, nold, ch[i].path, len);
+		raw_entry *e = &edits[*nedits];
+		bool gone = false;
+		int rc;
+
+		for (j = i + 1;
+		     j < n && !strncmp(ch[j].path, ch[i].path, len) &&
+		     ch[j].path[len] == (slash ? '/' : '\0');
+		     j++)
+			;
+		memset(e, 0, sizeof(*e));
+		e->name = ch[i].path;
+		e->len = len;
+		e->dir = slash != NULL;
+		if (cur && cur->dir != e->dir)
+			return RAW_FALLBACK;
+		if (slash) {
+			git_oid sub;
+
+			for (size_t k = i; k < j; k++)
+				ch[k].path += len + 1;
+			if (cur)
+				git_oid_fromraw(&sub, cur->id);
+			rc = raw_edit(&ids[*nedits], &gone, g, odb,
+				      cur ? &sub : NULL, &ch[i], j - i, err);
+			for (size_t k = i; k < j; k++)
+				ch[k].path -= len + 1;
+			if (rc != 0)
+				return rc;
+		} else if (j != i + 1) {
+			return RAW_FALLBACK; /* the same file twice */
+		} else {
+			gone = ch[i].remove;
+			git_oid_cpy(&ids[*nedits], &ch[i].id);
+		}
+		if (gone && !cur)
+			continue;
+		e->remove = gone;
+		e->mode = e->dir ? "40000" : "100644";
+		e->mode_len = strlen(e->mode);
+		e->id = ids[*nedits].id;
+		(*nedits)++;
+	}
+	return 0;
+}
+
+static void raw_put(gc_buf *out, const raw_entry *e, size_t *count)
+{
+	if (e->remove)
+		return;
+	gc_buf_add(out, e->mode, e->mode_len);
+	gc_buf_addch(out, ' ');
+	gc_buf_add(out, e->name, e->len);
+	gc_buf_addch(out, '\0');
+	gc_buf_add(out, (const char *)e->id, RAW_OID);
+	(*count)++;
+}
+
+/* Applies ch (sorted by path) to the tree base (NULL = none). */
+static int raw_edit(git_oid *out, bool *empty, gc_git *g, git_odb *odb,
+		    const git_oid *base, raw_change *ch, size_t n,
+		    gc_error *err)
+{
+	git_odb_object *obj = NULL;
+	raw_entry *old = NULL, *edits = gc_xcalloc(n, sizeof(*edits));
+	git_oid *ids = gc_xcalloc(n, sizeof(*ids));
+	gc_buf data = GC_BUF_INIT;
+	size_t nold = 0, nedits = 0, count = 0, i = 0, k = 0;
+	int rc = 0;
+
+	if (base) {
+		if ((rc = git_odb_read(&obj, odb, base)) < 0) {
+			rc = git_fail(g, err, rc, "cannot read a tree");
+			goto cleanup;
+		}
+		if (git_odb_object_type(obj) != GIT_OBJECT_TREE ||
+		    !raw_parse(&old, &nold, git_odb_object_data(obj),
+			       git_odb_object_size(obj))) {
+			rc = RAW_FALLBACK;
+			goto cleanup;
+		}
+	}
+	if ((rc = raw_collect(edits, &nedits, ids, g, odb, old, nold, ch, n,
+			      err)) != 0)
+		goto cleanup;
+	qsort(edits, nedits, sizeof(*edits), raw_cmp_qsort);
+	while (i < nold || k < nedits) {
+		int c = i == nold     ? 1
+			: k == nedits ? -1
+				      : raw_cmp(&old[i], &edits[k]);
+
+		if (c < 0) {
+			raw_put(&data, &old[i++], &count);
+			continue;
+		}
+		raw_put(&data, &edits[k++], &count);
+		if (c == 0)
+			i++; /* replaced or removed */
+	}
+	*empty = count == 0;
+	if (!*empty && (rc = git_odb_write(out, odb, data.ptr, data.len,
+					   GIT_OBJECT_TREE)) < 0)
+		rc = git_fail(g, err, rc, "cannot write a tree");
+cleanup:
+	git_odb_object_free(obj);
+	free(old);
+	free(edits);
+	free(ids);
+	gc_buf_release(&data);
+	return rc;
+}
+
+static int raw_change_cmp(const void *a, const void *b)
+{
+	return strcmp(((const raw_change *)a)->path,
+		      ((const raw_change *)b)->path);
+}
+
+/* write_tree for a base tree, with raw_edit; RAW_FALLBACK = use libgit2. */
+static int write_tree_raw(git_oid *out, gc_git *g, git_tree *base,
+			  const gc_git_update *updates, size_t n, gc_error *err)
+{
+	raw_change *ch = gc_xcalloc(n ? n : 1, sizeof(*ch));
+	git_odb *odb = NULL;
+	bool empty = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!path_ok(updates[i].path)) {
+			rc = RAW_FALLBACK; /* libgit2 reports it */
+			break;
+		}
+		ch[i].path = updates[i].path;
+		ch[i].remove = !updates[i].data;
+		if (updates[i].data &&
+		    (rc = git_blob_create_from_buffer(&ch[i].id, g->repo,
+						      updates[i].data,
+						      updates[i].len)) < 0)
+			rc = git_fail(g, err, rc, "cannot write '%s'",
+				      updates[i].path);
+	}
+	if (rc != 0)
+		goto cleanup;
+	qsort(ch, n, sizeof(*ch), raw_change_cmp);
+	if ((rc = git_repository_odb(&odb, g->repo)) < 0) {
+		rc = git_fail(g, err, rc, "cannot open the object database");
+		goto cleanup;
+	}
+	rc = raw_edit(out, &empty, g, odb, git_tree_id(base), ch, n, err);
+	if (rc == 0 && empty) /* the root stays, empty */
+		rc = git_odb_write(out, odb, "", 0, GIT_OBJECT_TREE);
+cleanup:
+	git_odb_free(odb);
+	free(ch);
+	return rc;
+}
+
 static int write_tree(git_oid *out, gc_git *g, git_tree *base,
 		      const gc_git_update *updates, size_t n, gc_error *err)
 {
@@ -1030,6 +1296,10 @@ static int write_tree(git_oid *out, gc_git *g, git_tree *base,
 	size_t nupd;
 	int rc;
 
+	if (base && n &&
+	    (rc = write_tree_raw(out, g, base, updates, n, err)) !=
+		    RAW_FALLBACK)
+		goto cleanup;
 	if ((rc = build_updates(upd, &nupd, g, base, updates, n, err)) < 0)
 		goto cleanup;
 	if (nupd)
