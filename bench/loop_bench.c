@@ -8,7 +8,8 @@
  *   - first: the tick that creates the deploy branch (all initialized)
  *   - idle:  ticks where nothing moved and nothing is due (median of 50)
  *   - bump:  one image changed and pushed by another clone; the tick up to
- *            the pushed deploy commit (median of 5 bumps)
+ *            the pushed deploy commit (median of 5 bumps, or of
+ *            $LOOP_BENCH_BUMPS, at most 64)
  * and the child's peak RSS (ru_maxrss) after all of it.
  * Usage: loop_bench [N...]
  */
@@ -110,7 +111,10 @@ static void run(int n)
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	gc_loop *loop = NULL;
-	double t0, first, idle[50], bump[5];
+	double t0, first, idle[50], bump[64];
+	int nbump = getenv("LOOP_BENCH_BUMPS")
+			    ? atoi(getenv("LOOP_BENCH_BUMPS"))
+			    : 5;
 	struct rusage ru;
 	int64_t now = 2000000000;
 
@@ -137,7 +141,9 @@ static void run(int n)
 		if (!res.skipped)
 			die("idle tick did work", &err);
 	}
-	for (int i = 0; i < 5; i++) {
+	if (nbump < 1 || nbump > 64)
+		nbump = 5;
+	for (int i = 0; i < nbump; i++) {
 		cmd = gc_xasprintf(
 			"cd %s/src && sed -i 's/1.0.0$/1.0.%d/' apps/app-%05d.yaml && "
 			"git -c user.name=b -c user.email=b@b commit -qam bump && "
@@ -159,9 +165,9 @@ static void run(int n)
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	qsort(idle, 50, sizeof(double), cmp_double);
-	qsort(bump, 5, sizeof(double), cmp_double);
+	qsort(bump, (size_t)nbump, sizeof(double), cmp_double);
 	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.0f |\n", n,
-	       first, idle[25], bump[2], bump[0], bump[4],
+	       first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
 	       (double)ru.ru_maxrss / 1024.0);
 	fflush(stdout);
 	gc_loop_free(loop);
