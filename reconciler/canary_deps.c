@@ -6,10 +6,12 @@
 
 #include "util/alloc.h"
 
-typedef struct idlist {
-	char **v; /* owned */
-	size_t n, alloc;
-} idlist;
+/*
+ * The ids depending on one path, key or namespace: a set (id -> number of
+ * references, as (void *)count), so adding and removing are O(1) even for
+ * a namespace of 10,000 canaries.
+ */
+typedef gc_map idset;
 
 typedef struct record {
 	char *paths[3]; /* owned or NULL */
@@ -27,48 +29,32 @@ void gc_canary_deps_init(gc_canary_deps *d)
 
 static void list_add(gc_map *m, const char *key, const char *id)
 {
-	idlist *l = gc_map_gets(m, key);
+	idset *l = gc_map_gets(m, key);
 
 	if (!l) {
 		l = gc_xcalloc(1, sizeof(*l));
 		gc_map_sets(m, key, l);
 	}
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], id))
-			return;
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? 2 * l->alloc : 2;
-		l->v = gc_xrealloc(l->v, l->alloc * sizeof(*l->v));
-	}
-	l->v[l->n++] = gc_xstrdup(id);
+	gc_map_sets(l, id, (void *)((uintptr_t)gc_map_gets(l, id) + 1));
 }
 
 static void list_remove(gc_map *m, const char *key, const char *id)
 {
-	idlist *l = gc_map_gets(m, key);
+	idset *l = gc_map_gets(m, key);
+	uintptr_t n = l ? (uintptr_t)gc_map_gets(l, id) : 0;
 
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i], id))
-			continue;
-		free(l->v[i]);
-		l->v[i] = l->v[--l->n];
-		break;
-	}
-	if (!l->n) {
-		free(l->v);
-		free(l);
-		gc_map_sets(m, key, NULL);
-	}
+	if (n)
+		gc_map_sets(l, id, (void *)(n - 1));
 }
 
 static void list_collect(const gc_map *m, const char *key, gc_map *ids)
 {
-	const idlist *l = key ? gc_map_gets(m, key) : NULL;
+	const idset *l = key ? gc_map_gets(m, key) : NULL;
+	const gc_map_entry *e;
 
-	for (size_t i = 0; l && i < l->n; i++)
-		gc_map_sets(ids, l->v[i], (void *)1);
+	for (size_t i = 0; l && gc_map_next(l, &i, &e);)
+		if (e->value)
+			gc_map_sets(ids, e->key, (void *)1);
 }
 
 static void free_lists(gc_map *m)
@@ -76,13 +62,11 @@ static void free_lists(gc_map *m)
 	const gc_map_entry *e;
 
 	for (size_t i = 0; gc_map_next(m, &i, &e);) {
-		idlist *l = e->value;
+		idset *l = e->value;
 
 		if (!l)
 			continue;
-		for (size_t k = 0; k < l->n; k++)
-			free(l->v[k]);
-		free(l->v);
+		gc_map_release(l);
 		free(l);
 	}
 	gc_map_release(m);
