@@ -31,6 +31,14 @@ struct gc_git {
 	char *ssh_key; /* private key path or NULL; owned */
 	char *user;    /* user of a "user:password@" URL, or NULL; owned */
 	char *pass;    /* its password; owned, never logged or stored */
+	/*
+	 * Refs peeled lately: object id -> the commit it peels to. Objects
+	 * never change, so this is always right; it saves reading the
+	 * commit again (libgit2 does not cache commits over 4 KiB, and a
+	 * deploy commit for 10,000 canaries has a message of ~1 MB).
+	 */
+	git_oid peel_from[4], peel_to[4];
+	unsigned npeeled;
 };
 
 /* State shared by the network callbacks of one connection. */
@@ -662,6 +670,46 @@ cleanup:
  * 0 and the commit id when refname exists, GIT_ENOTFOUND (a libgit2 code,
  * distinct from the gc_code values it can also return) when not.
  */
+/* The object a direct ref points to, or NULL (symbolic). */
+static const git_oid *direct_target(const git_reference *ref)
+{
+	return git_reference_type(ref) == GIT_REFERENCE_DIRECT
+		       ? git_reference_target(ref)
+		       : NULL;
+}
+
+static bool peeled_before(git_oid *out, const gc_git *g,
+			  const git_reference *ref)
+{
+	const git_oid *id = direct_target(ref);
+
+	for (unsigned i = 0; id && i < GC_ARRAY_SIZE(g->peel_from); i++) {
+		if (i < g->npeeled && git_oid_equal(&g->peel_from[i], id)) {
+			git_oid_cpy(out, &g->peel_to[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void remember_peel(gc_git *g, const git_reference *ref,
+			  const git_oid *commit)
+{
+	const git_oid *id = direct_target(ref);
+	unsigned n = GC_ARRAY_SIZE(g->peel_from);
+
+	if (!id)
+		return;
+	/* newest first */
+	memmove(&g->peel_from[1], &g->peel_from[0],
+		(n - 1) * sizeof(*g->peel_from));
+	memmove(&g->peel_to[1], &g->peel_to[0], (n - 1) * sizeof(*g->peel_to));
+	git_oid_cpy(&g->peel_from[0], id);
+	git_oid_cpy(&g->peel_to[0], commit);
+	if (g->npeeled < n)
+		g->npeeled++;
+}
+
 static int peel_ref(git_oid *out, gc_git *g, const char *refname, gc_error *err)
 {
 	git_reference *ref = NULL;
@@ -677,12 +725,18 @@ static int peel_ref(git_oid *out, gc_git *g, const char *refname, gc_error *err)
 		git_error_clear();
 		return rc;
 	}
+	if (rc == 0 && peeled_before(out, g, ref)) {
+		git_reference_free(ref);
+		return 0;
+	}
 	if (rc < 0 ||
-	    (rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT)) < 0)
+	    (rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT)) < 0) {
 		rc = git_fail_code(g, err, GC_EINVALID,
 				   "'%s' does not name a commit", refname);
-	else
+	} else {
 		git_oid_cpy(out, git_object_id(obj));
+		remember_peel(g, ref, out);
+	}
 	git_object_free(obj);
 	git_reference_free(ref);
 	return rc;
