@@ -111,10 +111,11 @@ typedef struct work {
 	gc_check_batch batches[GC_MACHINE_MAX_BATCHES];
 	size_t nbatches;
 	gc_check_ctx ctx;
-	cJSON *rendered; /* owned array */
-	bool changed;    /* some file of the canary changed */
-	bool ended;      /* a release ended this tick */
-	bool skipped;    /* unchanged and not due: cache says all */
+	cJSON *rendered;   /* owned array; freed once written */
+	bool was_rendered; /* rendered this tick (w->next has the files) */
+	bool changed;      /* some file of the canary changed */
+	bool ended;        /* a release ended this tick */
+	bool skipped;      /* unchanged and not due: cache says all */
 	bool inputs_changed;
 	const canary_cache *cached;
 	/* event webhook deliveries of its events, once the tick is final */
@@ -1124,7 +1125,7 @@ static void disown_all(gc_loop *l, canary_cache *c)
 static void own_keys(tick *t, work *w)
 {
 	gc_loop *l = t->loop;
-	const gc_deploy_canary *dc = w->rendered ? &w->next : &w->old;
+	const gc_deploy_canary *dc = w->was_rendered ? &w->next : &w->old;
 	const char *tname =
 		gc_json_str(w->obj->doc->root, "spec.targetRef.name");
 	canary_cache *c;
@@ -1155,7 +1156,7 @@ static void own_keys(tick *t, work *w)
 
 static int process_canaries(tick *t, gc_error *err)
 {
-	int error;
+	int error, rendered;
 	char *msg;
 
 	if ((error = run_machines(t, err)) < 0)
@@ -1174,7 +1175,9 @@ static int process_canaries(tick *t, gc_error *err)
 			       "%s: %s", w->id, w->out.events[k].message);
 		if (!(w->ran && w->out.changed) && !w->inputs_changed)
 			goto keys;
-		if (render(w, &rerr) < 0) {
+		rendered = render(w, &rerr);
+		w->was_rendered = w->rendered != NULL;
+		if (rendered < 0) {
 			msg = gc_error_format(&rerr);
 			gc_warn("%s (canary '%s' skipped)", msg, w->id);
 			free(msg);
@@ -1184,6 +1187,9 @@ static int process_canaries(tick *t, gc_error *err)
 		}
 		if ((error = write_canary(w, t, err)) < 0)
 			return error;
+		/* a full pass renders every canary: keep one at a time */
+		cJSON_Delete(w->rendered);
+		w->rendered = NULL;
 		if (w->ran && w->out.changed)
 			w->changed = true;
 	keys:
