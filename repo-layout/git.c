@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +40,11 @@ struct gc_git {
 	 */
 	git_oid peel_from[4], peel_to[4];
 	unsigned npeeled;
+	/* the paths of the last gc_git_diff_paths: a tick diffs the same
+	 * two source commits twice (index update, then the loop) */
+	char diff_from[GC_OID_HEX], diff_to[GC_OID_HEX];
+	char **diff_paths; /* owned; NULL = none */
+	size_t ndiff;
 };
 
 /* State shared by the network callbacks of one connection. */
@@ -608,6 +614,15 @@ cleanup:
 	return rc;
 }
 
+static void forget_diff(gc_git *g)
+{
+	for (size_t i = 0; i < g->ndiff; i++)
+		free(g->diff_paths[i]);
+	free(g->diff_paths);
+	g->diff_paths = NULL;
+	g->ndiff = 0;
+}
+
 void gc_git_free(gc_git *g)
 {
 	if (!g)
@@ -623,6 +638,7 @@ void gc_git_free(gc_git *g)
 	if (g->pass)
 		memset(g->pass, 0, strlen(g->pass));
 	free(g->pass);
+	forget_diff(g);
 	free(g);
 }
 
@@ -938,14 +954,16 @@ int gc_git_read_file(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
 	return read_path(out, g, commit, path, true, err);
 }
 
-int gc_git_diff_paths(gc_git *g, const char from[GC_OID_HEX],
-		      const char to[GC_OID_HEX], gc_git_path_cb cb,
-		      void *payload, gc_error *err)
+/* The paths that differ between two commits, into g->diff_paths. */
+static int diff_paths(gc_git *g, const char *from, const char *to,
+		      gc_error *err)
 {
 	git_tree *a = NULL, *b = NULL;
 	git_diff *diff = NULL;
+	size_t n;
 	int rc;
 
+	forget_diff(g);
 	if ((rc = lookup_tree(&a, g, from, err)) < 0 ||
 	    (rc = lookup_tree(&b, g, to, err)) < 0)
 		goto cleanup;
@@ -953,16 +971,42 @@ int gc_git_diff_paths(gc_git *g, const char from[GC_OID_HEX],
 		rc = git_fail(g, err, rc, "cannot diff %.7s..%.7s", from, to);
 		goto cleanup;
 	}
-	for (size_t i = 0; rc == 0 && i < git_diff_num_deltas(diff); i++) {
+	n = git_diff_num_deltas(diff);
+	g->diff_paths = gc_xcalloc(n + 1, sizeof(*g->diff_paths));
+	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 
-		rc = cb(d->new_file.path ? d->new_file.path : d->old_file.path,
-			payload);
+		g->diff_paths[g->ndiff++] = gc_xstrdup(
+			d->new_file.path ? d->new_file.path : d->old_file.path);
 	}
+	snprintf(g->diff_from, sizeof(g->diff_from), "%s", from);
+	snprintf(g->diff_to, sizeof(g->diff_to), "%s", to);
 cleanup:
 	git_diff_free(diff);
 	git_tree_free(a);
 	git_tree_free(b);
+	return rc;
+}
+
+/* "" (the empty tree) or 40 hex digits: a name of fixed content. */
+static bool full_id(const char *rev)
+{
+	return !*rev || (strlen(rev) == GC_OID_HEX - 1 &&
+			 strspn(rev, "0123456789abcdef") == GC_OID_HEX - 1);
+}
+
+int gc_git_diff_paths(gc_git *g, const char from[GC_OID_HEX],
+		      const char to[GC_OID_HEX], gc_git_path_cb cb,
+		      void *payload, gc_error *err)
+{
+	int rc = 0;
+
+	/* commit ids name fixed content: the same pair, the same paths */
+	if (!g->diff_paths || !full_id(from) || !full_id(to) ||
+	    strcmp(g->diff_from, from) || strcmp(g->diff_to, to))
+		rc = diff_paths(g, from, to, err);
+	for (size_t i = 0; rc == 0 && i < g->ndiff; i++)
+		rc = cb(g->diff_paths[i], payload);
 	return rc;
 }
 
