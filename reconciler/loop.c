@@ -526,6 +526,50 @@ static void note_config(const gc_object *o, void *payload)
 		gc_map_sets(&t->changed_configs, o->namespace, (void *)1);
 }
 
+static void count_config(const gc_object *o, void *payload)
+{
+	size_t *n = payload;
+
+	*n += o->kind &&
+	      (!strcmp(o->kind, "ConfigMap") || !strcmp(o->kind, "Secret"));
+}
+
+/* Lines "kind: ConfigMap" / "kind: Secret" (quoted or not) in YAML text. */
+static size_t config_kinds(const char *text)
+{
+	size_t n = 0;
+
+	for (const char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		if (strncmp(l, "kind:", 5))
+			continue;
+		l += 5 + strspn(l + 5, " \t\"'");
+		n += !strncmp(l, "ConfigMap", 9) || !strncmp(l, "Secret", 6);
+	}
+	return n;
+}
+
+/*
+ * A ConfigMap/Secret deleted from a changed file is in no index any more,
+ * so note_config cannot name its namespace: when the old version of the
+ * file declared more of them than the index now holds for it, every
+ * canary is looked at (a deletion is rare; an edit is seen by namespace).
+ */
+static void note_deleted_configs(tick *t, const char *path)
+{
+	gc_loop *l = t->loop;
+	gc_buf old = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+	size_t now = 0;
+
+	if (gc_git_read_file(&old, l->git, l->cache_source, path, &err) == 0) {
+		gc_index_foreach_in_file(l->idx, path, count_config, &now);
+		if (config_kinds(old.ptr) > now)
+			t->all_changed = true;
+	}
+	gc_error_release(&err);
+	gc_buf_release(&old);
+}
+
 /*
  * Which source files changed since the commit the caches describe (all
  * of them without caches); namespaces whose ConfigMaps/Secrets changed.
@@ -544,8 +588,10 @@ static int find_changes(tick *t, gc_error *err)
 		return error;
 	if (t->all_changed)
 		return 0;
-	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);)
+	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);) {
 		gc_index_foreach_in_file(l->idx, e->key, note_config, t);
+		note_deleted_configs(t, e->key);
+	}
 	return 0;
 }
 

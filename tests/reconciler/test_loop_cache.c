@@ -243,6 +243,38 @@ START_TEST(test_loop_cache__ticks_see_what_changed)
 }
 END_TEST
 
+/*
+ * A canary at rest is looked at only when its inputs move. Deleting the
+ * optional ConfigMap its target reads is such a move, though the
+ * ConfigMap is in no index any more.
+ */
+START_TEST(test_loop_cache__deleted_config_is_seen_at_rest)
+{
+	env e;
+	char *d, *file;
+
+	env_setup(&e);
+	d = deployment("a", "1.0.0");
+	file = gc_xasprintf("%s        envFrom:\n        - configMapRef:\n"
+			    "            name: a-config\n"
+			    "            optional: true\n",
+			    d);
+	write_src(&e, "a-dep.yaml", file);
+	free(file);
+	free(d);
+	write_src(&e, "cm.yaml",
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+		  "  name: a-config\n  namespace: t\ndata:\n  k: v\n");
+	push(&e, "a reads a-config");
+	tick(&e, T0, "Reconcile 2 canaries");
+	tick(&e, T0 + 1, NULL);
+	sh_ok(&e, "cd src && git rm -q cm.yaml");
+	push(&e, "no a-config");
+	tick(&e, T0 + 2, "New revision detected! Scaling up a.t");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *gc_suite_loop_cache(void)
 {
 	Suite *s = suite_create("loop_cache");
@@ -250,6 +282,7 @@ static Suite *gc_suite_loop_cache(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop_cache__ticks_see_what_changed);
+	tcase_add_test(tc, test_loop_cache__deleted_config_is_seen_at_rest);
 	suite_add_tcase(s, tc);
 	return s;
 }
