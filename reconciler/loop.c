@@ -57,8 +57,12 @@ struct gc_loop {
 	int64_t next_due; /* INT64_MAX = nothing due */
 	gc_map ticks;     /* "ns/name" -> int64_t* last tick not persisted */
 	gc_map cache;     /* "ns/name" -> canary_cache* */
-	gc_map passthru;  /* path -> uint64_t* hash of the object written */
-	size_t npassthru; /* paths passed through by the last tick */
+	gc_map passthru;  /* path -> passthru_cache* of the object written */
+	size_t npassthru; /* entries in passthru */
+	gc_map pt_files;  /* source path -> pt_file* (pass_changed) */
+	gc_map pt_src;    /* pass-through path -> pt_file* of its object */
+	bool pt_ready;    /* pt_files describes the source */
+	gc_map flipped;   /* keys owned or disowned since the last pass */
 	char cache_source[GC_OID_HEX]; /* source the caches describe */
 	gc_map owned;     /* pass-through key -> number of canaries owning it */
 	unsigned gen;     /* ticks completed */
@@ -132,6 +136,8 @@ typedef struct tick {
 	gc_git_update *updates;
 	size_t nupdates, aupdates;
 	gc_map passthrough;  /* paths written by pass-through */
+	bool pt_new;         /* pass-through wrote a path it never had */
+	gc_map deploy_pt;    /* pass-through files another writer changed */
 	bool layout_changed; /* a file was added or deleted */
 	/* source files changed since the caches were made */
 	gc_map changed_paths;
@@ -169,6 +175,42 @@ static void cache_free(canary_cache *c)
 	free(c);
 }
 
+/*
+ * The pass-through paths of one source file's objects, owned by a canary
+ * or not, in document order (loop->pt_files; loop->pt_src maps each path
+ * back), so that a tick revisits only changed files and paths whose
+ * ownership flipped.
+ */
+typedef struct pt_file {
+	char *src; /* the source file */
+	char **paths;
+	size_t n, alloc;
+} pt_file;
+
+static void pt_file_free(pt_file *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	free(f->src);
+	free(f);
+}
+
+static void pt_release(gc_loop *l)
+{
+	const gc_map_entry *e;
+
+	for (size_t i = 0; gc_map_next(&l->pt_files, &i, &e);)
+		pt_file_free(e->value);
+	gc_map_release(&l->pt_files);
+	gc_map_release(&l->pt_src);
+	memset(&l->pt_files, 0, sizeof(l->pt_files));
+	memset(&l->pt_src, 0, sizeof(l->pt_src));
+	l->pt_ready = false;
+}
+
 static void free_values(gc_map *m)
 {
 	const gc_map_entry *e;
@@ -192,6 +234,9 @@ static void clear_caches(gc_loop *l)
 	gc_map_release(&l->owned);
 	memset(&l->owned, 0, sizeof(l->owned));
 	l->npassthru = 0;
+	pt_release(l);
+	gc_map_release(&l->flipped);
+	memset(&l->flipped, 0, sizeof(l->flipped));
 	l->cache_source[0] = '\0';
 	gc_canary_deps_release(&l->deps);
 	l->next_due = INT64_MAX;
@@ -702,7 +747,19 @@ cleanup:
 
 /* ---- which canaries a tick looks at ---- */
 
-/* Status files another writer changed: their canaries are looked at. */
+static bool is_passthrough_path(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	if (!strncmp(path, "_cluster/", 9))
+		return true;
+	return slash && !strncmp(slash, "/_/", 3);
+}
+
+/*
+ * Status files another writer changed: their canaries are looked at;
+ * pass-through files: written again or deleted.
+ */
 static int deploy_changed(const char *path, void *payload)
 {
 	tick *t = payload;
@@ -712,6 +769,8 @@ static int deploy_changed(const char *path, void *payload)
 	if (gc_layout_parse_status_path(path, &ns, &name)) {
 		gc_buf_addf(&id, "%s/%s", ns, name);
 		gc_map_sets(&t->deploy_ids, id.ptr, (void *)1);
+	} else if (is_passthrough_path(path)) {
+		gc_map_sets(&t->deploy_pt, path, (void *)1);
 	}
 	free(ns);
 	free(name);
@@ -1146,10 +1205,12 @@ cleanup:
 
 static void own(gc_loop *l, const char *key, int delta)
 {
-	uintptr_t n = (uintptr_t)gc_map_gets(&l->owned, key);
+	uintptr_t was = (uintptr_t)gc_map_gets(&l->owned, key), n;
 
-	n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
+	n = delta > 0 ? was + 1 : (was ? was - 1 : 0);
 	gc_map_sets(&l->owned, key, (void *)n);
+	if (!was != !n) /* pass-through looks at it again */
+		gc_map_sets(&l->flipped, key, (void *)1);
 }
 
 static void disown_all(gc_loop *l, canary_cache *c)
@@ -1256,18 +1317,49 @@ static bool skip_passthrough(const gc_object *o)
 	       !strncmp(o->api_version, "kustomize.config.k8s.io/", 24);
 }
 
-static bool is_passthrough_path(const char *path)
+/* Replaces the paths of file src (f NULL: it has none); old ones go to
+ * stale. */
+static void pt_set(gc_loop *l, const char *src, pt_file *f, gc_map *stale)
 {
-	const char *slash = strchr(path, '/');
+	pt_file *old = gc_map_gets(&l->pt_files, src);
 
-	if (!strncmp(path, "_cluster/", 9))
-		return true;
-	return slash && !strncmp(slash, "/_/", 3);
+	for (size_t i = 0; old && i < old->n; i++) {
+		if (gc_map_gets(&l->pt_src, old->paths[i]) == old)
+			gc_map_sets(&l->pt_src, old->paths[i], NULL);
+		if (stale)
+			gc_map_sets(stale, old->paths[i], (void *)1);
+	}
+	for (size_t i = 0; f && i < f->n; i++)
+		gc_map_sets(&l->pt_src, f->paths[i], f);
+	gc_map_sets(&l->pt_files, src, f);
+	pt_file_free(old);
+}
+
+/* The deploy path of a source object that passes through; false if none. */
+static bool pass_path(gc_buf *path, const gc_object *o)
+{
+	bool cluster;
+
+	if (skip_passthrough(o))
+		return false;
+	cluster = gc_kind_is_cluster_scoped(o->kind);
+	if (!cluster && !o->namespace)
+		return false;
+	gc_buf_clear(path);
+	gc_layout_object_path(path, cluster ? NULL : o->namespace, NULL,
+			      o->kind, o->name);
+	return true;
+}
+
+static bool passes(const tick *t, const char *path)
+{
+	return !gc_map_gets(&t->loop->owned, path) &&
+	       !gc_map_gets(&t->kept, path);
 }
 
 /* Writes one passed-through object unless the cache says it is there. */
-static int pass_one(tick *t, const gc_object *o, const char *path, bool cluster,
-		    bool *new_path, gc_error *err)
+static int pass_one(tick *t, const gc_object *o, const char *path,
+		    gc_error *err)
 {
 	gc_loop *l = t->loop;
 	const cJSON *root = o->doc->root, *docs[1];
@@ -1278,7 +1370,8 @@ static int pass_one(tick *t, const gc_object *o, const char *path, bool cluster,
 
 	gc_map_sets(&t->passthrough, path, (void *)1);
 	if (!pc) {
-		*new_path = true;
+		t->pt_new = true;
+		l->npassthru++;
 		pc = gc_xcalloc(1, sizeof(*pc));
 		gc_map_sets(&l->passthru, path, pc);
 	} else if (!path_changed(t, o) &&
@@ -1286,7 +1379,7 @@ static int pass_one(tick *t, const gc_object *o, const char *path, bool cluster,
 		return 0;
 	}
 	doc = gc_json_dup(root);
-	if (!cluster) {
+	if (!gc_kind_is_cluster_scoped(o->kind)) {
 		cJSON *meta = gc_json_obj(doc, "metadata");
 
 		cJSON_DeleteItemFromObjectCaseSensitive(meta, "namespace");
@@ -1303,6 +1396,20 @@ static int pass_one(tick *t, const gc_object *o, const char *path, bool cluster,
 	return error;
 }
 
+/* A passed-through path that must go: its file and its cache entry. */
+static void pass_remove(tick *t, const char *path)
+{
+	gc_loop *l = t->loop;
+	passthru_cache *pc = gc_map_gets(&l->passthru, path);
+
+	if (pc) {
+		free(pc);
+		gc_map_sets(&l->passthru, path, NULL);
+		l->npassthru--;
+	}
+	delete_file(t, path);
+}
+
 /* Deletes pass-through files whose source object is gone. */
 static void pass_delete(tick *t)
 {
@@ -1317,8 +1424,7 @@ static void pass_delete(tick *t)
 		    gc_map_gets(&t->passthrough, paths[i]))
 			continue;
 		p = gc_xstrdup(paths[i]);
-		free(gc_map_sets(&l->passthru, p, NULL));
-		delete_file(t, p);
+		pass_remove(t, p);
 		free(p);
 	}
 	free(paths);
@@ -1402,48 +1508,137 @@ static void vanished(tick *t)
 	gc_buf_release(&key);
 }
 
-static int passthrough(tick *t, gc_error *err)
+/* Passes the objects of one source file through, recording their paths. */
+typedef struct pass_ctx {
+	tick *t;
+	pt_file *f;
+	gc_buf path;
+	size_t count; /* objects passed through */
+	int error;
+	gc_error *err;
+} pass_ctx;
+
+static void pass_object(const gc_object *o, void *payload)
+{
+	pass_ctx *c = payload;
+	pt_file *f = c->f;
+
+	if (c->error < 0 || !pass_path(&c->path, o))
+		return;
+	if (f->n == f->alloc) {
+		f->alloc = f->alloc ? 2 * f->alloc : 2;
+		f->paths = gc_xrealloc(f->paths, f->alloc * sizeof(*f->paths));
+	}
+	f->paths[f->n++] = gc_xstrdup(c->path.ptr);
+	if (passes(c->t, c->path.ptr)) {
+		c->error = pass_one(c->t, o, c->path.ptr, c->err);
+		c->count++;
+	}
+}
+
+static pt_file *pt_file_new(const char *src)
+{
+	pt_file *f = gc_xcalloc(1, sizeof(*f));
+
+	f->src = gc_xstrdup(src);
+	return f;
+}
+
+/*
+ * Every object of the source: rebuilds loop->pt_files, writes what is not
+ * there yet and deletes the pass-through files of no object.
+ */
+static int pass_all(tick *t, gc_error *err)
 {
 	gc_loop *l = t->loop;
 	gc_index *idx = l->idx;
-	gc_buf path = GC_BUF_INIT;
-	size_t n = gc_index_count(idx), count = 0;
-	bool new_path = false;
-	int error = 0;
+	size_t n = gc_index_count(idx);
+	pass_ctx c = { t, NULL, GC_BUF_INIT, 0, 0, err };
 
-	if (t->canary_gone || gc_index_problems(idx)->n)
-		vanished(t);
-	for (size_t i = 0; i < n; i++) {
+	pt_release(l);
+	for (size_t i = 0; i < n && c.error == 0; i++) {
 		const gc_object *o = gc_index_at(idx, i);
-		bool cluster;
 
-		if (skip_passthrough(o))
-			continue;
-		cluster = gc_kind_is_cluster_scoped(o->kind);
-		if (!cluster && !o->namespace)
-			continue;
-		gc_buf_clear(&path);
-		gc_layout_object_path(&path, cluster ? NULL : o->namespace,
-				      NULL, o->kind, o->name);
-		if (gc_map_gets(&l->owned, path.ptr) ||
-		    gc_map_gets(&t->kept, path.ptr))
-			continue;
-		if ((error = pass_one(t, o, path.ptr, cluster, &new_path,
-				      err)) < 0)
-			goto cleanup;
-		count++;
+		if (!c.f || strcmp(c.f->src, o->doc->path)) {
+			if (c.f)
+				pt_set(l, c.f->src, c.f, NULL);
+			c.f = pt_file_new(o->doc->path);
+		}
+		pass_object(o, &c);
 	}
+	if (c.f)
+		pt_set(l, c.f->src, c.f, NULL);
+	gc_buf_release(&c.path);
+	if (c.error < 0)
+		return c.error;
 	if (gc_index_problems(idx)->n) {
 		gc_warn("source %.12s has %zu problem(s): objects whose files are broken are kept as deployed",
 			l->source, gc_index_problems(idx)->n);
-		goto cleanup;
+		return 0;
 	}
 	/* the same paths as last time: nothing can have disappeared */
-	if (new_path || count != l->npassthru)
+	if (t->pt_new || c.count != l->npassthru)
 		pass_delete(t);
-	l->npassthru = count;
-cleanup:
-	gc_buf_release(&path);
+	l->pt_ready = true;
+	return 0;
+}
+
+/*
+ * Only what moved: the changed source files, the files of paths whose
+ * ownership flipped and of pass-through files another writer changed.
+ * A path of those that no longer passes through is deleted.
+ */
+static int pass_changed(tick *t, gc_error *err)
+{
+	gc_loop *l = t->loop;
+	gc_map visit = GC_MAP_INIT, stale = GC_MAP_INIT;
+	pass_ctx c = { t, NULL, GC_BUF_INIT, 0, 0, err };
+	const gc_map_entry *e;
+	const pt_file *f;
+
+	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);)
+		gc_map_sets(&visit, e->key, (void *)1);
+	for (size_t k = 0; k < 2; k++) {
+		const gc_map *m = k ? &t->deploy_pt : &l->flipped;
+
+		for (size_t i = 0; gc_map_next(m, &i, &e);) {
+			gc_map_sets(&stale, e->key, (void *)1);
+			if ((f = gc_map_gets(&l->pt_src, e->key)))
+				gc_map_sets(&visit, f->src, (void *)1);
+		}
+	}
+	for (size_t i = 0; c.error == 0 && gc_map_next(&visit, &i, &e);) {
+		c.f = pt_file_new(e->key);
+		gc_index_foreach_in_file(l->idx, e->key, pass_object, &c);
+		for (size_t k = 0; k < c.f->n; k++)
+			gc_map_sets(&stale, c.f->paths[k], (void *)1);
+		pt_set(l, e->key, c.f->n ? c.f : NULL, &stale);
+		if (!c.f->n)
+			pt_file_free(c.f);
+	}
+	for (size_t i = 0; c.error == 0 && gc_map_next(&stale, &i, &e);)
+		if (!gc_map_gets(&l->pt_src, e->key) || !passes(t, e->key))
+			pass_remove(t, e->key);
+	gc_buf_release(&c.path);
+	gc_map_release(&visit);
+	gc_map_release(&stale);
+	return c.error;
+}
+
+static int passthrough(tick *t, gc_error *err)
+{
+	gc_loop *l = t->loop;
+	bool all = !l->pt_ready || t->all_changed || l->problems ||
+		   gc_index_problems(l->idx)->n;
+	int error;
+
+	if (t->canary_gone || gc_index_problems(l->idx)->n)
+		vanished(t);
+	error = all ? pass_all(t, err) : pass_changed(t, err);
+	if (error == 0) {
+		gc_map_release(&l->flipped);
+		memset(&l->flipped, 0, sizeof(l->flipped));
+	}
 	return error;
 }
 
@@ -1674,6 +1869,7 @@ static void tick_release(tick *t)
 	gc_map_release(&t->changed_configs);
 	gc_map_release(&t->kept);
 	gc_map_release(&t->deploy_ids);
+	gc_map_release(&t->deploy_pt);
 	for (size_t i = 0; i < t->nvanished; i++)
 		free(t->vanished[i]);
 	free(t->vanished);
@@ -1893,7 +2089,8 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	if ((error = process_canaries(&t, err)) < 0)
 		goto cleanup;
 	gc_debug("tick: canaries processed at %.1f ms", clock_ms() - t0);
-	if (t.source_moved && (error = passthrough(&t, err)) < 0)
+	if ((t.source_moved || l->flipped.len) &&
+	    (error = passthrough(&t, err)) < 0)
 		goto cleanup;
 	gc_debug("tick: passed through at %.1f ms", clock_ms() - t0);
 	if (t.layout_changed)

@@ -114,7 +114,7 @@ static void env_setup(env *e)
 
 	memset(e, 0, sizeof(*e));
 	gc_buf_init(&e->out);
-	gc_log_set_level(GC_LOG_ERROR);
+	gc_log_set_level(getenv("LC_DEBUG") ? GC_LOG_DEBUG : GC_LOG_ERROR);
 	e->dir = gc_test_tmpdir();
 	sh_ok(e, "git init -q --bare -b main remote.git && "
 		 "git clone -q remote.git src");
@@ -275,6 +275,107 @@ START_TEST(test_loop_cache__deleted_config_is_seen_at_rest)
 }
 END_TEST
 
+static const char cm_fmt[] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+			     "  name: %s\n  namespace: t\ndata:\n  k: %s\n";
+
+static void write_cm(env *e, const char *file, const char *name,
+		     const char *value)
+{
+	char *s = gc_xasprintf(cm_fmt, name, value);
+
+	write_src(e, file, s);
+	free(s);
+}
+
+/* The deploy branch's pass-through files, one per line. */
+static const char *passed(env *e)
+{
+	gc_test_sh(&e->out, NULL,
+		   "git --git-dir='%s' ls-tree -r --name-only deploy | "
+		   "grep '/_/' | tr '\\n' ' '",
+		   e->remote);
+	return e->out.ptr;
+}
+
+/* Runs cmd in a clone of the deploy branch, then commits and pushes. */
+static void human_deploy(env *e, const char *cmd)
+{
+	char *full = gc_xasprintf(
+		"rm -rf dep && git clone -q -b deploy remote.git dep && "
+		"cd dep && { %s; } && git add -A && " GIT
+		" commit -qm human && git push -q origin deploy",
+		cmd);
+
+	sh_ok(e, full);
+	free(full);
+}
+
+/*
+ * Pass-through follows the source file by file: an edit, a move to
+ * another file, a rename, a deletion, a target a canary takes over or
+ * lets go, and files another writer changed on the deploy branch.
+ */
+START_TEST(test_loop_cache__passthrough_follows_the_source)
+{
+	env e;
+	char *s;
+
+	env_setup(&e);
+	write_src(&e, "a2.yaml", s = deployment("a2", "2.0.0"));
+	free(s);
+	push(&e, "a2");
+	tick(&e, T0, "Reconcile 2 canaries");
+	ck_assert_str_eq(passed(&e), "t/_/deployment-a2.yaml ");
+	write_cm(&e, "cm.yaml", "cx", "one");
+	push(&e, "cm x");
+	tick(&e, T0 + 1, "Sync ");
+	ck_assert_str_eq(passed(&e),
+			 "t/_/configmap-cx.yaml t/_/deployment-a2.yaml ");
+	write_cm(&e, "cm.yaml", "cx", "two");
+	push(&e, "cm x two");
+	tick(&e, T0 + 2, "Sync ");
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' show deploy:t/_/configmap-cx.yaml | "
+		   "grep 'k:'",
+		   e.remote);
+	ck_assert_str_eq(e.out.ptr, "  k: two\n");
+	/* the same object from another file: nothing to write */
+	sh_ok(&e, "cd src && git mv cm.yaml cm2.yaml");
+	push(&e, "move cm");
+	tick(&e, T0 + 3, NULL);
+	ck_assert_str_eq(passed(&e),
+			 "t/_/configmap-cx.yaml t/_/deployment-a2.yaml ");
+	write_cm(&e, "cm2.yaml", "cy", "two");
+	push(&e, "rename cm");
+	tick(&e, T0 + 4, "Sync ");
+	ck_assert_str_eq(passed(&e),
+			 "t/_/configmap-cy.yaml t/_/deployment-a2.yaml ");
+	/* another writer edits, adds and deletes pass-through files */
+	human_deploy(&e, "echo junk > t/_/configmap-cy.yaml && "
+			 "echo junk > t/_/configmap-junk.yaml");
+	tick(&e, T0 + 5, "Sync ");
+	ck_assert_str_eq(passed(&e),
+			 "t/_/configmap-cy.yaml t/_/deployment-a2.yaml ");
+	human_deploy(&e, "git rm -q t/_/configmap-cy.yaml");
+	tick(&e, T0 + 6, "Sync ");
+	ck_assert_str_eq(passed(&e),
+			 "t/_/configmap-cy.yaml t/_/deployment-a2.yaml ");
+	/* canary a takes a2 over and lets a go */
+	s = gc_xasprintf(canary_fmt, "a", "a2", "");
+	write_src(&e, "a.yaml", s);
+	free(s);
+	push(&e, "a targets a2");
+	tick(&e, T0 + 7, "New revision detected! Scaling up a2.t");
+	ck_assert_str_eq(passed(&e),
+			 "t/_/configmap-cy.yaml t/_/deployment-a.yaml ");
+	sh_ok(&e, "cd src && git rm -q cm2.yaml");
+	push(&e, "no cm");
+	tick(&e, T0 + 8, "Sync ");
+	ck_assert_str_eq(passed(&e), "t/_/deployment-a.yaml ");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *gc_suite_loop_cache(void)
 {
 	Suite *s = suite_create("loop_cache");
@@ -283,6 +384,7 @@ static Suite *gc_suite_loop_cache(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop_cache__ticks_see_what_changed);
 	tcase_add_test(tc, test_loop_cache__deleted_config_is_seen_at_rest);
+	tcase_add_test(tc, test_loop_cache__passthrough_follows_the_source);
 	suite_add_tcase(s, tc);
 	return s;
 }
