@@ -63,6 +63,7 @@ struct gc_loop {
 	gc_map pt_src;    /* pass-through path -> pt_file* of its object */
 	bool pt_ready;    /* pt_files describes the source */
 	gc_map flipped;   /* keys owned or disowned since the last pass */
+	gc_map configs; /* source path -> "ns\n..." of its ConfigMaps/Secrets */
 	char cache_source[GC_OID_HEX]; /* source the caches describe */
 	gc_map owned;     /* pass-through key -> number of canaries owning it */
 	unsigned gen;     /* ticks completed */
@@ -235,6 +236,7 @@ static void clear_caches(gc_loop *l)
 	memset(&l->owned, 0, sizeof(l->owned));
 	l->npassthru = 0;
 	pt_release(l);
+	free_values(&l->configs);
 	gc_map_release(&l->flipped);
 	memset(&l->flipped, 0, sizeof(l->flipped));
 	l->cache_source[0] = '\0';
@@ -562,57 +564,78 @@ static int collect_changed(const char *path, void *payload)
 	return 0;
 }
 
+static bool is_config(const gc_object *o)
+{
+	return o->kind && o->namespace &&
+	       (!strcmp(o->kind, "ConfigMap") || !strcmp(o->kind, "Secret"));
+}
+
+static void note_ns(tick *t, const char *ns)
+{
+	gc_map_sets(&t->changed_configs, ns, (void *)1);
+}
+
 static void note_config(const gc_object *o, void *payload)
 {
-	tick *t = payload;
-
-	if (o->kind && o->namespace &&
-	    (!strcmp(o->kind, "ConfigMap") || !strcmp(o->kind, "Secret")))
-		gc_map_sets(&t->changed_configs, o->namespace, (void *)1);
+	if (is_config(o))
+		note_ns(payload, o->namespace);
 }
 
-static void count_config(const gc_object *o, void *payload)
+static void add_config_ns(const gc_object *o, void *payload)
 {
-	size_t *n = payload;
-
-	*n += o->kind &&
-	      (!strcmp(o->kind, "ConfigMap") || !strcmp(o->kind, "Secret"));
-}
-
-/* Lines "kind: ConfigMap" / "kind: Secret" (quoted or not) in YAML text. */
-static size_t config_kinds(const char *text)
-{
-	size_t n = 0;
-
-	for (const char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
-		if (strncmp(l, "kind:", 5))
-			continue;
-		l += 5 + strspn(l + 5, " \t\"'");
-		n += !strncmp(l, "ConfigMap", 9) || !strncmp(l, "Secret", 6);
+	if (is_config(o)) {
+		gc_buf_adds(payload, o->namespace);
+		gc_buf_addch(payload, '\n');
 	}
-	return n;
+}
+
+/* Records the namespaces of path's ConfigMaps/Secrets in loop->configs. */
+static void remember_configs(gc_loop *l, const char *path)
+{
+	gc_buf b = GC_BUF_INIT;
+
+	gc_index_foreach_in_file(l->idx, path, add_config_ns, &b);
+	free(gc_map_sets(&l->configs, path,
+			 b.len ? gc_buf_detach(&b, NULL) : NULL));
+	gc_buf_release(&b);
+}
+
+static void remember_all_configs(gc_loop *l)
+{
+	size_t n = gc_index_count(l->idx);
+
+	free_values(&l->configs);
+	for (size_t i = 0; i < n; i++) {
+		const gc_object *o = gc_index_at(l->idx, i);
+
+		if (is_config(o) &&
+		    (i == 0 || strcmp(o->doc->path,
+				      gc_index_at(l->idx, i - 1)->doc->path)))
+			remember_configs(l, o->doc->path);
+	}
 }
 
 /*
- * A ConfigMap/Secret deleted from a changed file is in no index any more,
- * so note_config cannot name its namespace: when the old version of the
- * file declared more of them than the index now holds for it, every
- * canary is looked at (a deletion is rare; an edit is seen by namespace).
+ * A changed file's ConfigMaps/Secrets, as they were (loop->configs: a
+ * deleted one is in no index any more) and as they are.
  */
-static void note_deleted_configs(tick *t, const char *path)
+static void note_configs(tick *t, const char *path)
 {
 	gc_loop *l = t->loop;
-	gc_buf old = GC_BUF_INIT;
-	gc_error err = GC_ERROR_INIT;
-	size_t now = 0;
+	const char *old = gc_map_gets(&l->configs, path);
 
-	if (gc_git_read_file(&old, l->git, l->cache_source, path, &err) == 0) {
-		gc_index_foreach_in_file(l->idx, path, count_config, &now);
-		if (config_kinds(old.ptr) > now)
-			t->all_changed = true;
+	for (const char *p = old; p && *p; p = strchr(p, '\n') + 1) {
+		char ns[300];
+		size_t len = strcspn(p, "\n");
+
+		if (len < sizeof(ns)) {
+			memcpy(ns, p, len);
+			ns[len] = '\0';
+			note_ns(t, ns);
+		}
 	}
-	gc_error_release(&err);
-	gc_buf_release(&old);
+	gc_index_foreach_in_file(l->idx, path, note_config, t);
+	remember_configs(l, path);
 }
 
 /*
@@ -626,17 +649,16 @@ static int find_changes(tick *t, gc_error *err)
 	int error;
 
 	t->all_changed = !*l->cache_source;
-	if (t->all_changed || !strcmp(l->cache_source, l->source))
-		return 0;
-	if ((error = gc_git_diff_paths(l->git, l->cache_source, l->source,
+	if (!t->all_changed && strcmp(l->cache_source, l->source) &&
+	    (error = gc_git_diff_paths(l->git, l->cache_source, l->source,
 				       collect_changed, t, err)) < 0)
 		return error;
-	if (t->all_changed)
+	if (t->all_changed) {
+		remember_all_configs(l);
 		return 0;
-	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);) {
-		gc_index_foreach_in_file(l->idx, e->key, note_config, t);
-		note_deleted_configs(t, e->key);
 	}
+	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);)
+		note_configs(t, e->key);
 	return 0;
 }
 
