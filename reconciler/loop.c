@@ -134,8 +134,10 @@ typedef struct tick {
 	bool source_moved;
 	work *w;
 	size_t n;
-	gc_git_update *updates;
+	gc_git_update *updates; /* blobs written (add_update) */
 	size_t nupdates, aupdates;
+	int error; /* a blob that could not be written; in err */
+	gc_error *err;
 	gc_map passthrough;  /* paths written by pass-through */
 	bool pt_new;         /* pass-through wrote a path it never had */
 	gc_map deploy_pt;    /* pass-through files another writer changed */
@@ -313,9 +315,15 @@ static void remember_tick(gc_loop *l, const char *id, int64_t t)
 	*v = t;
 }
 
+/*
+ * Records a change of the tick's commit. The bytes go into the object
+ * database at once, so a full pass does not hold every file until the
+ * commit; a failure is kept in t->error for the commit to report.
+ */
 static void add_update(tick *t, const char *path, const char *data, size_t len)
 {
 	gc_git_update *u;
+	char blob[GC_OID_HEX];
 
 	if (t->nupdates == t->aupdates) {
 		t->aupdates = t->aupdates ? 2 * t->aupdates : 64;
@@ -325,9 +333,12 @@ static void add_update(tick *t, const char *path, const char *data, size_t len)
 	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
 		t->layout_changed = true;
 	u = &t->updates[t->nupdates++];
+	memset(u, 0, sizeof(*u));
 	u->path = gc_xstrdup(path);
-	u->data = data ? gc_xstrndup(data, len) : NULL;
-	u->len = data ? len : 0;
+	if (data && t->error == 0 &&
+	    (t->error = gc_git_write_blob(blob, t->loop->git, data, len,
+					  t->err)) == 0)
+		u->blob = gc_xstrdup(blob);
 	gc_deploy_tree_set(&t->loop->tree, path, data, len);
 }
 
@@ -1883,7 +1894,7 @@ static void tick_release(tick *t)
 	free(t->w);
 	for (size_t i = 0; i < t->nupdates; i++) {
 		free((char *)t->updates[i].path);
-		free((char *)t->updates[i].data);
+		free((char *)t->updates[i].blob);
 	}
 	free(t->updates);
 	gc_map_release(&t->passthrough);
@@ -2052,6 +2063,7 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 
 	t.loop = l;
 	t.now = now;
+	t.err = err;
 	t0 = clock_ms();
 	if ((error = resolve_heads(l, t.deploy, err)) < 0)
 		return error;
@@ -2117,7 +2129,8 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	gc_debug("tick: passed through at %.1f ms", clock_ms() - t0);
 	if (t.layout_changed)
 		kustomization(&t);
-	if (t.nupdates && (error = commit_and_push(&t, res, err)) < 0)
+	if ((error = t.error) < 0 ||
+	    (t.nupdates && (error = commit_and_push(&t, res, err)) < 0))
 		goto cleanup;
 	if (!t.nupdates)
 		send_events(&t); /* nothing to commit: the tick is final */
