@@ -23,7 +23,8 @@ typedef struct parse_ctx {
 	const char *data;
 	size_t len;
 	gc_doc *doc;
-	gc_map anchors; /* name -> cJSON* in doc->root */
+	gc_map anchors; /* name -> cJSON* in doc->root or in merged */
+	cJSON *merged;  /* merge ("<<") values, alive until the document ends */
 	size_t nodes;
 	unsigned depth;
 	gc_error *err;
@@ -349,7 +350,10 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 				if (cJSON_IsObject(m))
 					merge_into(obj, m);
 		}
-		cJSON_Delete(value);
+		/* an anchor inside it may still be aliased */
+		if (!ctx->merged)
+			ctx->merged = cJSON_CreateArray();
+		cJSON_AddItemToArray(ctx->merged, value);
 		return 0;
 	}
 	if (prev) {
@@ -469,6 +473,8 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 		goto fail;
 	yaml_event_delete(&end);
 	ctx->doc->root = root;
+	cJSON_Delete(ctx->merged);
+	ctx->merged = NULL;
 	if (cJSON_IsNull(root)) /* empty document, as kubectl skips it */
 		gc_doc_free(ctx->doc);
 	else
@@ -477,6 +483,8 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 	return 0;
 fail:
 	cJSON_Delete(root);
+	cJSON_Delete(ctx->merged);
+	ctx->merged = NULL;
 	gc_doc_free(ctx->doc);
 	ctx->doc = NULL;
 	return error;
