@@ -255,7 +255,8 @@ static size_t count_nodes(const cJSON *n)
 	return c;
 }
 
-static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out);
+static int parse_node(parse_ctx *ctx, yaml_event_t *ev, const yaml_mark_t *key,
+		      cJSON **out);
 
 static int take_node(parse_ctx *ctx, const yaml_mark_t *m)
 {
@@ -267,18 +268,25 @@ static int take_node(parse_ctx *ctx, const yaml_mark_t *m)
 	return 0;
 }
 
-static void remember(parse_ctx *ctx, const yaml_event_t *ev, cJSON *node,
+/* Records node's position (and its key's, for a mapping value). */
+static void remember(parse_ctx *ctx, const yaml_event_t *ev,
+		     const yaml_mark_t *key, cJSON *node,
 		     const unsigned char *anchor)
 {
 	gc_loc loc = { (unsigned)ev->start_mark.line + 1,
 		       (unsigned)ev->start_mark.column + 1, 0, 0 };
 
+	if (key) {
+		loc.key_line = (unsigned)key->line + 1;
+		loc.key_column = (unsigned)key->column + 1;
+	}
 	gc_doc_set_loc(ctx->doc, node, loc);
 	if (anchor)
 		gc_map_sets(&ctx->anchors, (const char *)anchor, node);
 }
 
-static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
+static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, const yaml_mark_t *key,
+		       cJSON **out)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	cJSON *target = gc_map_gets(&ctx->anchors, name);
@@ -294,17 +302,18 @@ static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 			"alias '%s' expands past the document size limit (alias bomb?)",
 			name);
 	*out = gc_json_dup(target);
-	remember(ctx, ev, *out, NULL);
+	remember(ctx, ev, key, *out, NULL);
 	return 0;
 }
 
-static int parse_sequence(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
+static int parse_sequence(parse_ctx *ctx, yaml_event_t *start,
+			  const yaml_mark_t *key, cJSON **out)
 {
 	cJSON *arr = cJSON_CreateArray();
 	yaml_event_t ev;
 	int error = 0;
 
-	remember(ctx, start, arr, start->data.sequence_start.anchor);
+	remember(ctx, start, key, arr, start->data.sequence_start.anchor);
 	for (;;) {
 		cJSON *item = NULL;
 
@@ -314,7 +323,7 @@ static int parse_sequence(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 			yaml_event_delete(&ev);
 			break;
 		}
-		error = parse_node(ctx, &ev, &item);
+		error = parse_node(ctx, &ev, NULL, &item);
 		yaml_event_delete(&ev);
 		if (error < 0)
 			break;
@@ -335,12 +344,12 @@ static void merge_into(cJSON *obj, const cJSON *src)
 			cJSON_AddItemToObject(obj, m->string, gc_json_dup(m));
 }
 
+/* Adds value under kev's key; mark is the position count before value. */
 static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
-		      cJSON *value)
+		      cJSON *value, size_t mark)
 {
 	const char *key = (const char *)kev->data.scalar.value;
 	const cJSON *prev = cJSON_GetObjectItemCaseSensitive(obj, key);
-	gc_loc loc;
 
 	if (!strcmp(key, "<<") && kev->data.scalar.plain_implicit) {
 		if (cJSON_IsObject(value)) {
@@ -350,7 +359,8 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 				if (cJSON_IsObject(m))
 					merge_into(obj, m);
 		}
-		/* an anchor inside it may still be aliased */
+		/* not in the tree, but an anchor inside may still be aliased */
+		gc_doc_forget_locs(ctx->doc, mark);
 		if (!ctx->merged)
 			ctx->merged = cJSON_CreateArray();
 		cJSON_AddItemToArray(ctx->merged, value);
@@ -370,22 +380,20 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 			where);
 	}
 	cJSON_AddItemToObject(obj, key, value);
-	loc = gc_doc_loc(ctx->doc, value);
-	loc.key_line = (unsigned)kev->start_mark.line + 1;
-	loc.key_column = (unsigned)kev->start_mark.column + 1;
-	gc_doc_set_loc(ctx->doc, value, loc);
 	return 0;
 }
 
-static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
+static int parse_mapping(parse_ctx *ctx, yaml_event_t *start,
+			 const yaml_mark_t *key, cJSON **out)
 {
 	cJSON *obj = cJSON_CreateObject();
 	yaml_event_t kev, vev;
 	int error = 0;
 
-	remember(ctx, start, obj, start->data.mapping_start.anchor);
+	remember(ctx, start, key, obj, start->data.mapping_start.anchor);
 	for (;;) {
 		cJSON *value = NULL;
+		size_t mark;
 
 		if ((error = next_event(ctx, &kev)) < 0)
 			break;
@@ -404,10 +412,11 @@ static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 			yaml_event_delete(&kev);
 			break;
 		}
-		error = parse_node(ctx, &vev, &value);
+		mark = gc_doc_loc_mark(ctx->doc);
+		error = parse_node(ctx, &vev, &kev.start_mark, &value);
 		yaml_event_delete(&vev);
 		if (error >= 0)
-			error = add_member(ctx, obj, &kev, value);
+			error = add_member(ctx, obj, &kev, value, mark);
 		yaml_event_delete(&kev);
 		if (error < 0)
 			break;
@@ -420,7 +429,9 @@ static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 	return 0;
 }
 
-static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
+/* key: the mark of the mapping key in front of the node, or NULL. */
+static int parse_node(parse_ctx *ctx, yaml_event_t *ev, const yaml_mark_t *key,
+		      cJSON **out)
 {
 	int error;
 
@@ -429,10 +440,10 @@ static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		*out = resolve_scalar(ev);
-		remember(ctx, ev, *out, ev->data.scalar.anchor);
+		remember(ctx, ev, key, *out, ev->data.scalar.anchor);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return parse_alias(ctx, ev, out);
+		return parse_alias(ctx, ev, key, out);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (ctx->depth >= GC_YAML_MAX_DEPTH)
@@ -441,8 +452,8 @@ static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 					  GC_YAML_MAX_DEPTH);
 		ctx->depth++;
 		error = ev->type == YAML_SEQUENCE_START_EVENT
-				? parse_sequence(ctx, ev, out)
-				: parse_mapping(ctx, ev, out);
+				? parse_sequence(ctx, ev, key, out)
+				: parse_mapping(ctx, ev, key, out);
 		ctx->depth--;
 		return error;
 	default:
@@ -465,7 +476,7 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 	gc_map_release(&ctx->anchors);
 	if ((error = next_event(ctx, &ev)) < 0)
 		goto fail;
-	error = parse_node(ctx, &ev, &root);
+	error = parse_node(ctx, &ev, NULL, &root);
 	yaml_event_delete(&ev);
 	if (error < 0)
 		goto fail;
@@ -473,6 +484,7 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 		goto fail;
 	yaml_event_delete(&end);
 	ctx->doc->root = root;
+	gc_doc_seal(ctx->doc);
 	cJSON_Delete(ctx->merged);
 	ctx->merged = NULL;
 	if (cJSON_IsNull(root)) /* empty document, as kubectl skips it */
