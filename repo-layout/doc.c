@@ -20,9 +20,11 @@
 
 gc_doc *gc_doc_new(const char *path, unsigned index)
 {
-	gc_doc *doc = gc_xcalloc(1, sizeof(*doc));
+	size_t len = strlen(path);
+	gc_doc *doc = gc_xcalloc(1, sizeof(*doc) + len + 1);
 
-	doc->path = gc_xstrdup(path);
+	/* the path lives behind the struct: one allocation, not two */
+	doc->path = memcpy(doc + 1, path, len + 1);
 	doc->index = index;
 	return doc;
 }
@@ -31,7 +33,6 @@ void gc_doc_free(gc_doc *doc)
 {
 	if (!doc)
 		return;
-	free(doc->path);
 	cJSON_Delete(doc->root);
 	free(doc->pos);
 	free(doc->big);

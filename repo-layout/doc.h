@@ -33,7 +33,7 @@ typedef struct gc_doc_pos {
  * path:line:column.
  */
 typedef struct gc_doc {
-	char *path;      /* owned; repository-relative file path */
+	char *path;      /* repository-relative file path, freed with doc */
 	unsigned index;  /* 0-based position of the document in its file */
 	cJSON *root;     /* owned */
 	gc_loc start;    /* where the document starts */
