@@ -337,11 +337,183 @@ static int parse_sequence(parse_ctx *ctx, yaml_event_t *start,
 	return 0;
 }
 
+/*
+ * Mapping keys that most manifests repeat: a member with one of these
+ * points at the constant instead of a malloc'd copy of its key (cJSON
+ * never frees a key flagged cJSON_StringIsConst, and copies keep the
+ * pointer). Sorted in byte order for bsearch.
+ */
+static const char *const known_keys[] = {
+	"accessModes",
+	"affinity",
+	"analysis",
+	"annotations",
+	"apiVersion",
+	"app",
+	"app.kubernetes.io/component",
+	"app.kubernetes.io/instance",
+	"app.kubernetes.io/managed-by",
+	"app.kubernetes.io/name",
+	"app.kubernetes.io/part-of",
+	"app.kubernetes.io/version",
+	"args",
+	"autoscalerRef",
+	"backend",
+	"canaryReadyThreshold",
+	"claimName",
+	"command",
+	"commonLabels",
+	"component",
+	"configMap",
+	"configMapKeyRef",
+	"containerPort",
+	"containers",
+	"cpu",
+	"data",
+	"effect",
+	"emptyDir",
+	"env",
+	"fsGroup",
+	"gatewayRefs",
+	"gateways",
+	"headers",
+	"host",
+	"hosts",
+	"http",
+	"httpGet",
+	"image",
+	"imagePullPolicy",
+	"images",
+	"ingressClassName",
+	"initContainers",
+	"initialDelaySeconds",
+	"interval",
+	"items",
+	"iterations",
+	"key",
+	"kind",
+	"labels",
+	"limits",
+	"livenessProbe",
+	"match",
+	"matchExpressions",
+	"matchLabels",
+	"max",
+	"maxReplicas",
+	"maxSurge",
+	"maxUnavailable",
+	"maxWeight",
+	"memory",
+	"metadata",
+	"metrics",
+	"min",
+	"minReplicas",
+	"mirror",
+	"mirrorWeight",
+	"mountPath",
+	"name",
+	"namePrefix",
+	"nameSuffix",
+	"namespace",
+	"newName",
+	"newTag",
+	"nodeSelector",
+	"operator",
+	"part-of",
+	"patches",
+	"path",
+	"pathType",
+	"paths",
+	"periodSeconds",
+	"persistentVolumeClaim",
+	"port",
+	"portDiscovery",
+	"portName",
+	"ports",
+	"primaryReadyThreshold",
+	"progressDeadlineSeconds",
+	"prometheus.io/path",
+	"prometheus.io/port",
+	"prometheus.io/scrape",
+	"protocol",
+	"provider",
+	"query",
+	"readinessProbe",
+	"replicas",
+	"requests",
+	"resources",
+	"retries",
+	"revisionHistoryLimit",
+	"rollingUpdate",
+	"rules",
+	"runAsNonRoot",
+	"runAsUser",
+	"scaleTargetRef",
+	"schedule",
+	"secret",
+	"secretKeyRef",
+	"secretName",
+	"securityContext",
+	"selector",
+	"service",
+	"serviceAccountName",
+	"skipAnalysis",
+	"spec",
+	"startupProbe",
+	"status",
+	"stepWeight",
+	"storage",
+	"storageClassName",
+	"strategy",
+	"stringData",
+	"targetPort",
+	"targetRef",
+	"template",
+	"templateRef",
+	"terminationGracePeriodSeconds",
+	"threshold",
+	"thresholdRange",
+	"timeout",
+	"timeoutSeconds",
+	"tls",
+	"tolerations",
+	"trafficPolicy",
+	"type",
+	"uri",
+	"url",
+	"value",
+	"valueFrom",
+	"values",
+	"version",
+	"volumeMounts",
+	"volumes",
+	"webhooks",
+	"weight",
+};
+
+static int cmp_key(const void *key, const void *entry)
+{
+	return strcmp(key, *(const char *const *)entry);
+}
+
+/* Adds value to obj under key, sharing the key when it is a known one. */
+static void add_keyed(cJSON *obj, const char *key, cJSON *value)
+{
+	const char *const *known =
+		bsearch(key, known_keys, GC_ARRAY_SIZE(known_keys),
+			sizeof(*known_keys), cmp_key);
+
+	if (known)
+		cJSON_AddItemToObjectCS(obj, *known, value);
+	else
+		cJSON_AddItemToObject(obj, key, value);
+}
+
 static void merge_into(cJSON *obj, const cJSON *src)
 {
 	for (const cJSON *m = src->child; m; m = m->next)
 		if (!cJSON_GetObjectItemCaseSensitive(obj, m->string))
-			cJSON_AddItemToObject(obj, m->string, gc_json_dup(m));
+			add_keyed(obj, m->string, gc_json_dup(m));
 }
 
 /* Adds value under kev's key; mark is the position count before value. */
@@ -379,7 +551,7 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 			"duplicate key '%s' (first defined on line %s)", key,
 			where);
 	}
-	cJSON_AddItemToObject(obj, key, value);
+	add_keyed(obj, key, value);
 	return 0;
 }
 

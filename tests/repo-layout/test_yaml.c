@@ -107,6 +107,38 @@ START_TEST(test_yaml__aliases_an_anchor_inside_a_merge_value)
 }
 END_TEST
 
+/* Known keys are shared constants; trees stay copyable and editable. */
+START_TEST(test_yaml__shares_known_keys)
+{
+	const char *src = "apiVersion: v1\nkind: ConfigMap\n"
+			  "metadata: {name: a, labels: {app: a, own: b}}\n";
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	cJSON *meta, *copy, *labels;
+	char *got;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "k.yaml", src, strlen(src), &err),
+			 0);
+	meta = cJSON_GetObjectItem(docs.v[0]->root, "metadata");
+	ck_assert(meta->type & cJSON_StringIsConst);
+	labels = cJSON_GetObjectItem(meta, "labels");
+	ck_assert(!(cJSON_GetObjectItem(labels, "own")->type &
+		    cJSON_StringIsConst));
+	copy = gc_json_dup(docs.v[0]->root);
+	/* move a member with a shared key under a new one, replace another */
+	cJSON_AddItemToObject(copy, "moved",
+			      cJSON_DetachItemFromObject(copy, "metadata"));
+	cJSON_ReplaceItemInObject(copy, "kind", cJSON_CreateString("Secret"));
+	got = cJSON_PrintUnformatted(copy);
+	ck_assert_str_eq(got, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
+			      "\"moved\":{\"name\":\"a\",\"labels\":"
+			      "{\"app\":\"a\",\"own\":\"b\"}}}");
+	free(got);
+	cJSON_Delete(copy);
+	gc_doclist_release(&docs);
+}
+END_TEST
+
 /* Every node of a tree as "path line:col key_line:key_col", pre-order. */
 static void dump_locs(gc_buf *out, const gc_doc *doc, const cJSON *n,
 		      const char *path)
@@ -308,6 +340,7 @@ static Suite *gc_suite_yaml(void)
 		       test_yaml__remembers_positions_of_documents_and_nodes);
 	tcase_add_test(tc, test_yaml__aliases_an_anchor_inside_a_merge_value);
 	tcase_add_test(tc, test_yaml__remembers_the_position_of_every_node);
+	tcase_add_test(tc, test_yaml__shares_known_keys);
 	tcase_add_test(tc, test_yaml__stops_alias_bombs_and_deep_nesting);
 	tcase_add_test(tc, test_yaml__empty_input_has_no_documents);
 	tcase_add_test(tc,
