@@ -1,15 +1,30 @@
+/*
+ * Documents and the positions of their nodes. A document keeps one
+ * 16-byte record per node (its address and a packed gc_loc), sorted by
+ * address once parsed: a map with a separate key per node cost about five
+ * times as much, more than the cJSON tree itself.
+ */
 #include "doc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/alloc.h"
+#include "util/json.h"
+
+#define LINE_BITS 22
+#define SMALL_BITS 14
+#define LINE_MAX_PACKED ((1ull << LINE_BITS) - 1) /* the escape */
+#define SMALL_MAX ((1ull << SMALL_BITS) - 1)
 
 gc_doc *gc_doc_new(const char *path, unsigned index)
 {
-	gc_doc *doc = gc_xcalloc(1, sizeof(*doc));
+	size_t len = strlen(path);
+	gc_doc *doc = gc_xcalloc(1, sizeof(*doc) + len + 1);
 
-	doc->path = gc_xstrdup(path);
+	/* the path lives behind the struct: one allocation, not two */
+	doc->path = memcpy(doc + 1, path, len + 1);
 	doc->index = index;
 	return doc;
 }
@@ -18,30 +33,167 @@ void gc_doc_free(gc_doc *doc)
 {
 	if (!doc)
 		return;
-	free(doc->path);
 	cJSON_Delete(doc->root);
-	gc_map_release(&doc->locs);
-	free(doc->loc_v);
+	free(doc->pos);
+	free(doc->big);
 	free(doc);
+}
+
+/* Line 22 bits, column 14, line - key_line 14, key column 14 (0 = no key). */
+static unsigned long long pack(gc_doc *doc, gc_loc loc)
+{
+	bool key = loc.key_line || loc.key_column;
+
+	if (loc.line < LINE_MAX_PACKED && loc.column <= SMALL_MAX &&
+	    (!key || (loc.key_column && loc.key_column <= SMALL_MAX &&
+		      loc.key_line <= loc.line &&
+		      loc.line - loc.key_line <= SMALL_MAX)))
+		return (unsigned long long)loc.line << 42 |
+		       (unsigned long long)loc.column << 28 |
+		       (unsigned long long)(key ? loc.line - loc.key_line : 0)
+			       << 14 |
+		       loc.key_column;
+	if (doc->big_n == doc->big_alloc) {
+		doc->big_alloc = doc->big_alloc ? doc->big_alloc * 2 : 4;
+		doc->big = gc_xrealloc(doc->big,
+				       doc->big_alloc * sizeof(*doc->big));
+	}
+	doc->big[doc->big_n] = loc;
+	return LINE_MAX_PACKED << 42 | doc->big_n++;
+}
+
+static gc_loc unpack(const gc_doc *doc, unsigned long long p)
+{
+	gc_loc loc;
+
+	if (p >> 42 == LINE_MAX_PACKED)
+		return doc->big[p & ((1ull << 42) - 1)];
+	loc.line = (unsigned)(p >> 42);
+	loc.column = (unsigned)(p >> 28 & SMALL_MAX);
+	loc.key_column = (unsigned)(p & SMALL_MAX);
+	loc.key_line =
+		loc.key_column ? loc.line - (unsigned)(p >> 14 & SMALL_MAX) : 0;
+	return loc;
+}
+
+/* Index of the first record not below node, in a sealed document. */
+static size_t lower_bound(const gc_doc *doc, const cJSON *node)
+{
+	size_t lo = 0, hi = doc->pos_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)doc->pos[mid].node < (uintptr_t)node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The record of node, or NULL. */
+static gc_doc_pos *find(const gc_doc *doc, const cJSON *node)
+{
+	size_t i;
+
+	if (!doc->sealed) {
+		for (i = doc->pos_n; i-- > 0;)
+			if (doc->pos[i].node == node)
+				return &doc->pos[i];
+		return NULL;
+	}
+	i = lower_bound(doc, node);
+	return i < doc->pos_n && doc->pos[i].node == node ? &doc->pos[i] : NULL;
 }
 
 void gc_doc_set_loc(gc_doc *doc, const cJSON *node, gc_loc loc)
 {
-	if (doc->loc_n == doc->loc_alloc) {
-		doc->loc_alloc = doc->loc_alloc ? doc->loc_alloc * 2 : 32;
-		doc->loc_v = gc_xrealloc(doc->loc_v,
-					 doc->loc_alloc * sizeof(*doc->loc_v));
+	gc_doc_pos *p = doc->sealed ? find(doc, node) : NULL;
+	size_t at = doc->sealed ? lower_bound(doc, node) : doc->pos_n;
+
+	if (p) {
+		p->packed = pack(doc, loc);
+		return;
 	}
-	doc->loc_v[doc->loc_n++] = loc;
-	gc_map_put(&doc->locs, &node, sizeof(node),
-		   (void *)(uintptr_t)doc->loc_n);
+	if (doc->pos_n == doc->pos_alloc) {
+		doc->pos_alloc = doc->pos_alloc ? doc->pos_alloc * 2 : 32;
+		doc->pos = gc_xrealloc(doc->pos,
+				       doc->pos_alloc * sizeof(*doc->pos));
+	}
+	memmove(&doc->pos[at + 1], &doc->pos[at],
+		(doc->pos_n - at) * sizeof(*doc->pos));
+	doc->pos[at].node = node;
+	doc->pos[at].packed = pack(doc, loc);
+	doc->pos_n++;
+}
+
+size_t gc_doc_loc_mark(const gc_doc *doc)
+{
+	return doc->pos_n;
+}
+
+void gc_doc_forget_locs(gc_doc *doc, size_t mark)
+{
+	GC_ASSERT(!doc->sealed && mark <= doc->pos_n);
+	doc->pos_n = (unsigned)mark;
+}
+
+/* Stable merge sort by node address: of equal nodes the last set wins. */
+static void sort_pos(gc_doc_pos *v, gc_doc_pos *tmp, size_t n)
+{
+	size_t mid = n / 2, i = 0, j = mid, k = 0;
+
+	if (n < 2)
+		return;
+	sort_pos(v, tmp, mid);
+	sort_pos(v + mid, tmp, n - mid);
+	if ((uintptr_t)v[mid - 1].node <= (uintptr_t)v[mid].node)
+		return; /* already in order: the usual case for malloc */
+	while (i < mid && j < n)
+		tmp[k++] = (uintptr_t)v[j].node < (uintptr_t)v[i].node ? v[j++]
+								       : v[i++];
+	while (i < mid)
+		tmp[k++] = v[i++];
+	memcpy(v, tmp, k * sizeof(*v));
+}
+
+void gc_doc_seal(gc_doc *doc)
+{
+	gc_doc_pos *tmp;
+	size_t n = 0;
+
+	if (doc->sealed)
+		return;
+	doc->sealed = true;
+	if (doc->pos_n > 1) {
+		tmp = gc_xmalloc(doc->pos_n * sizeof(*tmp));
+		sort_pos(doc->pos, tmp, doc->pos_n);
+		free(tmp);
+	}
+	for (size_t i = 0; i < doc->pos_n; i++) {
+		if (n && doc->pos[n - 1].node == doc->pos[i].node)
+			n--; /* the later record replaces the earlier one */
+		doc->pos[n++] = doc->pos[i];
+	}
+	doc->pos_n = (unsigned)n;
+	if (!doc->pos_n)
+		GC_FREE_AND_NULL(doc->pos);
+	else if (doc->pos_alloc != doc->pos_n)
+		doc->pos =
+			gc_xrealloc(doc->pos, doc->pos_n * sizeof(*doc->pos));
+	doc->pos_alloc = doc->pos_n;
+	if (doc->big_n && doc->big_alloc != doc->big_n)
+		doc->big =
+			gc_xrealloc(doc->big, doc->big_n * sizeof(*doc->big));
+	doc->big_alloc = doc->big_n;
 }
 
 gc_loc gc_doc_loc(const gc_doc *doc, const cJSON *node)
 {
-	uintptr_t i = (uintptr_t)gc_map_get(&doc->locs, &node, sizeof(node));
+	const gc_doc_pos *p = find(doc, node);
 
-	return i ? doc->loc_v[i - 1] : doc->start;
+	return p ? unpack(doc, p->packed) : doc->start;
 }
 
 gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node)
@@ -53,6 +205,35 @@ gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node)
 		loc.column = loc.key_column;
 	}
 	return loc;
+}
+
+/* Records the positions of src's tree for the identical tree dst. */
+static void copy_locs(gc_doc *to, const gc_doc *from, const cJSON *src,
+		      const cJSON *dst)
+{
+	const gc_doc_pos *p = find(from, src);
+
+	if (p)
+		gc_doc_set_loc(to, dst, unpack(from, p->packed));
+	for (src = src->child, dst = dst->child; src && dst;
+	     src = src->next, dst = dst->next)
+		copy_locs(to, from, src, dst);
+}
+
+gc_doc *gc_doc_dup(const gc_doc *doc, const char *path)
+{
+	gc_doc *copy = gc_doc_new(path, doc->index);
+
+	copy->start = doc->start;
+	copy->root = gc_json_dup(doc->root);
+	if (doc->pos_n) {
+		copy->pos = gc_xmalloc(doc->pos_n * sizeof(*copy->pos));
+		copy->pos_alloc = doc->pos_n;
+	}
+	if (copy->root)
+		copy_locs(copy, doc, doc->root, copy->root);
+	gc_doc_seal(copy);
+	return copy;
 }
 
 void gc_doclist_push(gc_doclist *list, gc_doc *doc)

@@ -1,6 +1,9 @@
 #ifndef GC_REPO_LAYOUT_DOC_H
 #define GC_REPO_LAYOUT_DOC_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 #include "util/map.h"
@@ -14,27 +17,57 @@ typedef struct gc_loc {
 } gc_loc;
 
 /*
+ * A node's position as the document stores it: the node and its gc_loc
+ * packed in 64 bits (line 22, column 14, key line as a distance back from
+ * the line 14, key column 14), or an index into gc_doc.big when a value
+ * does not fit.
+ */
+typedef struct gc_doc_pos {
+	const cJSON *node;
+	unsigned long long packed;
+} gc_doc_pos;
+
+/*
  * One YAML document of a manifest file: the object tree (cJSON) and the
  * position of every node in it, so semantic errors still point at
  * path:line:column.
  */
 typedef struct gc_doc {
-	char *path;     /* owned; repository-relative file path */
-	unsigned index; /* 0-based position of the document in its file */
-	cJSON *root;    /* owned */
-	gc_loc start;   /* where the document starts */
-	gc_map locs;    /* cJSON* -> index + 1 into loc_v */
-	gc_loc *loc_v;
-	size_t loc_n, loc_alloc;
+	char *path;      /* repository-relative file path, freed with doc */
+	unsigned index;  /* 0-based position of the document in its file */
+	cJSON *root;     /* owned */
+	gc_loc start;    /* where the document starts */
+	gc_doc_pos *pos; /* by node address once sealed, else in set order */
+	gc_loc *big;     /* positions too large to pack */
+	unsigned pos_n, pos_alloc, big_n, big_alloc;
+	bool sealed;
 } gc_doc;
 
 gc_doc *gc_doc_new(const char *path, unsigned index);
 void gc_doc_free(gc_doc *doc);
+/*
+ * Records (or replaces) the position of node. Before gc_doc_seal this is
+ * an append (the latest position of a node wins); after, an insertion.
+ */
 void gc_doc_set_loc(gc_doc *doc, const cJSON *node, gc_loc loc);
+/* Number of positions set, for gc_doc_forget_locs. */
+size_t gc_doc_loc_mark(const gc_doc *doc);
+/*
+ * Drops the positions set since mark (those of a subtree that left the
+ * tree); only before gc_doc_seal.
+ */
+void gc_doc_forget_locs(gc_doc *doc, size_t mark);
+/*
+ * Once the tree is complete: sorts the positions by node and frees the
+ * slack, so lookups are binary searches.
+ */
+void gc_doc_seal(gc_doc *doc);
 /* Position of node; the document start when the node is unknown. */
 gc_loc gc_doc_loc(const gc_doc *doc, const cJSON *node);
 /* Position of the key of a mapping member, else of the node. */
 gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node);
+/* A sealed deep copy (tree and positions) under another path; owned. */
+gc_doc *gc_doc_dup(const gc_doc *doc, const char *path);
 
 /* A growable list of owned documents. */
 typedef struct gc_doclist {

@@ -18,39 +18,50 @@
  * The index is kept per file so that a new commit can replace a few files
  * and re-evaluate only what they affect (gc_source_update_git): a file's
  * documents, a document's own problems and the claims on each
- * kind/namespace/name key. The lists callers see (objects in path order
- * then document order, problems) are rebuilt from those at each settle.
+ * kind/namespace/name key. The objects list callers see (path order then
+ * document order) follows each change in place once the index is settled;
+ * a load, a new default namespace, a changed kustomization or a large
+ * update rebuild it instead. The problems list is rebuilt at each settle,
+ * but only when some file or document has a problem.
  */
 typedef struct idoc {
 	gc_doc *doc; /* owned */
 	gc_object
 		obj; /* filled when the document is an object or claims a key */
-	gc_problems local; /* shape, name and namespace problems */
-	gc_problems kust;  /* invalid kustomization namespace */
-	struct idoc *next; /* next claimant of the same key, document order */
-	bool claims;       /* obj names a key (owner or duplicate) */
-	bool owner;        /* first claimant: the object of its key */
+	gc_problems *local; /* owned or NULL: shape, name, namespace problems */
+	gc_problems *kust;  /* owned or NULL: invalid kustomization namespace */
+	struct idoc *next;  /* next claimant of the same key, document order */
+	bool claims;        /* obj names a key (owner or duplicate) */
+	bool owner;         /* first claimant: the object of its key */
+	bool kustomization; /* of a kustomization file: always listed */
+	bool listed;        /* &obj is in the objects list */
 } idoc;
 
 typedef struct ifile {
-	char *path;
 	idoc *docs;
 	size_t n;
 	gc_problems problems; /* the file's own: syntax, binary, empty */
 	bool kust;            /* a kustomization file */
 	bool dirty;           /* documents to evaluate at the next settle */
+	char path[];
 } ifile;
 
 struct gc_index {
-	ifile **files; /* path order once settled */
+	ifile **files; /* always in path order */
 	size_t nfiles, falloc;
-	bool sorted, settled;
-	gc_map by_path;   /* path -> ifile* (NULL once removed) */
+	bool settled;
+	bool relist;   /* rebuild the objects list at the next settle */
+	ifile **dirty; /* files added since the last settle */
+	size_t ndirty, dalloc;
+	size_t nset;      /* set_file calls since the last settle */
 	gc_map by_key;    /* "kind\0ns\0name" -> first claimant idoc* or NULL */
 	gc_map ns_by_dir; /* dir -> namespace borrowed from a kustomization */
 	gc_map kust_dirs; /* dirs whose kustomization changed since settle */
+	gc_map ns_names;  /* namespace -> its one owned copy */
 	char *default_ns; /* of the last settle */
 	size_t ndocs;
+	/* what the problems list is made of: rebuilt only when not 0 */
+	size_t problem_files, problem_docs, claims, keys;
 	gc_object **objs; /* path order then document order */
 	size_t n, alloc;
 	/*
@@ -265,9 +276,33 @@ static char *dir_of(const char *path)
 
 static void problems_copy(gc_problems *to, const gc_problems *from)
 {
-	for (size_t i = 0; i < from->n; i++)
+	for (size_t i = 0; from && i < from->n; i++)
 		gc_problems_add(to, from->v[i].path, from->v[i].line,
 				from->v[i].column, "%s", from->v[i].msg);
+}
+
+/* Frees a list of problems and NULLs the pointer. */
+static void problems_drop(gc_problems **p)
+{
+	if (!*p)
+		return;
+	gc_problems_release(*p);
+	GC_FREE_AND_NULL(*p);
+}
+
+/* The heap copy of what p holds (p is left empty), or NULL when empty. */
+static gc_problems *problems_take(gc_problems *p)
+{
+	gc_problems *out;
+
+	if (!p->n) {
+		gc_problems_release(p);
+		return NULL;
+	}
+	out = gc_xmalloc(sizeof(*out));
+	*out = *p;
+	memset(p, 0, sizeof(*p));
+	return out;
 }
 
 /* The namespace a kustomization document gives its directory, or NULL
@@ -362,9 +397,21 @@ static void fill_kustomization(gc_object *o, gc_doc *doc)
 	o->name = gc_json_str(doc->root, "metadata.name");
 }
 
+/* The index's one copy of a namespace name (objects share it). */
+static char *intern_namespace(gc_index *idx, const char *ns)
+{
+	char *copy = gc_map_gets(&idx->ns_names, ns);
+
+	if (!copy) {
+		copy = gc_xstrdup(ns);
+		gc_map_sets(&idx->ns_names, ns, copy);
+	}
+	return copy;
+}
+
 /* The namespace of a namespaced object, or NULL after a problem. */
-static char *object_namespace(gc_problems *problems, const gc_doc *doc,
-			      const gc_map *ns_by_dir, const char *dflt)
+static char *object_namespace(gc_index *idx, gc_problems *problems,
+			      const gc_doc *doc)
 {
 	const cJSON *ns = gc_json_get(doc->root, "metadata.namespace");
 	const char *why;
@@ -372,8 +419,10 @@ static char *object_namespace(gc_problems *problems, const gc_doc *doc,
 
 	if (!ns || cJSON_IsNull(ns) ||
 	    (cJSON_IsString(ns) && !*ns->valuestring))
-		return gc_xstrdup(
-			inherited_namespace(ns_by_dir, doc->path, dflt));
+		return intern_namespace(idx,
+					inherited_namespace(&idx->ns_by_dir,
+							    doc->path,
+							    idx->default_ns));
 	loc = gc_doc_loc(doc, ns);
 	if (!cJSON_IsString(ns)) {
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
@@ -387,18 +436,71 @@ static char *object_namespace(gc_problems *problems, const gc_doc *doc,
 				why);
 		return NULL;
 	}
-	return gc_xstrdup(ns->valuestring);
+	return intern_namespace(idx, ns->valuestring);
 }
 
 /* Document order: path, then position in the file. */
-static int cmp_idoc(const idoc *x, const idoc *y)
+static int cmp_doc_order(const gc_doc *x, const gc_doc *y)
 {
-	int c = strcmp(x->doc->path, y->doc->path);
+	int c = strcmp(x->path, y->path);
 
 	if (c)
 		return c;
-	return x->doc->index < y->doc->index ? -1
-					     : x->doc->index > y->doc->index;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Position of doc's object in the objects list, or where it would go. */
+static size_t object_pos(const gc_index *idx, const gc_doc *doc)
+{
+	size_t lo = 0, hi = idx->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_doc_order(idx->objs[mid]->doc, doc) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Puts d's object in or takes it out of the objects list, as its flags
+ * now say, unless the list is rebuilt at the next settle anyway.
+ */
+static void relist(gc_index *idx, idoc *d)
+{
+	bool want = d->kustomization || d->owner;
+	size_t at;
+
+	if (!idx->settled || idx->relist || want == d->listed)
+		return;
+	at = object_pos(idx, d->doc);
+	if (want) {
+		if (idx->n == idx->alloc) {
+			idx->alloc = idx->alloc ? idx->alloc * 2 : 32;
+			idx->objs =
+				gc_xrealloc(idx->objs,
+					    idx->alloc * sizeof(*idx->objs));
+		}
+		memmove(&idx->objs[at + 1], &idx->objs[at],
+			(idx->n - at) * sizeof(*idx->objs));
+		idx->objs[at] = &d->obj;
+		idx->n++;
+	} else {
+		GC_ASSERT(at < idx->n && idx->objs[at] == &d->obj);
+		memmove(&idx->objs[at], &idx->objs[at + 1],
+			(idx->n - at - 1) * sizeof(*idx->objs));
+		idx->n--;
+	}
+	d->listed = want;
+}
+
+static void set_owner(gc_index *idx, idoc *d, bool owner)
+{
+	d->owner = owner;
+	relist(idx, d);
 }
 
 static void claim(gc_index *idx, idoc *d, const gc_buf *key)
@@ -406,15 +508,18 @@ static void claim(gc_index *idx, idoc *d, const gc_buf *key)
 	idoc *head = gc_map_get(&idx->by_key, key->ptr, key->len), **at;
 
 	at = &head;
-	while (*at && cmp_idoc(*at, d) < 0)
+	while (*at && cmp_doc_order((*at)->doc, d->doc) < 0)
 		at = &(*at)->next;
 	d->next = *at;
 	*at = d;
 	d->claims = true;
+	idx->claims++;
 	if (at == &head) {
 		if (d->next)
-			d->next->owner = false;
-		d->owner = true;
+			set_owner(idx, d->next, false);
+		else
+			idx->keys++;
+		set_owner(idx, d, true);
 		gc_map_put(&idx->by_key, key->ptr, key->len, d);
 	}
 }
@@ -432,35 +537,34 @@ static void unclaim(gc_index *idx, idoc *d, gc_buf *key)
 		at = &(*at)->next;
 	if (*at)
 		*at = d->next;
+	idx->claims--;
 	if (d->owner) {
 		if (head)
-			head->owner = true;
+			set_owner(idx, head, true);
+		else
+			idx->keys--;
 		gc_map_put(&idx->by_key, key->ptr, key->len, head);
 	}
 	d->next = NULL;
-	d->claims = d->owner = false;
+	d->claims = false;
+	set_owner(idx, d, false);
 }
 
-/* Checks one (non-kustomization) document and claims its key. */
-static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
+/* Checks one document's shape and names; fills obj or adds problems. */
+static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 {
 	gc_doc *doc = d->doc;
 	const cJSON *root = doc->root, *meta;
 	const char *api, *kind, *name, *why;
 	gc_loc loc = gc_doc_loc(doc, root);
-	gc_problems *problems = &d->local;
 	char *ns = NULL;
 
-	unclaim(idx, d, key);
-	free(d->obj.namespace);
-	memset(&d->obj, 0, sizeof(d->obj));
-	gc_problems_release(&d->local);
 	if (!cJSON_IsObject(root)) {
 		gc_problems_add(
 			problems, doc->path, loc.line, loc.column,
 			"document is %s, not a Kubernetes object (a mapping with apiVersion, kind and metadata.name)",
 			gc_json_type_name(root));
-		return;
+		return false;
 	}
 	api = need_str(problems, doc, root, root, "apiVersion", "apiVersion");
 	kind = need_str(problems, doc, root, root, "kind", "kind");
@@ -468,43 +572,54 @@ static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 	if (!meta) {
 		gc_problems_add(problems, doc->path, loc.line, loc.column, "%s",
 				"document has no metadata.name");
-		return;
+		return false;
 	}
 	if (!cJSON_IsObject(meta)) {
 		loc = gc_doc_loc(doc, meta);
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"metadata must be a mapping, not %s",
 				gc_json_type_name(meta));
-		return;
+		return false;
 	}
 	name = need_str(problems, doc, meta, meta, "name", "metadata.name");
 	if (!api || !kind || !name)
-		return;
+		return false;
 	if (!check_name(kind, name, &why)) {
 		loc = gc_doc_loc(doc, cJSON_GetObjectItem(meta, "name"));
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"invalid %s name '%s': %s", kind, name, why);
-		return;
+		return false;
 	}
 	if (!gc_kind_is_cluster_scoped(kind) &&
-	    !(ns = object_namespace(problems, doc, &idx->ns_by_dir,
-				    idx->default_ns)))
-		return;
+	    !(ns = object_namespace(idx, problems, doc)))
+		return false;
 	d->obj.doc = doc;
 	d->obj.api_version = api;
 	d->obj.kind = kind;
 	d->obj.name = name;
 	d->obj.namespace = ns;
-	key_of(key, kind, ns, name);
-	claim(idx, d, key);
+	return true;
 }
 
-static int cmp_file(const void *a, const void *b)
+/* Checks one (non-kustomization) document and claims its key. */
+static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 {
-	return strcmp((*(ifile *const *)a)->path, (*(ifile *const *)b)->path);
+	gc_problems problems = { 0 };
+
+	unclaim(idx, d, key);
+	memset(&d->obj, 0, sizeof(d->obj));
+	if (d->local)
+		idx->problem_docs--;
+	problems_drop(&d->local);
+	if (check_object(idx, d, &problems)) {
+		key_of(key, d->obj.kind, d->obj.namespace, d->obj.name);
+		claim(idx, d, key);
+	}
+	if ((d->local = problems_take(&problems)))
+		idx->problem_docs++;
 }
 
-/* Position of path in the sorted files, or where it would go. */
+/* Position of path in the files, or where it would go. */
 static size_t file_pos(const gc_index *idx, const char *path)
 {
 	size_t lo = 0, hi = idx->nfiles;
@@ -520,6 +635,15 @@ static size_t file_pos(const gc_index *idx, const char *path)
 	return lo;
 }
 
+static ifile *find_file(const gc_index *idx, const char *path)
+{
+	size_t at = file_pos(idx, path);
+
+	return at < idx->nfiles && !strcmp(idx->files[at]->path, path)
+		       ? idx->files[at]
+		       : NULL;
+}
+
 static void mark_kust_dir(gc_index *idx, const char *path)
 {
 	char *dir = dir_of(path);
@@ -528,36 +652,46 @@ static void mark_kust_dir(gc_index *idx, const char *path)
 	free(dir);
 }
 
+/* Frees what a file owns (not its claims or its place in the lists). */
+static void file_free(ifile *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		problems_drop(&f->docs[i].local);
+		problems_drop(&f->docs[i].kust);
+		gc_doc_free(f->docs[i].doc);
+	}
+	gc_problems_release(&f->problems);
+	free(f->docs);
+	free(f);
+}
+
 static void remove_file(gc_index *idx, ifile *f)
 {
 	gc_buf key = GC_BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < f->n; i++) {
-		unclaim(idx, &f->docs[i], &key);
-		if (!f->kust)
-			free(f->docs[i].obj.namespace);
-		gc_problems_release(&f->docs[i].local);
-		gc_problems_release(&f->docs[i].kust);
-		gc_doc_free(f->docs[i].doc);
+		idoc *d = &f->docs[i];
+
+		unclaim(idx, d, &key);
+		d->kustomization = false;
+		relist(idx, d);
+		idx->problem_docs -= (d->local != NULL) + (d->kust != NULL);
 	}
 	idx->ndocs -= f->n;
+	idx->problem_files -= f->problems.n > 0;
 	if (f->kust)
 		mark_kust_dir(idx, f->path);
-	if (idx->sorted) {
-		i = file_pos(idx, f->path);
-	} else {
-		for (i = 0; idx->files[i] != f; i++)
+	if (f->dirty) {
+		for (i = idx->ndirty; idx->dirty[--i] != f;)
 			;
+		idx->dirty[i] = idx->dirty[--idx->ndirty];
 	}
+	i = file_pos(idx, f->path);
 	memmove(&idx->files[i], &idx->files[i + 1],
 		(idx->nfiles - i - 1) * sizeof(*idx->files));
 	idx->nfiles--;
-	gc_map_sets(&idx->by_path, f->path, NULL);
-	gc_problems_release(&f->problems);
-	free(f->docs);
-	free(f->path);
-	free(f);
+	file_free(f);
 	gc_buf_release(&key);
 }
 
@@ -569,31 +703,39 @@ static int cmp_doc(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* Past this many files set between two settles, relist at the settle. */
+#define RELIST_FILES 64
+
 void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 			gc_problems *problems)
 {
-	ifile *f = gc_map_gets(&idx->by_path, path);
-	size_t at;
+	ifile *f = find_file(idx, path);
+	size_t at, len = strlen(path);
 
+	if (++idx->nset > RELIST_FILES)
+		idx->relist = true;
 	if (f)
 		remove_file(idx, f);
 	if (!docs)
 		return;
-	f = gc_xcalloc(1, sizeof(*f));
-	f->path = gc_xstrdup(path);
+	f = gc_xcalloc(1, sizeof(*f) + len + 1);
+	memcpy(f->path, path, len + 1);
 	f->kust = is_kustomization_path(path);
-	f->dirty = true;
 	if (docs->n > 1)
 		qsort(docs->v, docs->n, sizeof(*docs->v), cmp_doc);
 	f->n = docs->n;
 	f->docs = gc_xcalloc(f->n ? f->n : 1, sizeof(*f->docs));
 	for (size_t i = 0; i < f->n; i++) {
 		idoc *d = &f->docs[i];
+		gc_problems kust = { 0 };
 
 		d->doc = docs->v[i];
 		if (f->kust) {
+			d->kustomization = true;
 			fill_kustomization(&d->obj, d->doc);
-			kustomization_namespace(d->doc, &d->kust);
+			kustomization_namespace(d->doc, &kust);
+			if ((d->kust = problems_take(&kust)))
+				idx->problem_docs++;
 		}
 	}
 	idx->ndocs += f->n;
@@ -603,6 +745,7 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		f->problems = *problems;
 		memset(problems, 0, sizeof(*problems));
 	}
+	idx->problem_files += f->problems.n > 0;
 	if (!idx->settled)
 		problems_copy(&idx->problems, &f->problems);
 	if (f->kust)
@@ -612,12 +755,21 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		idx->files = gc_xrealloc(idx->files,
 					 idx->falloc * sizeof(*idx->files));
 	}
-	at = idx->sorted ? file_pos(idx, path) : idx->nfiles;
+	/* both loaders give (nearly) path order: this is (nearly) an append */
+	at = file_pos(idx, path);
 	memmove(&idx->files[at + 1], &idx->files[at],
 		(idx->nfiles - at) * sizeof(*idx->files));
 	idx->files[at] = f;
 	idx->nfiles++;
-	gc_map_sets(&idx->by_path, f->path, f);
+	if (idx->ndirty == idx->dalloc) {
+		idx->dalloc = idx->dalloc ? idx->dalloc * 2 : 16;
+		idx->dirty = gc_xrealloc(idx->dirty,
+					 idx->dalloc * sizeof(*idx->dirty));
+	}
+	idx->dirty[idx->ndirty++] = f;
+	f->dirty = true;
+	for (size_t i = 0; i < f->n; i++)
+		relist(idx, &f->docs[i]);
 }
 
 /* The first valid namespace of the kustomization files of dir. */
@@ -634,7 +786,7 @@ static const char *dir_namespace(gc_index *idx, const char *dir)
 
 		gc_buf_clear(&path);
 		gc_buf_addf(&path, "%s%s%s", dir, *dir ? "/" : "", names[i]);
-		if (!(f = gc_map_gets(&idx->by_path, path.ptr)))
+		if (!(f = find_file(idx, path.ptr)))
 			continue;
 		for (size_t j = 0; !ns && j < f->n; j++)
 			ns = kustomization_namespace(f->docs[j].doc, NULL);
@@ -643,25 +795,30 @@ static const char *dir_namespace(gc_index *idx, const char *dir)
 	return ns;
 }
 
-/* Whether a kustomization above path changed since the last settle. */
-static bool under_changed_dir(const gc_index *idx, const char *path)
+static void evaluate_file(gc_index *idx, ifile *f, gc_buf *key)
 {
-	char *dir = dir_of(path);
-	bool found;
+	if (!f->kust)
+		for (size_t j = 0; j < f->n; j++)
+			evaluate(idx, &f->docs[j], key);
+}
 
-	for (;;) {
-		char *slash;
+/* Re-evaluates the files under dir (every file for the root, ""). */
+static void evaluate_dir(gc_index *idx, const char *dir, gc_buf *key)
+{
+	gc_buf prefix = GC_BUF_INIT;
+	size_t i = 0;
 
-		if ((found = gc_map_gets(&idx->kust_dirs, dir)) || !*dir)
-			break;
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		else
-			dir[0] = '\0';
+	if (*dir) {
+		gc_buf_addf(&prefix, "%s/", dir);
+		i = file_pos(idx, prefix.ptr);
 	}
-	free(dir);
-	return found;
+	for (; i < idx->nfiles; i++) {
+		if (prefix.len &&
+		    strncmp(idx->files[i]->path, prefix.ptr, prefix.len))
+			break;
+		evaluate_file(idx, idx->files[i], key);
+	}
+	gc_buf_release(&prefix);
 }
 
 static void push_object(gc_index *idx, gc_object *o)
@@ -690,8 +847,25 @@ static void duplicate_problem(gc_index *idx, const idoc *d, gc_buf *key)
 			floc.line, floc.column);
 }
 
-/* The objects and problems callers see, from the files. */
-static void rebuild(gc_index *idx)
+/* The objects list, from the files. */
+static void rebuild_objects(gc_index *idx)
+{
+	idx->n = 0;
+	for (size_t i = 0; i < idx->nfiles; i++) {
+		ifile *f = idx->files[i];
+
+		for (size_t j = 0; j < f->n; j++) {
+			idoc *d = &f->docs[j];
+
+			d->listed = d->kustomization || d->owner;
+			if (d->listed)
+				push_object(idx, &d->obj);
+		}
+	}
+}
+
+/* The problems list, from the files. */
+static void rebuild_problems(gc_index *idx)
 {
 	gc_buf key = GC_BUF_INIT;
 
@@ -709,19 +883,15 @@ static void rebuild(gc_index *idx)
 	for (size_t i = 0; i < idx->nfiles; i++)
 		for (size_t j = 0; j < idx->files[i]->n; j++)
 			problems_copy(&idx->problems,
-				      &idx->files[i]->docs[j].kust);
-	idx->n = 0;
+				      idx->files[i]->docs[j].kust);
 	for (size_t i = 0; i < idx->nfiles; i++) {
 		ifile *f = idx->files[i];
 
 		for (size_t j = 0; j < f->n; j++) {
 			idoc *d = &f->docs[j];
 
-			if (d->local.n)
-				problems_copy(&idx->problems, &d->local);
-			if (f->kust || d->owner)
-				push_object(idx, &d->obj);
-			else if (d->claims)
+			problems_copy(&idx->problems, d->local);
+			if (d->claims && !d->owner)
 				duplicate_problem(idx, d, &key);
 		}
 	}
@@ -737,7 +907,6 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 	bool all = !idx->settled ||
 		   (dflt ? !idx->default_ns || strcmp(dflt, idx->default_ns)
 			 : idx->default_ns != NULL);
-	bool kust_changed = idx->kust_dirs.len > 0;
 	gc_buf key = GC_BUF_INIT;
 	const gc_map_entry *e;
 
@@ -745,24 +914,32 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 		free(idx->default_ns);
 		idx->default_ns = dflt ? gc_xstrdup(dflt) : NULL;
 	}
-	if (!idx->sorted && idx->nfiles > 1)
-		qsort(idx->files, idx->nfiles, sizeof(*idx->files), cmp_file);
-	idx->sorted = true;
+	/* a changed kustomization or namespace can move every object */
+	if (all || idx->kust_dirs.len)
+		idx->relist = true;
 	for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
 		gc_map_sets(&idx->ns_by_dir, e->key,
 			    (void *)dir_namespace(idx, e->key));
-	for (size_t i = 0; i < idx->nfiles; i++) {
-		ifile *f = idx->files[i];
-
-		if (!f->kust &&
-		    (all || f->dirty ||
-		     (kust_changed && under_changed_dir(idx, f->path))))
-			for (size_t j = 0; j < f->n; j++)
-				evaluate(idx, &f->docs[j], &key);
-		f->dirty = false;
+	if (all) {
+		for (size_t i = 0; i < idx->nfiles; i++)
+			evaluate_file(idx, idx->files[i], &key);
+	} else {
+		for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
+			evaluate_dir(idx, e->key, &key);
+		for (size_t i = 0; i < idx->ndirty; i++)
+			evaluate_file(idx, idx->dirty[i], &key);
 	}
+	for (size_t i = 0; i < idx->ndirty; i++)
+		idx->dirty[i]->dirty = false;
+	idx->ndirty = 0;
+	idx->nset = 0;
 	gc_map_release(&idx->kust_dirs);
-	rebuild(idx);
+	if (idx->relist)
+		rebuild_objects(idx);
+	if (!idx->settled || idx->problems.n || idx->problem_files ||
+	    idx->problem_docs || idx->claims != idx->keys)
+		rebuild_problems(idx);
+	idx->relist = false;
 	idx->settled = true;
 	gc_buf_release(&key);
 }
@@ -771,17 +948,22 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 
 void gc_index_free(gc_index *idx)
 {
+	const gc_map_entry *e;
+
 	if (!idx)
 		return;
-	while (idx->nfiles)
-		remove_file(idx, idx->files[idx->nfiles - 1]);
+	for (size_t i = 0; i < idx->nfiles; i++)
+		file_free(idx->files[i]);
 	free(idx->files);
+	free(idx->dirty);
 	free(idx->objs);
 	free(idx->default_ns);
-	gc_map_release(&idx->by_path);
 	gc_map_release(&idx->by_key);
 	gc_map_release(&idx->ns_by_dir);
 	gc_map_release(&idx->kust_dirs);
+	for (size_t i = 0; gc_map_next(&idx->ns_names, &i, &e);)
+		free(e->value);
+	gc_map_release(&idx->ns_names);
 	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
 	free(idx);
@@ -814,7 +996,7 @@ const gc_object *gc_index_at(const gc_index *idx, size_t i)
 void gc_index_foreach_in_file(const gc_index *idx, const char *path,
 			      gc_index_object_cb cb, void *payload)
 {
-	const ifile *f = gc_map_gets(&idx->by_path, path);
+	const ifile *f = find_file(idx, path);
 
 	if (!f || !idx->settled)
 		return;

@@ -211,29 +211,6 @@ void gc_source_cache_stats(const gc_source_cache *cache, size_t *hits,
 	*misses = cache->misses;
 }
 
-/* Copies the positions of src's tree onto the identical tree dst. */
-static void copy_locs(gc_doc *to, const gc_doc *from, const cJSON *src,
-		      const cJSON *dst)
-{
-	uintptr_t i = (uintptr_t)gc_map_get(&from->locs, &src, sizeof(src));
-
-	if (i)
-		gc_doc_set_loc(to, dst, from->loc_v[i - 1]);
-	for (src = src->child, dst = dst->child; src && dst;
-	     src = src->next, dst = dst->next)
-		copy_locs(to, from, src, dst);
-}
-
-static gc_doc *doc_copy(const gc_doc *src, const char *path)
-{
-	gc_doc *doc = gc_doc_new(path, src->index);
-
-	doc->start = src->start;
-	doc->root = gc_json_dup(src->root);
-	copy_locs(doc, src, src->root, doc->root);
-	return doc;
-}
-
 static void problems_copy(gc_problems *to, const gc_problems *from,
 			  const char *path)
 {
@@ -258,7 +235,7 @@ static void add_blob(git_load *l, const char *path, const char *id,
 		l->cache->hits++;
 		e->used = l->cache->generation;
 		for (size_t i = 0; i < e->docs.n; i++)
-			gc_doclist_push(&docs, doc_copy(e->docs.v[i], path));
+			gc_doclist_push(&docs, gc_doc_dup(e->docs.v[i], path));
 		problems_copy(&problems, &e->problems, path);
 		gc_index__set_file(l->idx, path, &docs, &problems);
 		return;
@@ -269,7 +246,7 @@ static void add_blob(git_load *l, const char *path, const char *id,
 		e = gc_xcalloc(1, sizeof(*e));
 		e->used = l->cache->generation;
 		for (size_t i = 0; i < docs.n; i++)
-			gc_doclist_push(&e->docs, doc_copy(docs.v[i], path));
+			gc_doclist_push(&e->docs, gc_doc_dup(docs.v[i], path));
 		problems_copy(&e->problems, &problems, path);
 		gc_map_sets(&l->cache->by_blob, id, e);
 	}

@@ -37,7 +37,8 @@ typedef struct gc_object {
 	const char *api_version;
 	const char *kind;
 	const char *name;
-	char *namespace; /* owned; resolved by the namespace rules */
+	char *namespace; /* borrowed from the index (one copy per name);
+			  * resolved by the namespace rules */
 } gc_object;
 
 typedef struct gc_index gc_index;

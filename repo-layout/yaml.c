@@ -23,7 +23,8 @@ typedef struct parse_ctx {
 	const char *data;
 	size_t len;
 	gc_doc *doc;
-	gc_map anchors; /* name -> cJSON* in doc->root */
+	gc_map anchors; /* name -> cJSON* in doc->root or in merged */
+	cJSON *merged;  /* merge ("<<") values, alive until the document ends */
 	size_t nodes;
 	unsigned depth;
 	gc_error *err;
@@ -254,7 +255,8 @@ static size_t count_nodes(const cJSON *n)
 	return c;
 }
 
-static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out);
+static int parse_node(parse_ctx *ctx, yaml_event_t *ev, const yaml_mark_t *key,
+		      cJSON **out);
 
 static int take_node(parse_ctx *ctx, const yaml_mark_t *m)
 {
@@ -266,18 +268,25 @@ static int take_node(parse_ctx *ctx, const yaml_mark_t *m)
 	return 0;
 }
 
-static void remember(parse_ctx *ctx, const yaml_event_t *ev, cJSON *node,
+/* Records node's position (and its key's, for a mapping value). */
+static void remember(parse_ctx *ctx, const yaml_event_t *ev,
+		     const yaml_mark_t *key, cJSON *node,
 		     const unsigned char *anchor)
 {
 	gc_loc loc = { (unsigned)ev->start_mark.line + 1,
 		       (unsigned)ev->start_mark.column + 1, 0, 0 };
 
+	if (key) {
+		loc.key_line = (unsigned)key->line + 1;
+		loc.key_column = (unsigned)key->column + 1;
+	}
 	gc_doc_set_loc(ctx->doc, node, loc);
 	if (anchor)
 		gc_map_sets(&ctx->anchors, (const char *)anchor, node);
 }
 
-static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
+static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, const yaml_mark_t *key,
+		       cJSON **out)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	cJSON *target = gc_map_gets(&ctx->anchors, name);
@@ -293,17 +302,18 @@ static int parse_alias(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 			"alias '%s' expands past the document size limit (alias bomb?)",
 			name);
 	*out = gc_json_dup(target);
-	remember(ctx, ev, *out, NULL);
+	remember(ctx, ev, key, *out, NULL);
 	return 0;
 }
 
-static int parse_sequence(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
+static int parse_sequence(parse_ctx *ctx, yaml_event_t *start,
+			  const yaml_mark_t *key, cJSON **out)
 {
 	cJSON *arr = cJSON_CreateArray();
 	yaml_event_t ev;
 	int error = 0;
 
-	remember(ctx, start, arr, start->data.sequence_start.anchor);
+	remember(ctx, start, key, arr, start->data.sequence_start.anchor);
 	for (;;) {
 		cJSON *item = NULL;
 
@@ -313,7 +323,7 @@ static int parse_sequence(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 			yaml_event_delete(&ev);
 			break;
 		}
-		error = parse_node(ctx, &ev, &item);
+		error = parse_node(ctx, &ev, NULL, &item);
 		yaml_event_delete(&ev);
 		if (error < 0)
 			break;
@@ -327,19 +337,191 @@ static int parse_sequence(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 	return 0;
 }
 
+/*
+ * Mapping keys that most manifests repeat: a member with one of these
+ * points at the constant instead of a malloc'd copy of its key (cJSON
+ * never frees a key flagged cJSON_StringIsConst, and copies keep the
+ * pointer). Sorted in byte order for bsearch.
+ */
+static const char *const known_keys[] = {
+	"accessModes",
+	"affinity",
+	"analysis",
+	"annotations",
+	"apiVersion",
+	"app",
+	"app.kubernetes.io/component",
+	"app.kubernetes.io/instance",
+	"app.kubernetes.io/managed-by",
+	"app.kubernetes.io/name",
+	"app.kubernetes.io/part-of",
+	"app.kubernetes.io/version",
+	"args",
+	"autoscalerRef",
+	"backend",
+	"canaryReadyThreshold",
+	"claimName",
+	"command",
+	"commonLabels",
+	"component",
+	"configMap",
+	"configMapKeyRef",
+	"containerPort",
+	"containers",
+	"cpu",
+	"data",
+	"effect",
+	"emptyDir",
+	"env",
+	"fsGroup",
+	"gatewayRefs",
+	"gateways",
+	"headers",
+	"host",
+	"hosts",
+	"http",
+	"httpGet",
+	"image",
+	"imagePullPolicy",
+	"images",
+	"ingressClassName",
+	"initContainers",
+	"initialDelaySeconds",
+	"interval",
+	"items",
+	"iterations",
+	"key",
+	"kind",
+	"labels",
+	"limits",
+	"livenessProbe",
+	"match",
+	"matchExpressions",
+	"matchLabels",
+	"max",
+	"maxReplicas",
+	"maxSurge",
+	"maxUnavailable",
+	"maxWeight",
+	"memory",
+	"metadata",
+	"metrics",
+	"min",
+	"minReplicas",
+	"mirror",
+	"mirrorWeight",
+	"mountPath",
+	"name",
+	"namePrefix",
+	"nameSuffix",
+	"namespace",
+	"newName",
+	"newTag",
+	"nodeSelector",
+	"operator",
+	"part-of",
+	"patches",
+	"path",
+	"pathType",
+	"paths",
+	"periodSeconds",
+	"persistentVolumeClaim",
+	"port",
+	"portDiscovery",
+	"portName",
+	"ports",
+	"primaryReadyThreshold",
+	"progressDeadlineSeconds",
+	"prometheus.io/path",
+	"prometheus.io/port",
+	"prometheus.io/scrape",
+	"protocol",
+	"provider",
+	"query",
+	"readinessProbe",
+	"replicas",
+	"requests",
+	"resources",
+	"retries",
+	"revisionHistoryLimit",
+	"rollingUpdate",
+	"rules",
+	"runAsNonRoot",
+	"runAsUser",
+	"scaleTargetRef",
+	"schedule",
+	"secret",
+	"secretKeyRef",
+	"secretName",
+	"securityContext",
+	"selector",
+	"service",
+	"serviceAccountName",
+	"skipAnalysis",
+	"spec",
+	"startupProbe",
+	"status",
+	"stepWeight",
+	"storage",
+	"storageClassName",
+	"strategy",
+	"stringData",
+	"targetPort",
+	"targetRef",
+	"template",
+	"templateRef",
+	"terminationGracePeriodSeconds",
+	"threshold",
+	"thresholdRange",
+	"timeout",
+	"timeoutSeconds",
+	"tls",
+	"tolerations",
+	"trafficPolicy",
+	"type",
+	"uri",
+	"url",
+	"value",
+	"valueFrom",
+	"values",
+	"version",
+	"volumeMounts",
+	"volumes",
+	"webhooks",
+	"weight",
+};
+
+static int cmp_key(const void *key, const void *entry)
+{
+	return strcmp(key, *(const char *const *)entry);
+}
+
+/* Adds value to obj under key, sharing the key when it is a known one. */
+static void add_keyed(cJSON *obj, const char *key, cJSON *value)
+{
+	const char *const *known =
+		bsearch(key, known_keys, GC_ARRAY_SIZE(known_keys),
+			sizeof(*known_keys), cmp_key);
+
+	if (known)
+		cJSON_AddItemToObjectCS(obj, *known, value);
+	else
+		cJSON_AddItemToObject(obj, key, value);
+}
+
 static void merge_into(cJSON *obj, const cJSON *src)
 {
 	for (const cJSON *m = src->child; m; m = m->next)
 		if (!cJSON_GetObjectItemCaseSensitive(obj, m->string))
-			cJSON_AddItemToObject(obj, m->string, gc_json_dup(m));
+			add_keyed(obj, m->string, gc_json_dup(m));
 }
 
+/* Adds value under kev's key; mark is the position count before value. */
 static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
-		      cJSON *value)
+		      cJSON *value, size_t mark)
 {
 	const char *key = (const char *)kev->data.scalar.value;
 	const cJSON *prev = cJSON_GetObjectItemCaseSensitive(obj, key);
-	gc_loc loc;
 
 	if (!strcmp(key, "<<") && kev->data.scalar.plain_implicit) {
 		if (cJSON_IsObject(value)) {
@@ -349,7 +531,11 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 				if (cJSON_IsObject(m))
 					merge_into(obj, m);
 		}
-		cJSON_Delete(value);
+		/* not in the tree, but an anchor inside may still be aliased */
+		gc_doc_forget_locs(ctx->doc, mark);
+		if (!ctx->merged)
+			ctx->merged = cJSON_CreateArray();
+		cJSON_AddItemToArray(ctx->merged, value);
 		return 0;
 	}
 	if (prev) {
@@ -365,23 +551,21 @@ static int add_member(parse_ctx *ctx, cJSON *obj, const yaml_event_t *kev,
 			"duplicate key '%s' (first defined on line %s)", key,
 			where);
 	}
-	cJSON_AddItemToObject(obj, key, value);
-	loc = gc_doc_loc(ctx->doc, value);
-	loc.key_line = (unsigned)kev->start_mark.line + 1;
-	loc.key_column = (unsigned)kev->start_mark.column + 1;
-	gc_doc_set_loc(ctx->doc, value, loc);
+	add_keyed(obj, key, value);
 	return 0;
 }
 
-static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
+static int parse_mapping(parse_ctx *ctx, yaml_event_t *start,
+			 const yaml_mark_t *key, cJSON **out)
 {
 	cJSON *obj = cJSON_CreateObject();
 	yaml_event_t kev, vev;
 	int error = 0;
 
-	remember(ctx, start, obj, start->data.mapping_start.anchor);
+	remember(ctx, start, key, obj, start->data.mapping_start.anchor);
 	for (;;) {
 		cJSON *value = NULL;
+		size_t mark;
 
 		if ((error = next_event(ctx, &kev)) < 0)
 			break;
@@ -400,10 +584,11 @@ static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 			yaml_event_delete(&kev);
 			break;
 		}
-		error = parse_node(ctx, &vev, &value);
+		mark = gc_doc_loc_mark(ctx->doc);
+		error = parse_node(ctx, &vev, &kev.start_mark, &value);
 		yaml_event_delete(&vev);
 		if (error >= 0)
-			error = add_member(ctx, obj, &kev, value);
+			error = add_member(ctx, obj, &kev, value, mark);
 		yaml_event_delete(&kev);
 		if (error < 0)
 			break;
@@ -416,7 +601,9 @@ static int parse_mapping(parse_ctx *ctx, yaml_event_t *start, cJSON **out)
 	return 0;
 }
 
-static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
+/* key: the mark of the mapping key in front of the node, or NULL. */
+static int parse_node(parse_ctx *ctx, yaml_event_t *ev, const yaml_mark_t *key,
+		      cJSON **out)
 {
 	int error;
 
@@ -425,10 +612,10 @@ static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		*out = resolve_scalar(ev);
-		remember(ctx, ev, *out, ev->data.scalar.anchor);
+		remember(ctx, ev, key, *out, ev->data.scalar.anchor);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return parse_alias(ctx, ev, out);
+		return parse_alias(ctx, ev, key, out);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (ctx->depth >= GC_YAML_MAX_DEPTH)
@@ -437,8 +624,8 @@ static int parse_node(parse_ctx *ctx, yaml_event_t *ev, cJSON **out)
 					  GC_YAML_MAX_DEPTH);
 		ctx->depth++;
 		error = ev->type == YAML_SEQUENCE_START_EVENT
-				? parse_sequence(ctx, ev, out)
-				: parse_mapping(ctx, ev, out);
+				? parse_sequence(ctx, ev, key, out)
+				: parse_mapping(ctx, ev, key, out);
 		ctx->depth--;
 		return error;
 	default:
@@ -461,7 +648,7 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 	gc_map_release(&ctx->anchors);
 	if ((error = next_event(ctx, &ev)) < 0)
 		goto fail;
-	error = parse_node(ctx, &ev, &root);
+	error = parse_node(ctx, &ev, NULL, &root);
 	yaml_event_delete(&ev);
 	if (error < 0)
 		goto fail;
@@ -469,6 +656,9 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 		goto fail;
 	yaml_event_delete(&end);
 	ctx->doc->root = root;
+	gc_doc_seal(ctx->doc);
+	cJSON_Delete(ctx->merged);
+	ctx->merged = NULL;
 	if (cJSON_IsNull(root)) /* empty document, as kubectl skips it */
 		gc_doc_free(ctx->doc);
 	else
@@ -477,6 +667,8 @@ static int parse_document(parse_ctx *ctx, yaml_event_t *start, gc_doclist *docs)
 	return 0;
 fail:
 	cJSON_Delete(root);
+	cJSON_Delete(ctx->merged);
+	ctx->merged = NULL;
 	gc_doc_free(ctx->doc);
 	ctx->doc = NULL;
 	return error;

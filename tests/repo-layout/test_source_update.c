@@ -475,6 +475,71 @@ START_TEST(test_source_update__cases)
 }
 END_TEST
 
+/* One commit writing (or deleting, data NULL) many generated files. */
+static void commit_many(repo *r, size_t n, unsigned seed, bool del)
+{
+	gc_git_update *ups = gc_xcalloc(n, sizeof(*ups));
+	gc_buf *data = gc_xcalloc(n, sizeof(*data));
+	char **paths = gc_xcalloc(n, sizeof(*paths));
+
+	for (size_t i = 0; i < n; i++) {
+		paths[i] = gc_xasprintf("d%zu/f%03zu.yaml", i % 3, i);
+		gc_buf_init(&data[i]);
+		/* names repeat across files: duplicates change owners */
+		gc_buf_addf(&data[i], CM("n%zu", "data:\n  k: v%u\n"),
+			    (i * seed) % 37, seed);
+		if (i % 5 == 0)
+			gc_buf_addf(&data[i], "---\n" CM("m%zu", ""),
+				    (i + seed) % 11);
+		ups[i].path = paths[i];
+		ups[i].data = del && i % 4 == 0 ? NULL : data[i].ptr;
+		ups[i].len = ups[i].data ? data[i].len : 0;
+	}
+	repo_commit(r, ups, n);
+	for (size_t i = 0; i < n; i++) {
+		free(paths[i]);
+		gc_buf_release(&data[i]);
+	}
+	free(paths);
+	free(data);
+	free(ups);
+}
+
+/* Updates of many files (the objects list is rebuilt) and of a few. */
+START_TEST(test_source_update__large_and_small_updates_equal_a_full_load)
+{
+	repo r;
+	gc_index *idx = NULL;
+	gc_error err = GC_ERROR_INIT;
+	char from[GC_OID_HEX], *want, *got;
+	const struct {
+		size_t n;
+		unsigned seed;
+		bool del;
+	} commits[] = { { 150, 3, false }, { 5, 7, false },   { 120, 5, true },
+			{ 2, 11, false },  { 150, 13, true }, { 1, 2, true } };
+
+	repo_open(&r);
+	commit_many(&r, 10, 1, false);
+	ck_assert_int_eq(gc_source_load_git(&idx, r.git, r.head, NULL, &err),
+			 0);
+	for (size_t i = 0; i < GC_ARRAY_SIZE(commits); i++) {
+		memcpy(from, r.head, GC_OID_HEX);
+		commit_many(&r, commits[i].n, commits[i].seed, commits[i].del);
+		update(idx, &r, from, NULL);
+		want = full_dump(&r, NULL);
+		got = dump(idx);
+		ck_assert_msg(!strcmp(want, got),
+			      "commit %zu:\n--- full load\n%s--- update\n%s", i,
+			      want, got);
+		free(want);
+		free(got);
+	}
+	gc_index_free(idx);
+	repo_close(&r);
+}
+END_TEST
+
 START_TEST(test_source_update__error_leaves_the_index_unchanged)
 {
 	repo r;
@@ -553,6 +618,9 @@ static Suite *gc_suite_source_update(void)
 		tc, test_source_update__random_histories_equal_a_full_load, 0,
 		8);
 	tcase_add_test(tc, test_source_update__cases);
+	tcase_add_test(
+		tc,
+		test_source_update__large_and_small_updates_equal_a_full_load);
 	tcase_add_test(tc,
 		       test_source_update__error_leaves_the_index_unchanged);
 	tcase_add_test(tc, test_source_update__symlinks_are_not_manifests);

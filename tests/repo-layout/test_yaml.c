@@ -86,6 +86,160 @@ START_TEST(test_yaml__remembers_positions_of_documents_and_nodes)
 }
 END_TEST
 
+/* The value of a merge key is not in the tree, but its anchors are. */
+START_TEST(test_yaml__aliases_an_anchor_inside_a_merge_value)
+{
+	const char *src = "a:\n  <<: &m {x: 1, y: {z: 2}}\n"
+			  "  p: [1, 2, 3, 4, 5, 6, 7, 8]\nb: *m\nc: *m\n";
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	char *got;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "m.yaml", src, strlen(src), &err),
+			 0);
+	got = cJSON_PrintUnformatted(docs.v[0]->root);
+	ck_assert_str_eq(got, "{\"a\":{\"x\":1,\"y\":{\"z\":2},"
+			      "\"p\":[1,2,3,4,5,6,7,8]},"
+			      "\"b\":{\"x\":1,\"y\":{\"z\":2}},"
+			      "\"c\":{\"x\":1,\"y\":{\"z\":2}}}");
+	free(got);
+	gc_doclist_release(&docs);
+}
+END_TEST
+
+/* Known keys are shared constants; trees stay copyable and editable. */
+START_TEST(test_yaml__shares_known_keys)
+{
+	const char *src = "apiVersion: v1\nkind: ConfigMap\n"
+			  "metadata: {name: a, labels: {app: a, own: b}}\n";
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	cJSON *meta, *copy, *labels;
+	char *got;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "k.yaml", src, strlen(src), &err),
+			 0);
+	meta = cJSON_GetObjectItem(docs.v[0]->root, "metadata");
+	ck_assert(meta->type & cJSON_StringIsConst);
+	labels = cJSON_GetObjectItem(meta, "labels");
+	ck_assert(!(cJSON_GetObjectItem(labels, "own")->type &
+		    cJSON_StringIsConst));
+	copy = gc_json_dup(docs.v[0]->root);
+	/* move a member with a shared key under a new one, replace another */
+	cJSON_AddItemToObject(copy, "moved",
+			      cJSON_DetachItemFromObject(copy, "metadata"));
+	cJSON_ReplaceItemInObject(copy, "kind", cJSON_CreateString("Secret"));
+	got = cJSON_PrintUnformatted(copy);
+	ck_assert_str_eq(got, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
+			      "\"moved\":{\"name\":\"a\",\"labels\":"
+			      "{\"app\":\"a\",\"own\":\"b\"}}}");
+	free(got);
+	cJSON_Delete(copy);
+	gc_doclist_release(&docs);
+}
+END_TEST
+
+/* Every node of a tree as "path line:col key_line:key_col", pre-order. */
+static void dump_locs(gc_buf *out, const gc_doc *doc, const cJSON *n,
+		      const char *path)
+{
+	gc_loc loc = gc_doc_loc(doc, n);
+	gc_buf child = GC_BUF_INIT;
+	unsigned i = 0;
+
+	gc_buf_addf(out, "%s %u:%u %u:%u\n", *path ? path : ".", loc.line,
+		    loc.column, loc.key_line, loc.key_column);
+	for (const cJSON *c = n->child; c; c = c->next, i++) {
+		gc_buf_clear(&child);
+		if (c->string)
+			gc_buf_addf(&child, "%s/%s", path, c->string);
+		else
+			gc_buf_addf(&child, "%s[%u]", path, i);
+		dump_locs(out, doc, c, child.ptr);
+	}
+	gc_buf_release(&child);
+}
+
+/* Pins the position of every node kind: values, keys, aliases, merges. */
+START_TEST(test_yaml__remembers_the_position_of_every_node)
+{
+	const char *src = "a: 1\n"
+			  "base: &b\n  x: 1\n  y: [1, {z: 2}]\n"
+			  "m:\n  y: 3\n  <<: *b\n"
+			  "n:\n  k: v\n  <<: [*b, {w: 4}]\n"
+			  "al: *b\n"
+			  "seq:\n- 1\n-   - 2\n    - k: \"q\"\n      j: 'r'\n"
+			  "blk: |\n  text\n"
+			  "? long\n: value\n"
+			  "\"caf\xc3\xa9\": {f: [x, y], g: !!str 1}\n"
+			  "e:\n"
+			  "---\n"
+			  "- just\n- &s {a: b}\n- *s\n";
+	const char *want[] = {
+		". 1:1 0:0\n"
+		"/a 1:4 1:1\n"
+		"/base 2:7 2:1\n"
+		"/base/x 3:6 3:3\n"
+		"/base/y 4:6 4:3\n"
+		"/base/y[0] 4:7 0:0\n"
+		"/base/y[1] 4:10 0:0\n"
+		"/base/y[1]/z 4:14 4:11\n"
+		"/m 6:3 5:1\n"
+		"/m/y 6:6 6:3\n"
+		"/m/x 1:1 0:0\n"
+		"/n 9:3 8:1\n"
+		"/n/k 9:6 9:3\n"
+		"/n/x 1:1 0:0\n"
+		"/n/y 1:1 0:0\n"
+		"/n/y[0] 1:1 0:0\n"
+		"/n/y[1] 1:1 0:0\n"
+		"/n/y[1]/z 1:1 0:0\n"
+		"/n/w 1:1 0:0\n"
+		"/al 11:5 11:1\n"
+		"/al/x 1:1 0:0\n"
+		"/al/y 1:1 0:0\n"
+		"/al/y[0] 1:1 0:0\n"
+		"/al/y[1] 1:1 0:0\n"
+		"/al/y[1]/z 1:1 0:0\n"
+		"/seq 13:1 12:1\n"
+		"/seq[0] 13:3 0:0\n"
+		"/seq[1] 14:5 0:0\n"
+		"/seq[1][0] 14:7 0:0\n"
+		"/seq[1][1] 15:7 0:0\n"
+		"/seq[1][1]/k 15:10 15:7\n"
+		"/seq[1][1]/j 16:10 16:7\n"
+		"/blk 17:6 17:1\n"
+		"/long 20:3 19:3\n"
+		"/caf\xc3\xa9 21:9 21:1\n"
+		"/caf\xc3\xa9/f 21:13 21:10\n"
+		"/caf\xc3\xa9/f[0] 21:14 0:0\n"
+		"/caf\xc3\xa9/f[1] 21:17 0:0\n"
+		"/caf\xc3\xa9/g 21:24 21:21\n"
+		"/e 22:3 22:1\n",
+		". 24:1 0:0\n"
+		"[0] 24:3 0:0\n"
+		"[1] 25:3 0:0\n"
+		"[1]/a 25:10 25:7\n"
+		"[2] 26:3 0:0\n"
+		"[2]/a 23:1 0:0\n",
+	};
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf got = GC_BUF_INIT;
+
+	ck_assert_int_eq(gc_yaml_parse(&docs, "p.yaml", src, strlen(src), &err),
+			 0);
+	ck_assert_uint_eq(docs.n, GC_ARRAY_SIZE(want));
+	for (size_t i = 0; i < docs.n; i++) {
+		gc_buf_clear(&got);
+		dump_locs(&got, docs.v[i], docs.v[i]->root, "");
+		ck_assert_str_eq(got.ptr, want[i]);
+	}
+	gc_buf_release(&got);
+	gc_doclist_release(&docs);
+}
+END_TEST
+
 START_TEST(test_yaml__stops_alias_bombs_and_deep_nesting)
 {
 	gc_doclist docs = GC_DOCLIST_INIT;
@@ -184,6 +338,9 @@ static Suite *gc_suite_yaml(void)
 	tcase_add_test(tc, test_yaml__resolves_scalars_like_kubernetes);
 	tcase_add_test(tc,
 		       test_yaml__remembers_positions_of_documents_and_nodes);
+	tcase_add_test(tc, test_yaml__aliases_an_anchor_inside_a_merge_value);
+	tcase_add_test(tc, test_yaml__remembers_the_position_of_every_node);
+	tcase_add_test(tc, test_yaml__shares_known_keys);
 	tcase_add_test(tc, test_yaml__stops_alias_bombs_and_deep_nesting);
 	tcase_add_test(tc, test_yaml__empty_input_has_no_documents);
 	tcase_add_test(tc,
