@@ -481,6 +481,7 @@ static void promoted_release(promoted_ctx *p)
 {
 	gc_doclist_release(&p->docs);
 	gc_map_release(&p->paths);
+	memset(&p->paths, 0, sizeof(p->paths));
 }
 
 static void render_input(gc_render_input *in, const work *w)
@@ -1294,6 +1295,25 @@ static void own_keys(tick *t, work *w)
 	gc_buf_release(&key);
 }
 
+/*
+ * Frees what the rest of the tick (message, notes, events, caches) does
+ * not read: a full pass holds every canary's work until the commit.
+ */
+static void work_trim(work *w)
+{
+	cJSON_Delete(w->configs);
+	cJSON_Delete(w->promoted_configs);
+	w->configs = w->promoted_configs = NULL;
+	promoted_release(&w->promoted);
+	for (int k = 0; k < 2; k++) {
+		gc_deploy_canary *dc = k ? &w->next : &w->old;
+
+		cJSON_Delete(dc->promoted_template);
+		dc->promoted_template = NULL;
+		gc_deploy_canary_set_files(dc, NULL, 0);
+	}
+}
+
 static int process_canaries(tick *t, gc_error *err)
 {
 	int error, rendered;
@@ -1334,6 +1354,7 @@ static int process_canaries(tick *t, gc_error *err)
 			w->changed = true;
 	keys:
 		own_keys(t, w);
+		work_trim(w);
 	}
 	return 0;
 }
