@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 
 	for (size_t r = 0; r < rounds; r++) {
 		char data[64];
-		gc_git_update up;
+		gc_git_update up = { 0 };
 		size_t k = (r * 7919) % files;
 
 		snprintf(data, sizeof(data), "replicas: %zu\n", r + 2);

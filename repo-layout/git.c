@@ -1075,6 +1075,66 @@ static bool path_ok(const char *path)
 	}
 }
 
+int gc_git_write_blob(char out[GC_OID_HEX], gc_git *g, const char *data,
+		      size_t len, gc_error *err)
+{
+	git_oid id;
+	int rc;
+
+	if ((rc = git_blob_create_from_buffer(&id, g->repo, data ? data : "",
+					      data ? len : 0)) < 0)
+		return git_fail(g, err, rc, "cannot write a blob");
+	oid_hex(out, &id);
+	return 0;
+}
+
+static bool update_removes(const gc_git_update *u)
+{
+	return !u->data && !u->blob;
+}
+
+/*
+ * The blob of an upsert: u->blob, which must name a blob of the repository
+ * (a tree must not point at a missing object), or u->data written now.
+ */
+static int update_blob(git_oid *out, gc_git *g, const gc_git_update *u,
+		       gc_error *err)
+{
+	git_odb *odb = NULL;
+	git_object_t type = GIT_OBJECT_INVALID;
+	size_t len;
+	int rc;
+
+	if (!u->blob) {
+		if ((rc = git_blob_create_from_buffer(out, g->repo, u->data,
+						      u->len)) < 0)
+			return git_fail(g, err, rc, "cannot write '%s'",
+					u->path);
+		return 0;
+	}
+	if (strlen(u->blob) != GIT_OID_HEXSZ ||
+	    strspn(u->blob, "0123456789abcdefABCDEF") != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(out, u->blob) < 0) {
+		git_error_clear();
+		return gc_error_set(err, GC_EINVALID,
+				    "'%s': '%s' is not a blob id", u->path,
+				    u->blob);
+	}
+	if ((rc = git_repository_odb(&odb, g->repo)) == 0)
+		rc = git_odb_read_header(&len, &type, odb, out);
+	git_odb_free(odb);
+	if (rc == GIT_ENOTFOUND || (rc == 0 && type != GIT_OBJECT_BLOB)) {
+		git_error_clear();
+		return gc_error_set(err, GC_EINVALID,
+				    "'%s': no blob %.7s in the repository",
+				    u->path, u->blob);
+	}
+	if (rc < 0)
+		return git_fail(g, err, rc, "'%s': blob %.7s", u->path,
+				u->blob);
+	return 0;
+}
+
 /* Turns updates into libgit2 tree updates; deletions of absent paths drop. */
 static int build_updates(git_tree_update *upd, size_t *nupd, gc_git *g,
 			 git_tree *base, const gc_git_update *updates, size_t n,
@@ -1092,7 +1152,7 @@ static int build_updates(git_tree_update *upd, size_t *nupd, gc_git *g,
 					    updates[i].path ? updates[i].path
 							    : "(null)");
 		u->path = updates[i].path;
-		if (!updates[i].data) {
+		if (update_removes(&updates[i])) {
 			git_tree_entry *e = NULL;
 
 			rc = base ? git_tree_entry_bypath(&e, base, u->path)
@@ -1106,12 +1166,8 @@ static int build_updates(git_tree_update *upd, size_t *nupd, gc_git *g,
 				return git_fail(g, err, rc, "'%s'", u->path);
 			u->action = GIT_TREE_UPDATE_REMOVE;
 		} else {
-			rc = git_blob_create_from_buffer(&u->id, g->repo,
-							 updates[i].data,
-							 updates[i].len);
-			if (rc < 0)
-				return git_fail(g, err, rc, "cannot write '%s'",
-						u->path);
+			if ((rc = update_blob(&u->id, g, &updates[i], err)) < 0)
+				return rc;
 			u->action = GIT_TREE_UPDATE_UPSERT;
 			u->filemode = GIT_FILEMODE_BLOB;
 		}
@@ -1362,13 +1418,9 @@ static int write_tree_raw(git_oid *out, gc_git *g, git_tree *base,
 			break;
 		}
 		ch[i].path = updates[i].path;
-		ch[i].remove = !updates[i].data;
-		if (updates[i].data &&
-		    (rc = git_blob_create_from_buffer(&ch[i].id, g->repo,
-						      updates[i].data,
-						      updates[i].len)) < 0)
-			rc = git_fail(g, err, rc, "cannot write '%s'",
-				      updates[i].path);
+		ch[i].remove = update_removes(&updates[i]);
+		if (!ch[i].remove)
+			rc = update_blob(&ch[i].id, g, &updates[i], err);
 	}
 	if (rc != 0)
 		goto cleanup;

@@ -69,11 +69,25 @@ int gc_git_diff_paths(gc_git *git, const char from[GC_OID_HEX],
 		      const char to[GC_OID_HEX], gc_git_path_cb cb,
 		      void *payload, gc_error *err);
 
-/* One change of a commit: write data at path, or delete path (data NULL). */
+/*
+ * Writes a blob and returns its id, so that a caller can hand file contents
+ * over as it produces them (gc_git_update.blob) instead of keeping them
+ * until gc_git_commit. An unreferenced blob is harmless (git gc drops it).
+ */
+int gc_git_write_blob(char out[GC_OID_HEX], gc_git *git, const char *data,
+		      size_t len, gc_error *err);
+
+/*
+ * One change of a commit: write data (or the blob `blob`) at path, or delete
+ * path (data and blob NULL). Zero-initialise it: fields may be added.
+ */
 typedef struct gc_git_update {
 	const char *path;
 	const char *data;
 	size_t len;
+	const char
+		*blob; /* hex id of a blob already written (gc_git_write_blob)
+			  instead of data; NULL = use data */
 } gc_git_update;
 
 typedef struct gc_git_signature {

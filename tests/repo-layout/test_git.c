@@ -1,4 +1,6 @@
 /* gc_git_* on local repositories (work tree and bare); no remote involved. */
+#include <stdio.h>
+
 #include "git_helpers.h"
 
 static char *tmp;
@@ -160,13 +162,13 @@ START_TEST(test_git__commit_applies_nested_updates_and_deletions)
 	char parent[GC_OID_HEX], id[GC_OID_HEX], root[GC_OID_HEX];
 	static const char empty[GC_OID_HEX] = ""; /* "" = the empty tree */
 	const gc_git_update ups[] = {
-		{ "ns1/app/deploy.yaml", "kind: Deployment\n", 17 },
-		{ "a.yaml", "changed\n", 8 },
-		{ "dir/sub/c.yaml", NULL, 0 },   /* empties dir/sub */
-		{ "never/there.yaml", NULL, 0 }, /* absent: ignored */
-		{ "ns1/empty", "", 0 },
+		{ "ns1/app/deploy.yaml", "kind: Deployment\n", 17, NULL },
+		{ "a.yaml", "changed\n", 8, NULL },
+		{ "dir/sub/c.yaml", NULL, 0, NULL },   /* empties dir/sub */
+		{ "never/there.yaml", NULL, 0, NULL }, /* absent: ignored */
+		{ "ns1/empty", "", 0, NULL },
 	};
-	const gc_git_update bad[] = { { "../escape", "x", 1 } };
+	const gc_git_update bad[] = { { "../escape", "x", 1, NULL } };
 	char *s;
 	gc_git *g = open_wt();
 
@@ -226,11 +228,91 @@ START_TEST(test_git__commit_applies_nested_updates_and_deletions)
 }
 END_TEST
 
+/* Reads path of commit into a string; owned. */
+static char *read_str(gc_git *g, const char *commit, const char *path)
+{
+	gc_error err = GC_ERROR_INIT;
+	gc_buf b = GC_BUF_INIT;
+
+	ck_assert_msg(gc_git_read(&b, g, commit, path, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	return gc_buf_detach(&b, NULL);
+}
+
+START_TEST(test_git__commit_takes_written_blobs)
+{
+	gc_error err = GC_ERROR_INIT;
+	char parent[GC_OID_HEX], blob[GC_OID_HEX], id[GC_OID_HEX];
+	char root[GC_OID_HEX], tree[GC_OID_HEX];
+	gc_git_update ups[3] = { { "a.yaml", "ignored\n", 8, blob },
+				 { "new/dir/b.yaml", NULL, 0, blob },
+				 { "dir/b.yaml", NULL, 0, NULL } };
+	gc_git_update bad = { "x.yaml", NULL, 0, NULL };
+	char *s;
+	gc_git *g = open_wt();
+
+	ck_assert_int_eq(gc_git_resolve(parent, g, NULL, &err), 0);
+	ck_assert_int_eq(gc_git_write_blob(blob, g, "from a blob\n", 12, &err),
+			 0);
+	s = sh("cd '%s/wt' && printf 'from a blob\\n' | git hash-object --stdin",
+	       tmp);
+	ck_assert_str_eq(blob, s);
+	free(s);
+
+	/* an edited tree (raw edit): upserts of the blob, a removal */
+	ck_assert_msg(gc_git_commit(id, g, parent, ups, GC_ARRAY_SIZE(ups),
+				    bot(), NULL, "blobs", &err) == 0,
+		      "%s", gc_error_msg(&err));
+	s = read_str(g, id, "a.yaml");
+	ck_assert_str_eq(s, "from a blob\n");
+	free(s);
+	s = read_str(g, id, "new/dir/b.yaml");
+	ck_assert_str_eq(s, "from a blob\n");
+	free(s);
+	s = sh("cd '%s/wt' && git fsck --no-dangling --no-progress %s && "
+	       "git ls-tree -r --name-only %s",
+	       tmp, id, id);
+	ck_assert_str_eq(s, "a.yaml\ndir-x.yaml\ndir/sub/c.yaml\n"
+			    "new/dir/b.yaml");
+	free(s);
+
+	/* a root commit (libgit2's tree update) */
+	ck_assert_msg(gc_git_commit(root, g, "", ups, 2, bot(), NULL, "root",
+				    &err) == 0,
+		      "%s", gc_error_msg(&err));
+	s = read_str(g, root, "new/dir/b.yaml");
+	ck_assert_str_eq(s, "from a blob\n");
+	free(s);
+
+	/* ids that do not name a blob of the repository */
+	s = sh("git -C '%s/wt' rev-parse %s^{tree}", tmp, parent);
+	snprintf(tree, sizeof(tree), "%s", s);
+	free(s);
+	bad.blob = tree;
+	ck_assert_int_eq(gc_git_commit(id, g, parent, &bad, 1, bot(), NULL, "x",
+				       &err),
+			 GC_EINVALID);
+	gc_error_clear(&err);
+	bad.blob = "0123456789012345678901234567890123456789";
+	ck_assert_int_eq(gc_git_commit(id, g, "", &bad, 1, bot(), NULL, "x",
+				       &err),
+			 GC_EINVALID);
+	gc_error_clear(&err);
+	bad.blob = "not-hex";
+	ck_assert_int_eq(gc_git_commit(id, g, parent, &bad, 1, bot(), NULL, "x",
+				       &err),
+			 GC_EINVALID);
+	ck_assert_str_eq(err.msg, "'x.yaml': 'not-hex' is not a blob id");
+	gc_error_release(&err);
+	gc_git_free(g);
+}
+END_TEST
+
 START_TEST(test_git__local_branch_update_is_compare_and_swap)
 {
 	gc_error err = GC_ERROR_INIT;
 	char c1[GC_OID_HEX], c2[GC_OID_HEX], c3[GC_OID_HEX];
-	const gc_git_update up = { "f", "1", 1 };
+	const gc_git_update up = { "f", "1", 1, NULL };
 	char *s;
 	gc_git *g = open_wt();
 
@@ -321,7 +403,7 @@ START_TEST(test_git__log_is_newest_first)
 	struct logged l = { GC_BUF_INIT, 0 };
 	char c1[GC_OID_HEX], c2[GC_OID_HEX], c3[GC_OID_HEX];
 	gc_git_signature s1 = { "b", "b@x", 1800000000 }, s2 = s1;
-	const gc_git_update up = { "f", "1", 1 };
+	const gc_git_update up = { "f", "1", 1, NULL };
 	gc_git *g = open_wt();
 
 	s2.when = 1800000001;
@@ -362,6 +444,7 @@ static Suite *gc_suite_git(void)
 	tcase_add_test(tc, test_git__walks_blobs_in_path_order_and_reads);
 	tcase_add_test(tc,
 		       test_git__commit_applies_nested_updates_and_deletions);
+	tcase_add_test(tc, test_git__commit_takes_written_blobs);
 	tcase_add_test(tc, test_git__local_branch_update_is_compare_and_swap);
 	tcase_add_test(tc, test_git__notes_set_replace_get);
 	tcase_add_test(tc, test_git__log_is_newest_first);

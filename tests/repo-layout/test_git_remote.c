@@ -154,7 +154,8 @@ START_TEST(test_git_remote__pushes_without_force)
 {
 	gc_error err = GC_ERROR_INIT;
 	char base[GC_OID_HEX], c[GC_OID_HEX], id[GC_OID_HEX];
-	const gc_git_update up = { "ns/deploy.yaml", "replicas: 2\n", 12 };
+	const gc_git_update up = { "ns/deploy.yaml", "replicas: 2\n", 12,
+				   NULL };
 	char *s;
 	gc_git *g = open_remote();
 
@@ -190,7 +191,7 @@ START_TEST(test_git_remote__concurrent_push_conflicts)
 {
 	gc_error err = GC_ERROR_INIT;
 	char base[GC_OID_HEX], ours[GC_OID_HEX], id[GC_OID_HEX];
-	const gc_git_update up = { "ns/a.yaml", "ours\n", 5 };
+	const gc_git_update up = { "ns/a.yaml", "ours\n", 5, NULL };
 	char *theirs, *s;
 	gc_git *g = open_remote();
 

@@ -305,7 +305,8 @@ START_TEST(test_git_ssh__clones_fetches_and_pushes)
 {
 	gc_error err = GC_ERROR_INIT;
 	char base[GC_OID_HEX], ours[GC_OID_HEX];
-	const gc_git_update up = { "ns/deploy.yaml", "replicas: 2\n", 12 };
+	const gc_git_update up = { "ns/deploy.yaml", "replicas: 2\n", 12,
+				   NULL };
 	char *theirs, *s;
 	gc_git *g = NULL;
 

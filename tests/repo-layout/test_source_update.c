@@ -261,7 +261,7 @@ static void fileset_remove(fileset *fs, const char *path)
 /* One commit of 1 to 4 random changes. */
 static void random_commit(repo *r, fileset *fs)
 {
-	gc_git_update ups[8];
+	gc_git_update ups[8] = { 0 };
 	gc_buf data[8];
 	char *paths[8];
 	size_t n = 0, want = 1 + pick(4);
@@ -386,7 +386,7 @@ typedef struct step {
 
 static char *apply(repo *r, gc_index **idx, const step *steps, size_t n)
 {
-	gc_git_update ups[8];
+	gc_git_update ups[8] = { 0 };
 	char from[GC_OID_HEX];
 	gc_error err = GC_ERROR_INIT;
 
