@@ -23,6 +23,11 @@
 #define TRACKING "refs/remotes/" REMOTE "/"
 #define NOTE_PUSH_ATTEMPTS 5
 #define CRED_ATTEMPTS 1
+#define TREE_CACHE_MIN 4096 /* smaller trees: libgit2 keeps them parsed */
+#define TREE_CACHE_BYTES (6u << 20) /* bytes and entries of cached trees */
+#define TREE_CACHE_SLOTS 12
+
+typedef struct raw_tree raw_tree;
 
 struct gc_git {
 	git_repository *repo;
@@ -44,8 +49,13 @@ struct gc_git {
 	 * two source commits twice (index update, then the loop) */
 	char diff_from[GC_OID_HEX], diff_to[GC_OID_HEX];
 	char **diff_paths; /* owned; NULL = none */
-	size_t ndiff;
+	size_t ndiff, adiff;
+	/* big trees read or written lately, newest first (see raw trees) */
+	raw_tree *trees[TREE_CACHE_SLOTS];
+	size_t ntrees, tree_bytes;
 };
+
+static void tree_cache_clear(gc_git *g);
 
 /* State shared by the network callbacks of one connection. */
 struct net {
@@ -620,7 +630,7 @@ static void forget_diff(gc_git *g)
 		free(g->diff_paths[i]);
 	free(g->diff_paths);
 	g->diff_paths = NULL;
-	g->ndiff = 0;
+	g->ndiff = g->adiff = 0;
 }
 
 void gc_git_free(gc_git *g)
@@ -639,6 +649,7 @@ void gc_git_free(gc_git *g)
 		memset(g->pass, 0, strlen(g->pass));
 	free(g->pass);
 	forget_diff(g);
+	tree_cache_clear(g);
 	free(g);
 }
 
@@ -843,6 +854,237 @@ int gc_git_resolve(char out[GC_OID_HEX], gc_git *g, const char *rev,
 	return 0;
 }
 
+/*
+ * ---- raw trees ----
+ *
+ * Trees on hot paths are handled as raw bytes: edited (raw_edit), searched
+ * (read_path) and compared (diff_paths) without libgit2's tree objects. The
+ * big ones are kept in a small cache. At 10,000 canaries in one namespace a
+ * deploy directory and its status directory are trees of ~10,000 entries
+ * (~400 KiB), rewritten by every tick and read again by the next, and the
+ * source directory is as big and read by every tick's diff and reads.
+ * Reading one from the object database costs inflate and the SHA-1 check
+ * (sha1dc), and libgit2 keeps parsed trees only up to 4 KiB. Objects never
+ * change, so a cached tree is always right. Anything unusual (a malformed
+ * tree, a file where a directory is expected) returns RAW_FALLBACK and the
+ * caller uses libgit2.
+ */
+#define RAW_FALLBACK 1
+#define RAW_OID 20 /* SHA-1 */
+
+typedef struct raw_entry {
+	const char *mode, *name; /* borrowed from the raw tree or a change */
+	size_t mode_len, len;
+	bool dir, remove;
+	unsigned filemode; /* mode as a number (raw trees only) */
+	const unsigned char *id;
+} raw_entry;
+
+#define RAW_TYPE(m) ((m)&0170000u)
+#define RAW_DIR 0040000u
+#define RAW_FILE 0100000u
+#define RAW_GITLINK 0160000u
+
+/* The octal mode of len bytes at p; false when it is not one. */
+static bool raw_mode(unsigned *out, const char *p, size_t len)
+{
+	unsigned m = 0;
+
+	if (!len || len > 7)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '7')
+			return false;
+		m = m * 8 + (unsigned)(p[i] - '0');
+	}
+	*out = m;
+	return true;
+}
+
+/* git's order: a directory's name compares as if it ended with '/'. */
+static int raw_cmp(const raw_entry *a, const raw_entry *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->name, b->name, n);
+	unsigned ca, cb;
+
+	if (c)
+		return c;
+	ca = n < a->len ? (unsigned char)a->name[n] : (a->dir ? '/' : 0);
+	cb = n < b->len ? (unsigned char)b->name[n] : (b->dir ? '/' : 0);
+	return ca < cb ? -1 : ca > cb;
+}
+
+static int raw_cmp_qsort(const void *a, const void *b)
+{
+	return raw_cmp(a, b);
+}
+
+/* The entries of a raw tree; false when it is malformed. */
+static bool raw_parse(raw_entry **out, size_t *n, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	size_t alloc = 16;
+	raw_entry *v = gc_xcalloc(alloc, sizeof(*v));
+
+	*n = 0;
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		unsigned mode;
+		raw_entry *e;
+
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) ||
+		    (size_t)(end - nul - 1) < RAW_OID ||
+		    !raw_mode(&mode, p, (size_t)(sp - p))) {
+			free(v);
+			return false;
+		}
+		if (*n == alloc) {
+			alloc *= 2;
+			v = gc_xrealloc(v, alloc * sizeof(*v));
+		}
+		e = &v[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->mode = p;
+		e->mode_len = (size_t)(sp - p);
+		e->name = sp + 1;
+		e->len = (size_t)(nul - sp - 1);
+		e->filemode = mode;
+		e->dir = RAW_TYPE(mode) == RAW_DIR;
+		e->id = (const unsigned char *)nul + 1;
+		p = nul + 1 + RAW_OID;
+	}
+	*out = gc_xrealloc(v, (*n ? *n : 1) * sizeof(*v));
+	return true;
+}
+
+/* A tree's bytes and entries; shared by the cache and its users. */
+typedef struct raw_tree {
+	unsigned refs;
+	git_oid id;
+	raw_entry *entries; /* in git's order, into data; owned */
+	size_t n, len, cost;
+	char data[];
+} raw_tree;
+
+static void raw_tree_unref(raw_tree *t)
+{
+	if (t && !--t->refs) {
+		free(t->entries);
+		free(t);
+	}
+}
+
+/* A raw_tree of a copy of data; NULL when it is not a well-formed tree. */
+static raw_tree *raw_tree_new(const git_oid *id, const char *data, size_t len)
+{
+	raw_tree *t = gc_xmalloc(sizeof(*t) + len + 1);
+
+	t->refs = 1;
+	git_oid_cpy(&t->id, id);
+	t->len = len;
+	memcpy(t->data, data, len);
+	if (!raw_parse(&t->entries, &t->n, t->data, len)) {
+		free(t);
+		return NULL;
+	}
+	t->cost = sizeof(*t) + len + t->n * sizeof(*t->entries);
+	return t;
+}
+
+/* The cached tree `id` (a new reference), or NULL; it becomes the newest. */
+static raw_tree *tree_cache_find(gc_git *g, const git_oid *id)
+{
+	for (size_t i = 0; i < g->ntrees; i++) {
+		raw_tree *t = g->trees[i];
+
+		if (!git_oid_equal(&t->id, id))
+			continue;
+		memmove(&g->trees[1], &g->trees[0], i * sizeof(*g->trees));
+		g->trees[0] = t;
+		t->refs++;
+		return t;
+	}
+	return NULL;
+}
+
+/* Keeps t (when big) as the newest entry, dropping the oldest to fit. */
+static void tree_cache_add(gc_git *g, raw_tree *t)
+{
+	if (t->len < TREE_CACHE_MIN || t->cost > TREE_CACHE_BYTES / 2)
+		return;
+	while (g->ntrees && (g->ntrees == TREE_CACHE_SLOTS ||
+			     g->tree_bytes + t->cost > TREE_CACHE_BYTES)) {
+		raw_tree *old = g->trees[--g->ntrees];
+
+		g->tree_bytes -= old->cost;
+		raw_tree_unref(old);
+	}
+	memmove(&g->trees[1], &g->trees[0], g->ntrees * sizeof(*g->trees));
+	g->trees[0] = t;
+	g->ntrees++;
+	g->tree_bytes += t->cost;
+	t->refs++;
+}
+
+static void tree_cache_clear(gc_git *g)
+{
+	while (g->ntrees)
+		raw_tree_unref(g->trees[--g->ntrees]);
+	g->tree_bytes = 0;
+}
+
+/* The tree `id` (a reference to release); RAW_FALLBACK when malformed. */
+static int tree_get(raw_tree **out, gc_git *g, git_odb *odb, const git_oid *id,
+		    gc_error *err)
+{
+	git_odb_object *obj = NULL;
+	raw_tree *t;
+	int rc;
+
+	if ((t = tree_cache_find(g, id))) {
+		*out = t;
+		return 0;
+	}
+	if ((rc = git_odb_read(&obj, odb, id)) < 0)
+		return git_fail(g, err, rc, "cannot read a tree");
+	t = git_odb_object_type(obj) == GIT_OBJECT_TREE
+		    ? raw_tree_new(id, git_odb_object_data(obj),
+				   git_odb_object_size(obj))
+		    : NULL;
+	git_odb_object_free(obj);
+	if (!t)
+		return RAW_FALLBACK;
+	tree_cache_add(g, t);
+	*out = t;
+	return 0;
+}
+
+/* The entry `name` (len bytes) of t, or NULL: git's order, so bisect. */
+static const raw_entry *raw_tree_find(const raw_tree *t, const char *name,
+				      size_t len)
+{
+	raw_entry key = { .name = name, .len = len };
+
+	for (int dir = 0; dir < 2; dir++) {
+		size_t lo = 0, hi = t->n;
+
+		key.dir = dir;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = raw_cmp(&key, &t->entries[mid]);
+
+			if (!c)
+				return &t->entries[mid];
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	return NULL;
+}
+
 /* ---- reading --------------------------------------------------------- */
 
 static int walk_tree(gc_git *g, git_tree *tree, gc_buf *path, gc_git_blob_cb cb,
@@ -898,8 +1140,96 @@ int gc_git_walk(gc_git *g, const char commit[GC_OID_HEX], gc_git_blob_cb cb,
 	return rc;
 }
 
-static int read_path(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
-		     const char *path, bool files_only, gc_error *err)
+/* The tree of commit `hex`. */
+static int commit_tree_id(git_oid *out, gc_git *g, const char *hex,
+			  gc_error *err)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	if ((rc = lookup_commit(&c, g, hex, err)) < 0)
+		return rc;
+	git_oid_cpy(out, git_commit_tree_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+/*
+ * The id and mode of path below the tree `root`: GIT_ENOTFOUND when absent,
+ * RAW_FALLBACK for a path libgit2 should judge (empty components).
+ */
+static int raw_lookup(git_oid *out, unsigned *mode, gc_git *g, git_odb *odb,
+		      const git_oid *root, const char *path, gc_error *err)
+{
+	git_oid cur;
+	const char *s = path;
+	int rc;
+
+	git_oid_cpy(&cur, root);
+	for (;;) {
+		size_t n = strcspn(s, "/");
+		const raw_entry *e;
+		raw_tree *t = NULL;
+
+		if (!n)
+			return RAW_FALLBACK;
+		if ((rc = tree_get(&t, g, odb, &cur, err)) != 0)
+			return rc;
+		if ((e = raw_tree_find(t, s, n))) {
+			git_oid_fromraw(&cur, e->id);
+			*mode = e->filemode;
+		}
+		raw_tree_unref(t);
+		if (!e || (s[n] && RAW_TYPE(*mode) != RAW_DIR))
+			return GIT_ENOTFOUND;
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	git_oid_cpy(out, &cur);
+	return 0;
+}
+
+/* read_path through raw trees; RAW_FALLBACK = ask libgit2. */
+static int read_path_raw(gc_buf *out, gc_git *g, const char *commit,
+			 const char *path, bool files_only, gc_error *err)
+{
+	git_odb *odb = NULL;
+	git_blob *blob = NULL;
+	git_oid root, id;
+	unsigned mode = 0, type;
+	int rc;
+
+	if (!commit || !*commit || !path)
+		return RAW_FALLBACK;
+	if ((rc = commit_tree_id(&root, g, commit, err)) < 0)
+		return rc;
+	if ((rc = git_repository_odb(&odb, g->repo)) < 0)
+		return git_fail(g, err, rc, "cannot open the object database");
+	rc = raw_lookup(&id, &mode, g, odb, &root, path, err);
+	git_odb_free(odb);
+	type = RAW_TYPE(mode);
+	if (rc == GIT_ENOTFOUND || (rc == 0 && files_only && type != RAW_FILE))
+		return gc_error_set(err, GC_ENOTFOUND,
+				    "no file '%s' in commit %.7s", path,
+				    commit);
+	if (rc != 0)
+		return rc;
+	if (type == RAW_DIR || type == RAW_GITLINK)
+		return gc_error_set(err, GC_EINVALID,
+				    "'%s' is not a file in commit %.7s", path,
+				    commit);
+	if ((rc = git_blob_lookup(&blob, g->repo, &id)) < 0)
+		return git_fail(g, err, rc, "'%s'", path);
+	gc_buf_add(out, git_blob_rawcontent(blob),
+		   (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}
+
+static int read_path_libgit2(gc_buf *out, gc_git *g,
+			     const char commit[GC_OID_HEX], const char *path,
+			     bool files_only, gc_error *err)
 {
 	git_tree *tree = NULL;
 	git_tree_entry *e = NULL;
@@ -942,6 +1272,16 @@ cleanup:
 	return rc;
 }
 
+static int read_path(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
+		     const char *path, bool files_only, gc_error *err)
+{
+	int rc = read_path_raw(out, g, commit, path, files_only, err);
+
+	if (rc == RAW_FALLBACK)
+		rc = read_path_libgit2(out, g, commit, path, files_only, err);
+	return rc;
+}
+
 int gc_git_read(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
 		const char *path, gc_error *err)
 {
@@ -954,16 +1294,120 @@ int gc_git_read_file(gc_buf *out, gc_git *g, const char commit[GC_OID_HEX],
 	return read_path(out, g, commit, path, true, err);
 }
 
-/* The paths that differ between two commits, into g->diff_paths. */
-static int diff_paths(gc_git *g, const char *from, const char *to,
-		      gc_error *err)
+static void diff_add(gc_git *g, const char *path)
+{
+	if (g->ndiff + 1 >= g->adiff) {
+		g->adiff = g->adiff ? 2 * g->adiff : 16;
+		g->diff_paths = gc_xrealloc(g->diff_paths,
+					    g->adiff * sizeof(*g->diff_paths));
+	}
+	g->diff_paths[g->ndiff++] = gc_xstrdup(path);
+	g->diff_paths[g->ndiff] = NULL;
+}
+
+static bool raw_same(const raw_entry *a, const raw_entry *b)
+{
+	return a->filemode == b->filemode && !memcmp(a->id, b->id, RAW_OID);
+}
+
+static int raw_diff(gc_git *g, git_odb *odb, const git_oid *a, const git_oid *b,
+		    gc_buf *path, gc_error *err);
+
+/* An entry on one side (a or b NULL) or changed: its path, or its files. */
+static int raw_diff_entry(gc_git *g, git_odb *odb, const raw_entry *a,
+			  const raw_entry *b, gc_buf *path, gc_error *err)
+{
+	const raw_entry *e = a ? a : b;
+	size_t base = path->len;
+	git_oid ia, ib;
+	int rc = 0;
+
+	gc_buf_add(path, e->name, e->len);
+	if (e->dir) {
+		if (a)
+			git_oid_fromraw(&ia, a->id);
+		if (b)
+			git_oid_fromraw(&ib, b->id);
+		gc_buf_addch(path, '/');
+		rc = raw_diff(g, odb, a ? &ia : NULL, b ? &ib : NULL, path,
+			      err);
+	} else {
+		diff_add(g, path->ptr);
+	}
+	gc_buf_truncate(path, base);
+	return rc;
+}
+
+/*
+ * git_diff_tree_to_tree's paths (no renames; a file that became a directory
+ * is two changes) for trees a and b (NULL = empty), below path: the two
+ * sorted entry lists are merged, and a subtree is entered only when its id
+ * changed.
+ */
+static int raw_diff(gc_git *g, git_odb *odb, const git_oid *a, const git_oid *b,
+		    gc_buf *path, gc_error *err)
+{
+	raw_tree *ta = NULL, *tb = NULL;
+	size_t i = 0, k = 0, na, nb;
+	int rc = 0;
+
+	if ((a && (rc = tree_get(&ta, g, odb, a, err)) != 0) ||
+	    (b && (rc = tree_get(&tb, g, odb, b, err)) != 0))
+		goto cleanup;
+	na = ta ? ta->n : 0;
+	nb = tb ? tb->n : 0;
+	while (rc == 0 && (i < na || k < nb)) {
+		const raw_entry *ea = i < na ? &ta->entries[i] : NULL;
+		const raw_entry *eb = k < nb ? &tb->entries[k] : NULL;
+		int c = 0;
+
+		if (!eb || (ea && (c = raw_cmp(ea, eb)) < 0)) {
+			rc = raw_diff_entry(g, odb, ea, NULL, path, err);
+			i++;
+		} else if (!ea || c > 0) {
+			rc = raw_diff_entry(g, odb, NULL, eb, path, err);
+			k++;
+		} else {
+			if (!raw_same(ea, eb))
+				rc = raw_diff_entry(g, odb, ea, eb, path, err);
+			i++;
+			k++;
+		}
+	}
+cleanup:
+	raw_tree_unref(ta);
+	raw_tree_unref(tb);
+	return rc;
+}
+
+/* diff_paths with raw trees; RAW_FALLBACK = ask libgit2. */
+static int diff_paths_raw(gc_git *g, const char *from, const char *to,
+			  gc_error *err)
+{
+	git_oid a, b;
+	git_odb *odb = NULL;
+	gc_buf path = GC_BUF_INIT;
+	int rc;
+
+	if ((*from && (rc = commit_tree_id(&a, g, from, err)) < 0) ||
+	    (*to && (rc = commit_tree_id(&b, g, to, err)) < 0))
+		return rc;
+	if ((rc = git_repository_odb(&odb, g->repo)) < 0)
+		return git_fail(g, err, rc, "cannot open the object database");
+	rc = raw_diff(g, odb, *from ? &a : NULL, *to ? &b : NULL, &path, err);
+	git_odb_free(odb);
+	gc_buf_release(&path);
+	return rc;
+}
+
+static int diff_paths_libgit2(gc_git *g, const char *from, const char *to,
+			      gc_error *err)
 {
 	git_tree *a = NULL, *b = NULL;
 	git_diff *diff = NULL;
 	size_t n;
 	int rc;
 
-	forget_diff(g);
 	if ((rc = lookup_tree(&a, g, from, err)) < 0 ||
 	    (rc = lookup_tree(&b, g, to, err)) < 0)
 		goto cleanup;
@@ -972,20 +1416,40 @@ static int diff_paths(gc_git *g, const char *from, const char *to,
 		goto cleanup;
 	}
 	n = git_diff_num_deltas(diff);
-	g->diff_paths = gc_xcalloc(n + 1, sizeof(*g->diff_paths));
 	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 
-		g->diff_paths[g->ndiff++] = gc_xstrdup(
-			d->new_file.path ? d->new_file.path : d->old_file.path);
+		diff_add(g, d->new_file.path ? d->new_file.path
+					     : d->old_file.path);
 	}
-	snprintf(g->diff_from, sizeof(g->diff_from), "%s", from);
-	snprintf(g->diff_to, sizeof(g->diff_to), "%s", to);
 cleanup:
 	git_diff_free(diff);
 	git_tree_free(a);
 	git_tree_free(b);
 	return rc;
+}
+
+/* The paths that differ between two commits, into g->diff_paths. */
+static int diff_paths(gc_git *g, const char *from, const char *to,
+		      gc_error *err)
+{
+	int rc;
+
+	forget_diff(g);
+	rc = diff_paths_raw(g, from, to, err);
+	if (rc == RAW_FALLBACK) {
+		forget_diff(g);
+		rc = diff_paths_libgit2(g, from, to, err);
+	}
+	if (rc < 0) {
+		forget_diff(g);
+		return rc;
+	}
+	if (!g->diff_paths) /* none: still a result */
+		g->diff_paths = gc_xcalloc(1, sizeof(*g->diff_paths));
+	snprintf(g->diff_from, sizeof(g->diff_from), "%s", from);
+	snprintf(g->diff_to, sizeof(g->diff_to), "%s", to);
+	return 0;
 }
 
 /* "" (the empty tree) or 40 hex digits: a name of fixed content. */
@@ -1189,75 +1653,11 @@ static int build_updates(git_tree_update *upd, size_t *nupd, gc_git *g,
  * a directory is expected, or the other way round) returns RAW_FALLBACK
  * and the caller uses libgit2.
  */
-#define RAW_FALLBACK 1
-#define RAW_OID 20 /* SHA-1 */
-
 typedef struct raw_change {
 	const char *path; /* below the directory being edited */
 	bool remove;
 	git_oid id; /* the blob, for an upsert */
 } raw_change;
-
-typedef struct raw_entry {
-	const char *mode, *name; /* borrowed from the raw tree or a change */
-	size_t mode_len, len;
-	bool dir, remove;
-	const unsigned char *id;
-} raw_entry;
-
-/* git's order: a directory's name compares as if it ended with '/'. */
-static int raw_cmp(const raw_entry *a, const raw_entry *b)
-{
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->name, b->name, n);
-	unsigned ca, cb;
-
-	if (c)
-		return c;
-	ca = n < a->len ? (unsigned char)a->name[n] : (a->dir ? '/' : 0);
-	cb = n < b->len ? (unsigned char)b->name[n] : (b->dir ? '/' : 0);
-	return ca < cb ? -1 : ca > cb;
-}
-
-static int raw_cmp_qsort(const void *a, const void *b)
-{
-	return raw_cmp(a, b);
-}
-
-/* The entries of a raw tree; false when it is malformed. */
-static bool raw_parse(raw_entry **out, size_t *n, const char *data, size_t len)
-{
-	const char *p = data, *end = data + len;
-	size_t alloc = 16;
-	raw_entry *v = gc_xcalloc(alloc, sizeof(*v));
-
-	*n = 0;
-	while (p < end) {
-		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
-		raw_entry *e;
-
-		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) ||
-		    (size_t)(end - nul - 1) < RAW_OID) {
-			free(v);
-			return false;
-		}
-		if (*n == alloc) {
-			alloc *= 2;
-			v = gc_xrealloc(v, alloc * sizeof(*v));
-		}
-		e = &v[(*n)++];
-		memset(e, 0, sizeof(*e));
-		e->mode = p;
-		e->mode_len = (size_t)(sp - p);
-		e->name = sp + 1;
-		e->len = (size_t)(nul - sp - 1);
-		e->dir = e->mode_len == 5 && !memcmp(p, "40000", 5);
-		e->id = (const unsigned char *)nul + 1;
-		p = nul + 1 + RAW_OID;
-	}
-	*out = v;
-	return true;
-}
 
 static const raw_entry *raw_find(const raw_entry *v, size_t n, const char *name,
 				 size_t len)
@@ -1331,6 +1731,22 @@ static int raw_collect(raw_entry *edits, size_t *nedits, git_oid *ids,
 	return 0;
 }
 
+/* Writes a tree; a big one goes to the cache, for the next tick's edit. */
+static int raw_write(git_oid *out, gc_git *g, git_odb *odb, const char *data,
+		     size_t len, gc_error *err)
+{
+	raw_tree *t;
+	int rc;
+
+	if ((rc = git_odb_write(out, odb, data, len, GIT_OBJECT_TREE)) < 0)
+		return git_fail(g, err, rc, "cannot write a tree");
+	if (len >= TREE_CACHE_MIN && (t = raw_tree_new(out, data, len))) {
+		tree_cache_add(g, t);
+		raw_tree_unref(t);
+	}
+	return 0;
+}
+
 static void raw_put(gc_buf *out, const raw_entry *e, size_t *count)
 {
 	if (e->remove)
@@ -1348,24 +1764,18 @@ static int raw_edit(git_oid *out, bool *empty, gc_git *g, git_odb *odb,
 		    const git_oid *base, raw_change *ch, size_t n,
 		    gc_error *err)
 {
-	git_odb_object *obj = NULL;
+	raw_tree *t = NULL;
 	raw_entry *old = NULL, *edits = gc_xcalloc(n, sizeof(*edits));
 	git_oid *ids = gc_xcalloc(n, sizeof(*ids));
 	gc_buf data = GC_BUF_INIT;
 	size_t nold = 0, nedits = 0, count = 0, i = 0, k = 0;
 	int rc = 0;
 
-	if (base) {
-		if ((rc = git_odb_read(&obj, odb, base)) < 0) {
-			rc = git_fail(g, err, rc, "cannot read a tree");
-			goto cleanup;
-		}
-		if (git_odb_object_type(obj) != GIT_OBJECT_TREE ||
-		    !raw_parse(&old, &nold, git_odb_object_data(obj),
-			       git_odb_object_size(obj))) {
-			rc = RAW_FALLBACK;
-			goto cleanup;
-		}
+	if (base && (rc = tree_get(&t, g, odb, base, err)) != 0)
+		goto cleanup;
+	if (t) {
+		old = t->entries;
+		nold = t->n;
 	}
 	if ((rc = raw_collect(edits, &nedits, ids, g, odb, old, nold, ch, n,
 			      err)) != 0)
@@ -1385,12 +1795,10 @@ static int raw_edit(git_oid *out, bool *empty, gc_git *g, git_odb *odb,
 			i++; /* replaced or removed */
 	}
 	*empty = count == 0;
-	if (!*empty && (rc = git_odb_write(out, odb, data.ptr, data.len,
-					   GIT_OBJECT_TREE)) < 0)
-		rc = git_fail(g, err, rc, "cannot write a tree");
+	if (!*empty)
+		rc = raw_write(out, g, odb, data.ptr, data.len, err);
 cleanup:
-	git_odb_object_free(obj);
-	free(old);
+	raw_tree_unref(t);
 	free(edits);
 	free(ids);
 	gc_buf_release(&data);
