@@ -239,6 +239,8 @@ static Suite *gc_suite_git_tree(void)
 	TCase *tc = tcase_create("git_tree");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* git fsck and 1,600 files: seconds under a loaded machine */
+	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_git_tree__matches_git_write_tree, 0,
 			    GC_ARRAY_SIZE(cases));
 	tcase_add_test(tc,
