@@ -381,6 +381,46 @@ START_TEST(test_git__notes_set_replace_get)
 }
 END_TEST
 
+/*
+ * Notes go to "<2 hex>/<38 hex>" (git's fan-out), so that the notes tree
+ * of a long-lived deploy branch does not grow into one flat directory; a
+ * note `git notes` wrote at the root is replaced, not duplicated.
+ */
+START_TEST(test_git__notes_fan_out_and_replace_root_notes)
+{
+	gc_error err = GC_ERROR_INIT;
+	gc_buf note = GC_BUF_INIT;
+	char head[GC_OID_HEX], first[GC_OID_HEX], *s, *want;
+	const char *ref = "refs/notes/gitcanary";
+	gc_git *g = open_wt();
+
+	ck_assert_int_eq(gc_git_resolve(head, g, "main", &err), 0);
+	ck_assert_int_eq(gc_git_resolve(first, g, "v1", &err), 0);
+	free(sh("git -C '%s/wt' notes --ref=gitcanary add -m old %s", tmp,
+		head));
+	ck_assert_int_eq(gc_git_note_set(g, ref, head, "new\n", bot(), &err),
+			 0);
+	ck_assert_int_eq(gc_git_note_set(g, ref, first, "one\n", bot(), &err),
+			 0);
+	s = sh("git -C '%s/wt' ls-tree -r --name-only %s", tmp, ref);
+	want = strcmp(head, first) < 0
+		       ? gc_xasprintf("%.2s/%s\n%.2s/%s", head, head + 2, first,
+				      first + 2)
+		       : gc_xasprintf("%.2s/%s\n%.2s/%s", first, first + 2,
+				      head, head + 2);
+	ck_assert_str_eq(s, want);
+	free(s);
+	free(want);
+	s = sh("git -C '%s/wt' notes --ref=gitcanary show %s", tmp, head);
+	ck_assert_str_eq(s, "new");
+	free(s);
+	ck_assert_int_eq(gc_git_note_get(&note, g, ref, first, &err), 0);
+	ck_assert_str_eq(note.ptr, "one\n");
+	gc_buf_release(&note);
+	gc_git_free(g);
+}
+END_TEST
+
 struct logged {
 	gc_buf text;
 	size_t n;
@@ -447,6 +487,7 @@ static Suite *gc_suite_git(void)
 	tcase_add_test(tc, test_git__commit_takes_written_blobs);
 	tcase_add_test(tc, test_git__local_branch_update_is_compare_and_swap);
 	tcase_add_test(tc, test_git__notes_set_replace_get);
+	tcase_add_test(tc, test_git__notes_fan_out_and_replace_root_notes);
 	tcase_add_test(tc, test_git__log_is_newest_first);
 	suite_add_tcase(s, tc);
 	return s;
