@@ -209,8 +209,6 @@ static void pt_release(gc_loop *l)
 		pt_file_free(e->value);
 	gc_map_release(&l->pt_files);
 	gc_map_release(&l->pt_src);
-	memset(&l->pt_files, 0, sizeof(l->pt_files));
-	memset(&l->pt_src, 0, sizeof(l->pt_src));
 	l->pt_ready = false;
 }
 
@@ -240,7 +238,6 @@ static void clear_caches(gc_loop *l)
 	pt_release(l);
 	free_values(&l->configs);
 	gc_map_release(&l->flipped);
-	memset(&l->flipped, 0, sizeof(l->flipped));
 	l->cache_source[0] = '\0';
 	gc_canary_deps_release(&l->deps);
 	l->next_due = INT64_MAX;
@@ -481,7 +478,6 @@ static void promoted_release(promoted_ctx *p)
 {
 	gc_doclist_release(&p->docs);
 	gc_map_release(&p->paths);
-	memset(&p->paths, 0, sizeof(p->paths));
 }
 
 static void render_input(gc_render_input *in, const work *w)
@@ -1689,10 +1685,8 @@ static int passthrough(tick *t, gc_error *err)
 	if (t->canary_gone || gc_index_problems(l->idx)->n)
 		vanished(t);
 	error = all ? pass_all(t, err) : pass_changed(t, err);
-	if (error == 0) {
-		gc_map_release(&l->flipped);
-		memset(&l->flipped, 0, sizeof(l->flipped));
-	}
+	if (error == 0)
+		gc_map_release(&l->flipped); /* leaves it empty and usable */
 	return error;
 }
 
