@@ -123,17 +123,47 @@ typedef struct work {
 	bool skipped;      /* unchanged and not due: cache says all */
 	bool inputs_changed;
 	const canary_cache *cached;
+} work;
+
+/*
+ * What the rest of the tick (commit message, notes, event webhooks,
+ * caches) reads of a canary once it is written. A tick keeps one of these
+ * per canary it looks at, and a work only for the chunk in hand.
+ */
+typedef struct done {
+	const gc_object *obj;
+	char *id; /* "<ns>/<name>", owned */
+	const canary_cache *cached;
+	bool spec_ok, broken, skipped, ran, has_status;
+	bool moved;   /* the machine's output changed (out.changed) */
+	bool changed; /* some file of the canary changed */
+	bool ended;   /* a release ended this tick */
+	gc_phase phase; /* after the tick: the machine's, else the old one */
+	int canary_weight, primary_weight, release_max_weight;
+	int failed_checks, old_failed_checks;
+	char revision[GC_REVISION_MAX];
+	char checksum[GC_REVISION_MAX];
+	char source_commit[GC_OID_HEX];
+	int64_t last_tick;      /* the machine's, when it ran */
+	int64_t persisted_tick; /* the status file's */
+	int64_t interval_ms;
+	gc_event *events; /* owned, taken from the machine's output */
+	size_t nevents;
+	gc_check_batch *batches; /* owned */
+	size_t nbatches;
+	gc_hook_list event_hooks; /* owned list, items borrowed */
 	/* event webhook deliveries of its events, once the tick is final */
 	gc_event_hooks_canary deliveries;
-} work;
+} done;
 
 typedef struct tick {
 	gc_loop *loop;
 	int64_t now;
 	char deploy[GC_OID_HEX];
 	bool source_moved;
-	work *w;
+	done *d; /* the canaries the tick looks at */
 	size_t n;
+	size_t nnew; /* of them, not in the cache */
 	gc_git_update *updates; /* blobs written (add_update) */
 	size_t nupdates, aupdates;
 	int error; /* a blob that could not be written; in err */
@@ -293,10 +323,10 @@ static bool steady(gc_phase p)
 	       p == GC_PHASE_FAILED;
 }
 
-static int64_t last_tick(const gc_loop *l, const work *w)
+/* The canary's last tick: this process's or its status file's, the later. */
+static int64_t last_tick(const gc_loop *l, const char *id, int64_t persisted)
 {
-	const int64_t *t = gc_map_gets(&l->ticks, w->id);
-	int64_t persisted = w->old.status.last_tick;
+	const int64_t *t = gc_map_gets(&l->ticks, id);
 
 	return t && *t > persisted ? *t : persisted;
 }
@@ -768,7 +798,8 @@ static void load_canary(work *w, tick *t)
 			 (w->old.status.phase == GC_PHASE_FAILED &&
 			  strcmp(w->revision, w->old.status.last_applied_spec));
 	else
-		w->due = t->now >= last_tick(t->loop, w) +
+		w->due = t->now >= last_tick(t->loop, w->id,
+					     w->old.status.last_tick) +
 					   (w->spec.interval_ms + 999) / 1000;
 cleanup:
 	gc_problems_release(&probs);
@@ -857,9 +888,9 @@ static int cmp_object(const void *a, const void *b)
 
 static void add_work(tick *t, const gc_object **objs, size_t n)
 {
-	t->w = gc_xcalloc(n + 1, sizeof(*t->w));
+	t->d = gc_xcalloc(n + 1, sizeof(*t->d));
 	for (size_t i = 0; i < n; i++)
-		t->w[t->n++].obj = objs[i];
+		t->d[t->n++].obj = objs[i];
 }
 
 /*
@@ -923,20 +954,19 @@ static void select_canaries(tick *t)
  * unreachable Prometheus makes every Deployment "waiting", so the progress
  * deadline applies. The messages go to w->ready_msg (owned).
  */
-static void readiness(tick *t)
+static void readiness(tick *t, work *ws, size_t nw)
 {
 	const gc_loop_opts *o = &t->loop->opts;
 	const char *server =
 		opt_or(o->readiness_server,
 		       opt_or(o->metrics_server, GC_PROMETHEUS_DEFAULT_SERVER));
-	gc_prom_readiness_item *items =
-		gc_xcalloc(2 * t->n + 1, sizeof(*items));
+	gc_prom_readiness_item *items = gc_xcalloc(2 * nw + 1, sizeof(*items));
 	gc_error err = GC_ERROR_INIT;
 	size_t n = 0, k = 0;
 	bool failed;
 
-	for (size_t i = 0; i < t->n; i++) {
-		work *w = &t->w[i];
+	for (size_t i = 0; i < nw; i++) {
+		work *w = &ws[i];
 
 		if (!w->ran)
 			continue;
@@ -955,8 +985,8 @@ static void readiness(tick *t)
 					      &err) < 0;
 	if (failed)
 		gc_warn("readiness from %s: %s", server, gc_error_msg(&err));
-	for (size_t i = 0; i < t->n; i++) {
-		work *w = &t->w[i];
+	for (size_t i = 0; i < nw; i++) {
+		work *w = &ws[i];
 		gc_readiness *r[2] = { &w->in.primary, &w->in.canary };
 
 		if (!w->ran)
@@ -1033,27 +1063,27 @@ static void prepare_machine(work *w, tick *t)
 
 /* Runs the due canaries' machines; each round's batches go to the runner
  * together. */
-static int run_machines(tick *t, gc_error *err)
+static int run_machines(tick *t, work *ws, size_t nw, gc_error *err)
 {
 	const gc_loop_opts *o = &t->loop->opts;
 	gc_checks_opts copts = { 0 };
-	gc_check_batch *batches = gc_xcalloc(t->n + 1, sizeof(*batches));
-	gc_check_ctx *ctx = gc_xcalloc(t->n + 1, sizeof(*ctx));
-	work **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
+	gc_check_batch *batches = gc_xcalloc(nw + 1, sizeof(*batches));
+	gc_check_ctx *ctx = gc_xcalloc(nw + 1, sizeof(*ctx));
+	work **owner = gc_xcalloc(nw + 1, sizeof(*owner));
 	size_t nb;
 	int error = 0;
 
 	copts.metrics_server = o->metrics_server;
 	copts.credentials_dir = o->credentials_dir;
 	copts.connect_to = o->connect_to;
-	for (size_t i = 0; i < t->n; i++)
-		if (t->w[i].due && !t->w[i].broken)
-			prepare_machine(&t->w[i], t);
-	readiness(t);
+	for (size_t i = 0; i < nw; i++)
+		if (ws[i].due && !ws[i].broken)
+			prepare_machine(&ws[i], t);
+	readiness(t, ws, nw);
 	for (;;) {
 		nb = 0;
-		for (size_t i = 0; i < t->n; i++) {
-			work *w = &t->w[i];
+		for (size_t i = 0; i < nw; i++) {
+			work *w = &ws[i];
 
 			if (!w->ran || w->done)
 				continue;
@@ -1291,34 +1321,116 @@ static void own_keys(tick *t, work *w)
 	gc_buf_release(&key);
 }
 
-/*
- * Frees what the rest of the tick (message, notes, events, caches) does
- * not read: a full pass holds every canary's work until the commit.
- */
-static void work_trim(work *w)
+static void work_release(work *w)
 {
+	if (w->spec_ok)
+		gc_canary_spec_release(&w->spec);
+	gc_deploy_canary_release(&w->old);
+	gc_deploy_canary_release(&w->next);
+	free(w->ready_msg[0]);
+	free(w->ready_msg[1]);
+	free(w->primary_name);
 	cJSON_Delete(w->configs);
 	cJSON_Delete(w->promoted_configs);
-	w->configs = w->promoted_configs = NULL;
 	promoted_release(&w->promoted);
-	for (int k = 0; k < 2; k++) {
-		gc_deploy_canary *dc = k ? &w->next : &w->old;
+	if (w->ran)
+		gc_machine_out_release(&w->out);
+	for (size_t k = 0; k < w->nbatches; k++)
+		gc_check_batch_release(&w->batches[k]);
+	cJSON_Delete(w->rendered);
+	memset(w, 0, sizeof(*w)); /* released twice on errors */
+}
 
-		cJSON_Delete(dc->promoted_template);
-		dc->promoted_template = NULL;
-		gc_deploy_canary_set_files(dc, NULL, 0);
+/* Moves what the rest of the tick reads from w to d. */
+static void keep_done(done *d, work *w)
+{
+	const gc_deploy_canary *dc = w->ran ? &w->next : &w->old;
+
+	d->id = gc_xstrdup(w->id);
+	d->cached = w->cached;
+	d->spec_ok = w->spec_ok;
+	d->broken = w->broken;
+	d->skipped = w->skipped;
+	d->ran = w->ran;
+	d->has_status = w->has_status;
+	d->moved = w->ran && w->out.changed;
+	d->changed = w->changed;
+	d->ended = w->ended;
+	d->phase = dc->status.phase;
+	d->canary_weight = dc->routing.canary;
+	d->primary_weight = dc->routing.primary;
+	d->release_max_weight = dc->release_max_weight;
+	d->failed_checks = dc->status.failed_checks;
+	d->old_failed_checks = w->old.status.failed_checks;
+	memcpy(d->revision, w->revision, sizeof(d->revision));
+	memcpy(d->checksum, w->checksum, sizeof(d->checksum));
+	memcpy(d->source_commit, dc->source_commit, sizeof(d->source_commit));
+	d->persisted_tick = w->old.status.last_tick;
+	d->interval_ms = w->spec.interval_ms;
+	if (w->ran) {
+		d->last_tick = w->out.status.last_tick;
+		d->events = w->out.events;
+		d->nevents = w->out.nevents;
+		w->out.events = NULL;
+		w->out.nevents = w->out.alloc = 0;
+	}
+	if (w->nbatches) {
+		d->batches = gc_xcalloc(w->nbatches, sizeof(*d->batches));
+		memcpy(d->batches, w->batches,
+		       w->nbatches * sizeof(*d->batches));
+		d->nbatches = w->nbatches;
+		w->nbatches = 0;
+	}
+	if (w->spec_ok) {
+		d->event_hooks = w->spec.hooks[GC_HOOK_EVENT];
+		memset(&w->spec.hooks[GC_HOOK_EVENT], 0,
+		       sizeof(w->spec.hooks[GC_HOOK_EVENT]));
 	}
 }
 
-static int process_canaries(tick *t, gc_error *err)
+static void done_release(done *d)
 {
+	free(d->id);
+	for (size_t k = 0; k < d->nevents; k++)
+		free(d->events[k].message);
+	free(d->events);
+	for (size_t k = 0; k < d->nbatches; k++)
+		gc_check_batch_release(&d->batches[k]);
+	free(d->batches);
+	free(d->event_hooks.v);
+	gc_event_hooks_release(&d->deliveries);
+}
+
+/*
+ * A full pass works through the canaries this many at a time, so that it
+ * holds one chunk's work (specs, states, machines, renders) and not every
+ * canary's; each chunk's checks still run together.
+ */
+#define CHUNK 128
+
+/* Loads, runs, renders and writes canaries [from, from + nw) of t->d. */
+static int process_chunk(tick *t, size_t from, size_t nw,
+			 gc_tick_result *res, gc_error *err)
+{
+	work *ws = gc_xcalloc(nw + 1, sizeof(*ws));
 	int error, rendered;
 	char *msg;
 
-	if ((error = run_machines(t, err)) < 0)
-		return error;
-	for (size_t i = 0; i < t->n; i++) {
-		work *w = &t->w[i];
+	for (size_t i = 0; i < nw; i++) {
+		work *w = &ws[i];
+
+		w->obj = t->d[from + i].obj;
+		load_canary(w, t);
+		if (!gc_map_gets(&t->loop->cache, w->id)) {
+			t->canary_gone = true; /* new, or the first tick */
+			t->nnew++;
+		}
+		res->canaries_broken += w->broken;
+	}
+	if ((error = run_machines(t, ws, nw, err)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < nw; i++) {
+		work *w = &ws[i];
 		gc_error rerr = GC_ERROR_INIT;
 
 		if (w->broken || w->skipped)
@@ -1342,17 +1454,29 @@ static int process_canaries(tick *t, gc_error *err)
 			goto keys;
 		}
 		if ((error = write_canary(w, t, err)) < 0)
-			return error;
-		/* a full pass renders every canary: keep one at a time */
-		cJSON_Delete(w->rendered);
-		w->rendered = NULL;
+			goto cleanup;
 		if (w->ran && w->out.changed)
 			w->changed = true;
 	keys:
 		own_keys(t, w);
-		work_trim(w);
+		keep_done(&t->d[from + i], w);
+		work_release(w); /* one at a time: renders are large */
 	}
-	return 0;
+cleanup:
+	for (size_t i = 0; i < nw; i++)
+		work_release(&ws[i]);
+	free(ws);
+	return error;
+}
+
+static int process_canaries(tick *t, gc_tick_result *res, gc_error *err)
+{
+	int error = 0;
+
+	for (size_t i = 0; i < t->n && error == 0; i += CHUNK)
+		error = process_chunk(t, i, t->n - i < CHUNK ? t->n - i : CHUNK,
+				      res, err);
+	return error;
 }
 
 /* ---- pass-through ---- */
@@ -1707,25 +1831,21 @@ static void kustomization(tick *t)
 
 /* ---- commit, push, notes ---- */
 
-static void fill_msg(gc_msg_canary *m, const work *w)
+static void fill_msg(gc_msg_canary *m, const done *d)
 {
-	const gc_status *st = &w->next.status;
-
 	memset(m, 0, sizeof(*m));
-	m->ns = w->obj->namespace;
-	m->name = w->obj->name;
-	m->phase = gc_phase_name(st->phase);
-	m->canary_weight = w->next.routing.canary;
-	m->primary_weight = w->next.routing.primary;
-	m->failed_checks = st->failed_checks;
-	m->revision = w->revision;
-	m->source_commit = w->next.source_commit;
-	if (w->ran) {
-		m->events = w->out.events;
-		m->nevents = w->out.nevents;
-		m->batches = w->batches;
-		m->nbatches = w->nbatches;
-	}
+	m->ns = d->obj->namespace;
+	m->name = d->obj->name;
+	m->phase = gc_phase_name(d->phase);
+	m->canary_weight = d->canary_weight;
+	m->primary_weight = d->primary_weight;
+	m->failed_checks = d->failed_checks;
+	m->revision = d->revision;
+	m->source_commit = d->source_commit;
+	m->events = d->events;
+	m->nevents = d->nevents;
+	m->batches = d->batches;
+	m->nbatches = d->nbatches;
 }
 
 static void signatures(const gc_loop *l, gc_git_signature *a,
@@ -1764,38 +1884,35 @@ static void write_notes(tick *t, const char *commit, gc_msg_canary *msgs,
 		cJSON_Delete(note);
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		const work *w = &t->w[i];
+		const done *d = &t->d[i];
 		gc_msg_outcome o = { 0 };
 
-		if (!w->ended || !w->changed || !w->next.source_commit[0])
+		if (!d->ended || !d->changed || !d->source_commit[0])
 			continue;
 		gc_buf_clear(&old);
 		if (gc_git_note_get(&old, l->git, notes_ref(l),
-				    w->next.source_commit, &err) < 0)
+				    d->source_commit, &err) < 0)
 			gc_buf_clear(&old);
 		gc_error_clear(&err);
-		o.ns = w->obj->namespace;
-		o.name = w->obj->name;
-		o.promoted = w->next.status.phase == GC_PHASE_SUCCEEDED;
+		o.ns = d->obj->namespace;
+		o.name = d->obj->name;
+		o.promoted = d->phase == GC_PHASE_SUCCEEDED;
 		o.when = t->now;
-		o.max_weight = w->next.release_max_weight;
+		o.max_weight = d->release_max_weight;
 		/* SyncStatus(Failed) resets the counter; report the run's */
-		o.failed_checks = w->next.status.failed_checks >
-						  w->old.status.failed_checks
-					  ? w->next.status.failed_checks
-					  : w->old.status.failed_checks;
-		o.revision = w->revision;
+		o.failed_checks = d->failed_checks > d->old_failed_checks
+					  ? d->failed_checks
+					  : d->old_failed_checks;
+		o.revision = d->revision;
 		o.deploy_commit = commit;
-		o.last_event =
-			w->out.nevents
-				? w->out.events[w->out.nevents - 1].message
-				: NULL;
+		o.last_event = d->nevents ? d->events[d->nevents - 1].message
+					  : NULL;
 		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
 		text = cJSON_Print(note);
-		if (gc_git_note_set(l->git, notes_ref(l), w->next.source_commit,
+		if (gc_git_note_set(l->git, notes_ref(l), d->source_commit,
 				    text, &c, &err) < 0)
-			gc_warn("outcome note on %.12s: %s",
-				w->next.source_commit, gc_error_msg(&err));
+			gc_warn("outcome note on %.12s: %s", d->source_commit,
+				gc_error_msg(&err));
 		gc_error_clear(&err);
 		free(text);
 		cJSON_Delete(note);
@@ -1813,22 +1930,25 @@ static void send_events(tick *t)
 {
 	const gc_loop_opts *o = &t->loop->opts;
 	gc_event_hooks_canary *c = gc_xcalloc(t->n + 1, sizeof(*c));
-	work **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
+	gc_check_ctx *ctx = gc_xcalloc(t->n + 1, sizeof(*ctx));
+	done **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
 	gc_checks_opts copts = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
-		work *w = &t->w[i];
+		done *d = &t->d[i];
 
-		if (!w->ran || !w->out.nevents ||
-		    (w->out.changed && !w->changed))
+		if (!d->nevents || (d->moved && !d->changed))
 			continue;
-		c[n].ctx = &w->ctx;
-		c[n].hooks = &w->spec.hooks[GC_HOOK_EVENT];
-		c[n].events = w->out.events;
-		c[n].nevents = w->out.nevents;
-		owner[n++] = w;
+		ctx[n].name = d->obj->name;
+		ctx[n].namespace = d->obj->namespace;
+		ctx[n].checksum = d->checksum;
+		c[n].ctx = &ctx[n];
+		c[n].hooks = &d->event_hooks;
+		c[n].events = d->events;
+		c[n].nevents = d->nevents;
+		owner[n++] = d;
 	}
 	copts.connect_to = o->connect_to;
 	if (n && gc_event_hooks_deliver(c, n, o->event_webhook, t->now * 1000LL,
@@ -1838,6 +1958,7 @@ static void send_events(tick *t)
 		owner[i]->deliveries = c[i]; /* hand over */
 	gc_error_release(&err);
 	free(owner);
+	free(ctx);
 	free(c);
 }
 
@@ -1852,8 +1973,8 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 	int error;
 
 	for (size_t i = 0; i < t->n; i++)
-		if (t->w[i].changed)
-			fill_msg(&msgs[nm++], &t->w[i]);
+		if (t->d[i].changed)
+			fill_msg(&msgs[nm++], &t->d[i]);
 	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
 	signatures(l, &a, &c, t->now);
 	if ((error = gc_git_commit(commit, l->git, t->deploy, t->updates,
@@ -1870,10 +1991,10 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 	/* delivered before the note is written, so that it records them */
 	send_events(t);
 	for (size_t i = 0, k = 0; i < t->n; i++) {
-		if (!t->w[i].changed)
+		if (!t->d[i].changed)
 			continue;
-		msgs[k].deliveries = t->w[i].deliveries.batches;
-		msgs[k++].ndeliveries = t->w[i].deliveries.nbatches;
+		msgs[k].deliveries = t->d[i].deliveries.batches;
+		msgs[k++].ndeliveries = t->d[i].deliveries.nbatches;
 	}
 	write_notes(t, commit, msgs, nm);
 cleanup:
@@ -1886,27 +2007,9 @@ cleanup:
 
 static void tick_release(tick *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		work *w = &t->w[i];
-
-		if (w->spec_ok)
-			gc_canary_spec_release(&w->spec);
-		gc_deploy_canary_release(&w->old);
-		gc_deploy_canary_release(&w->next);
-		free(w->ready_msg[0]);
-		free(w->ready_msg[1]);
-		free(w->primary_name);
-		cJSON_Delete(w->configs);
-		cJSON_Delete(w->promoted_configs);
-		promoted_release(&w->promoted);
-		if (w->ran)
-			gc_machine_out_release(&w->out);
-		for (size_t k = 0; k < w->nbatches; k++)
-			gc_check_batch_release(&w->batches[k]);
-		gc_event_hooks_release(&w->deliveries);
-		cJSON_Delete(w->rendered);
-	}
-	free(t->w);
+	for (size_t i = 0; i < t->n; i++)
+		done_release(&t->d[i]);
+	free(t->d);
 	for (size_t i = 0; i < t->nupdates; i++) {
 		free((char *)t->updates[i].path);
 		free((char *)t->updates[i].blob);
@@ -1952,27 +2055,26 @@ static void log_source_problems(gc_loop *l)
 }
 
 /* When the canary is due next; INT64_MAX at rest or broken. */
-static int64_t next_due(const gc_loop *l, const tick *t, const work *w)
+static int64_t next_due(const gc_loop *l, const tick *t, const done *d)
 {
-	const gc_deploy_canary *dc = w->ran ? &w->next : &w->old;
-
-	if (w->skipped)
-		return w->cached->broken ? INT64_MAX : w->cached->due;
-	if (w->broken || !w->spec_ok)
+	if (d->skipped)
+		return d->cached->broken ? INT64_MAX : d->cached->due;
+	if (d->broken || !d->spec_ok)
 		return INT64_MAX;
-	if (w->ran && w->out.changed && !w->changed)
+	if (d->moved && !d->changed)
 		return t->now; /* not written: try again */
-	if (!w->has_status && !w->ran)
+	if (!d->has_status && !d->ran)
 		return t->now;
-	if (steady(dc->status.phase))
+	if (steady(d->phase))
 		return INT64_MAX;
-	return last_tick(l, w) + (w->spec.interval_ms + 999) / 1000;
+	return last_tick(l, d->id, d->persisted_tick) +
+	       (d->interval_ms + 999) / 1000;
 }
 
 /* What the canary read, for select_canaries() of later ticks. */
-static void remember_inputs(gc_loop *l, const work *w)
+static void remember_inputs(gc_loop *l, const done *d)
 {
-	const gc_object *o = w->obj;
+	const gc_object *o = d->obj;
 	const char *tname = gc_json_str(o->doc->root, "spec.targetRef.name");
 	const char *hname =
 		gc_json_str(o->doc->root, "spec.autoscalerRef.name");
@@ -1999,8 +2101,8 @@ static void remember_inputs(gc_loop *l, const work *w)
 		in.keys[1] = hkey;
 	}
 	/* unchanged() never skips these */
-	in.always = w->broken || !target || (hname && !hpa);
-	gc_canary_deps_set(&l->deps, w->id, &in);
+	in.always = d->broken || !target || (hname && !hpa);
+	gc_canary_deps_set(&l->deps, d->id, &in);
 }
 
 static void forget(gc_loop *l, const char *id)
@@ -2026,26 +2128,26 @@ static void update_cache(gc_loop *l, tick *t)
 
 	l->gen++;
 	for (size_t i = 0; i < t->n; i++) {
-		work *w = &t->w[i];
-		canary_cache *c = gc_map_gets(&l->cache, w->id);
+		const done *d = &t->d[i];
+		canary_cache *c = gc_map_gets(&l->cache, d->id);
 		int64_t due;
 
 		/* only a tick that reached the deploy branch counts */
-		if (w->ran)
-			remember_tick(l, w->id, w->out.status.last_tick);
-		due = next_due(l, t, w);
-		gc_canary_deps_set_due(&l->deps, w->id, due);
+		if (d->ran)
+			remember_tick(l, d->id, d->last_tick);
+		due = next_due(l, t, d);
+		gc_canary_deps_set_due(&l->deps, d->id, due);
 		if (!c)
 			continue;
 		c->gen = l->gen;
-		if (w->skipped)
+		if (d->skipped)
 			continue;
 		gc_buf_clear(&path);
-		gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
+		gc_layout_status_path(&path, d->obj->namespace, d->obj->name);
 		c->status = gc_deploy_tree_hash(&l->tree, path.ptr);
-		c->broken = w->broken;
+		c->broken = d->broken;
 		c->due = due;
-		remember_inputs(l, w);
+		remember_inputs(l, d);
 	}
 	for (size_t i = 0; i < t->nvanished; i++)
 		forget(l, t->vanished[i]);
@@ -2073,7 +2175,7 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	tick t = { 0 };
 	double t0;
 	bool deploy_all;
-	size_t nnew = 0, ncanaries;
+	size_t ncanaries;
 	int error;
 
 	t.loop = l;
@@ -2119,25 +2221,17 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		goto cleanup;
 	t.all_changed |= deploy_all;
 	select_canaries(&t);
-	for (size_t i = 0; i < t.n; i++) {
-		load_canary(&t.w[i], &t);
-		if (!gc_map_gets(&l->cache, t.w[i].id)) {
-			t.canary_gone = true; /* new, or the first tick */
-			nnew++;
-		}
-		res->canaries_broken += t.w[i].broken;
-	}
+	if ((error = process_canaries(&t, res, err)) < 0)
+		goto cleanup;
+	gc_debug("tick: %zu canaries processed at %.1f ms", t.n,
+		 clock_ms() - t0);
 	/* all canaries in a full pass; else only those selected */
-	ncanaries = l->ncanaries + nnew;
+	ncanaries = l->ncanaries + t.nnew;
 	ncanaries = t.all_changed             ? t.n
 		    : ncanaries > t.nvanished ? ncanaries - t.nvanished
 					      : 0;
 	t.canary_gone = t.canary_gone || t.nvanished ||
 			ncanaries != l->ncanaries || !l->gen || l->problems;
-	gc_debug("tick: %zu canaries loaded at %.1f ms", t.n, clock_ms() - t0);
-	if ((error = process_canaries(&t, err)) < 0)
-		goto cleanup;
-	gc_debug("tick: canaries processed at %.1f ms", clock_ms() - t0);
 	if ((t.source_moved || l->flipped.len) &&
 	    (error = passthrough(&t, err)) < 0)
 		goto cleanup;

@@ -376,6 +376,66 @@ START_TEST(test_loop_cache__passthrough_follows_the_source)
 }
 END_TEST
 
+/*
+ * A full pass works through canaries a chunk at a time (loop.c CHUNK,
+ * 128): every canary of a pass over several chunks is written, and
+ * canaries of different chunks moved by one push go in one commit.
+ */
+START_TEST(test_loop_cache__full_pass_over_several_chunks)
+{
+	env e;
+	char *file, *c, *d;
+
+	env_setup(&e);
+	for (int i = 0; i < 300; i++) {
+		char name[8], path[16];
+
+		snprintf(name, sizeof(name), "x%03d", i);
+		snprintf(path, sizeof(path), "%s.yaml", name);
+		c = canary(name, NULL);
+		d = deployment(name, "1.0.0");
+		file = gc_xasprintf("%s---\n%s", c, d);
+		write_src(&e, path, file);
+		free(file);
+		free(c);
+		free(d);
+	}
+	push(&e, "300 more");
+	tick(&e, T0, "Reconcile 302 canaries");
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' ls-tree -r --name-only deploy | "
+		   "grep -c '^t/x[0-9]*/deployment-x[0-9]*-primary.yaml$'",
+		   e.remote);
+	ck_assert_str_eq(e.out.ptr, "300\n");
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' log -1 --format=%%B deploy | "
+		   "git interpret-trailers --parse | grep -c '^Canary: '",
+		   e.remote);
+	ck_assert_str_eq(e.out.ptr, "302\n");
+	/* one canary in the first chunk, one in the third */
+	write_src(&e, "x001.yaml", file = gc_xasprintf(
+					   "%s---\n%s", c = canary("x001", NULL),
+					   d = deployment("x001", "1.0.1")));
+	free(file);
+	free(c);
+	free(d);
+	write_src(&e, "x290.yaml", file = gc_xasprintf(
+					   "%s---\n%s", c = canary("x290", NULL),
+					   d = deployment("x290", "1.0.1")));
+	free(file);
+	free(c);
+	free(d);
+	push(&e, "bump two");
+	tick(&e, T0 + 10, "Reconcile 2 canaries");
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' log -1 --format=%%B deploy | "
+		   "git interpret-trailers --parse | grep '^Canary: '",
+		   e.remote);
+	ck_assert_str_eq(e.out.ptr, "Canary: t/x001\nCanary: t/x290\n");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *gc_suite_loop_cache(void)
 {
 	Suite *s = suite_create("loop_cache");
@@ -385,6 +445,7 @@ static Suite *gc_suite_loop_cache(void)
 	tcase_add_test(tc, test_loop_cache__ticks_see_what_changed);
 	tcase_add_test(tc, test_loop_cache__deleted_config_is_seen_at_rest);
 	tcase_add_test(tc, test_loop_cache__passthrough_follows_the_source);
+	tcase_add_test(tc, test_loop_cache__full_pass_over_several_chunks);
 	suite_add_tcase(s, tc);
 	return s;
 }
