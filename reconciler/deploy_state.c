@@ -218,15 +218,19 @@ void gc_deploy_tree_set(gc_deploy_tree *t, const char *path, const char *data,
 	bool had = gc_map_gets(m, path) != NULL;
 
 	if (!data) {
-		if (had) {
-			gc_map_sets(m, path, NULL);
-			t->count--;
-		}
+		/* the key stays, for gc_deploy_tree_path */
+		gc_map_sets(m, path, NULL);
+		t->count -= had;
 		return;
 	}
 	if (!had)
 		t->count++;
 	gc_map_sets(m, path, (void *)content_hash(data, len));
+}
+
+const char *gc_deploy_tree_path(const gc_deploy_tree *t, const char *path)
+{
+	return gc_map_key(t->files, path);
 }
 
 bool gc_deploy_tree_has(const gc_deploy_tree *t, const char *path)

@@ -97,6 +97,11 @@ bool gc_deploy_tree_same(const gc_deploy_tree *t, const char *path,
 bool gc_deploy_tree_has(const gc_deploy_tree *t, const char *path);
 /* The content hash of path, 0 when absent. */
 uint64_t gc_deploy_tree_hash(const gc_deploy_tree *t, const char *path);
+/*
+ * The tree's copy of a path it has held or deleted (valid until the tree
+ * is released), or NULL.
+ */
+const char *gc_deploy_tree_path(const gc_deploy_tree *t, const char *path);
 /* Records a write (data != NULL) or a deletion. */
 void gc_deploy_tree_set(gc_deploy_tree *t, const char *path, const char *data,
 			size_t len);

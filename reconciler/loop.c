@@ -31,9 +31,10 @@
  * inputs and its status file are unchanged and it is not due.
  */
 typedef struct canary_cache {
-	uint64_t status; /* content hash of its status file */
-	int64_t due;     /* INT64_MAX: at rest or broken */
-	char **keys;     /* pass-through exclusion keys it owns */
+	uint64_t status;   /* content hash of its status file */
+	int64_t due;       /* INT64_MAX: at rest or broken */
+	const char **keys; /* pass-through exclusion keys it owns, borrowed
+			    * from loop->owned */
 	size_t nkeys;
 	bool broken;
 	unsigned gen; /* the last tick that saw the canary */
@@ -135,9 +136,9 @@ typedef struct done {
 	char *id; /* "<ns>/<name>", owned */
 	const canary_cache *cached;
 	bool spec_ok, broken, skipped, ran, has_status;
-	bool moved;   /* the machine's output changed (out.changed) */
-	bool changed; /* some file of the canary changed */
-	bool ended;   /* a release ended this tick */
+	bool moved;     /* the machine's output changed (out.changed) */
+	bool changed;   /* some file of the canary changed */
+	bool ended;     /* a release ended this tick */
 	gc_phase phase; /* after the tick: the machine's, else the old one */
 	int canary_weight, primary_weight, release_max_weight;
 	int failed_checks, old_failed_checks;
@@ -163,8 +164,9 @@ typedef struct tick {
 	bool source_moved;
 	done *d; /* the canaries the tick looks at */
 	size_t n;
-	size_t nnew; /* of them, not in the cache */
-	gc_git_update *updates; /* blobs written (add_update) */
+	size_t nnew;               /* of them, not in the cache */
+	gc_git_update *updates;    /* paths borrowed from loop->tree */
+	char (*blobs)[GC_OID_HEX]; /* per update: "" = deletion */
 	size_t nupdates, aupdates;
 	int error; /* a blob that could not be written; in err */
 	gc_error *err;
@@ -202,8 +204,6 @@ static void cache_free(canary_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nkeys; i++)
-		free(c->keys[i]);
 	free(c->keys);
 	free(c);
 }
@@ -350,23 +350,26 @@ static void remember_tick(gc_loop *l, const char *id, int64_t t)
 static void add_update(tick *t, const char *path, const char *data, size_t len)
 {
 	gc_git_update *u;
-	char blob[GC_OID_HEX];
+	char *blob;
 
 	if (t->nupdates == t->aupdates) {
 		t->aupdates = t->aupdates ? 2 * t->aupdates : 64;
 		t->updates = gc_xrealloc(t->updates,
 					 t->aupdates * sizeof(*t->updates));
+		t->blobs =
+			gc_xrealloc(t->blobs, t->aupdates * sizeof(*t->blobs));
 	}
 	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
 		t->layout_changed = true;
-	u = &t->updates[t->nupdates++];
-	memset(u, 0, sizeof(*u));
-	u->path = gc_xstrdup(path);
-	if (data && t->error == 0 &&
-	    (t->error = gc_git_write_blob(blob, t->loop->git, data, len,
-					  t->err)) == 0)
-		u->blob = gc_xstrdup(blob);
 	gc_deploy_tree_set(&t->loop->tree, path, data, len);
+	u = &t->updates[t->nupdates];
+	blob = t->blobs[t->nupdates++];
+	memset(u, 0, sizeof(*u));
+	u->path = gc_deploy_tree_path(&t->loop->tree, path);
+	blob[0] = '\0';
+	if (data && t->error == 0)
+		t->error = gc_git_write_blob(blob, t->loop->git, data, len,
+					     t->err);
 }
 
 /* Writes path unless it already holds these bytes; true when it changed. */
@@ -798,9 +801,9 @@ static void load_canary(work *w, tick *t)
 			 (w->old.status.phase == GC_PHASE_FAILED &&
 			  strcmp(w->revision, w->old.status.last_applied_spec));
 	else
-		w->due = t->now >= last_tick(t->loop, w->id,
-					     w->old.status.last_tick) +
-					   (w->spec.interval_ms + 999) / 1000;
+		w->due = t->now >=
+			 last_tick(t->loop, w->id, w->old.status.last_tick) +
+				 (w->spec.interval_ms + 999) / 1000;
 cleanup:
 	gc_problems_release(&probs);
 	gc_error_release(&err);
@@ -1263,7 +1266,8 @@ cleanup:
 	return error;
 }
 
-static void own(gc_loop *l, const char *key, int delta)
+/* Counts one owner more or less of key; returns the map's copy of key. */
+static const char *own(gc_loop *l, const char *key, int delta)
 {
 	uintptr_t was = (uintptr_t)gc_map_gets(&l->owned, key), n;
 
@@ -1271,14 +1275,13 @@ static void own(gc_loop *l, const char *key, int delta)
 	gc_map_sets(&l->owned, key, (void *)n);
 	if (!was != !n) /* pass-through looks at it again */
 		gc_map_sets(&l->flipped, key, (void *)1);
+	return gc_map_key(&l->owned, key);
 }
 
 static void disown_all(gc_loop *l, canary_cache *c)
 {
-	for (size_t k = 0; k < c->nkeys; k++) {
+	for (size_t k = 0; k < c->nkeys; k++)
 		own(l, c->keys[k], -1);
-		free(c->keys[k]);
-	}
 	free(c->keys);
 	c->keys = NULL;
 	c->nkeys = 0;
@@ -1310,14 +1313,12 @@ static void own_keys(tick *t, work *w)
 	c->keys = gc_xcalloc(dc->nfiles + 2, sizeof(*c->keys));
 	for (size_t i = 0; i < dc->nfiles; i++) {
 		key_of_file(&key, dc->files[i]);
-		c->keys[c->nkeys++] = gc_xstrdup(key.ptr);
+		c->keys[c->nkeys++] = own(l, key.ptr, 1);
 	}
 	if (tname) {
 		object_key(&key, w->obj->namespace, "Deployment", tname);
-		c->keys[c->nkeys++] = gc_xstrdup(key.ptr);
+		c->keys[c->nkeys++] = own(l, key.ptr, 1);
 	}
-	for (size_t i = 0; i < c->nkeys; i++)
-		own(l, c->keys[i], 1);
 	gc_buf_release(&key);
 }
 
@@ -1409,8 +1410,8 @@ static void done_release(done *d)
 #define CHUNK 128
 
 /* Loads, runs, renders and writes canaries [from, from + nw) of t->d. */
-static int process_chunk(tick *t, size_t from, size_t nw,
-			 gc_tick_result *res, gc_error *err)
+static int process_chunk(tick *t, size_t from, size_t nw, gc_tick_result *res,
+			 gc_error *err)
 {
 	work *ws = gc_xcalloc(nw + 1, sizeof(*ws));
 	int error, rendered;
@@ -1905,8 +1906,8 @@ static void write_notes(tick *t, const char *commit, gc_msg_canary *msgs,
 					  : d->old_failed_checks;
 		o.revision = d->revision;
 		o.deploy_commit = commit;
-		o.last_event = d->nevents ? d->events[d->nevents - 1].message
-					  : NULL;
+		o.last_event =
+			d->nevents ? d->events[d->nevents - 1].message : NULL;
 		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
 		text = cJSON_Print(note);
 		if (gc_git_note_set(l->git, notes_ref(l), d->source_commit,
@@ -1977,6 +1978,8 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 			fill_msg(&msgs[nm++], &t->d[i]);
 	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
 	signatures(l, &a, &c, t->now);
+	for (size_t i = 0; i < t->nupdates; i++)
+		t->updates[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
 	if ((error = gc_git_commit(commit, l->git, t->deploy, t->updates,
 				   t->nupdates, &a, &c, msg.ptr, err)) < 0)
 		goto cleanup;
@@ -2010,11 +2013,8 @@ static void tick_release(tick *t)
 	for (size_t i = 0; i < t->n; i++)
 		done_release(&t->d[i]);
 	free(t->d);
-	for (size_t i = 0; i < t->nupdates; i++) {
-		free((char *)t->updates[i].path);
-		free((char *)t->updates[i].blob);
-	}
 	free(t->updates);
+	free(t->blobs);
 	gc_map_release(&t->passthrough);
 	gc_map_release(&t->changed_paths);
 	gc_map_release(&t->changed_configs);

@@ -89,6 +89,15 @@ void *gc_map_gets(const gc_map *map, const char *key)
 	return gc_map_get(map, key, strlen(key));
 }
 
+const char *gc_map_key(const gc_map *map, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (!map->cap)
+		return NULL;
+	return find_slot(map, key, len, gc_hash_fnv1a64(key, len))->key;
+}
+
 int gc_map_next(const gc_map *map, size_t *iter, const gc_map_entry **out)
 {
 	while (*iter < map->cap) {

@@ -30,6 +30,12 @@ void *gc_map_put(gc_map *map, const void *key, size_t keylen, void *value);
 void *gc_map_get(const gc_map *map, const void *key, size_t keylen);
 void *gc_map_sets(gc_map *map, const char *key, void *value);
 void *gc_map_gets(const gc_map *map, const char *key);
+/*
+ * The map's own copy of key, or NULL when absent. Keys are never removed,
+ * so it stays valid until gc_map_release: callers can keep it instead of a
+ * copy of their own.
+ */
+const char *gc_map_key(const gc_map *map, const char *key);
 /* Iteration: for (size_t i = 0; gc_map_next(map, &i, &e);) */
 int gc_map_next(const gc_map *map, size_t *iter, const gc_map_entry **out);
 

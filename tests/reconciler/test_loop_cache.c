@@ -413,15 +413,15 @@ START_TEST(test_loop_cache__full_pass_over_several_chunks)
 		   e.remote);
 	ck_assert_str_eq(e.out.ptr, "302\n");
 	/* one canary in the first chunk, one in the third */
-	write_src(&e, "x001.yaml", file = gc_xasprintf(
-					   "%s---\n%s", c = canary("x001", NULL),
-					   d = deployment("x001", "1.0.1")));
+	write_src(&e, "x001.yaml",
+		  file = gc_xasprintf("%s---\n%s", c = canary("x001", NULL),
+				      d = deployment("x001", "1.0.1")));
 	free(file);
 	free(c);
 	free(d);
-	write_src(&e, "x290.yaml", file = gc_xasprintf(
-					   "%s---\n%s", c = canary("x290", NULL),
-					   d = deployment("x290", "1.0.1")));
+	write_src(&e, "x290.yaml",
+		  file = gc_xasprintf("%s---\n%s", c = canary("x290", NULL),
+				      d = deployment("x290", "1.0.1")));
 	free(file);
 	free(c);
 	free(d);
