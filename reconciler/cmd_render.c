@@ -221,7 +221,9 @@ static int run(const render_args *a, gc_error *err)
 	int error;
 
 	if ((error = gc_cli_load(&idx, a->repo, a->ref, a->dir,
-				 &(gc_source_opts){ a->default_ns }, err)) < 0)
+				 &(gc_source_opts){ .default_namespace =
+							    a->default_ns },
+				 err)) < 0)
 		goto cleanup;
 	if (a->promoted &&
 	    ((error = gc_buf_read_file(&data, a->promoted,

@@ -150,9 +150,11 @@ typedef struct done {
 	int64_t interval_ms;
 	gc_event *events; /* owned, taken from the machine's output */
 	size_t nevents;
-	gc_check_batch *batches; /* owned */
+	gc_check_batch *batches; /* owned, without their specs */
 	size_t nbatches;
-	gc_hook_list event_hooks; /* owned list, items borrowed */
+	gc_hook_list event_hooks; /* its event webhooks, items in hooks */
+	cJSON *hooks;             /* owned copies: the index drops its trees */
+	char *target, *hpa;       /* spec.targetRef/autoscalerRef names */
 	/* event webhook deliveries of its events, once the tick is final */
 	gc_event_hooks_canary deliveries;
 } done;
@@ -165,6 +167,7 @@ typedef struct tick {
 	done *d; /* the canaries the tick looks at */
 	size_t n;
 	size_t nnew;               /* of them, not in the cache */
+	size_t npassed;            /* objects pass-through wrote */
 	gc_git_update *updates;    /* paths borrowed from loop->tree */
 	char (*blobs)[GC_OID_HEX]; /* per update: "" = deletion */
 	size_t nupdates, aupdates;
@@ -401,7 +404,8 @@ static void log_problems(const gc_problems *p, const char *what)
 static const cJSON *find_root(const gc_index *idx, const char *kind,
 			      const char *ns, const char *name)
 {
-	const gc_object *o = name ? gc_index_find(idx, kind, ns, name) : NULL;
+	const gc_object *o =
+		name ? gc_index_find_tree(idx, kind, ns, name) : NULL;
 
 	return o ? o->doc->root : NULL;
 }
@@ -752,6 +756,11 @@ static void load_canary(work *w, tick *t)
 	snprintf(w->id, sizeof(w->id), "%s/%s", o->namespace, o->name);
 	gc_deploy_canary_init(&w->old);
 	gc_deploy_canary_init(&w->next);
+	if (gc_index_load(idx, o, &err) < 0) {
+		gc_err("canary '%s' skipped: %s", w->id, gc_error_msg(&err));
+		w->broken = true;
+		goto cleanup;
+	}
 	if (unchanged(w, t))
 		return;
 	if (gc_validate_canary(&probs, idx, o) > 0) {
@@ -767,11 +776,12 @@ static void load_canary(work *w, tick *t)
 		goto cleanup;
 	}
 	w->spec_ok = true;
-	w->target =
-		gc_index_find(idx, "Deployment", o->namespace, w->spec.target);
-	w->hpa = gc_index_find(idx, "HorizontalPodAutoscaler", o->namespace,
-			       gc_json_str(o->doc->root,
-					   "spec.autoscalerRef.name"));
+	w->target = gc_index_find_tree(idx, "Deployment", o->namespace,
+				       w->spec.target);
+	w->hpa =
+		gc_index_find_tree(idx, "HorizontalPodAutoscaler", o->namespace,
+				   gc_json_str(o->doc->root,
+					       "spec.autoscalerRef.name"));
 	if (!w->target) {
 		gc_warn("%s: canary '%s' skipped: target deployment '%s' not found",
 			o->doc->path, w->id, w->spec.target);
@@ -1381,11 +1391,30 @@ static void keep_done(done *d, work *w)
 		       w->nbatches * sizeof(*d->batches));
 		d->nbatches = w->nbatches;
 		w->nbatches = 0;
+		for (size_t i = 0; i < d->nbatches; i++)
+			for (size_t k = 0; k < d->batches[i].n; k++)
+				d->batches[i].v[k].spec = NULL;
 	}
-	if (w->spec_ok) {
-		d->event_hooks = w->spec.hooks[GC_HOOK_EVENT];
-		memset(&w->spec.hooks[GC_HOOK_EVENT], 0,
-		       sizeof(w->spec.hooks[GC_HOOK_EVENT]));
+	if (d->nevents && w->spec_ok && w->spec.hooks[GC_HOOK_EVENT].n) {
+		const gc_hook_list *h = &w->spec.hooks[GC_HOOK_EVENT];
+
+		d->hooks = cJSON_CreateArray();
+		d->event_hooks.v = gc_xcalloc(h->n, sizeof(*h->v));
+		for (size_t i = 0; i < h->n; i++) {
+			cJSON *copy = gc_json_dup(h->v[i]);
+
+			cJSON_AddItemToArray(d->hooks, copy);
+			d->event_hooks.v[d->event_hooks.n++] = copy;
+		}
+	}
+	if (w->obj->doc->root) {
+		const cJSON *root = w->obj->doc->root;
+		const char *s;
+
+		if ((s = gc_json_str(root, "spec.targetRef.name")))
+			d->target = gc_xstrdup(s);
+		if ((s = gc_json_str(root, "spec.autoscalerRef.name")))
+			d->hpa = gc_xstrdup(s);
 	}
 }
 
@@ -1399,6 +1428,9 @@ static void done_release(done *d)
 		gc_check_batch_release(&d->batches[k]);
 	free(d->batches);
 	free(d->event_hooks.v);
+	cJSON_Delete(d->hooks);
+	free(d->target);
+	free(d->hpa);
 	gc_event_hooks_release(&d->deliveries);
 }
 
@@ -1467,6 +1499,8 @@ cleanup:
 	for (size_t i = 0; i < nw; i++)
 		work_release(&ws[i]);
 	free(ws);
+	/* the trees the chunk parsed again; the next chunk needs others */
+	gc_index_trim(t->loop->idx);
 	return error;
 }
 
@@ -1537,7 +1571,7 @@ static int pass_one(tick *t, const gc_object *o, const char *path,
 		    gc_error *err)
 {
 	gc_loop *l = t->loop;
-	const cJSON *root = o->doc->root, *docs[1];
+	const cJSON *docs[1];
 	passthru_cache *pc = gc_map_gets(&l->passthru, path);
 	gc_buf yaml = GC_BUF_INIT;
 	cJSON *doc;
@@ -1553,7 +1587,12 @@ static int pass_one(tick *t, const gc_object *o, const char *path,
 		   pc->file == gc_deploy_tree_hash(&l->tree, path)) {
 		return 0;
 	}
-	doc = gc_json_dup(root);
+	if ((error = gc_index_load(l->idx, o, err)) < 0)
+		return error;
+	doc = gc_json_dup(o->doc->root);
+	/* a full pass would otherwise parse every file back in at once */
+	if (++t->npassed % 256 == 0)
+		gc_index_trim(l->idx);
 	if (!gc_kind_is_cluster_scoped(o->kind)) {
 		cJSON *meta = gc_json_obj(doc, "metadata");
 
@@ -2075,9 +2114,7 @@ static int64_t next_due(const gc_loop *l, const tick *t, const done *d)
 static void remember_inputs(gc_loop *l, const done *d)
 {
 	const gc_object *o = d->obj;
-	const char *tname = gc_json_str(o->doc->root, "spec.targetRef.name");
-	const char *hname =
-		gc_json_str(o->doc->root, "spec.autoscalerRef.name");
+	const char *tname = d->target, *hname = d->hpa;
 	const gc_object *target =
 		gc_index_find(l->idx, "Deployment", o->namespace, tname);
 	const gc_object *hpa = gc_index_find(l->idx, "HorizontalPodAutoscaler",
@@ -2190,7 +2227,9 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		return 0;
 	}
 	if (!l->idx || strcmp(l->idx_source, l->source)) {
-		gc_source_opts sopts = { l->opts.default_namespace };
+		gc_source_opts sopts = { .default_namespace =
+						 l->opts.default_namespace,
+					 .trees_on_demand = true };
 
 		/* only the changed files; a full load first and on failure */
 		if (!l->idx ||
@@ -2261,6 +2300,8 @@ cleanup:
 		clear_caches(l);
 	}
 	tick_release(&t);
+	if (l->idx)
+		gc_index_trim(l->idx); /* between ticks: identities only */
 	return error;
 }
 

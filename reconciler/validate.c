@@ -501,7 +501,8 @@ static void check_target(vctx *c, const cJSON *spec)
 				kind);
 		return;
 	}
-	dep = gc_index_find(c->idx, "Deployment", c->ns, name->valuestring);
+	dep = gc_index_find_tree(c->idx, "Deployment", c->ns,
+				 name->valuestring);
 	if (!dep) {
 		problem(c, name, false,
 			"spec.targetRef: Deployment %s/%s not found in the repository",
@@ -531,8 +532,8 @@ static void check_autoscaler(vctx *c, const cJSON *spec)
 			kind);
 		return;
 	}
-	hpa = gc_index_find(c->idx, "HorizontalPodAutoscaler", c->ns,
-			    name->valuestring);
+	hpa = gc_index_find_tree(c->idx, "HorizontalPodAutoscaler", c->ns,
+				 name->valuestring);
 	if (!hpa) {
 		problem(c, name, false,
 			"spec.autoscalerRef: HorizontalPodAutoscaler %s/%s not found in the repository",

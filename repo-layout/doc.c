@@ -39,6 +39,35 @@ void gc_doc_free(gc_doc *doc)
 	free(doc);
 }
 
+void gc_doc_trim(gc_doc *doc)
+{
+	cJSON_Delete(doc->root);
+	free(doc->pos);
+	free(doc->big);
+	doc->root = NULL;
+	doc->pos = NULL;
+	doc->big = NULL;
+	doc->pos_n = doc->pos_alloc = doc->big_n = doc->big_alloc = 0;
+}
+
+void gc_doc_graft(gc_doc *doc, gc_doc *from)
+{
+	gc_doc_trim(doc);
+	doc->root = from->root;
+	doc->start = from->start;
+	doc->pos = from->pos;
+	doc->big = from->big;
+	doc->pos_n = from->pos_n;
+	doc->pos_alloc = from->pos_alloc;
+	doc->big_n = from->big_n;
+	doc->big_alloc = from->big_alloc;
+	doc->sealed = from->sealed;
+	from->root = NULL;
+	from->pos = NULL;
+	from->big = NULL;
+	gc_doc_free(from);
+}
+
 /* Line 22 bits, column 14, line - key_line 14, key column 14 (0 = no key). */
 static unsigned long long pack(gc_doc *doc, gc_loc loc)
 {

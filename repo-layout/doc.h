@@ -66,6 +66,14 @@ void gc_doc_seal(gc_doc *doc);
 gc_loc gc_doc_loc(const gc_doc *doc, const cJSON *node);
 /* Position of the key of a mapping member, else of the node. */
 gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node);
+/*
+ * Frees the tree and the positions, keeping path, index and start: a
+ * document whose tree can be parsed again when needed (the index's
+ * trees on demand).
+ */
+void gc_doc_trim(gc_doc *doc);
+/* Moves the tree, positions and start of from into doc; frees from. */
+void gc_doc_graft(gc_doc *doc, gc_doc *from);
 /* A sealed deep copy (tree and positions) under another path; owned. */
 gc_doc *gc_doc_dup(const gc_doc *doc, const char *path);
 

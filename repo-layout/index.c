@@ -6,12 +6,14 @@
 #include "index.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "yaml.h"
 
 /*
@@ -28,6 +30,9 @@ typedef struct idoc {
 	gc_doc *doc; /* owned */
 	gc_object
 		obj; /* filled when the document is an object or claims a key */
+	const char *ns;     /* its metadata.namespace, NULL = inherited */
+	gc_loc at;          /* where its root is (for duplicate problems) */
+	bool valid;         /* an object with valid names: obj has them */
 	gc_problems *local; /* owned or NULL: shape, name, namespace problems */
 	gc_problems *kust;  /* owned or NULL: invalid kustomization namespace */
 	struct idoc *next;  /* next claimant of the same key, document order */
@@ -43,6 +48,7 @@ typedef struct ifile {
 	gc_problems problems; /* the file's own: syntax, binary, empty */
 	bool kust;            /* a kustomization file */
 	bool dirty;           /* documents to evaluate at the next settle */
+	bool trimmed;         /* trees dropped (gc_index_trim) */
 	char path[];
 } ifile;
 
@@ -58,6 +64,11 @@ struct gc_index {
 	gc_map ns_by_dir; /* dir -> namespace borrowed from a kustomization */
 	gc_map kust_dirs; /* dirs whose kustomization changed since settle */
 	gc_map ns_names;  /* namespace -> its one owned copy */
+	gc_map strings;   /* apiVersions, kinds and names of objects */
+	/* trees on demand: where files are read again (gc_index_load) */
+	gc_git *git;
+	char commit[GC_OID_HEX];
+	bool lazy;
 	char *default_ns; /* of the last settle */
 	size_t ndocs;
 	/* what the problems list is made of: rebuilt only when not 0 */
@@ -409,34 +420,51 @@ static char *intern_namespace(gc_index *idx, const char *ns)
 	return copy;
 }
 
-/* The namespace of a namespaced object, or NULL after a problem. */
-static char *object_namespace(gc_index *idx, gc_problems *problems,
-			      const gc_doc *doc)
+/*
+ * The index's one copy of an apiVersion, kind or name: objects keep their
+ * identity when their trees are dropped (gc_index_trim).
+ */
+static const char *intern(gc_index *idx, const char *s)
+{
+	const char *copy = gc_map_key(&idx->strings, s);
+
+	if (!copy) {
+		gc_map_sets(&idx->strings, s, (void *)1);
+		copy = gc_map_key(&idx->strings, s);
+	}
+	return copy;
+}
+
+/*
+ * The metadata.namespace of a document into *out (NULL when absent or
+ * empty: inherited at evaluation); false after a problem.
+ */
+static bool object_namespace(gc_index *idx, gc_problems *problems,
+			     const gc_doc *doc, const char **out)
 {
 	const cJSON *ns = gc_json_get(doc->root, "metadata.namespace");
 	const char *why;
 	gc_loc loc;
 
+	*out = NULL;
 	if (!ns || cJSON_IsNull(ns) ||
 	    (cJSON_IsString(ns) && !*ns->valuestring))
-		return intern_namespace(idx,
-					inherited_namespace(&idx->ns_by_dir,
-							    doc->path,
-							    idx->default_ns));
+		return true;
 	loc = gc_doc_loc(doc, ns);
 	if (!cJSON_IsString(ns)) {
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"metadata.namespace must be a string, not %s",
 				gc_json_type_name(ns));
-		return NULL;
+		return false;
 	}
 	if (!gc_name_is_dns1123_label(ns->valuestring, &why)) {
 		gc_problems_add(problems, doc->path, loc.line, loc.column,
 				"invalid namespace '%s': %s", ns->valuestring,
 				why);
-		return NULL;
+		return false;
 	}
-	return intern_namespace(idx, ns->valuestring);
+	*out = intern_namespace(idx, ns->valuestring);
+	return true;
 }
 
 /* Document order: path, then position in the file. */
@@ -550,14 +578,16 @@ static void unclaim(gc_index *idx, idoc *d, gc_buf *key)
 	set_owner(idx, d, false);
 }
 
-/* Checks one document's shape and names; fills obj or adds problems. */
+/*
+ * Checks one document's shape and names, which do not depend on other
+ * files: fills obj's identity and d->ns, or adds problems.
+ */
 static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 {
 	gc_doc *doc = d->doc;
 	const cJSON *root = doc->root, *meta;
-	const char *api, *kind, *name, *why;
+	const char *api, *kind, *name, *why, *ns = NULL;
 	gc_loc loc = gc_doc_loc(doc, root);
-	char *ns = NULL;
 
 	if (!cJSON_IsObject(root)) {
 		gc_problems_add(
@@ -591,32 +621,36 @@ static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 		return false;
 	}
 	if (!gc_kind_is_cluster_scoped(kind) &&
-	    !(ns = object_namespace(idx, problems, doc)))
+	    !object_namespace(idx, problems, doc, &ns))
 		return false;
 	d->obj.doc = doc;
-	d->obj.api_version = api;
-	d->obj.kind = kind;
-	d->obj.name = name;
-	d->obj.namespace = ns;
+	d->obj.api_version = intern(idx, api);
+	d->obj.kind = intern(idx, kind);
+	d->obj.name = intern(idx, name);
+	d->ns = ns;
 	return true;
 }
 
-/* Checks one (non-kustomization) document and claims its key. */
+/*
+ * Resolves the namespace of one (non-kustomization) document, which
+ * depends on the kustomizations above it, and claims its key.
+ */
 static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 {
-	gc_problems problems = { 0 };
-
 	unclaim(idx, d, key);
-	memset(&d->obj, 0, sizeof(d->obj));
-	if (d->local)
-		idx->problem_docs--;
-	problems_drop(&d->local);
-	if (check_object(idx, d, &problems)) {
-		key_of(key, d->obj.kind, d->obj.namespace, d->obj.name);
-		claim(idx, d, key);
-	}
-	if ((d->local = problems_take(&problems)))
-		idx->problem_docs++;
+	if (!d->valid)
+		return;
+	if (gc_kind_is_cluster_scoped(d->obj.kind))
+		d->obj.namespace = NULL;
+	else
+		d->obj.namespace =
+			d->ns ? (char *)d->ns
+			      : intern_namespace(idx, inherited_namespace(
+							      &idx->ns_by_dir,
+							      d->doc->path,
+							      idx->default_ns));
+	key_of(key, d->obj.kind, d->obj.namespace, d->obj.name);
+	claim(idx, d, key);
 }
 
 /* Position of path in the files, or where it would go. */
@@ -727,17 +761,25 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 	f->docs = gc_xcalloc(f->n ? f->n : 1, sizeof(*f->docs));
 	for (size_t i = 0; i < f->n; i++) {
 		idoc *d = &f->docs[i];
-		gc_problems kust = { 0 };
+		gc_problems p = { 0 };
 
 		d->doc = docs->v[i];
+		d->at = gc_doc_loc(d->doc, d->doc->root);
 		if (f->kust) {
 			d->kustomization = true;
 			fill_kustomization(&d->obj, d->doc);
-			kustomization_namespace(d->doc, &kust);
-			if ((d->kust = problems_take(&kust)))
+			kustomization_namespace(d->doc, &p);
+			if ((d->kust = problems_take(&p)))
 				idx->problem_docs++;
+			continue;
 		}
+		d->valid = check_object(idx, d, &p);
+		if ((d->local = problems_take(&p)))
+			idx->problem_docs++;
+		if (idx->lazy)
+			gc_doc_trim(d->doc);
 	}
+	f->trimmed = idx->lazy && !f->kust;
 	idx->ndocs += f->n;
 	docs->n = 0;
 	gc_doclist_release(docs);
@@ -835,11 +877,11 @@ static void duplicate_problem(gc_index *idx, const idoc *d, gc_buf *key)
 {
 	const gc_object *o = &d->obj;
 	const idoc *first;
-	gc_loc loc = gc_doc_loc(o->doc, o->doc->root), floc;
+	gc_loc loc = d->at, floc;
 
 	key_of(key, o->kind, o->namespace, o->name);
 	first = gc_map_get(&idx->by_key, key->ptr, key->len);
-	floc = gc_doc_loc(first->doc, first->doc->root);
+	floc = first->at;
 	gc_problems_add(&idx->problems, o->doc->path, loc.line, loc.column,
 			"duplicate %s %s%s%s (first defined at %s:%u:%u)",
 			o->kind, o->namespace ? o->namespace : "",
@@ -964,9 +1006,74 @@ void gc_index_free(gc_index *idx)
 	for (size_t i = 0; gc_map_next(&idx->ns_names, &i, &e);)
 		free(e->value);
 	gc_map_release(&idx->ns_names);
+	gc_map_release(&idx->strings);
 	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
 	free(idx);
+}
+
+/* ---- trees on demand ---- */
+
+void gc_index__set_origin(gc_index *idx, gc_git *git,
+			  const char commit[GC_OID_HEX], bool lazy)
+{
+	idx->git = git;
+	snprintf(idx->commit, sizeof(idx->commit), "%s", commit);
+	idx->lazy = lazy;
+}
+
+void gc_index_trim(gc_index *idx)
+{
+	if (!idx->lazy)
+		return;
+	for (size_t i = 0; i < idx->nfiles; i++) {
+		ifile *f = idx->files[i];
+
+		if (f->kust || f->trimmed)
+			continue;
+		for (size_t j = 0; j < f->n; j++)
+			gc_doc_trim(f->docs[j].doc);
+		f->trimmed = true;
+	}
+}
+
+int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
+{
+	/* the trees are a cache: loading one does not change the index */
+	gc_index *idx = (gc_index *)cidx;
+	ifile *f = o && o->doc ? find_file(idx, o->doc->path) : NULL;
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems problems = { 0 };
+	gc_buf data = GC_BUF_INIT;
+	int error;
+
+	if (!f || !f->trimmed)
+		return 0;
+	if ((error = gc_git_read_file(&data, idx->git, idx->commit, f->path,
+				      err)) < 0)
+		goto cleanup;
+	gc_index__parse(f->path, data.ptr ? data.ptr : "", data.len, &docs,
+			&problems);
+	if (docs.n != f->n) {
+		error = gc_error_set(
+			err, GC_ERROR,
+			"%s: %zu documents at %.12s, %zu when it was indexed",
+			f->path, docs.n, idx->commit, f->n);
+		goto cleanup;
+	}
+	if (docs.n > 1)
+		qsort(docs.v, docs.n, sizeof(*docs.v), cmp_doc);
+	for (size_t j = 0; j < f->n; j++) {
+		gc_doc_graft(f->docs[j].doc, docs.v[j]);
+		docs.v[j] = NULL;
+	}
+	docs.n = 0;
+	f->trimmed = false;
+cleanup:
+	gc_doclist_release(&docs);
+	gc_problems_release(&problems);
+	gc_buf_release(&data);
+	return error;
 }
 
 const gc_object *gc_index_find(const gc_index *idx, const char *kind,
@@ -981,6 +1088,20 @@ const gc_object *gc_index_find(const gc_index *idx, const char *kind,
 	d = gc_map_get(&idx->by_key, key.ptr, key.len);
 	gc_buf_release(&key);
 	return d ? &d->obj : NULL;
+}
+
+const gc_object *gc_index_find_tree(const gc_index *idx, const char *kind,
+				    const char *ns, const char *name)
+{
+	const gc_object *o = gc_index_find(idx, kind, ns, name);
+	gc_error err = GC_ERROR_INIT;
+
+	if (o && gc_index_load(idx, o, &err) < 0) {
+		gc_err("%s", gc_error_msg(&err));
+		o = NULL;
+	}
+	gc_error_release(&err);
+	return o;
 }
 
 size_t gc_index_count(const gc_index *idx)

@@ -38,6 +38,13 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
  * lookup table, for what changed since the last finish.
  */
 void gc_index__finish(gc_index *idx, const gc_source_opts *opts);
+/*
+ * Where the files come from, for gc_index_load: a commit of git. With lazy,
+ * each file's trees are dropped once its documents are checked (all but
+ * kustomizations) and parsed again on demand.
+ */
+void gc_index__set_origin(gc_index *idx, gc_git *git,
+			  const char commit[GC_OID_HEX], bool lazy);
 /* Number of YAML documents loaded (objects, pass-through, kustomizations). */
 size_t gc_index_doc_count(const gc_index *idx);
 

@@ -289,6 +289,7 @@ int gc_source_load_git_cached(gc_index **out, gc_git *git,
 
 	if (cache)
 		cache->generation++;
+	gc_index__set_origin(l.idx, git, commit, opts && opts->trees_on_demand);
 	if ((error = gc_git_walk(git, commit, git_blob, &l, err)) < 0)
 		goto cleanup;
 	if (cache)
@@ -364,6 +365,7 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 				&c.v[i].docs, &c.v[i].problems);
 	}
 	error = 0;
+	gc_index__set_origin(idx, git, to, opts && opts->trees_on_demand);
 	for (size_t i = 0; i < c.n; i++)
 		gc_index__set_file(idx, c.v[i].path,
 				   c.v[i].removed ? NULL : &c.v[i].docs,

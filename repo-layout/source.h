@@ -45,6 +45,13 @@ typedef struct gc_index gc_index;
 
 typedef struct gc_source_opts {
 	const char *default_namespace; /* NULL = "default" */
+	/*
+	 * Git loads only: keep each document's identity, not its tree; a
+	 * tree is parsed again from the commit when needed (gc_index_load,
+	 * gc_index_find) and dropped by gc_index_trim. For a long-lived
+	 * index of a large repository (the loop).
+	 */
+	bool trees_on_demand;
 } gc_source_opts;
 
 /*
@@ -92,10 +99,29 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 			 const gc_source_opts *opts, gc_error *err);
 
 void gc_index_free(gc_index *idx);
-/* Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed or
- * NULL. */
+/*
+ * With trees_on_demand: makes sure o->doc has its tree and positions,
+ * reading its file again; a no-op otherwise.
+ */
+int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err);
+/*
+ * With trees_on_demand: drops every tree loaded since (kustomizations
+ * stay). Pointers into the trees (cJSON nodes, strings) end here; an
+ * object's identity (apiVersion, kind, name, namespace, doc->path) stays.
+ */
+void gc_index_trim(gc_index *idx);
+/*
+ * Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed
+ * or NULL.
+ */
 const gc_object *gc_index_find(const gc_index *idx, const char *kind,
 			       const char *ns, const char *name);
+/*
+ * gc_index_find, with the object's tree (gc_index_load); NULL, logged, when
+ * its file cannot be read again.
+ */
+const gc_object *gc_index_find_tree(const gc_index *idx, const char *kind,
+				    const char *ns, const char *name);
 /* All objects, in path order then document order. */
 size_t gc_index_count(const gc_index *idx);
 const gc_object *gc_index_at(const gc_index *idx, size_t i);

@@ -15,7 +15,7 @@
 static gc_index *load_fixture(const char *rel, const char *default_ns)
 {
 	char *dir = gc_test_fixture(rel);
-	gc_source_opts opts = { default_ns };
+	gc_source_opts opts = { .default_namespace = default_ns };
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
 

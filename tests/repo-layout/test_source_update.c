@@ -14,6 +14,7 @@
 #include "repo-layout/index.h"
 #include "repo-layout/source.h"
 #include "util/alloc.h"
+#include "util/json.h"
 
 typedef struct repo {
 	char *dir;
@@ -81,16 +82,53 @@ static char *dump(gc_index *idx)
 	return gc_buf_detach(&b, NULL);
 }
 
-static char *full_dump(repo *r, const gc_source_opts *opts)
+/*
+ * dump, then every object's tree (loaded again when dropped) with the
+ * position of its root and of its metadata.name.
+ */
+static char *dump_trees(gc_index *idx)
 {
+	gc_error err = GC_ERROR_INIT;
+	gc_buf b = GC_BUF_INIT;
+	char *s = dump(idx);
+
+	gc_buf_adds(&b, s);
+	free(s);
+	for (size_t i = 0; i < gc_index_count(idx); i++) {
+		const gc_object *o = gc_index_at(idx, i);
+		const cJSON *name;
+		gc_loc at, nat;
+
+		ck_assert_msg(gc_index_load(idx, o, &err) == 0, "%s",
+			      gc_error_msg(&err));
+		name = gc_json_get(o->doc->root, "metadata.name");
+		at = gc_doc_loc(o->doc, o->doc->root);
+		nat = gc_doc_key_loc(o->doc, name);
+		s = cJSON_PrintUnformatted(o->doc->root);
+		gc_buf_addf(&b, "%s#%u %u:%u %u:%u %s\n", o->doc->path,
+			    o->doc->index, at.line, at.column, nat.line,
+			    nat.column, s ? s : "-");
+		free(s);
+	}
+	return gc_buf_detach(&b, NULL);
+}
+
+/* A full load of r's head (without trees on demand), dumped. */
+static char *full_dump(repo *r, const gc_source_opts *opts, bool trees)
+{
+	gc_source_opts plain = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
 	char *s;
 
-	ck_assert_msg(gc_source_load_git(&idx, r->git, r->head, opts, &err) ==
-			      0,
+	if (opts) {
+		plain = *opts;
+		plain.trees_on_demand = false;
+	}
+	ck_assert_msg(gc_source_load_git(&idx, r->git, r->head,
+					 opts ? &plain : NULL, &err) == 0,
 		      "%s", gc_error_msg(&err));
-	s = dump(idx);
+	s = trees ? dump_trees(idx) : dump(idx);
 	gc_index_free(idx);
 	return s;
 }
@@ -336,20 +374,27 @@ static void random_commit(repo *r, fileset *fs)
 	gc_buf_release(&prev);
 }
 
-START_TEST(test_source_update__random_histories_equal_a_full_load)
+/*
+ * Random histories: an index updated commit by commit equals a fresh
+ * load. With trees on demand (lazy) its trees are dropped now and then,
+ * and the trees it parses again equal those of the fresh load.
+ */
+static void random_histories(int seed, bool lazy)
 {
 	repo r;
 	fileset fs = { { NULL }, 0 };
-	gc_source_opts dflt = { "dflt" }, *opts = NULL;
+	gc_source_opts dflt = { .default_namespace = "dflt",
+				.trees_on_demand = lazy },
+		       plain = { .trees_on_demand = lazy }, *opts = &plain;
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
 	char from[GC_OID_HEX];
 	size_t nonempty = 0;
 
-	srand(1000u + (unsigned)_i);
+	srand(1000u + (unsigned)seed);
 	repo_open(&r);
 	random_commit(&r, &fs);
-	ck_assert_int_eq(gc_source_load_git(&idx, r.git, r.head, NULL, &err),
+	ck_assert_int_eq(gc_source_load_git(&idx, r.git, r.head, opts, &err),
 			 0);
 	for (int step = 0; step < 120; step++) {
 		char *want, *got;
@@ -358,14 +403,16 @@ START_TEST(test_source_update__random_histories_equal_a_full_load)
 		random_commit(&r, &fs);
 		/* now and then the default namespace changes too */
 		if (pick(10) == 0)
-			opts = opts ? NULL : &dflt;
+			opts = opts == &dflt ? &plain : &dflt;
 		update(idx, &r, from, opts);
-		want = full_dump(&r, opts);
-		got = dump(idx);
+		if (lazy && pick(2) == 0)
+			gc_index_trim(idx);
+		want = full_dump(&r, opts, lazy);
+		got = lazy ? dump_trees(idx) : dump(idx);
 		ck_assert_msg(
 			!strcmp(want, got),
-			"seed %d step %d:\n--- full load\n%s--- update\n%s", _i,
-			step, want, got);
+			"seed %d step %d:\n--- full load\n%s--- update\n%s",
+			seed, step, want, got);
 		nonempty += gc_index_count(idx) > 0;
 		free(want);
 		free(got);
@@ -375,6 +422,17 @@ START_TEST(test_source_update__random_histories_equal_a_full_load)
 	for (size_t i = 0; i < fs.n; i++)
 		free(fs.paths[i]);
 	repo_close(&r);
+}
+
+START_TEST(test_source_update__random_histories_equal_a_full_load)
+{
+	random_histories(_i, false);
+}
+END_TEST
+
+START_TEST(test_source_update__trees_on_demand_equal_a_full_load)
+{
+	random_histories(_i, true);
 }
 END_TEST
 
@@ -527,7 +585,7 @@ START_TEST(test_source_update__large_and_small_updates_equal_a_full_load)
 		memcpy(from, r.head, GC_OID_HEX);
 		commit_many(&r, commits[i].n, commits[i].seed, commits[i].del);
 		update(idx, &r, from, NULL);
-		want = full_dump(&r, NULL);
+		want = full_dump(&r, NULL, false);
 		got = dump(idx);
 		ck_assert_msg(!strcmp(want, got),
 			      "commit %zu:\n--- full load\n%s--- update\n%s", i,
@@ -599,7 +657,7 @@ START_TEST(test_source_update__symlinks_are_not_manifests)
 	got = dump(idx);
 	ck_assert_str_eq(got, "0 documents\n");
 	free(got);
-	got = full_dump(&r, NULL);
+	got = full_dump(&r, NULL, false);
 	ck_assert_str_eq(got, "0 documents\n");
 	free(got);
 	gc_buf_release(&out);
@@ -616,6 +674,9 @@ static Suite *gc_suite_source_update(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(
 		tc, test_source_update__random_histories_equal_a_full_load, 0,
+		8);
+	tcase_add_loop_test(
+		tc, test_source_update__trees_on_demand_equal_a_full_load, 0,
 		8);
 	tcase_add_test(tc, test_source_update__cases);
 	tcase_add_test(
