@@ -166,7 +166,7 @@ static void run(int n)
 	getrusage(RUSAGE_SELF, &ru);
 	qsort(idle, 50, sizeof(double), cmp_double);
 	qsort(bump, (size_t)nbump, sizeof(double), cmp_double);
-	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.0f |\n", n,
+	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f |\n", n,
 	       first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
 	       (double)ru.ru_maxrss / 1024.0);
 	fflush(stdout);

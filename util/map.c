@@ -2,11 +2,18 @@
 #include "alloc.h"
 #include "hash.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The low half of FNV-1a: slots are 24 bytes, not 32. */
+static unsigned hash_of(const void *key, size_t keylen)
+{
+	return (unsigned)gc_hash_fnv1a64(key, keylen);
+}
+
 static gc_map_entry *find_slot(const gc_map *map, const void *key,
-			       size_t keylen, unsigned long long h)
+			       size_t keylen, unsigned h)
 {
 	size_t mask = map->cap - 1;
 
@@ -47,10 +54,11 @@ void gc_map_release(gc_map *map)
 
 void *gc_map_put(gc_map *map, const void *key, size_t keylen, void *value)
 {
-	unsigned long long h = gc_hash_fnv1a64(key, keylen);
+	unsigned h = hash_of(key, keylen);
 	gc_map_entry *e;
 	void *prev;
 
+	GC_ASSERT(keylen < UINT_MAX);
 	if ((map->len + 1) * 4 > map->cap * 3)
 		grow(map);
 	e = find_slot(map, key, keylen, h);
@@ -62,7 +70,7 @@ void *gc_map_put(gc_map *map, const void *key, size_t keylen, void *value)
 	e->key = gc_xmalloc(keylen + 1);
 	memcpy(e->key, key, keylen);
 	e->key[keylen] = '\0';
-	e->keylen = keylen;
+	e->keylen = (unsigned)keylen;
 	e->hash = h;
 	e->value = value;
 	map->len++;
@@ -75,7 +83,7 @@ void *gc_map_get(const gc_map *map, const void *key, size_t keylen)
 
 	if (!map->cap)
 		return NULL;
-	e = find_slot(map, key, keylen, gc_hash_fnv1a64(key, keylen));
+	e = find_slot(map, key, keylen, hash_of(key, keylen));
 	return e->key ? e->value : NULL;
 }
 
@@ -95,7 +103,7 @@ const char *gc_map_key(const gc_map *map, const char *key)
 
 	if (!map->cap)
 		return NULL;
-	return find_slot(map, key, len, gc_hash_fnv1a64(key, len))->key;
+	return find_slot(map, key, len, hash_of(key, len))->key;
 }
 
 int gc_map_next(const gc_map *map, size_t *iter, const gc_map_entry **out)

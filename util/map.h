@@ -9,9 +9,9 @@
  */
 typedef struct gc_map_entry {
 	char *key; /* NULL = empty slot */
-	size_t keylen;
 	void *value;
-	unsigned long long hash;
+	unsigned keylen; /* keys are shorter than 4 GiB */
+	unsigned hash;   /* the low half of the key's FNV-1a hash */
 } gc_map_entry;
 
 typedef struct gc_map {
