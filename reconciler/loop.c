@@ -962,8 +962,8 @@ static void select_canaries(tick *t)
 /* ---- readiness and the machine ---- */
 
 /*
- * Readiness of <T>-primary and <T> of every due canary, with one bulk
- * query set (gc_prometheus_readiness_many) for the whole tick. An
+ * Readiness of <T>-primary and <T> of every due canary of a chunk, with
+ * one bulk query set (gc_prometheus_readiness_many). An
  * unreachable Prometheus makes every Deployment "waiting", so the progress
  * deadline applies. The messages go to w->ready_msg (owned).
  */
