@@ -2053,13 +2053,65 @@ static int check_notes_ref(const char *ref, gc_error *err)
 	return 0;
 }
 
+/* A note at the root of a notes tree, and where it moves to. */
+typedef struct flat_note {
+	char name[GC_OID_HEX];
+	char fan[GC_OID_HEX + 1];
+	char blob[GC_OID_HEX];
+} flat_note;
+
+static bool is_hex_oid(const char *s)
+{
+	return strlen(s) == GIT_OID_HEXSZ &&
+	       strspn(s, "0123456789abcdef") == GIT_OID_HEXSZ;
+}
+
+/*
+ * The notes at the root of the notes commit `parent` (written by
+ * git_note_create, `git notes` or gitcanary before the fan-out), but
+ * `skip`: moved to the fan-out with the next note, so the flat part of an
+ * old notes tree goes once.
+ */
+static int flat_notes(flat_note **out, size_t *n, gc_git *g, const char *parent,
+		      const char *skip, gc_error *err)
+{
+	git_tree *t = NULL;
+	size_t alloc = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = lookup_tree(&t, g, parent, err)) < 0 || !t)
+		return rc;
+	for (size_t i = 0; i < git_tree_entrycount(t); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(e);
+		flat_note *f;
+
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+		    !is_hex_oid(name) || !strcmp(name, skip))
+			continue;
+		if (*n == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			*out = gc_xrealloc(*out, alloc * sizeof(**out));
+		}
+		f = &(*out)[(*n)++];
+		snprintf(f->name, sizeof(f->name), "%s", name);
+		snprintf(f->fan, sizeof(f->fan), "%.2s/%s", name, name + 2);
+		oid_hex(f->blob, git_tree_entry_id(e));
+	}
+	git_tree_free(t);
+	return 0;
+}
+
 /*
  * Commits the note on ref at "<2 hex>/<38 hex>", the fan-out git itself
  * uses for many notes. git_note_create writes every note at the root: the
  * deploy branch gets a note per tick, and at 20,000 notes each write
  * rewrote a 20,000-entry tree (~50 ms). A note of the same object written
  * at the root (by git_note_create or `git notes`) is removed, so there is
- * one. The local ref moves by compare-and-swap; a lost race is redone.
+ * one, and the other root notes move to the fan-out in the same commit.
+ * The local ref moves by compare-and-swap; a lost race is redone.
  */
 static int note_write(gc_git *g, const char *ref, const git_oid *target,
 		      const char *text, const gc_git_signature *sig,
@@ -2067,7 +2119,9 @@ static int note_write(gc_git *g, const char *ref, const git_oid *target,
 {
 	char hex[GC_OID_HEX], parent[GC_OID_HEX], blob[GC_OID_HEX];
 	char commit[GC_OID_HEX], fan[GC_OID_HEX + 1];
-	gc_git_update up[2];
+	gc_git_update *up = NULL;
+	flat_note *flat = NULL;
+	size_t nflat = 0;
 	git_oid old, id;
 	int had, rc;
 
@@ -2075,26 +2129,38 @@ static int note_write(gc_git *g, const char *ref, const git_oid *target,
 	snprintf(fan, sizeof(fan), "%.2s/%s", hex, hex + 2);
 	if ((rc = gc_git_write_blob(blob, g, text, strlen(text), err)) < 0)
 		return rc;
-	memset(up, 0, sizeof(up));
-	up[0].path = fan;
-	up[0].blob = blob;
-	up[1].path = hex; /* data and blob NULL: removed */
 	for (int attempt = 0; attempt < NOTE_PUSH_ATTEMPTS; attempt++) {
 		gc_error_clear(err);
 		if ((rc = had = ref_id(&old, g, ref, err)) < 0)
-			return rc;
+			break;
 		if (had)
 			oid_hex(parent, &old);
 		else
 			parent[0] = '\0';
-		if ((rc = gc_git_commit(commit, g, parent, up, 2, sig, sig,
-					"Notes added by gitcanary", err)) < 0 ||
+		free(flat);
+		if ((rc = flat_notes(&flat, &nflat, g, parent, hex, err)) < 0)
+			break;
+		free(up);
+		up = gc_xcalloc(2 + 2 * nflat, sizeof(*up));
+		up[0].path = fan;
+		up[0].blob = blob;
+		up[1].path = hex; /* data and blob NULL: removed */
+		for (size_t i = 0; i < nflat; i++) {
+			up[2 + 2 * i].path = flat[i].fan;
+			up[2 + 2 * i].blob = flat[i].blob;
+			up[3 + 2 * i].path = flat[i].name;
+		}
+		if ((rc = gc_git_commit(commit, g, parent, up, 2 + 2 * nflat,
+					sig, sig, "Notes added by gitcanary",
+					err)) < 0 ||
 		    (rc = parse_oid(&id, commit, err)) < 0)
-			return rc;
+			break;
 		rc = ref_cas(g, ref, had ? &old : NULL, &id, err);
 		if (rc != GC_ECONFLICT)
 			break;
 	}
+	free(up);
+	free(flat);
 	return rc;
 }
 

@@ -398,8 +398,24 @@ START_TEST(test_git__notes_fan_out_and_replace_root_notes)
 	ck_assert_int_eq(gc_git_resolve(first, g, "v1", &err), 0);
 	free(sh("git -C '%s/wt' notes --ref=gitcanary add -m old %s", tmp,
 		head));
+	free(sh("git -C '%s/wt' notes --ref=gitcanary add -m older %s", tmp,
+		first));
 	ck_assert_int_eq(gc_git_note_set(g, ref, head, "new\n", bot(), &err),
 			 0);
+	/* the other root note moved to the fan-out, as it was */
+	s = sh("git -C '%s/wt' ls-tree --name-only %s", tmp, ref);
+	if (!strncmp(head, first, 2))
+		want = gc_xasprintf("%.2s", head);
+	else if (strcmp(head, first) < 0)
+		want = gc_xasprintf("%.2s\n%.2s", head, first);
+	else
+		want = gc_xasprintf("%.2s\n%.2s", first, head);
+	ck_assert_str_eq(s, want);
+	free(s);
+	free(want);
+	s = sh("git -C '%s/wt' notes --ref=gitcanary show %s", tmp, first);
+	ck_assert_str_eq(s, "older");
+	free(s);
 	ck_assert_int_eq(gc_git_note_set(g, ref, first, "one\n", bot(), &err),
 			 0);
 	s = sh("git -C '%s/wt' ls-tree -r --name-only %s", tmp, ref);
