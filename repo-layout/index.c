@@ -30,9 +30,9 @@ typedef struct idoc {
 	gc_doc *doc; /* owned */
 	gc_object
 		obj; /* filled when the document is an object or claims a key */
-	const char *ns;     /* its metadata.namespace, NULL = inherited */
-	gc_loc at;          /* where its root is (for duplicate problems) */
-	bool valid;         /* an object with valid names: obj has them */
+	char *ns;    /* its metadata.namespace, NULL = inherited */
+	gc_loc at;   /* where its root is (for duplicate problems) */
+	bool valid;  /* an object with valid names: obj has them */
 	gc_problems *local; /* owned or NULL: shape, name, namespace problems */
 	gc_problems *kust;  /* owned or NULL: invalid kustomization namespace */
 	struct idoc *next;  /* next claimant of the same key, document order */
@@ -422,7 +422,8 @@ static char *intern_namespace(gc_index *idx, const char *ns)
 
 /*
  * The index's one copy of an apiVersion, kind or name: objects keep their
- * identity when their trees are dropped (gc_index_trim).
+ * identity when their trees are dropped (gc_index_trim). Kept until the
+ * index is freed (a renamed object leaves its old name behind).
  */
 static const char *intern(gc_index *idx, const char *s)
 {
@@ -440,7 +441,7 @@ static const char *intern(gc_index *idx, const char *s)
  * empty: inherited at evaluation); false after a problem.
  */
 static bool object_namespace(gc_index *idx, gc_problems *problems,
-			     const gc_doc *doc, const char **out)
+			     const gc_doc *doc, char **out)
 {
 	const cJSON *ns = gc_json_get(doc->root, "metadata.namespace");
 	const char *why;
@@ -586,7 +587,8 @@ static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 {
 	gc_doc *doc = d->doc;
 	const cJSON *root = doc->root, *meta;
-	const char *api, *kind, *name, *why, *ns = NULL;
+	const char *api, *kind, *name, *why;
+	char *ns = NULL;
 	gc_loc loc = gc_doc_loc(doc, root);
 
 	if (!cJSON_IsObject(root)) {
@@ -644,7 +646,7 @@ static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 		d->obj.namespace = NULL;
 	else
 		d->obj.namespace =
-			d->ns ? (char *)d->ns
+			d->ns ? d->ns
 			      : intern_namespace(idx, inherited_namespace(
 							      &idx->ns_by_dir,
 							      d->doc->path,
