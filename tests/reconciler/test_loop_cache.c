@@ -376,6 +376,23 @@ START_TEST(test_loop_cache__passthrough_follows_the_source)
 }
 END_TEST
 
+/* x<i>.yaml: canary x<i> and its Deployment at tag. */
+static void write_app(env *e, int i, const char *tag)
+{
+	char name[16], path[24];
+	char *c, *d, *file;
+
+	snprintf(name, sizeof(name), "x%03d", i);
+	snprintf(path, sizeof(path), "%s.yaml", name);
+	c = canary(name, NULL);
+	d = deployment(name, tag);
+	file = gc_xasprintf("%s---\n%s", c, d);
+	write_src(e, path, file);
+	free(file);
+	free(c);
+	free(d);
+}
+
 /*
  * A full pass works through canaries a chunk at a time (loop.c CHUNK,
  * 128): every canary of a pass over several chunks is written, and
@@ -384,22 +401,10 @@ END_TEST
 START_TEST(test_loop_cache__full_pass_over_several_chunks)
 {
 	env e;
-	char *file, *c, *d;
 
 	env_setup(&e);
-	for (int i = 0; i < 300; i++) {
-		char name[8], path[16];
-
-		snprintf(name, sizeof(name), "x%03d", i);
-		snprintf(path, sizeof(path), "%s.yaml", name);
-		c = canary(name, NULL);
-		d = deployment(name, "1.0.0");
-		file = gc_xasprintf("%s---\n%s", c, d);
-		write_src(&e, path, file);
-		free(file);
-		free(c);
-		free(d);
-	}
+	for (int i = 0; i < 300; i++)
+		write_app(&e, i, "1.0.0");
 	push(&e, "300 more");
 	tick(&e, T0, "Reconcile 302 canaries");
 	gc_test_sh(&e.out, NULL,
@@ -413,18 +418,8 @@ START_TEST(test_loop_cache__full_pass_over_several_chunks)
 		   e.remote);
 	ck_assert_str_eq(e.out.ptr, "302\n");
 	/* one canary in the first chunk, one in the third */
-	write_src(&e, "x001.yaml",
-		  file = gc_xasprintf("%s---\n%s", c = canary("x001", NULL),
-				      d = deployment("x001", "1.0.1")));
-	free(file);
-	free(c);
-	free(d);
-	write_src(&e, "x290.yaml",
-		  file = gc_xasprintf("%s---\n%s", c = canary("x290", NULL),
-				      d = deployment("x290", "1.0.1")));
-	free(file);
-	free(c);
-	free(d);
+	write_app(&e, 1, "1.0.1");
+	write_app(&e, 290, "1.0.1");
 	push(&e, "bump two");
 	tick(&e, T0 + 10, "Reconcile 2 canaries");
 	gc_test_sh(&e.out, NULL,
