@@ -166,9 +166,10 @@ typedef struct tick {
 	bool source_moved;
 	done *d; /* the canaries the tick looks at */
 	size_t n;
-	size_t nnew;               /* of them, not in the cache */
-	size_t npassed;            /* objects pass-through wrote */
-	gc_git_update *updates;    /* paths borrowed from loop->tree */
+	size_t nnew;            /* of them, not in the cache */
+	size_t npassed;         /* objects pass-through wrote */
+	char *ready_error;      /* the readiness server failed this tick: why */
+	gc_git_update *updates; /* paths borrowed from loop->tree */
 	char (*blobs)[GC_OID_HEX]; /* per update: "" = deletion */
 	size_t nupdates, aupdates;
 	int error; /* a blob that could not be written; in err */
@@ -994,10 +995,14 @@ static void readiness(tick *t, work *ws, size_t nw)
 	}
 	if (o->assume_ready || n == 0)
 		goto cleanup;
-	failed = gc_prometheus_readiness_many(items, n, server, NULL, 5000,
-					      &err) < 0;
-	if (failed)
+	/* a server that failed one chunk is not asked (and waited for) again */
+	failed = t->ready_error != NULL;
+	if (!failed && gc_prometheus_readiness_many(items, n, server, NULL,
+						    5000, &err) < 0) {
 		gc_warn("readiness from %s: %s", server, gc_error_msg(&err));
+		t->ready_error = gc_xstrdup(gc_error_msg(&err));
+		failed = true;
+	}
 	for (size_t i = 0; i < nw; i++) {
 		work *w = &ws[i];
 		gc_readiness *r[2] = { &w->in.primary, &w->in.canary };
@@ -1009,7 +1014,7 @@ static void readiness(tick *t, work *ws, size_t nw)
 				free(items[k].message);
 				items[k].message = gc_xasprintf(
 					"waiting for rollout to finish: readiness unknown: %s",
-					gc_error_msg(&err));
+					t->ready_error);
 				items[k].state = GC_PROM_WAITING;
 			}
 			w->ready_msg[j] = items[k].message;
@@ -2054,6 +2059,7 @@ static void tick_release(tick *t)
 	free(t->d);
 	free(t->updates);
 	free(t->blobs);
+	free(t->ready_error);
 	gc_map_release(&t->passthrough);
 	gc_map_release(&t->changed_paths);
 	gc_map_release(&t->changed_configs);

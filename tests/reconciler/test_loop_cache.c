@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "httpd.h"
 #include "reconciler/loop.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -431,6 +432,55 @@ START_TEST(test_loop_cache__full_pass_over_several_chunks)
 }
 END_TEST
 
+static void answer_404(const gc_httpd_request *req, gc_httpd_response *resp,
+		       void *payload)
+{
+	(void)req;
+	(void)payload;
+	resp->status = 404;
+	gc_buf_adds(&resp->body, "not here");
+}
+
+/*
+ * A readiness server that fails one chunk of a full pass is not asked
+ * again by the others (each would wait for it): one query set per tick,
+ * and the canaries of every chunk wait with its error.
+ */
+START_TEST(test_loop_cache__failed_readiness_server_is_asked_once)
+{
+	gc_error err = GC_ERROR_INIT;
+	gc_tick_result res;
+	gc_httpd *h = gc_httpd_start(answer_404, NULL);
+	char *url = gc_httpd_url(h, "");
+	env e;
+
+	env_setup(&e);
+	for (int i = 0; i < 300; i++)
+		write_app(&e, i, "1.0.0");
+	push(&e, "300 more");
+	gc_loop_free(e.loop);
+	e.opts.assume_ready = false;
+	e.opts.readiness_server = url;
+	ck_assert_int_eq(gc_loop_new(&e.loop, &e.opts, &err), 0);
+	ck_assert_msg(gc_loop_tick(e.loop, &res, T0, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	/* one set: six queries sent together, each answered 404 */
+	ck_assert_uint_eq(gc_httpd_count(h), 6);
+	gc_test_sh(&e.out, NULL,
+		   "git --git-dir='%s' log -1 --format=%%B deploy | "
+		   "grep '^t/x290: '",
+		   e.remote);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"t/x290: warning: x290-primary.t not ready: waiting for rollout to finish: "
+		"readiness unknown: readiness query failed: error response: "
+		"Status 404 Not Found: not here\n");
+	env_free(&e);
+	gc_httpd_stop(h);
+	free(url);
+}
+END_TEST
+
 static Suite *gc_suite_loop_cache(void)
 {
 	Suite *s = suite_create("loop_cache");
@@ -441,6 +491,8 @@ static Suite *gc_suite_loop_cache(void)
 	tcase_add_test(tc, test_loop_cache__deleted_config_is_seen_at_rest);
 	tcase_add_test(tc, test_loop_cache__passthrough_follows_the_source);
 	tcase_add_test(tc, test_loop_cache__full_pass_over_several_chunks);
+	tcase_add_test(tc,
+		       test_loop_cache__failed_readiness_server_is_asked_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
