@@ -33,7 +33,9 @@ const char gc_loop_flags_help[] =
 	"                             --connect-to; repeatable, at most 8)\n"
 	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
-	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n";
+	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
+	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
+	"                             (comma list, * = all) go onto the primary; default none\n";
 
 /* "Name <email>" into two strings (kept in a static pool owned by argv). */
 static int split_ident(const char **name, const char **email, char *s)
@@ -83,7 +85,8 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 					     "--credentials-dir",
 					     "--cache-dir",
 					     "--ssh-key",
-					     "--event-webhook" };
+					     "--event-webhook",
+					     "--include-label-prefix" };
 	const char **slots[] = { &o->repo,
 				 &o->source_branch,
 				 &o->deploy_branch,
@@ -94,7 +97,8 @@ int gc_loop_parse_args(gc_loop_opts *o, const char *verb, int argc, char **argv,
 				 &o->credentials_dir,
 				 &o->cache_dir,
 				 &o->ssh_key,
-				 &o->event_webhook };
+				 &o->event_webhook,
+				 &o->include_label_prefix };
 	const char *author = NULL, *committer = NULL, *min = NULL,
 		   *token_file = NULL;
 	char msg[512];

@@ -27,6 +27,7 @@
 static const char usage_text[] =
 	"usage: gitcanary render [--repo PATH|URL] [--ref REV] [--dir DIR] [--canary NS/NAME]\n"
 	"                        [--stage STAGE] [--promoted FILE] [--out DIR] [--default-namespace NS]\n"
+	"                        [--include-label-prefix LIST]\n"
 	"\n"
 	"  --repo PATH|URL          git repository (work tree, bare, or URL); default .\n"
 	"  --ref REV                branch, tag or commit; default HEAD\n"
@@ -38,25 +39,29 @@ static const char usage_text[] =
 	"  --promoted FILE          a file whose (first) Deployment has the pod template the primary runs\n"
 	"                           (the previously promoted revision); needs --canary\n"
 	"  --out DIR                write <ns>/<canary>/<kind>-<name>.yaml files under DIR\n"
-	"  --default-namespace NS   namespace of documents without one; default \"default\"\n";
+	"  --default-namespace NS   namespace of documents without one; default \"default\"\n"
+	"  --include-label-prefix L target labels/annotations with these key prefixes\n"
+	"                           (comma list, * = all) go onto the primary; default none\n";
 
 typedef struct render_args {
 	const char *repo, *ref, *dir, *canary, *stage, *promoted, *out,
-		*default_ns;
+		*default_ns, *label_prefix;
 } render_args;
 
 static int parse_args(render_args *a, int argc, char **argv, int *rc)
 {
-	const gc_cli_opt opts[] = { { "--repo", NULL, &a->repo },
-				    { "--ref", NULL, &a->ref },
-				    { "--dir", NULL, &a->dir },
-				    { "--canary", NULL, &a->canary },
-				    { "--stage", NULL, &a->stage },
-				    { "--promoted", NULL, &a->promoted },
-				    { "--out", NULL, &a->out },
-				    { "--default-namespace", NULL,
-				      &a->default_ns },
-				    { NULL, NULL, NULL } };
+	const gc_cli_opt opts[] = {
+		{ "--repo", NULL, &a->repo },
+		{ "--ref", NULL, &a->ref },
+		{ "--dir", NULL, &a->dir },
+		{ "--canary", NULL, &a->canary },
+		{ "--stage", NULL, &a->stage },
+		{ "--promoted", NULL, &a->promoted },
+		{ "--out", NULL, &a->out },
+		{ "--default-namespace", NULL, &a->default_ns },
+		{ "--include-label-prefix", NULL, &a->label_prefix },
+		{ NULL, NULL, NULL }
+	};
 	gc_error err = GC_ERROR_INIT;
 	gc_stage st;
 	const char *why = NULL;
@@ -149,6 +154,7 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	in.lookup_payload = &c;
 	in.locate = locate;
 	in.locate_payload = &c;
+	in.include_label_prefix = a->label_prefix;
 	if ((error = gc_stage_parse(&in.stage, a->stage, can->doc->root, err)) <
 	    0)
 		return error;

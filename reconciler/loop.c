@@ -518,9 +518,10 @@ static void promoted_release(promoted_ctx *p)
 	gc_map_release(&p->paths);
 }
 
-static void render_input(gc_render_input *in, const work *w)
+static void render_input(gc_render_input *in, const work *w, const tick *t)
 {
 	memset(in, 0, sizeof(*in));
+	in->include_label_prefix = t->loop->opts.include_label_prefix;
 	in->canary = w->obj->doc->root;
 	in->namespace = w->obj->namespace;
 	in->target = w->target->doc->root;
@@ -555,7 +556,7 @@ static int track_configs(work *w, tick *t)
 	w->promoted.ns = w->obj->namespace;
 	w->promoted.canary = w->obj->name;
 	w->promoted.source = &w->source;
-	render_input(&in, w);
+	render_input(&in, w, t);
 	if ((error = gc_render_tracked_configs(&w->configs, &in, &err)) < 0) {
 		msg = gc_error_format(&err);
 		gc_warn("%s (canary '%s' skipped)", msg, w->id);
@@ -1185,13 +1186,13 @@ static bool released(gc_phase p)
  * Promote); otherwise they stay what the deploy branch holds, so a config
  * change reaches the primary through the analysis only.
  */
-static int render(work *w, gc_error *err)
+static int render(work *w, const tick *t, gc_error *err)
 {
 	static const gc_stage init = GC_STAGE_INIT;
 	gc_render_input in;
 	const gc_deploy_canary *n = &w->next;
 
-	render_input(&in, w);
+	render_input(&in, w, t);
 	in.stage = init;
 	in.stage.phase = gc_phase_name(n->status.phase);
 	in.stage.primary_weight = n->routing.primary;
@@ -1481,7 +1482,7 @@ static int process_chunk(tick *t, size_t from, size_t nw, gc_tick_result *res,
 			       "%s: %s", w->id, w->out.events[k].message);
 		if (!(w->ran && w->out.changed) && !w->inputs_changed)
 			goto keys;
-		rendered = render(w, &rerr);
+		rendered = render(w, t, &rerr);
 		w->was_rendered = w->rendered != NULL;
 		if (rendered < 0) {
 			msg = gc_error_format(&rerr);

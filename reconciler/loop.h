@@ -39,6 +39,8 @@ typedef struct gc_loop_opts {
 	/* --event-webhook: events of canaries without event hooks; NULL =
 	 * none */
 	const char *event_webhook;
+	/* --include-label-prefix (gc_render_input); NULL = none */
+	const char *include_label_prefix;
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"

@@ -385,8 +385,10 @@ int gc_render_tracked_configs(cJSON **out, const gc_render_input *in,
 static cJSON *config_copy(const gc_rctx *c, const tracked *t, gc_buf *sums)
 {
 	char *name = gc_xasprintf("%s-primary", t->name);
+	cJSON *labels =
+		gc_render__prefixed(c, gc_json_get(t->obj, "metadata.labels"));
 	cJSON *obj = gc_render__object("v1", t->kind,
-				       gc_render__meta(c, name, NULL, NULL));
+				       gc_render__meta(c, name, labels, NULL));
 	const char *fields[] = { "data", "stringData" };
 	char sum[GC_RENDER_CHECKSUM_MAX];
 
@@ -404,6 +406,7 @@ static cJSON *config_copy(const gc_rctx *c, const tracked *t, gc_buf *sums)
 	gc_render_config_checksum(sum, t->kind, t->obj);
 	gc_buf_addf(sums, "%s%s/%s=%s", sums->len ? "," : "", t->kind, t->name,
 		    sum);
+	cJSON_Delete(labels);
 	free(name);
 	return obj;
 }

@@ -50,6 +50,11 @@ cJSON *gc_render__object(const char *api_version, const char *kind,
 			 cJSON *meta);
 void gc_render__add(cJSON *obj, const char *key, cJSON *item);
 bool gc_render__is_toolkit(const char *key);
+/*
+ * The members of src (labels or annotations) whose keys match
+ * in->include_label_prefix, without toolkit keys: a new object.
+ */
+cJSON *gc_render__prefixed(const gc_rctx *c, const cJSON *src);
 
 /* configs.c */
 /*

@@ -52,6 +52,33 @@ void gc_render__copy_filtered(cJSON *dst, const cJSON *src)
 	}
 }
 
+/* Flagger's includeLabelsByPrefix: "*" matches every key, "" none. */
+static bool prefix_match(const char *list, const char *key)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		if ((n == 1 && *p == '*') || (n && !strncmp(key, p, n)))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+cJSON *gc_render__prefixed(const gc_rctx *c, const cJSON *src)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	GC_ASSERT(out);
+	if (!cJSON_IsObject(src))
+		return out;
+	for (const cJSON *m = src->child; m; m = m->next)
+		if (!gc_render__is_toolkit(m->string) &&
+		    prefix_match(c->in->include_label_prefix, m->string))
+			gc_render__add(out, m->string, gc_json_dup(m));
+	return out;
+}
+
 cJSON *gc_render__meta(const gc_rctx *c, const char *name, const cJSON *labels,
 		       const cJSON *annotations)
 {

@@ -78,6 +78,14 @@ typedef struct gc_render_input {
 	gc_render_locate_fn locate; /* optional */
 	void *locate_payload;
 	gc_stage stage;
+	/*
+	 * Flagger's -include-label-prefix: a comma list of key prefixes ("*"
+	 * = every key, an empty item none). The target's labels and
+	 * annotations with these prefixes go onto the primary Deployment's
+	 * own metadata, a config's labels onto its primary copy. NULL or ""
+	 * (Flagger's default) = none.
+	 */
+	const char *include_label_prefix;
 } gc_render_input;
 
 /*

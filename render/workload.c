@@ -113,12 +113,23 @@ int gc_render__primary(const gc_rctx *c, cJSON *out, cJSON *pod_spec,
 	const cJSON *tspec = gc_json_get(c->in->target, "spec");
 	const cJSON *tmeta = gc_json_get(c->primary_template, "metadata");
 	cJSON *labels = cJSON_CreateObject(), *obj, *spec, *tpl, *m, *a;
+	cJSON *own_labels =
+		gc_render__prefixed(c, gc_json_get(c->in->target,
+						   "metadata.labels"));
+	cJSON *own_annotations =
+		gc_render__prefixed(c, gc_json_get(c->in->target,
+						   "metadata.annotations"));
 	char id[37];
 	int replicas;
 
 	gc_json_add_str(labels, c->label_key, value);
+	/* the selector label wins over a copied one */
+	gc_render__copy_filtered(own_labels, labels);
 	obj = gc_render__object("apps/v1", "Deployment",
-				gc_render__meta(c, name, labels, NULL));
+				gc_render__meta(c, name, own_labels,
+						own_annotations));
+	cJSON_Delete(own_labels);
+	cJSON_Delete(own_annotations);
 	spec = gc_json_obj(obj, "spec");
 	if (!has_hpa(c)) {
 		replicas = (int)gc_json_num(tspec, "replicas", 0);

@@ -372,6 +372,42 @@ START_TEST(test_loop__first_run_creates_deploy_branch)
 }
 END_TEST
 
+/*
+ * --include-label-prefix: the target's labels with those prefixes go onto
+ * the primary Deployment, Flagger's -include-label-prefix; none by default.
+ */
+START_TEST(test_loop__include_label_prefix)
+{
+	const char *grep = "git --git-dir=remote.git show "
+			   "deploy:test/podinfo/deployment-podinfo-primary.yaml"
+			   " | sed -n '/^  labels:/,/^  annotations:/p'";
+	env e;
+
+	env_setup(&e);
+	push_src(&e,
+		 "sed -i '0,/^    app: podinfo$/s//    app: podinfo\\n"
+		 "    team: web\\n    tier: backend/' deployment.yaml",
+		 "labels");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, grep);
+	ck_assert_str_eq(e.out.ptr,
+			 "  labels:\n"
+			 "    app: podinfo-primary\n"
+			 "    app.kubernetes.io/managed-by: gitcanary\n"
+			 "  annotations:\n");
+	sh_ok(&e, "git --git-dir=remote.git branch -q -D deploy");
+	ck_assert_int_eq(reconcile(&e, "--include-label-prefix team"), 0);
+	sh_ok(&e, grep);
+	ck_assert_str_eq(e.out.ptr,
+			 "  labels:\n"
+			 "    team: web\n"
+			 "    app: podinfo-primary\n"
+			 "    app.kubernetes.io/managed-by: gitcanary\n"
+			 "  annotations:\n");
+	env_free(&e);
+}
+END_TEST
+
 /* ---- a whole release ---- */
 
 START_TEST(test_loop__release_commit_by_commit)
@@ -1296,6 +1332,7 @@ Suite *gc_suite_loop(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
+	tcase_add_test(tc, test_loop__include_label_prefix);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);

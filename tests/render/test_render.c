@@ -98,7 +98,8 @@ static void input_release(input *in)
 }
 
 /* Renders and emits; returns the rc, YAML in out or the message in msg. */
-static int render(gc_buf *out, char **msg, input *in, const char *stage)
+static int render_prefixed(gc_buf *out, char **msg, input *in,
+			   const char *stage, const char *label_prefix)
 {
 	gc_render_input ri = { 0 };
 	gc_error err = GC_ERROR_INIT;
@@ -115,6 +116,7 @@ static int render(gc_buf *out, char **msg, input *in, const char *stage)
 	ri.lookup_payload = &in->docs;
 	ri.locate = locate;
 	ri.locate_payload = in;
+	ri.include_label_prefix = label_prefix;
 	ck_assert_int_eq(gc_stage_parse(&ri.stage, stage, ri.canary, &err), 0);
 	if (in->promoted_target)
 		ri.stage.promoted_template =
@@ -136,33 +138,44 @@ static int render(gc_buf *out, char **msg, input *in, const char *stage)
 	return 0;
 }
 
+static int render(gc_buf *out, char **msg, input *in, const char *stage)
+{
+	return render_prefixed(out, msg, in, stage, NULL);
+}
+
 static const struct golden {
 	const char *name, *input, *promoted, *stage;
+	const char *label_prefix; /* --include-label-prefix */
 } goldens[] = {
-	{ "podinfo-initialization", "podinfo.yaml", NULL, NULL },
+	{ "podinfo-initialization", "podinfo.yaml", NULL, NULL, NULL },
 	{ "podinfo-progressing-10", "podinfo-v2.yaml", "podinfo.yaml",
-	  "progressing:10" },
+	  "progressing:10", NULL },
 	{ "podinfo-progressing-40", "podinfo-v2.yaml", "podinfo.yaml",
-	  "progressing:40" },
-	{ "podinfo-mirror", "podinfo-mirror.yaml", "podinfo.yaml", "mirror" },
-	{ "podinfo-ab-initialization", "podinfo-ab.yaml", NULL, NULL },
-	{ "podinfo-ab", "podinfo-ab.yaml", "podinfo.yaml", "ab" },
+	  "progressing:40", NULL },
+	{ "podinfo-mirror", "podinfo-mirror.yaml", "podinfo.yaml", "mirror",
+	  NULL },
+	{ "podinfo-ab-initialization", "podinfo-ab.yaml", NULL, NULL, NULL },
+	{ "podinfo-ab", "podinfo-ab.yaml", "podinfo.yaml", "ab", NULL },
 	{ "podinfo-bluegreen", "podinfo-bluegreen.yaml", "podinfo.yaml",
-	  "bluegreen" },
+	  "bluegreen", NULL },
 	{ "podinfo-bluegreen-switched", "podinfo-bluegreen.yaml",
-	  "podinfo.yaml", "bluegreen:switched" },
-	{ "podinfo-promoting", "podinfo-v2.yaml", NULL, "promoting" },
-	{ "podinfo-promoted", "podinfo-v2.yaml", NULL, "succeeded" },
-	{ "ports-numeric", "ports-numeric.yaml", NULL, "progressing:20" },
-	{ "ports-named", "ports-named.yaml", NULL, NULL },
+	  "podinfo.yaml", "bluegreen:switched", NULL },
+	{ "podinfo-promoting", "podinfo-v2.yaml", NULL, "promoting", NULL },
+	{ "podinfo-promoted", "podinfo-v2.yaml", NULL, "succeeded", NULL },
+	{ "ports-numeric", "ports-numeric.yaml", NULL, "progressing:20", NULL },
+	{ "ports-named", "ports-named.yaml", NULL, NULL, NULL },
 	{ "affinity-progressing", "affinity.yaml", "podinfo.yaml",
-	  "progressing:10" },
-	{ "affinity-promoted", "affinity.yaml", NULL, "succeeded" },
-	{ "tcp", "tcp.yaml", NULL, "progressing:30" },
-	{ "delegation", "delegation.yaml", NULL, NULL },
-	{ "selector-name", "selector-name.yaml", NULL, NULL },
-	{ "configs", "configs.yaml", NULL, NULL },
-	{ "hpa-v2beta2", "hpa-v2beta2.yaml", NULL, NULL },
+	  "progressing:10", NULL },
+	{ "affinity-promoted", "affinity.yaml", NULL, "succeeded", NULL },
+	{ "tcp", "tcp.yaml", NULL, "progressing:30", NULL },
+	{ "delegation", "delegation.yaml", NULL, NULL, NULL },
+	{ "selector-name", "selector-name.yaml", NULL, NULL, NULL },
+	{ "configs", "configs.yaml", NULL, NULL, NULL },
+	{ "hpa-v2beta2", "hpa-v2beta2.yaml", NULL, NULL, NULL },
+	{ "labels-none", "labels.yaml", NULL, NULL, NULL },
+	{ "labels-prefixes", "labels.yaml", NULL, NULL,
+	  "app.kubernetes.io,team,,kustomize" },
+	{ "labels-all", "labels.yaml", NULL, NULL, "*" },
 };
 
 static void load_case(input *in, const char *file, const char *promoted)
@@ -187,7 +200,9 @@ START_TEST(test_render__golden)
 	char rel[256], *path, *expected, *msg = NULL;
 
 	load_case(&in, g->input, g->promoted);
-	ck_assert_msg(render(&out, &msg, &in, g->stage) == 0, "%s", msg);
+	ck_assert_msg(render_prefixed(&out, &msg, &in, g->stage,
+				      g->label_prefix) == 0,
+		      "%s", msg);
 	snprintf(rel, sizeof(rel), "render/%s.yaml", g->name);
 	path = gc_test_fixture(rel);
 	if (getenv("GC_RENDER_UPDATE")) {
