@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "git_helpers.h"
+#include "httpd.h"
 
 static char *tmp, *url, *cache;
 static gc_git_open_opts opts;
@@ -374,6 +375,42 @@ START_TEST(test_git_remote__https_token_is_sent_never_shown)
 }
 END_TEST
 
+static void answer_ok(const gc_httpd_request *req, gc_httpd_response *resp,
+		      void *payload)
+{
+	(void)req;
+	(void)resp;
+	(void)payload;
+}
+
+/*
+ * HTTPS against a server whose certificate does not verify (self-signed
+ * for 127.0.0.1): refused during the handshake, before any request, so a
+ * token never reaches it.
+ */
+START_TEST(test_git_remote__https_untrusted_certificate_is_refused)
+{
+	gc_httpd *h = gc_httpd_start_tls(answer_ok, NULL);
+	char *u = gc_httpd_url(h, "/org/repo.git");
+	char *want = gc_xasprintf("cannot fetch '%s': the SSL certificate is "
+				  "invalid",
+				  u);
+	gc_error err = GC_ERROR_INIT;
+	gc_git *g = NULL;
+
+	opts.token = "s3cr3t-tls";
+	ck_assert_int_eq(gc_git_open(&g, u, &opts, &err), GC_ERROR);
+	ck_assert_ptr_null(g);
+	ck_assert_uint_eq(gc_httpd_count(h), 0);
+	ck_assert_msg(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
+	ck_assert_ptr_null(strstr(err.msg, "s3cr3t"));
+	gc_error_release(&err);
+	free(want);
+	gc_httpd_stop(h);
+	free(u);
+}
+END_TEST
+
 static Suite *gc_suite_git_remote(void)
 {
 	Suite *s = suite_create("git_remote");
@@ -390,6 +427,8 @@ static Suite *gc_suite_git_remote(void)
 	tcase_add_loop_test(tc,
 			    test_git_remote__https_token_is_sent_never_shown, 0,
 			    GC_ARRAY_SIZE(creds));
+	tcase_add_test(tc,
+		       test_git_remote__https_untrusted_certificate_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
