@@ -901,7 +901,8 @@ static int cmp_object(const void *a, const void *b)
 	       (x->doc->index < y->doc->index);
 }
 
-static void add_work(tick *t, const gc_object **objs, size_t n)
+/* The canaries the tick looks at: their done records, object only yet. */
+static void set_selected(tick *t, const gc_object **objs, size_t n)
 {
 	t->d = gc_xcalloc(n + 1, sizeof(*t->d));
 	for (size_t i = 0; i < n; i++)
@@ -930,7 +931,7 @@ static void select_canaries(tick *t)
 		for (size_t i = 0; i < total; i++)
 			if (gc_validate_is_canary(gc_index_at(l->idx, i)))
 				objs[n++] = gc_index_at(l->idx, i);
-		add_work(t, objs, n);
+		set_selected(t, objs, n);
 		free(objs);
 		return;
 	}
@@ -956,7 +957,7 @@ static void select_canaries(tick *t)
 			t->vanished[t->nvanished++] = gc_xstrdup(e->key);
 	}
 	qsort(objs, n, sizeof(*objs), cmp_object);
-	add_work(t, objs, n);
+	set_selected(t, objs, n);
 	free(objs);
 	gc_map_release(&ids);
 }
