@@ -10,7 +10,8 @@
  *   - bump:  one image changed and pushed by another clone; the tick up to
  *            the pushed deploy commit (median of 5 bumps, or of
  *            $LOOP_BENCH_BUMPS, at most 64)
- * and the child's peak RSS (ru_maxrss) after all of it.
+ * and the child's peak RSS (ru_maxrss) after all of it, and its RSS then
+ * (VmRSS: what a daemon holds between ticks).
  * Usage: loop_bench [N...]
  */
 #include <stdio.h>
@@ -97,6 +98,21 @@ static void make_repo(const char *dir, int n)
 	gc_buf_release(&data);
 }
 
+/* VmRSS of this process now, MiB (what a daemon holds between ticks). */
+static double rss_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	double kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lf kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024.0;
+}
+
 static void die(const char *what, gc_error *err)
 {
 	fprintf(stderr, "loop_bench: %s: %s\n", what, gc_error_msg(err));
@@ -166,9 +182,9 @@ static void run(int n)
 	getrusage(RUSAGE_SELF, &ru);
 	qsort(idle, 50, sizeof(double), cmp_double);
 	qsort(bump, (size_t)nbump, sizeof(double), cmp_double);
-	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f |\n", n,
-	       first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
-	       (double)ru.ru_maxrss / 1024.0);
+	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f |\n",
+	       n, first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
+	       (double)ru.ru_maxrss / 1024.0, rss_now());
 	fflush(stdout);
 	gc_loop_free(loop);
 	sh(gc_xasprintf("rm -rf %s", dir));
@@ -184,8 +200,8 @@ int main(int argc, char **argv)
 		for (int i = 1; i < argc && ns < 8; i++)
 			sizes[ns++] = atoi(argv[i]);
 	}
-	printf("| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB |\n");
-	printf("|---|---|---|---|---|\n");
+	printf("| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB |\n");
+	printf("|---|---|---|---|---|---|\n");
 	fflush(stdout);
 	for (int i = 0; i < ns; i++) {
 		pid_t pid = fork();
