@@ -166,8 +166,9 @@ typedef struct tick {
 	bool source_moved;
 	done *d; /* the canaries the tick looks at */
 	size_t n;
-	size_t nnew;            /* of them, not in the cache */
-	size_t npassed;         /* objects pass-through wrote */
+	size_t nnew;             /* of them, not in the cache */
+	size_t npassed;          /* objects pass-through wrote since a trim */
+	const char *passed_file; /* the source file of the last one */
 	char *ready_error;      /* the readiness server failed this tick: why */
 	gc_git_update *updates; /* paths borrowed from loop->tree */
 	char (*blobs)[GC_OID_HEX]; /* per update: "" = deletion */
@@ -1594,12 +1595,20 @@ static int pass_one(tick *t, const gc_object *o, const char *path,
 		   pc->file == gc_deploy_tree_hash(&l->tree, path)) {
 		return 0;
 	}
+	/*
+	 * A full pass would otherwise parse every file back in at once.
+	 * Trimmed between files only: objects come file by file, and a file
+	 * of many objects is parsed once.
+	 */
+	if (t->npassed >= 256 && strcmp(t->passed_file, o->doc->path)) {
+		gc_index_trim(l->idx);
+		t->npassed = 0;
+	}
 	if ((error = gc_index_load(l->idx, o, err)) < 0)
 		return error;
+	t->npassed++;
+	t->passed_file = o->doc->path; /* the index's: lives past a trim */
 	doc = gc_json_dup(o->doc->root);
-	/* a full pass would otherwise parse every file back in at once */
-	if (++t->npassed % 256 == 0)
-		gc_index_trim(l->idx);
 	if (!gc_kind_is_cluster_scoped(o->kind)) {
 		cJSON *meta = gc_json_obj(doc, "metadata");
 
