@@ -1507,8 +1507,13 @@ cleanup:
 	for (size_t i = 0; i < nw; i++)
 		work_release(&ws[i]);
 	free(ws);
-	/* the trees the chunk parsed again; the next chunk needs others */
-	gc_index_trim(t->loop->idx);
+	/*
+	 * The trees the chunk parsed again; the next chunk needs others.
+	 * Unless they are a few files of many canaries each, which the next
+	 * chunk would parse again whole.
+	 */
+	if (gc_index_loaded(t->loop->idx) > 16)
+		gc_index_trim(t->loop->idx);
 	return error;
 }
 

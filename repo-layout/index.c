@@ -69,6 +69,7 @@ struct gc_index {
 	gc_git *git;
 	char commit[GC_OID_HEX];
 	bool lazy;
+	size_t nloaded;   /* files parsed again since the last trim */
 	char *default_ns; /* of the last settle */
 	size_t ndocs;
 	/* what the problems list is made of: rebuilt only when not 0 */
@@ -1037,6 +1038,12 @@ void gc_index_trim(gc_index *idx)
 			gc_doc_trim(f->docs[j].doc);
 		f->trimmed = true;
 	}
+	idx->nloaded = 0;
+}
+
+size_t gc_index_loaded(const gc_index *idx)
+{
+	return idx->nloaded;
 }
 
 int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
@@ -1071,6 +1078,7 @@ int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
 	}
 	docs.n = 0;
 	f->trimmed = false;
+	idx->nloaded++;
 cleanup:
 	gc_doclist_release(&docs);
 	gc_problems_release(&problems);

@@ -110,6 +110,8 @@ int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err);
  * object's identity (apiVersion, kind, name, namespace, doc->path) stays.
  */
 void gc_index_trim(gc_index *idx);
+/* Files gc_index_load parsed again since the last trim. */
+size_t gc_index_loaded(const gc_index *idx);
 /*
  * Lookup by kind ("Canary", "Deployment", ...), namespace and name; borrowed
  * or NULL.
