@@ -20,8 +20,8 @@
 
 #include "httpd.h"
 #include "prometheus.h"
-#include "reconciler/checks.h"
-#include "reconciler/http_client.h"
+#include "reconciler/checks/checks.h"
+#include "reconciler/checks/http_client.h"
 #include "util/alloc.h"
 #include "util/json.h"
 

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "reconciler/loop.h"
+#include "reconciler/loop/loop.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"

@@ -4,7 +4,7 @@
 #include "harness.h"
 
 /*
- * The option parsing every read-only command shares (reconciler/cli.c):
+ * The option parsing every read-only command shares (reconciler/cli/cli.c):
  * what a user sees for --help, a typo, a missing value and a stray
  * argument. Run against the binary, in a directory without a repository,
  * so nothing past parsing can succeed.

@@ -10,7 +10,7 @@
 
 #include "harness.h"
 #include "httpd.h"
-#include "reconciler/event_hooks.h"
+#include "reconciler/checks/event_hooks.h"
 #include "util/alloc.h"
 #include "util/json.h"
 

@@ -4,13 +4,13 @@
 
 #include "harness.h"
 #include "httpd.h"
-#include "reconciler/loop.h"
+#include "reconciler/loop/loop.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
 /*
  * One long-lived gc_loop, in process, as `gitcanary run` keeps it: its
- * caches decide which canaries a tick looks at (reconciler/canary_deps.h).
+ * caches decide which canaries a tick looks at (reconciler/loop/canary_deps.h).
  * After every tick a fresh loop (no caches: it looks at every canary) at
  * the same time must find nothing to commit, so what the caches skipped
  * was really unchanged.

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "reconciler/machine.h"
+#include "reconciler/release/machine.h"
 #include "repo-layout/yaml.h"
 #include "util/alloc.h"
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "reconciler/message.h"
+#include "reconciler/release/message.h"
 #include "util/alloc.h"
 #include "util/json.h"
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "reconciler/status.h"
+#include "reconciler/release/status.h"
 
 START_TEST(test_status__time_roundtrip)
 {

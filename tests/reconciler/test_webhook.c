@@ -9,9 +9,9 @@
 
 #include "harness.h"
 #include "httpd.h"
-#include "reconciler/checks.h"
-#include "reconciler/http_client.h"
-#include "reconciler/webhook.h"
+#include "reconciler/checks/checks.h"
+#include "reconciler/checks/http_client.h"
+#include "reconciler/checks/webhook.h"
 #include "util/alloc.h"
 #include "util/json.h"
 

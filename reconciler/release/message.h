@@ -1,0 +1,85 @@
+#ifndef GC_RECONCILER_MESSAGE_H
+#define GC_RECONCILER_MESSAGE_H
+
+/*
+ * The words of a deploy-branch commit and of its git notes (pure):
+ *
+ *   <subject>                      the event when one canary moved, else a
+ *                                  summary
+ *
+ *   test/podinfo: Advance podinfo.test canary weight 20
+ *   test/podinfo: warning: Halt podinfo.test advancement ...
+ *
+ *   Canary: test/podinfo           one trailer block per canary, all in the
+ *   Phase: Progressing             last paragraph, so that
+ *   Canary-Weight: 20              `git interpret-trailers --parse` reads
+ *   Primary-Weight: 80             them
+ *   Failed-Checks: 0
+ *   Revision: 5f56684589
+ *   Source-Commit: <40 hex>
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "reconciler/checks/check.h"
+#include "reconciler/release/machine.h"
+#include "util/buf.h"
+
+/* One canary that changed in a tick; all pointers borrowed. */
+typedef struct gc_msg_canary {
+	const char *ns, *name;
+	const char *phase;
+	int canary_weight, primary_weight, failed_checks;
+	const char *revision;
+	const char *source_commit; /* "" or NULL when unknown */
+	const gc_event *events;
+	size_t nevents;
+	/* check batches run for it this tick (evidence) */
+	const gc_check_batch *batches;
+	size_t nbatches;
+	/* event webhook deliveries of its events (event_hooks.h) */
+	const gc_check_batch *deliveries;
+	size_t ndeliveries;
+} gc_msg_canary;
+
+/*
+ * The commit message of a tick: canaries[0..n) changed (n may be 0 when
+ * only passed-through files changed). source is the source commit (the
+ * subject abbreviates it to 12 digits), branch the source branch name.
+ */
+void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
+		       const char *source, const char *branch);
+
+/*
+ * The evidence note of a tick commit (owned): {"sourceCommit", "time",
+ * "canaries": [{"canary", "phase", "events": [{"type", "message"}],
+ * "checks": [evidence...], "eventWebhooks": [evidence...]}]};
+ * "eventWebhooks" only when some event was delivered.
+ */
+cJSON *gc_message_evidence(const gc_msg_canary *canaries, size_t n,
+			   const char *source_commit, int64_t now);
+
+/* The outcome of one release, for the note on its source commit. */
+typedef struct gc_msg_outcome {
+	const char *ns, *name;
+	bool promoted; /* false = rolled back */
+	int64_t when;
+	int max_weight; /* highest canary weight reached */
+	int failed_checks;
+	const char *revision;
+	const char *deploy_commit;
+	const char *last_event; /* or NULL */
+} gc_msg_outcome;
+
+/*
+ * Adds one outcome to the note text of a source commit (existing may be
+ * NULL or a previous note; its releases are kept, one of the same canary
+ * and deploy commit is replaced). Owned JSON.
+ */
+cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o);
+
+#endif
