@@ -186,24 +186,40 @@ static const char *msg_of(const gc_check *c)
 	return c->message ? c->message : "";
 }
 
+/*
+ * The hook-result loop: walks the checks of b that ran, in order. Each one
+ * whose status is go_on lets the run go on and is logged as the normal
+ * event "<what> <hook> <said>" (nothing when what is NULL); the first other
+ * one is returned for the caller to act on. NULL: every check that ran let
+ * the run go on.
+ */
+static const gc_check *first_stop(tick *t, const gc_check_batch *b,
+				  gc_check_status go_on, const char *what,
+				  const char *said)
+{
+	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
+	     i++) {
+		if (b->v[i].status != go_on)
+			return &b->v[i];
+		if (what)
+			ev(t, GC_EVENT_NORMAL, "%s %s %s", what,
+			   hook_name(&b->v[i]), said);
+	}
+	return NULL;
+}
+
 static int post_rollout(tick *t)
 {
 	const gc_check_batch *b =
 		ask_hooks(t, GC_HOOK_POST_ROLLOUT, t->st->phase, false);
+	const gc_check *c;
 
 	if (!b)
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		if (b->v[i].status == GC_CHECK_FAIL) {
-			ev(t, GC_EVENT_WARNING,
-			   "Post-rollout hook %s failed %s",
-			   hook_name(&b->v[i]), msg_of(&b->v[i]));
-			break;
-		}
-		ev(t, GC_EVENT_NORMAL, "Post-rollout check %s passed",
-		   hook_name(&b->v[i]));
-	}
+	c = first_stop(t, b, GC_CHECK_PASS, "Post-rollout check", "passed");
+	if (c)
+		ev(t, GC_EVENT_WARNING, "Post-rollout hook %s failed %s",
+		   hook_name(c), msg_of(c));
 	return T_DONE;
 }
 
@@ -230,6 +246,20 @@ static int deadline_rollback(tick *t, const char *why)
 	   "Rolling back %s.%s progress deadline exceeded %s", t->s->name,
 	   t->s->namespace, why);
 	return rollback(t);
+}
+
+/* A closed gate (waiting for what of hook) past its deadline rolls back. */
+static int gate_closed(tick *t, const char *what, const char *hook)
+{
+	char *why;
+	int ret;
+
+	if (!wait_expired(t))
+		return T_DONE;
+	why = gc_xasprintf("waiting for %s %s", what, hook);
+	ret = deadline_rollback(t, why);
+	free(why);
+	return ret;
 }
 
 /* §3.10: all traffic to the healthy canary, which keeps running. */
@@ -374,32 +404,19 @@ static int start_run(tick *t)
 	const gc_canary_spec *s = t->s;
 	const gc_check_batch *b =
 		ask_hooks(t, GC_HOOK_CONFIRM_ROLLOUT, t->p0, false);
-	char *why;
-	int ret;
+	const gc_check *c;
 
 	if (!b)
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		const char *h = hook_name(&b->v[i]);
-
-		if (b->v[i].status == GC_CHECK_PASS) {
-			ev(t, GC_EVENT_NORMAL,
-			   "Confirm-rollout check %s passed", h);
-			continue;
-		}
+	c = first_stop(t, b, GC_CHECK_PASS, "Confirm-rollout check", "passed");
+	if (c) {
 		if (t->p0 != GC_PHASE_WAITING) {
 			set_phase(t, GC_PHASE_WAITING);
 			ev(t, GC_EVENT_WARNING,
 			   "Halt %s.%s advancement waiting for approval %s",
-			   s->name, s->namespace, h);
+			   s->name, s->namespace, hook_name(c));
 		}
-		if (!wait_expired(t))
-			return T_DONE;
-		why = gc_xasprintf("waiting for approval %s", h);
-		ret = deadline_rollback(t, why);
-		free(why);
-		return ret;
+		return gate_closed(t, "approval", hook_name(c));
 	}
 	t->out->replicas = GC_REPLICAS_SCALE;
 	t->out->replica_count = gc_machine_scale_from_zero(t->in);
@@ -412,27 +429,20 @@ static int start_run(tick *t)
 static int rollback_hooks(tick *t)
 {
 	const gc_check_batch *b;
+	const gc_check *c;
 
 	if (!t->s->hooks[GC_HOOK_ROLLBACK].n)
 		return T_CONT;
 	if (!(b = ask_hooks(t, GC_HOOK_ROLLBACK, t->p0, true)))
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		const char *h = hook_name(&b->v[i]);
-
-		if (b->v[i].status == GC_CHECK_FAIL) {
-			ev(t, GC_EVENT_NORMAL,
-			   "Rollback hook %s not signaling a rollback", h);
-			continue;
-		}
-		ev(t, GC_EVENT_WARNING, "Rollback check %s passed", h);
-		ev(t, GC_EVENT_WARNING,
-		   "Rolling back %s.%s manual webhook invoked", t->s->name,
-		   t->s->namespace);
-		return rollback(t);
-	}
-	return T_CONT;
+	c = first_stop(t, b, GC_CHECK_FAIL, "Rollback hook",
+		       "not signaling a rollback");
+	if (!c)
+		return T_CONT;
+	ev(t, GC_EVENT_WARNING, "Rollback check %s passed", hook_name(c));
+	ev(t, GC_EVENT_WARNING, "Rolling back %s.%s manual webhook invoked",
+	   t->s->name, t->s->namespace);
+	return rollback(t);
 }
 
 /* §3.4 */
@@ -500,28 +510,21 @@ static int pre_rollout(tick *t)
 {
 	const gc_canary_spec *s = t->s;
 	const gc_check_batch *b;
+	const gc_check *c;
 
 	ev(t, GC_EVENT_NORMAL, "Starting canary analysis for %s.%s", s->target,
 	   s->namespace);
 	if (!(b = ask_hooks(t, GC_HOOK_PRE_ROLLOUT, GC_PHASE_PROGRESSING,
 			    false)))
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		const char *h = hook_name(&b->v[i]);
-
-		if (b->v[i].status == GC_CHECK_PASS) {
-			ev(t, GC_EVENT_NORMAL, "Pre-rollout check %s passed",
-			   h);
-			continue;
-		}
-		ev(t, GC_EVENT_WARNING,
-		   "Halt %s.%s advancement pre-rollout check %s failed %s",
-		   s->name, s->namespace, h, msg_of(&b->v[i]));
-		t->st->failed_checks++;
-		return T_DONE;
-	}
-	return T_CONT;
+	c = first_stop(t, b, GC_CHECK_PASS, "Pre-rollout check", "passed");
+	if (!c)
+		return T_CONT;
+	ev(t, GC_EVENT_WARNING,
+	   "Halt %s.%s advancement pre-rollout check %s failed %s", s->name,
+	   s->namespace, hook_name(c), msg_of(c));
+	t->st->failed_checks++;
+	return T_DONE;
 }
 
 static bool is_template_metric(const cJSON *m)
@@ -537,6 +540,7 @@ static int analysis(tick *t)
 	const gc_hook_list *l = &s->hooks[GC_HOOK_ROLLOUT];
 	gc_check_batch req = { NULL, 0, true, false };
 	const gc_check_batch *b;
+	const gc_check *c;
 
 	for (size_t i = 0; i < l->n; i++)
 		req_add(&req, GC_CHECK_WEBHOOK, l->v[i], GC_PHASE_PROGRESSING);
@@ -547,39 +551,18 @@ static int analysis(tick *t)
 					GC_PHASE_PROGRESSING);
 	if (!(b = ask(t, &req)))
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		const gc_check *c = &b->v[i];
-
-		if (c->status == GC_CHECK_PASS)
-			continue;
-		if (c->kind == GC_CHECK_WEBHOOK) {
-			ev(t, GC_EVENT_WARNING,
-			   "Halt %s.%s advancement external check %s failed %s",
-			   s->name, s->namespace, hook_name(c), msg_of(c));
-		} else {
-			ev(t, GC_EVENT_WARNING, "%s", msg_of(c));
-			t->out->events[t->out->nevents - 1].error =
-				c->error_event;
-		}
-		t->st->failed_checks++;
-		return T_DONE;
+	if (!(c = first_stop(t, b, GC_CHECK_PASS, NULL, NULL)))
+		return T_CONT;
+	if (c->kind == GC_CHECK_WEBHOOK) {
+		ev(t, GC_EVENT_WARNING,
+		   "Halt %s.%s advancement external check %s failed %s",
+		   s->name, s->namespace, hook_name(c), msg_of(c));
+	} else {
+		ev(t, GC_EVENT_WARNING, "%s", msg_of(c));
+		t->out->events[t->out->nevents - 1].error = c->error_event;
 	}
-	return T_CONT;
-}
-
-/* A closed gate of type `type` whose deadline has passed rolls back. */
-static int gate_closed(tick *t, const char *what, const char *hook)
-{
-	char *why;
-	int ret;
-
-	if (!wait_expired(t))
-		return T_DONE;
-	why = gc_xasprintf("waiting for %s %s", what, hook);
-	ret = deadline_rollback(t, why);
-	free(why);
-	return ret;
+	t->st->failed_checks++;
+	return T_DONE;
 }
 
 /* §3.7.4 */
@@ -587,55 +570,43 @@ static int confirm_promotion(tick *t)
 {
 	const gc_canary_spec *s = t->s;
 	const gc_check_batch *b;
+	const gc_check *c;
 
 	if (!(b = ask_hooks(t, GC_HOOK_CONFIRM_PROMOTION, GC_PHASE_PROGRESSING,
 			    false)))
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		const char *h = hook_name(&b->v[i]);
-
-		if (b->v[i].status == GC_CHECK_PASS) {
-			ev(t, GC_EVENT_NORMAL,
-			   "Confirm-promotion check %s passed", h);
-			continue;
-		}
-		if (t->p0 != GC_PHASE_WAITING_PROMOTION) {
-			set_phase(t, GC_PHASE_WAITING_PROMOTION);
-			ev(t, GC_EVENT_WARNING,
-			   "Halt %s.%s advancement waiting for promotion approval %s",
-			   s->name, s->namespace, h);
-		} else {
-			t->st->iterations = s->iterations - 1;
-		}
-		return gate_closed(t, "promotion approval", h);
+	c = first_stop(t, b, GC_CHECK_PASS, "Confirm-promotion check",
+		       "passed");
+	if (!c)
+		return T_CONT;
+	if (t->p0 != GC_PHASE_WAITING_PROMOTION) {
+		set_phase(t, GC_PHASE_WAITING_PROMOTION);
+		ev(t, GC_EVENT_WARNING,
+		   "Halt %s.%s advancement waiting for promotion approval %s",
+		   s->name, s->namespace, hook_name(c));
+	} else {
+		t->st->iterations = s->iterations - 1;
 	}
-	return T_CONT;
+	return gate_closed(t, "promotion approval", hook_name(c));
 }
 
 static int confirm_traffic_increase(tick *t)
 {
 	const gc_canary_spec *s = t->s;
 	const gc_check_batch *b;
+	const gc_check *c;
 
 	if (!(b = ask_hooks(t, GC_HOOK_CONFIRM_TRAFFIC_INCREASE,
 			    GC_PHASE_PROGRESSING, false)))
 		return T_NEED;
-	for (size_t i = 0; i < b->n && b->v[i].status != GC_CHECK_NOT_RUN;
-	     i++) {
-		const char *h = hook_name(&b->v[i]);
-
-		if (b->v[i].status == GC_CHECK_PASS) {
-			ev(t, GC_EVENT_NORMAL,
-			   "Confirm-traffic-increase check %s passed", h);
-			continue;
-		}
-		ev(t, GC_EVENT_WARNING,
-		   "Halt %s.%s advancement waiting for traffic increase approval %s",
-		   s->name, s->namespace, h);
-		return gate_closed(t, "traffic increase approval", h);
-	}
-	return T_CONT;
+	c = first_stop(t, b, GC_CHECK_PASS, "Confirm-traffic-increase check",
+		       "passed");
+	if (!c)
+		return T_CONT;
+	ev(t, GC_EVENT_WARNING,
+	   "Halt %s.%s advancement waiting for traffic increase approval %s",
+	   s->name, s->namespace, hook_name(c));
+	return gate_closed(t, "traffic increase approval", hook_name(c));
 }
 
 static int promote_now(tick *t)
