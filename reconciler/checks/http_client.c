@@ -409,26 +409,6 @@ int gc_http_client_run(gc_http_client *c, gc_error *err)
 	return 0;
 }
 
-static void done_noop(gc_http_request *req, void *payload)
-{
-	(void)req;
-	(void)payload;
-}
-
-int gc_http_perform(gc_http_request *req, const gc_http_opts *opts,
-		    gc_error *err)
-{
-	gc_http_client *c = NULL;
-	int error;
-
-	if ((error = gc_http_client_new(&c, opts, err)) < 0)
-		return error;
-	gc_http_submit(c, req, 0, done_noop, NULL);
-	error = gc_http_client_run(c, err);
-	gc_http_client_free(c);
-	return error;
-}
-
 void gc_http_request_release(gc_http_request *req)
 {
 	if (req->response.ptr)

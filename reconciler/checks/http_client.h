@@ -92,10 +92,6 @@ void gc_http_submit(gc_http_client *client, gc_http_request *req, long delay_ms,
 /* Runs until no request is queued, delayed or in flight. */
 int gc_http_client_run(gc_http_client *client, gc_error *err);
 
-/* One blocking request on a temporary client (output fields filled). */
-int gc_http_perform(gc_http_request *req, const gc_http_opts *opts,
-		    gc_error *err);
-
 /* Releases the request's response buffer. */
 void gc_http_request_release(gc_http_request *req);
 

@@ -17,25 +17,6 @@ static const char *const hook_names[GC_HOOK__COUNT] = {
 	"rollback",          "event",
 };
 
-const char *gc_hook_type_name(gc_hook_type t)
-{
-	GC_ASSERT((int)t >= 0 && t < GC_HOOK__COUNT);
-	return hook_names[t];
-}
-
-const char *gc_strategy_name(gc_strategy s)
-{
-	switch (s) {
-	case GC_STRATEGY_BLUE_GREEN:
-		return "blue-green";
-	case GC_STRATEGY_AB:
-		return "ab-testing";
-	case GC_STRATEGY_CANARY:
-		break;
-	}
-	return "canary";
-}
-
 /* One "<number><unit>" group of a Go duration; returns chars used or 0. */
 static size_t duration_group(double *ms, const char *s)
 {

@@ -99,9 +99,6 @@ void gc_canary_spec_release(gc_canary_spec *spec);
  */
 int gc_duration_parse(int64_t *out_ms, const char *s);
 
-const char *gc_hook_type_name(gc_hook_type t);
-const char *gc_strategy_name(gc_strategy s);
-
 /* §3.7.1 nextStepWeight(w) for the canary strategy. */
 int gc_canary_spec_next_step(const gc_canary_spec *spec, int weight);
 

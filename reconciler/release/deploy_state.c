@@ -323,14 +323,6 @@ int gc_deploy_tree_update(gc_deploy_tree *t, gc_git *git,
 	return 0;
 }
 
-int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
-			const char commit[GC_OID_HEX], gc_error *err)
-{
-	bool all;
-
-	return gc_deploy_tree_update(t, git, commit, NULL, NULL, &all, err);
-}
-
 const char **gc_deploy_tree_paths(const gc_deploy_tree *t, size_t *n)
 {
 	const char **v = gc_xcalloc(t->count + 1, sizeof(*v));

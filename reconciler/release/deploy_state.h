@@ -79,14 +79,9 @@ void gc_deploy_tree_init(gc_deploy_tree *t);
 void gc_deploy_tree_release(gc_deploy_tree *t);
 /*
  * Moves the tree to `commit` ("" = empty): reads only the paths that
- * differ from the commit it holds (all of them the first time).
- */
-int gc_deploy_tree_load(gc_deploy_tree *t, gc_git *git,
-			const char commit[GC_OID_HEX], gc_error *err);
-/*
- * gc_deploy_tree_load that also tells what moved: cb (may be NULL) gets
- * every path that differs from the commit the tree held, and *all is set
- * instead when the tree was read or emptied wholesale.
+ * differ from the commit it holds (all of them the first time). cb (may
+ * be NULL) gets every path that differs from the commit the tree held,
+ * and *all is set instead when the tree was read or emptied wholesale.
  */
 int gc_deploy_tree_update(gc_deploy_tree *t, gc_git *git,
 			  const char commit[GC_OID_HEX], gc_git_path_cb cb,
