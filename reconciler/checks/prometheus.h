@@ -5,7 +5,8 @@
  * Prometheus metric checks (flagger-behaviour.md §5): the builtin Istio
  * queries, inline queries and MetricTemplates; query rendering, URL
  * building, response parsing, thresholds and the exact event messages.
- * Everything here is pure except gc_prometheus_readiness, which queries.
+ * Everything here is pure except gc_prometheus_readiness_many, which
+ * queries.
  * The asynchronous execution lives in checks.c.
  */
 
@@ -131,13 +132,12 @@ int gc_prometheus_credentials(char **token, char **username, char **password,
 typedef enum gc_prom_ready { GC_PROM_READY = 1, GC_PROM_WAITING } gc_prom_ready;
 
 /*
- * PromQL templates (rendered with {{ namespace }} and {{ name }}); a NULL
- * field uses the default kube-state-metrics series:
- * kube_deployment_spec_replicas, kube_deployment_status_replicas_updated,
+ * The six readiness queries of gc_prometheus_readiness_many; a NULL field
+ * uses the kube-state-metrics series: kube_deployment_spec_replicas,
+ * kube_deployment_status_replicas_updated,
  * kube_deployment_status_replicas_available, kube_deployment_status_replicas,
  * kube_deployment_metadata_generation and
- * kube_deployment_status_observed_generation, each selected with
- * {namespace="{{ namespace }}",deployment="{{ name }}"}.
+ * kube_deployment_status_observed_generation.
  */
 typedef struct gc_readiness_queries {
 	const char *spec_replicas, *updated, *available, *replicas;
@@ -145,24 +145,16 @@ typedef struct gc_readiness_queries {
 } gc_readiness_queries;
 
 /*
- * Asks Prometheus whether Deployment ns/name runs `expected` replicas
- * (negative = whatever its spec says) with at least threshold_pct % of the
- * updated replicas available. *message (owned) is Flagger's "waiting for
- * rollout to finish: ..." text when WAITING, NULL when READY. Returns an
- * error only when Prometheus cannot be queried.
+ * One Deployment of gc_prometheus_readiness_many: is it running `expected`
+ * replicas (negative = whatever its spec says) with at least threshold_pct %
+ * of the updated replicas available? message is Flagger's "waiting for
+ * rollout to finish: ..." text when WAITING.
  */
-int gc_prometheus_readiness(gc_prom_ready *state, char **message,
-			    const char *server, const char *ns,
-			    const char *name, int expected, int threshold_pct,
-			    const gc_readiness_queries *q, long timeout_ms,
-			    gc_error *err);
-
-/* One Deployment of gc_prometheus_readiness_many. */
 typedef struct gc_prom_readiness_item {
 	const char *namespace, *name; /* borrowed */
-	int expected, threshold_pct;  /* as for gc_prometheus_readiness */
-	gc_prom_ready state;          /* out */
-	char *message;                /* out; owned, NULL when READY */
+	int expected, threshold_pct;
+	gc_prom_ready state; /* out */
+	char *message;       /* out; owned, NULL when READY */
 } gc_prom_readiness_item;
 
 /*

@@ -10,19 +10,18 @@
 #include "util/json.h"
 #include "util/map.h"
 
-#define SEL "{namespace=\"{{ namespace }}\",deployment=\"{{ name }}\"}"
-
 enum { Q_SPEC, Q_UPDATED, Q_AVAILABLE, Q_REPLICAS, Q_GEN, Q_OBSERVED, Q_N };
 
 static const char *const default_queries[Q_N] = {
-	"kube_deployment_spec_replicas" SEL,
-	"kube_deployment_status_replicas_updated" SEL,
-	"kube_deployment_status_replicas_available" SEL,
-	"kube_deployment_status_replicas" SEL,
-	"kube_deployment_metadata_generation" SEL,
-	"kube_deployment_status_observed_generation" SEL,
+	"kube_deployment_spec_replicas",
+	"kube_deployment_status_replicas_updated",
+	"kube_deployment_status_replicas_available",
+	"kube_deployment_status_replicas",
+	"kube_deployment_metadata_generation",
+	"kube_deployment_status_observed_generation",
 };
 
+/* Query i of q, or the kube-state-metrics series when q leaves it NULL. */
 static const char *pick(const gc_readiness_queries *q, int i)
 {
 	const char *v = NULL;
@@ -79,86 +78,6 @@ static char *judge(const double *v, const bool *have, int expected,
 			available, want, threshold_pct);
 	return NULL;
 }
-
-int gc_prometheus_readiness(gc_prom_ready *state, char **message,
-			    const char *server, const char *ns,
-			    const char *name, int expected, int threshold_pct,
-			    const gc_readiness_queries *q, long timeout_ms,
-			    gc_error *err)
-{
-	gc_prom_model m = { name, ns, name, name, NULL, NULL, "", NULL };
-	gc_http_opts hopts = { Q_N, timeout_ms, 0, 0, NULL };
-	gc_http_request req[Q_N];
-	char *urls[Q_N] = { 0 };
-	double v[Q_N] = { 0 };
-	bool have[Q_N] = { 0 };
-	gc_http_client *client = NULL;
-	int error = 0;
-
-	memset(req, 0, sizeof(req));
-	if ((error = gc_http_client_new(&client, &hopts, err)) < 0)
-		return error;
-	for (int i = 0; i < Q_N; i++) {
-		char *r = NULL, *c;
-
-		if ((error = gc_prometheus_render(&r, pick(q, i), &m, err)) < 0)
-			goto cleanup;
-		c = gc_prometheus_collapse(r);
-		free(r);
-		error = gc_prometheus_query_url(&urls[i], server, c, err);
-		free(c);
-		if (error < 0)
-			goto cleanup;
-		gc_buf_init(&req[i].response);
-		req[i].url = urls[i];
-		gc_http_submit(client, &req[i], 0, done_noop, NULL);
-	}
-	if ((error = gc_http_client_run(client, err)) < 0)
-		goto cleanup;
-	for (int i = 0; i < Q_N; i++) {
-		gc_error perr = GC_ERROR_INIT;
-		int rc;
-
-		if (req[i].result != GC_HTTP_OK) {
-			error = gc_error_set(err, GC_ERROR,
-					     "readiness query failed: %s",
-					     req[i].error);
-			goto cleanup;
-		}
-		rc = gc_prometheus_parse(&v[i], req[i].status,
-					 req[i].response.ptr,
-					 req[i].response.len, &perr);
-		if (rc < 0 && rc != GC_ENOTFOUND) {
-			error = gc_error_set(err, GC_ERROR,
-					     "readiness query failed: %s",
-					     gc_error_msg(&perr));
-			gc_error_release(&perr);
-			goto cleanup;
-		}
-		have[i] = rc == 0;
-		gc_error_release(&perr);
-	}
-	*message = judge(v, have, expected, threshold_pct, ns, name);
-	*state = *message ? GC_PROM_WAITING : GC_PROM_READY;
-cleanup:
-	for (int i = 0; i < Q_N; i++) {
-		free(urls[i]);
-		gc_http_request_release(&req[i]);
-	}
-	gc_http_client_free(client);
-	return error;
-}
-
-/* ---- many deployments with six queries ---------------------------- */
-
-static const char *const bulk_defaults[Q_N] = {
-	"kube_deployment_spec_replicas",
-	"kube_deployment_status_replicas_updated",
-	"kube_deployment_status_replicas_available",
-	"kube_deployment_status_replicas",
-	"kube_deployment_metadata_generation",
-	"kube_deployment_status_observed_generation",
-};
 
 typedef struct series {
 	double v[Q_N];
@@ -237,12 +156,8 @@ int gc_prometheus_readiness_many(gc_prom_readiness_item *items, size_t n,
 	if ((error = gc_http_client_new(&client, &hopts, err)) < 0)
 		return error;
 	for (int i = 0; i < Q_N; i++) {
-		const char *q = bulk ? pick(bulk, i) : NULL;
-
-		if (!q || q == default_queries[i])
-			q = bulk_defaults[i];
-		if ((error = gc_prometheus_query_url(&urls[i], server, q,
-						     err)) < 0)
+		if ((error = gc_prometheus_query_url(&urls[i], server,
+						     pick(bulk, i), err)) < 0)
 			goto cleanup;
 		gc_buf_init(&req[i].response);
 		req[i].url = urls[i];

@@ -854,112 +854,66 @@ START_TEST(test_prometheus__live_evidence)
 }
 END_TEST
 
-START_TEST(test_prometheus__readiness)
-{
-	gc_prom_ready st = 0;
-	char *msg = NULL;
-	gc_error err = GC_ERROR_INIT;
-	/* replaced queries: plain vectors */
-	gc_readiness_queries q = { "vector(3)", "vector(2)", "vector(2)",
-				   "vector(2)", NULL,        NULL };
+/* A sample of value n labelled namespace="test", deployment="podinfo". */
+#define PODINFO(n)                                                               \
+	"label_replace(label_replace(vector(" #n                                 \
+	"), \"namespace\", \"test\", \"\", \"\"), \"deployment\", \"podinfo\", " \
+	"\"\", \"\")"
 
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 3, 100, &q, 5000,
-						 &err),
+/* Each of Flagger's waiting texts, through replaced queries. */
+START_TEST(test_prometheus__readiness_many_judge)
+{
+	gc_prom_readiness_item item = { "test", "podinfo", 3, 100, 0, NULL };
+	gc_readiness_queries q = { PODINFO(3), PODINFO(2), PODINFO(2),
+				   PODINFO(2), NULL,       NULL };
+	gc_error err = GC_ERROR_INIT;
+
+	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
+						      gc_test_prom_url(prom),
+						      &q, 5000, &err),
 			 0);
-	ck_assert_int_eq(st, GC_PROM_WAITING);
+	ck_assert_int_eq(item.state, GC_PROM_WAITING);
 	ck_assert_str_eq(
-		msg,
+		item.message,
 		"waiting for rollout to finish: 2 out of 3 new replicas have been updated");
-	free(msg);
-	q.updated = "vector(3)";
-	q.replicas = "vector(4)";
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 3, 100, &q, 5000,
-						 &err),
+	free(item.message);
+	q.updated = PODINFO(3);
+	q.replicas = PODINFO(4);
+	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
+						      gc_test_prom_url(prom),
+						      &q, 5000, &err),
 			 0);
 	ck_assert_str_eq(
-		msg,
+		item.message,
 		"waiting for rollout to finish: 1 old replicas are pending termination");
-	free(msg);
-	q.replicas = "vector(3)";
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 3, 100, &q, 5000,
-						 &err),
+	free(item.message);
+	q.replicas = PODINFO(3);
+	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
+						      gc_test_prom_url(prom),
+						      &q, 5000, &err),
 			 0);
 	ck_assert_str_eq(
-		msg,
+		item.message,
 		"waiting for rollout to finish: 2 of 3 (readyThreshold 100%) updated replicas are available");
-	free(msg);
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 3, 50, &q, 5000,
-						 &err),
+	free(item.message);
+	item.threshold_pct = 50;
+	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
+						      gc_test_prom_url(prom),
+						      &q, 5000, &err),
 			 0);
-	ck_assert_int_eq(st, GC_PROM_READY);
-	ck_assert_ptr_null(msg);
-	q.generation = "vector(5)";
-	q.observed_generation = "vector(4)";
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 3, 50, &q, 5000,
-						 &err),
+	ck_assert_int_eq(item.state, GC_PROM_READY);
+	ck_assert_ptr_null(item.message);
+	q.generation = PODINFO(5);
+	q.observed_generation = PODINFO(4);
+	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
+						      gc_test_prom_url(prom),
+						      &q, 5000, &err),
 			 0);
+	ck_assert_int_eq(item.state, GC_PROM_WAITING);
 	ck_assert_str_eq(
-		msg,
+		item.message,
 		"waiting for rollout to finish: observed deployment generation less than desired generation");
-	free(msg);
-	/* the default kube-state-metrics series served by the exporter */
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 3, 100, NULL, 5000,
-						 &err),
-			 0);
-	ck_assert_int_eq(st, GC_PROM_READY);
-	ck_assert_ptr_null(msg);
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo-primary", 3, 100,
-						 NULL, 5000, &err),
-			 0);
-	ck_assert_int_eq(st, GC_PROM_WAITING);
-	ck_assert_str_eq(
-		msg,
-		"waiting for rollout to finish: 1 out of 3 new replicas have been updated");
-	free(msg);
-	/* the committed stage asks for 5 replicas: not applied yet */
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "podinfo", 5, 100, NULL, 5000,
-						 &err),
-			 0);
-	ck_assert_str_eq(
-		msg,
-		"waiting for rollout to finish: 3 out of 5 new replicas have been updated");
-	free(msg);
-	/* an unknown deployment */
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 gc_test_prom_url(prom), "test",
-						 "nobody", 3, 100, NULL, 5000,
-						 &err),
-			 0);
-	ck_assert_str_eq(
-		msg,
-		"waiting for rollout to finish: deployment nobody.test is not reported by kube-state-metrics yet");
-	free(msg);
-	/* Prometheus unreachable: an error, not a state */
-	ck_assert_int_eq(gc_prometheus_readiness(&st, &msg,
-						 "http://127.0.0.1:1", "test",
-						 "podinfo", 3, 100, NULL, 2000,
-						 &err),
-			 GC_ERROR);
-	ck_assert_str_eq(
-		err.msg,
-		"readiness query failed: could not connect: Connection refused");
-	gc_error_release(&err);
+	free(item.message);
 }
 END_TEST
 
@@ -1258,7 +1212,7 @@ Suite *gc_suite_prometheus(void)
 	tcase_add_loop_test(it, test_prometheus__live, 0, GC_ARRAY_SIZE(live));
 	tcase_add_test(it, test_prometheus__live_bad_promql);
 	tcase_add_test(it, test_prometheus__live_evidence);
-	tcase_add_test(it, test_prometheus__readiness);
+	tcase_add_test(it, test_prometheus__readiness_many_judge);
 	tcase_add_test(it, test_prometheus__readiness_many);
 	tcase_set_timeout(it, 60);
 	suite_add_tcase(s, it);
