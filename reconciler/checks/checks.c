@@ -277,8 +277,9 @@ int gc_checks_run(gc_check_batch *batches, const gc_check_ctx *ctx, size_t n,
 	r.prom.credentials_dir = opts->credentials_dir;
 	r.backoff_ms = opts->backoff_ms ? opts->backoff_ms : 1000;
 	r.backoff_max_ms = opts->backoff_max_ms ? opts->backoff_max_ms : 30000;
-	r.query_timeout_ms =
-		opts->query_timeout_ms ? opts->query_timeout_ms : 5000;
+	r.query_timeout_ms = opts->query_timeout_ms
+				     ? opts->query_timeout_ms
+				     : GC_HTTP_DEFAULT_TIMEOUT_MS;
 	if ((error = gc_http_client_new(&r.client, &hopts, err)) < 0)
 		return error;
 	runs = gc_xcalloc(n ? n : 1, sizeof(*runs));

@@ -17,10 +17,11 @@ typedef struct gc_checks_opts {
 	const char *metrics_server;  /* --metrics-server; NULL = default */
 	const char *credentials_dir; /* --credentials-dir; NULL = none */
 	size_t concurrency;          /* transfers in flight; 0 = 32 */
-	long query_timeout_ms;       /* Prometheus queries; 0 = 5000 */
-	long backoff_ms;             /* first webhook retry delay; 0 = 1000 */
-	long backoff_max_ms;         /* retry delay cap; 0 = 30000 */
-	size_t max_response;         /* response cap in bytes; 0 = 4 MiB */
+	/* Prometheus queries; 0 = GC_HTTP_DEFAULT_TIMEOUT_MS (http_client.h) */
+	long query_timeout_ms;
+	long backoff_ms;     /* first webhook retry delay; 0 = 1000 */
+	long backoff_max_ms; /* retry delay cap; 0 = 30000 */
+	size_t max_response; /* response cap in bytes; 0 = 4 MiB */
 	const char *const
 		*connect_to; /* --connect-to entries, NULL-terminated */
 } gc_checks_opts;

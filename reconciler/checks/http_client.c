@@ -9,7 +9,6 @@
 #include "util/alloc.h"
 
 #define DEFAULT_ACTIVE 64
-#define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_MAX_RESPONSE (4u << 20)
 
 struct gc_http_client {
@@ -55,7 +54,7 @@ int gc_http_client_new(gc_http_client **out, const gc_http_opts *opts,
 	if (!c->opts.max_active)
 		c->opts.max_active = DEFAULT_ACTIVE;
 	if (!c->opts.timeout_ms)
-		c->opts.timeout_ms = DEFAULT_TIMEOUT_MS;
+		c->opts.timeout_ms = GC_HTTP_DEFAULT_TIMEOUT_MS;
 	if (!c->opts.max_response)
 		c->opts.max_response = DEFAULT_MAX_RESPONSE;
 	if (!c->opts.max_host_conns)

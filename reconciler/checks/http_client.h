@@ -62,9 +62,13 @@ struct gc_http_request {
 	gc_http_request *next;
 };
 
+/* Per-request timeout when neither the request nor the client sets one. */
+#define GC_HTTP_DEFAULT_TIMEOUT_MS 5000
+
 typedef struct gc_http_opts {
 	size_t max_active;   /* concurrent transfers; 0 = 64 */
-	long timeout_ms;     /* default per-request timeout; 0 = 5000 */
+	long timeout_ms;     /* default per-request timeout; 0 =
+				GC_HTTP_DEFAULT_TIMEOUT_MS */
 	size_t max_response; /* response cap in bytes; 0 = 4 MiB */
 	long max_host_conns; /* per-host connection cap; 0 = max_active */
 	/*
