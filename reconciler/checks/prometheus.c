@@ -545,20 +545,28 @@ static void set_server(gc_prom_query *q, const char *server)
 	q->server = gc_buf_detach(&b, NULL);
 }
 
+/* The §5.4 model of a canary's metric, with the interval to use. */
+static gc_prom_model metric_model(const gc_check_ctx *ctx, const cJSON *metric,
+				  const char *interval)
+{
+	gc_prom_model m = {
+		ctx->name,   ctx->namespace,
+		ctx->target, ctx->service,
+		NULL,        NULL,
+		interval,    gc_json_get(metric, "templateVariables")
+	};
+
+	return m;
+}
+
 static void prepare_plain(gc_prom_query *q, gc_prom_kind kind, const char *tmpl,
 			  const cJSON *metric, const gc_check_ctx *ctx,
 			  const char *server)
 {
 	const char *name = gc_json_str(metric, "name");
 	const char *interval = gc_json_str(metric, "interval");
-	gc_prom_model m = { ctx->name,
-			    ctx->namespace,
-			    ctx->target,
-			    ctx->service,
-			    NULL,
-			    NULL,
-			    interval && *interval ? interval : "1m",
-			    gc_json_get(metric, "templateVariables") };
+	gc_prom_model m = metric_model(ctx, metric,
+				       interval && *interval ? interval : "1m");
 	gc_error err = GC_ERROR_INIT;
 	char *rendered = NULL;
 
@@ -675,14 +683,8 @@ static void prepare_template(gc_prom_query *q, const cJSON *metric,
 	const char *tns = gc_json_str(metric, "templateRef.namespace");
 	const cJSON *t = NULL, *provider;
 	const char *type, *address, *qt;
-	gc_prom_model m = { ctx->name,
-			    ctx->namespace,
-			    ctx->target,
-			    ctx->service,
-			    NULL,
-			    NULL,
-			    gc_json_str(metric, "interval"),
-			    gc_json_get(metric, "templateVariables") };
+	gc_prom_model m =
+		metric_model(ctx, metric, gc_json_str(metric, "interval"));
 	gc_error err = GC_ERROR_INIT;
 	char *rendered = NULL;
 
