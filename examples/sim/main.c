@@ -4,7 +4,6 @@
  */
 #include "sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -61,40 +60,11 @@ static double now_s(void)
 /* "200ms", "1s", "1.5s", "2m", or plain seconds. */
 static int parse_duration(double *out, const char *s)
 {
-	char *end;
-	double v;
+	static const gc_sim_unit seconds[] = { { "ms", 1.0, 1000.0 },
+					       { "m", 60.0, 1.0 },
+					       { "s", 1.0, 1.0 } };
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0.0)
-		return -1;
-	if (!strcmp(end, "ms"))
-		v /= 1000.0;
-	else if (!strcmp(end, "m"))
-		v *= 60.0;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_number(double *out, const char *s, bool percent)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0.0)
-		return -1;
-	if (percent && *end == '%') {
-		v /= 100.0;
-		end++;
-	}
-	if (*end || (percent && v > 1.0))
-		return -1;
-	*out = v;
-	return 0;
+	return gc_sim_parse_unit(out, s, seconds, GC_ARRAY_SIZE(seconds));
 }
 
 static int set_level(const char *s)
@@ -131,9 +101,9 @@ static int set_option(options *o, const char *name, const char *v)
 	else if (!strcmp(name, "rollout-time"))
 		return parse_duration(&o->rollout_time, v);
 	else if (!strcmp(name, "rps"))
-		return parse_number(&o->rps, v, false);
+		return gc_sim_parse_number(&o->rps, v, false);
 	else if (!strcmp(name, "ab-share"))
-		return parse_number(&o->ab_share, v, true);
+		return gc_sim_parse_number(&o->ab_share, v, true);
 	else if (!strcmp(name, "log-level"))
 		return set_level(v);
 	else

@@ -48,42 +48,64 @@ static void plan_p99(gc_sim_behaviour *b, double p99)
 	b->slow_share = s > 1.0 ? 1.0 : s;
 }
 
-/* "20%" -> 0.2; "0.2" -> 0.2 */
-static int parse_share(double *out, const char *s)
+/* The non-negative number s starts with; *end points after it. */
+static int leading_number(double *out, char **end, const char *s)
 {
-	char *end;
 	double v;
 
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s)
-		return -1;
-	if (*end == '%') {
-		v /= 100.0;
-		end++;
-	}
-	if (*end || v < 0.0 || v > 1.0)
+	v = strtod(s, end);
+	if (errno || *end == s || v < 0.0)
 		return -1;
 	*out = v;
 	return 0;
 }
 
-/* "900ms", "1.5s", "900" (milliseconds) */
-static int parse_ms(double *out, const char *s)
+int gc_sim_parse_number(double *out, const char *s, bool percent)
 {
 	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0.0)
+	if (leading_number(&v, &end, s) < 0)
 		return -1;
-	if (!strcmp(end, "s"))
-		v *= 1000.0;
-	else if (*end && strcmp(end, "ms"))
+	if (percent && *end == '%') {
+		v /= 100.0;
+		end++;
+	}
+	if (*end || (percent && v > 1.0))
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int gc_sim_parse_unit(double *out, const char *s, const gc_sim_unit *units,
+		      size_t n)
+{
+	char *end;
+	double v;
+
+	if (leading_number(&v, &end, s) < 0)
+		return -1;
+	if (!*end) {
+		*out = v;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(end, units[i].suffix)) {
+			*out = v * units[i].mul / units[i].div;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "900ms", "1.5s", "900" (milliseconds) */
+static int parse_ms(double *out, const char *s)
+{
+	static const gc_sim_unit ms[] = { { "s", 1000.0, 1.0 },
+					  { "ms", 1.0, 1.0 } };
+
+	return gc_sim_parse_unit(out, s, ms, GC_ARRAY_SIZE(ms));
 }
 
 static int parse_code(int *out, const char *s)
@@ -112,7 +134,7 @@ static int parse_word(gc_sim_behaviour *b, double *p99, const char *w,
 		return !strcmp(w, "ok") ? 0 : -1;
 	if (klen == 6 && !strncmp(w, "errors", klen)) {
 		*what = "errors wants a share like 20%";
-		return parse_share(&b->error_rate, v);
+		return gc_sim_parse_number(&b->error_rate, v, true);
 	}
 	if (klen == 4 && !strncmp(w, "code", klen)) {
 		*what = "code wants an HTTP status 100-599";

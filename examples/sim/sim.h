@@ -56,6 +56,25 @@ typedef struct gc_sim_scenario {
 #define GC_SIM_SCENARIO_INIT { NULL, 0 }
 /* clang-format on */
 
+/*
+ * A non-negative number; with percent also "20%" (0.2), and more than 1 is
+ * an error. -1 when s is not one.
+ */
+int gc_sim_parse_number(double *out, const char *s, bool percent);
+
+/* A unit suffix of gc_sim_parse_unit: the number is times mul over div. */
+typedef struct gc_sim_unit {
+	const char *suffix;
+	double mul, div;
+} gc_sim_unit;
+
+/*
+ * A non-negative number followed by one of units[0..n) or by nothing (the
+ * number as it is): "200ms", "1.5s", "900". -1 otherwise.
+ */
+int gc_sim_parse_unit(double *out, const char *s, const gc_sim_unit *units,
+		      size_t n);
+
 /* Healthy: no errors, 20 ms. */
 gc_sim_behaviour gc_sim_behaviour_default(void);
 /* Parses scenario text (see docs/simulator.md); errors carry path:line:col. */
