@@ -1,7 +1,11 @@
 #ifndef GC_RENDER_INTERNAL_H
 #define GC_RENDER_INTERNAL_H
 
-/* Shared by the files of render/ only. */
+/*
+ * Shared by the files of render/ only. objects.c holds the context and the
+ * helpers below it; configs.c, workload.c and routing.c build the objects
+ * that render.c's gc_render_canary puts together.
+ */
 
 #include <stdbool.h>
 
@@ -9,6 +13,8 @@
 
 #include "render.h"
 #include "util/error.h"
+
+/* objects.c */
 
 typedef struct gc_rctx {
 	const gc_render_input *in;

@@ -172,6 +172,18 @@ static const char *const server_fields[] = { "uid",
 					     "deletionTimestamp",
 					     "deletionGracePeriodSeconds" };
 
+int gc_render_canary_replicas(const gc_render_input *in)
+{
+	int replicas = (int)gc_json_num(in->target, "spec.replicas", 0);
+	const cJSON *ref = gc_json_get(in->canary, "spec.autoscalerRef");
+
+	if (!in->stage.canary_active)
+		return 0;
+	if (ref && in->hpa)
+		return -1;
+	return replicas > 0 ? replicas : 1;
+}
+
 int gc_render__canary_deployment(const gc_rctx *c, cJSON *out)
 {
 	const cJSON *target = c->in->target;
