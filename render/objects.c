@@ -14,8 +14,17 @@
 #include "util/alloc.h"
 #include "util/json.h"
 
+/* The pod labels a Deployment selector is known by, in Flagger's order. */
 static const char *const selector_labels[] = { "app", "name",
 					       "app.kubernetes.io/name" };
+
+bool gc_render__is_selector_label(const char *key)
+{
+	for (size_t i = 0; i < GC_ARRAY_SIZE(selector_labels); i++)
+		if (!strcmp(key, selector_labels[i]))
+			return true;
+	return false;
+}
 
 int gc_render__fail(const gc_rctx *c, gc_code code, gc_render_source src,
 		    const cJSON *node, const char *fmt, ...)

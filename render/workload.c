@@ -13,17 +13,6 @@
 #include "util/buf.h"
 #include "util/json.h"
 
-static const char *const selector_labels[] = { "app", "name",
-					       "app.kubernetes.io/name" };
-
-static bool is_selector_label(const char *key)
-{
-	for (size_t i = 0; i < GC_ARRAY_SIZE(selector_labels); i++)
-		if (!strcmp(key, selector_labels[i]))
-			return true;
-	return false;
-}
-
 /* ---- primary Deployment (§4.1) ---- */
 
 static void rewrite_selector(const gc_rctx *c, cJSON *sel)
@@ -33,7 +22,7 @@ static void rewrite_selector(const gc_rctx *c, cJSON *sel)
 	cJSON_ArrayForEach (e, cJSON_GetObjectItem(sel, "matchExpressions")) {
 		const char *key = gc_json_str(e, "key");
 
-		if (!key || !is_selector_label(key))
+		if (!key || !gc_render__is_selector_label(key))
 			continue;
 		cJSON_ArrayForEach (v, cJSON_GetObjectItem(e, "values")) {
 			if (cJSON_IsString(v) &&
@@ -48,8 +37,8 @@ static void rewrite_selector(const gc_rctx *c, cJSON *sel)
 	}
 	v = cJSON_GetObjectItem(sel, "matchLabels");
 	for (v = v ? v->child : NULL; v; v = v->next) {
-		if (is_selector_label(v->string) && cJSON_IsString(v) &&
-		    !strcmp(v->valuestring, c->target)) {
+		if (gc_render__is_selector_label(v->string) &&
+		    cJSON_IsString(v) && !strcmp(v->valuestring, c->target)) {
 			char *p = gc_xasprintf("%s-primary", c->target);
 
 			cJSON_SetValuestring(v, p);
