@@ -53,7 +53,12 @@ static void walk_containers(cJSON *list, ref_fn fn, void *payload)
 	}
 }
 
-static void walk_refs(cJSON *pod_spec, ref_fn fn, void *payload)
+/*
+ * Calls fn for every ConfigMap/Secret reference of pod_spec. The walk
+ * writes nothing; fn gets the name item as cJSON's getters hand it out, so
+ * a caller that owns the spec may rename it.
+ */
+static void walk_refs(const cJSON *pod_spec, ref_fn fn, void *payload)
 {
 	cJSON *vol, *src, *srcs;
 
@@ -188,7 +193,7 @@ static int cmp_tracked(const void *a, const void *b)
  */
 static int scan_template(scan *s, const cJSON *template)
 {
-	walk_refs((cJSON *)gc_json_get(template, "spec"), scan_ref, s);
+	walk_refs(gc_json_get(template, "spec"), scan_ref, s);
 	if (s->error) {
 		free(s->v);
 		s->v = NULL;

@@ -49,8 +49,9 @@ static void rewrite_selector(const gc_rctx *c, cJSON *sel)
 
 static void rewrite_affinity(const gc_rctx *c, cJSON *spec)
 {
-	cJSON *t,
-		*anti = (cJSON *)gc_json_get(spec, "affinity.podAntiAffinity");
+	cJSON *t, *anti = cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetObjectItemCaseSensitive(spec, "affinity"),
+			  "podAntiAffinity");
 
 	cJSON_ArrayForEach (t, cJSON_GetObjectItem(spec,
 						   "topologySpreadConstraints"))
@@ -59,9 +60,10 @@ static void rewrite_affinity(const gc_rctx *c, cJSON *spec)
 		t, cJSON_GetObjectItem(
 			   anti,
 			   "preferredDuringSchedulingIgnoredDuringExecution"))
-		rewrite_selector(c,
-				 (cJSON *)gc_json_get(
-					 t, "podAffinityTerm.labelSelector"));
+		rewrite_selector(c, cJSON_GetObjectItemCaseSensitive(
+					    cJSON_GetObjectItemCaseSensitive(
+						    t, "podAffinityTerm"),
+					    "labelSelector"));
 	cJSON_ArrayForEach (
 		t,
 		cJSON_GetObjectItem(
