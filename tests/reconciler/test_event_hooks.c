@@ -63,11 +63,11 @@ static cJSON *hook(const char *name, const char *path, const char *team)
 	return s;
 }
 
+static char advance_msg[] = "Advance podinfo.test canary weight 10";
+static char failed_msg[] = "Canary failed! Scaling down podinfo.test";
 static gc_event events[] = {
-	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING,
-	  (char *)"Advance podinfo.test canary weight 10" },
-	{ GC_EVENT_WARNING, false, GC_PHASE_FAILED,
-	  (char *)"Canary failed! Scaling down podinfo.test" },
+	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, advance_msg },
+	{ GC_EVENT_WARNING, false, GC_PHASE_FAILED, failed_msg },
 };
 
 static const gc_check_ctx ctx_a = { "podinfo", "test",   "podinfo",

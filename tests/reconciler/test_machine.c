@@ -1456,7 +1456,7 @@ START_TEST(test_machine__resumable_and_pure)
 	ck_assert_int_eq(a.need.v[1].kind, GC_CHECK_METRIC);
 	ck_assert_str_eq(a.need.v[0].phase, "Progressing");
 	ck_assert_ptr_eq(a.need.v[2].spec, s.spec.metrics[1]);
-	ck_assert_int_eq(a.nevents, 0);
+	ck_assert_uint_eq(a.nevents, 0);
 	/* the same call gives the same request */
 	ck_assert_int_eq(gc_machine_step(&b, &in, NULL, 0), GC_MACHINE_NEED);
 	ck_assert_uint_eq(b.need.n, 3);

@@ -1075,7 +1075,8 @@ START_TEST(test_prometheus__auth_reaches_server)
 }
 END_TEST
 
-static const struct {
+/* not const: the server gets &fakes[_i].f as its (void *) payload */
+static struct {
 	fake f;
 	const char *want; /* after "Metric query failed for t: " */
 } fakes[] = {
@@ -1093,7 +1094,7 @@ static const struct {
 
 START_TEST(test_prometheus__fake_failures)
 {
-	gc_httpd *h = gc_httpd_start(serve_fake, (void *)&fakes[_i].f);
+	gc_httpd *h = gc_httpd_start(serve_fake, &fakes[_i].f);
 	char *url = gc_httpd_url(h, "");
 	gc_check c;
 
