@@ -861,58 +861,48 @@ END_TEST
 	"\"\", \"\")"
 
 /* Each of Flagger's waiting texts, through replaced queries. */
+static const struct {
+	gc_readiness_queries q;
+	int threshold_pct;
+	const char *want; /* NULL: ready */
+} judged[] = {
+	{ { PODINFO(3), PODINFO(2), PODINFO(2), PODINFO(2), NULL, NULL },
+	  100,
+	  "waiting for rollout to finish: 2 out of 3 new replicas have been updated" },
+	{ { PODINFO(3), PODINFO(3), PODINFO(2), PODINFO(4), NULL, NULL },
+	  100,
+	  "waiting for rollout to finish: 1 old replicas are pending termination" },
+	{ { PODINFO(3), PODINFO(3), PODINFO(2), PODINFO(3), NULL, NULL },
+	  100,
+	  "waiting for rollout to finish: 2 of 3 (readyThreshold 100%) updated replicas are available" },
+	{ { PODINFO(3), PODINFO(3), PODINFO(2), PODINFO(3), NULL, NULL },
+	  50,
+	  NULL },
+	{ { PODINFO(3), PODINFO(3), PODINFO(2), PODINFO(3), PODINFO(5),
+	    PODINFO(4) },
+	  50,
+	  "waiting for rollout to finish: observed deployment generation less than desired generation" },
+};
+
 START_TEST(test_prometheus__readiness_many_judge)
 {
-	gc_prom_readiness_item item = { "test", "podinfo", 3, 100, 0, NULL };
-	gc_readiness_queries q = { PODINFO(3), PODINFO(2), PODINFO(2),
-				   PODINFO(2), NULL,       NULL };
+	gc_prom_readiness_item item = { "test", "podinfo",
+					3,      judged[_i].threshold_pct,
+					0,      NULL };
 	gc_error err = GC_ERROR_INIT;
 
 	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
 						      gc_test_prom_url(prom),
-						      &q, 5000, &err),
+						      &judged[_i].q, 5000,
+						      &err),
 			 0);
-	ck_assert_int_eq(item.state, GC_PROM_WAITING);
-	ck_assert_str_eq(
-		item.message,
-		"waiting for rollout to finish: 2 out of 3 new replicas have been updated");
-	free(item.message);
-	q.updated = PODINFO(3);
-	q.replicas = PODINFO(4);
-	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
-						      gc_test_prom_url(prom),
-						      &q, 5000, &err),
-			 0);
-	ck_assert_str_eq(
-		item.message,
-		"waiting for rollout to finish: 1 old replicas are pending termination");
-	free(item.message);
-	q.replicas = PODINFO(3);
-	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
-						      gc_test_prom_url(prom),
-						      &q, 5000, &err),
-			 0);
-	ck_assert_str_eq(
-		item.message,
-		"waiting for rollout to finish: 2 of 3 (readyThreshold 100%) updated replicas are available");
-	free(item.message);
-	item.threshold_pct = 50;
-	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
-						      gc_test_prom_url(prom),
-						      &q, 5000, &err),
-			 0);
-	ck_assert_int_eq(item.state, GC_PROM_READY);
-	ck_assert_ptr_null(item.message);
-	q.generation = PODINFO(5);
-	q.observed_generation = PODINFO(4);
-	ck_assert_int_eq(gc_prometheus_readiness_many(&item, 1,
-						      gc_test_prom_url(prom),
-						      &q, 5000, &err),
-			 0);
-	ck_assert_int_eq(item.state, GC_PROM_WAITING);
-	ck_assert_str_eq(
-		item.message,
-		"waiting for rollout to finish: observed deployment generation less than desired generation");
+	if (judged[_i].want) {
+		ck_assert_int_eq(item.state, GC_PROM_WAITING);
+		ck_assert_str_eq(item.message, judged[_i].want);
+	} else {
+		ck_assert_int_eq(item.state, GC_PROM_READY);
+		ck_assert_ptr_null(item.message);
+	}
 	free(item.message);
 }
 END_TEST
@@ -1213,7 +1203,8 @@ Suite *gc_suite_prometheus(void)
 	tcase_add_loop_test(it, test_prometheus__live, 0, GC_ARRAY_SIZE(live));
 	tcase_add_test(it, test_prometheus__live_bad_promql);
 	tcase_add_test(it, test_prometheus__live_evidence);
-	tcase_add_test(it, test_prometheus__readiness_many_judge);
+	tcase_add_loop_test(it, test_prometheus__readiness_many_judge, 0,
+			    GC_ARRAY_SIZE(judged));
 	tcase_add_test(it, test_prometheus__readiness_many);
 	tcase_set_timeout(it, 60);
 	suite_add_tcase(s, it);
