@@ -136,6 +136,19 @@ cleanup:
 	return error;
 }
 
+/* Finishes a load that gave `error`: the index to *out, or freed. */
+static int load_end(gc_index **out, gc_index *idx, const gc_source_opts *opts,
+		    int error)
+{
+	if (error < 0) {
+		gc_index_free(idx);
+		return error;
+	}
+	gc_index__finish(idx, opts);
+	*out = idx;
+	return 0;
+}
+
 int gc_source_load_dir(gc_index **out, const char *dir,
 		       const gc_source_opts *opts, gc_error *err)
 {
@@ -143,23 +156,14 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 	struct stat st;
 	int error;
 
-	if (stat(dir, &st) < 0) {
+	if (stat(dir, &st) < 0)
 		error = gc_error_set_errno(err, dir, "cannot open directory");
-		goto cleanup;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	else if (!S_ISDIR(st.st_mode))
 		error = gc_error_set_at(err, GC_EINVALID, dir, 0, 0, "%s",
 					"not a directory");
-		goto cleanup;
-	}
-	if ((error = walk_dir(idx, dir, "", 0, err)) < 0)
-		goto cleanup;
-	gc_index__finish(idx, opts);
-	*out = idx;
-	idx = NULL;
-cleanup:
-	gc_index_free(idx);
-	return error;
+	else
+		error = walk_dir(idx, dir, "", 0, err);
+	return load_end(out, idx, opts, error);
 }
 
 /* ---- git commits ---- */
@@ -178,17 +182,10 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	gc_index *idx = gc_index__new();
-	int error;
 
 	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
-	if ((error = gc_git_walk(git, commit, git_blob, idx, err)) < 0)
-		goto cleanup;
-	gc_index__finish(idx, opts);
-	*out = idx;
-	idx = NULL;
-cleanup:
-	gc_index_free(idx);
-	return error;
+	return load_end(out, idx, opts,
+			gc_git_walk(git, commit, git_blob, idx, err));
 }
 
 /* ---- incremental update ---- */

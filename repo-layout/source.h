@@ -117,6 +117,8 @@ const gc_object *gc_index_at(const gc_index *idx, size_t i);
 typedef void (*gc_index_object_cb)(const gc_object *obj, void *payload);
 void gc_index_foreach_in_file(const gc_index *idx, const char *path,
 			      gc_index_object_cb cb, void *payload);
+/* Number of YAML documents loaded (objects, pass-through, kustomizations). */
+size_t gc_index_doc_count(const gc_index *idx);
 /* Problems found while loading (syntax, duplicates, bad names). */
 gc_problems *gc_index_problems(gc_index *idx);
 
