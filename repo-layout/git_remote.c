@@ -288,7 +288,7 @@ int gc_git__push_one(gc_git *g, const char *spec, gc_error *err)
 {
 	git_remote *remote = NULL;
 	git_push_options po;
-	char *specs[] = { (char *)spec };
+	char *specs[] = { GC_UNCONST(spec) };
 	git_strarray arr = { specs, 1 };
 	struct net net;
 	int rc;

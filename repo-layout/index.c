@@ -69,7 +69,12 @@ struct gc_index {
 	gc_git *git;
 	char commit[GC_OID_HEX];
 	bool lazy;
-	size_t nloaded;   /* files parsed again since the last trim */
+	/*
+	 * Files parsed again since the last trim; behind a pointer because
+	 * gc_index_load counts through a const index (the trees it reloads
+	 * are a cache, not part of what the index says). Owned.
+	 */
+	size_t *nloaded;
 	char *default_ns; /* of the last settle */
 	size_t ndocs;
 	/* what the problems list is made of: rebuilt only when not 0 */
@@ -98,7 +103,10 @@ static bool check_name(const char *kind, const char *name, const char **why)
 
 gc_index *gc_index__new(void)
 {
-	return gc_xcalloc(1, sizeof(gc_index));
+	gc_index *idx = gc_xcalloc(1, sizeof(gc_index));
+
+	idx->nloaded = gc_xcalloc(1, sizeof(*idx->nloaded));
+	return idx;
 }
 
 static void offset_loc(const char *data, size_t off, unsigned *line,
@@ -197,8 +205,7 @@ static gc_problems *problems_take(gc_problems *p)
 
 /* The namespace a kustomization document gives its directory, or NULL
  * (with a problem when it names an invalid one). */
-static const char *kustomization_namespace(const gc_doc *doc,
-					   gc_problems *problems)
+static char *kustomization_namespace(const gc_doc *doc, gc_problems *problems)
 {
 	const cJSON *ns;
 	const char *why = "must be a string";
@@ -606,7 +613,8 @@ static void remove_file(gc_index *idx, ifile *f)
 		unclaim(idx, d, &key);
 		d->kustomization = false;
 		relist(idx, d);
-		idx->problem_docs -= (d->local != NULL) + (d->kust != NULL);
+		idx->problem_docs -=
+			(size_t)(d->local != NULL) + (d->kust != NULL);
 	}
 	idx->ndocs -= f->n;
 	idx->problem_files -= f->problems.n > 0;
@@ -711,10 +719,10 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 }
 
 /* The first valid namespace of the kustomization files of dir. */
-static const char *dir_namespace(gc_index *idx, const char *dir)
+static char *dir_namespace(gc_index *idx, const char *dir)
 {
 	gc_buf path = GC_BUF_INIT;
-	const char *ns = NULL;
+	char *ns = NULL;
 
 	for (size_t i = 0; !ns && i < GC_NAME_KUSTOMIZATION_FILES; i++) {
 		ifile *f;
@@ -855,7 +863,7 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 		idx->relist = true;
 	for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
 		gc_map_sets(&idx->ns_by_dir, e->key,
-			    (void *)dir_namespace(idx, e->key));
+			    dir_namespace(idx, e->key));
 	if (all) {
 		for (size_t i = 0; i < idx->nfiles; i++)
 			evaluate_file(idx, idx->files[i], &key);
@@ -903,6 +911,7 @@ void gc_index_free(gc_index *idx)
 	gc_map_release(&idx->strings);
 	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
+	free(idx->nloaded);
 	free(idx);
 }
 
@@ -929,18 +938,16 @@ void gc_index_trim(gc_index *idx)
 			gc_doc_trim(f->docs[j].doc);
 		f->trimmed = true;
 	}
-	idx->nloaded = 0;
+	*idx->nloaded = 0;
 }
 
 size_t gc_index_loaded(const gc_index *idx)
 {
-	return idx->nloaded;
+	return *idx->nloaded;
 }
 
-int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
+int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
 {
-	/* the trees are a cache: loading one does not change the index */
-	gc_index *idx = (gc_index *)cidx;
 	ifile *f = o && o->doc ? find_file(idx, o->doc->path) : NULL;
 	gc_doclist docs = GC_DOCLIST_INIT;
 	gc_problems problems = { 0 };
@@ -969,7 +976,7 @@ int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
 	}
 	docs.n = 0;
 	f->trimmed = false;
-	idx->nloaded++;
+	(*idx->nloaded)++;
 cleanup:
 	gc_doclist_release(&docs);
 	gc_problems_release(&problems);

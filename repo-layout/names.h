@@ -21,7 +21,8 @@ bool gc_kind_is_cluster_scoped(const char *kind);
  * order the index takes the first valid namespace from them.
  */
 #define GC_NAME_KUSTOMIZATION_FILES 3
-extern const char *const gc_name_kustomization_files[GC_NAME_KUSTOMIZATION_FILES];
+extern const char
+	*const gc_name_kustomization_files[GC_NAME_KUSTOMIZATION_FILES];
 /* True when the last component of path is one of those names. */
 bool gc_name_is_kustomization(const char *path);
 
