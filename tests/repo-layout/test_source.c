@@ -158,6 +158,18 @@ START_TEST(test_source__dns1123_names)
 }
 END_TEST
 
+START_TEST(test_source__kustomization_file_names)
+{
+	ck_assert(gc_name_is_kustomization("kustomization.yaml"));
+	ck_assert(gc_name_is_kustomization("a/kustomization.yml"));
+	ck_assert(gc_name_is_kustomization("a/b/Kustomization"));
+	ck_assert(!gc_name_is_kustomization("kustomization.json"));
+	ck_assert(!gc_name_is_kustomization("Kustomization.yaml"));
+	ck_assert(!gc_name_is_kustomization("kustomization.yaml/x.yaml"));
+	ck_assert(!gc_name_is_kustomization("my-kustomization.yaml"));
+}
+END_TEST
+
 START_TEST(test_source__problems_sort_by_path_line_column)
 {
 	gc_problems p = { NULL, 0, 0 };
@@ -274,6 +286,7 @@ static Suite *gc_suite_source(void)
 	tcase_add_test(tc, test_source__duplicates_name_both_places);
 	tcase_add_loop_test(tc, test_source__dns1123_names, 0,
 			    GC_ARRAY_SIZE(names));
+	tcase_add_test(tc, test_source__kustomization_file_names);
 	tcase_add_test(tc, test_source__problems_sort_by_path_line_column);
 	tcase_add_test(
 		tc, test_source__directory_walk_skips_hidden_and_node_modules);
