@@ -6,7 +6,11 @@
  * functions and plain types: object ids as 40-hex strings, trees as
  * (path, blob) callbacks, commits built from path updates.
  *
- * CONTRACT (implemented by repo-layout/git.c; other modules code against it):
+ * Every function returns 0 or a negative gc_code (util/error.h), never a
+ * libgit2 code; the codes a caller may act on are named below.
+ *
+ * CONTRACT (implemented by repo-layout/git.c, with git_remote.c,
+ * git_rawtree.c and git_notes.c; other modules code against it):
  */
 
 #include <stdbool.h>
@@ -30,7 +34,8 @@ typedef struct gc_git_open_opts {
 /*
  * Opens a local repository (work tree or bare) at `where`, or, when `where`
  * is a URL (file://, https://, ssh://), clones it into the cache directory
- * (bare) on first use and fetches on later calls.
+ * (bare) on first use and fetches on later calls. GC_ENOTFOUND when no
+ * repository is at a local `where`.
  */
 int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 		gc_error *err);
@@ -115,10 +120,11 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *git, const char *parent,
 int gc_git_update_branch(gc_git *git, const char *branch, const char *expect,
 			 const char to[GC_OID_HEX], gc_error *err);
 /* Adds or replaces the note of `target` under notes ref `ref`, then pushes it
- * for a remote. */
+ * for a remote; GC_ECONFLICT when the race is still lost after 5 tries. */
 int gc_git_note_set(gc_git *git, const char *ref, const char target[GC_OID_HEX],
 		    const char *text, const gc_git_signature *sig,
 		    gc_error *err);
+/* The note of `target` under `ref`; GC_ENOTFOUND when it has none. */
 int gc_git_note_get(gc_buf *out, gc_git *git, const char *ref,
 		    const char target[GC_OID_HEX], gc_error *err);
 /* Commit messages of a branch, newest first, up to max (0 = all). */

@@ -69,7 +69,12 @@ struct gc_index {
 	gc_git *git;
 	char commit[GC_OID_HEX];
 	bool lazy;
-	size_t nloaded;   /* files parsed again since the last trim */
+	/*
+	 * Files parsed again since the last trim; behind a pointer because
+	 * gc_index_load counts through a const index (the trees it reloads
+	 * are a cache, not part of what the index says). Owned.
+	 */
+	size_t *nloaded;
 	char *default_ns; /* of the last settle */
 	size_t ndocs;
 	/* what the problems list is made of: rebuilt only when not 0 */
@@ -83,118 +88,6 @@ struct gc_index {
 	gc_problems phase1;
 	gc_problems problems;
 };
-
-/* ---- names ---- */
-
-static const char subdomain_why[] =
-	"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-static const char label_why[] =
-	"a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-static const char dns1035_why[] =
-	"a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
-
-static bool is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* One label of [a-z0-9]([-a-z0-9]*[a-z0-9])? of length n. */
-static bool label_ok(const char *s, size_t n)
-{
-	if (!n || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-bool gc_name_is_dns1123_label(const char *s, const char **why)
-{
-	size_t n = strlen(s);
-
-	if (n > 63) {
-		*why = "must be no more than 63 characters";
-		return false;
-	}
-	if (!label_ok(s, n)) {
-		*why = label_why;
-		return false;
-	}
-	return true;
-}
-
-bool gc_name_is_dns1035_label(const char *s, const char **why)
-{
-	if (!gc_name_is_dns1123_label(s, why))
-		return false;
-	if (s[0] < 'a' || s[0] > 'z') {
-		*why = dns1035_why;
-		return false;
-	}
-	return true;
-}
-
-bool gc_name_is_dns1123_subdomain(const char *s, const char **why)
-{
-	size_t n = strlen(s);
-	const char *p = s;
-
-	if (n > 253) {
-		*why = "must be no more than 253 characters";
-		return false;
-	}
-	*why = subdomain_why;
-	if (!n)
-		return false;
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (!label_ok(p, len))
-			return false;
-		if (!dot)
-			return true;
-		p = dot + 1;
-	}
-}
-
-bool gc_kind_is_cluster_scoped(const char *kind)
-{
-	static const char *const kinds[] = {
-		"Namespace",
-		"Node",
-		"PersistentVolume",
-		"ClusterRole",
-		"ClusterRoleBinding",
-		"CustomResourceDefinition",
-		"StorageClass",
-		"PriorityClass",
-		"IngressClass",
-		"RuntimeClass",
-		"CSIDriver",
-		"CSINode",
-		"VolumeAttachment",
-		"MutatingWebhookConfiguration",
-		"ValidatingWebhookConfiguration",
-		"ValidatingAdmissionPolicy",
-		"ValidatingAdmissionPolicyBinding",
-		"APIService",
-		"PodSecurityPolicy",
-		"CertificateSigningRequest",
-		"FlowSchema",
-		"PriorityLevelConfiguration",
-		"GatewayClass",
-		"ClusterIssuer",
-		"VolumeSnapshotClass",
-		"ComponentStatus",
-	};
-
-	for (size_t i = 0; i < GC_ARRAY_SIZE(kinds); i++)
-		if (!strcmp(kind, kinds[i]))
-			return true;
-	return false;
-}
 
 /* Kubernetes requires label rules for these kinds, subdomains elsewhere. */
 static bool check_name(const char *kind, const char *name, const char **why)
@@ -210,17 +103,10 @@ static bool check_name(const char *kind, const char *name, const char **why)
 
 gc_index *gc_index__new(void)
 {
-	return gc_xcalloc(1, sizeof(gc_index));
-}
+	gc_index *idx = gc_xcalloc(1, sizeof(gc_index));
 
-static bool is_kustomization_path(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return !strcmp(base, "kustomization.yaml") ||
-	       !strcmp(base, "kustomization.yml") ||
-	       !strcmp(base, "Kustomization");
+	idx->nloaded = gc_xcalloc(1, sizeof(*idx->nloaded));
+	return idx;
 }
 
 static void offset_loc(const char *data, size_t off, unsigned *line,
@@ -319,8 +205,7 @@ static gc_problems *problems_take(gc_problems *p)
 
 /* The namespace a kustomization document gives its directory, or NULL
  * (with a problem when it names an invalid one). */
-static const char *kustomization_namespace(const gc_doc *doc,
-					   gc_problems *problems)
+static char *kustomization_namespace(const gc_doc *doc, gc_problems *problems)
 {
 	const cJSON *ns;
 	const char *why = "must be a string";
@@ -479,20 +364,38 @@ static int cmp_doc_order(const gc_doc *x, const gc_doc *y)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Position of doc's object in the objects list, or where it would go. */
-static size_t object_pos(const gc_index *idx, const gc_doc *doc)
+/*
+ * The first i below n for which before(list, i, key) is false, n when none:
+ * where key is or would go in a sorted list.
+ */
+static size_t bisect(const void *list, size_t n, const void *key,
+		     bool (*before)(const void *list, size_t i,
+				    const void *key))
 {
-	size_t lo = 0, hi = idx->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (cmp_doc_order(idx->objs[mid]->doc, doc) < 0)
+		if (before(list, mid, key))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static bool object_before(const void *list, size_t i, const void *doc)
+{
+	const gc_object *const *objs = list;
+
+	return cmp_doc_order(objs[i]->doc, doc) < 0;
+}
+
+/* Position of doc's object in the objects list, or where it would go. */
+static size_t object_pos(const gc_index *idx, const gc_doc *doc)
+{
+	return bisect(idx->objs, idx->n, doc, object_before);
 }
 
 /*
@@ -656,20 +559,17 @@ static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
 	claim(idx, d, key);
 }
 
+static bool file_before(const void *list, size_t i, const void *path)
+{
+	const ifile *const *files = list;
+
+	return strcmp(files[i]->path, path) < 0;
+}
+
 /* Position of path in the files, or where it would go. */
 static size_t file_pos(const gc_index *idx, const char *path)
 {
-	size_t lo = 0, hi = idx->nfiles;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(idx->files[mid]->path, path) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return bisect(idx->files, idx->nfiles, path, file_before);
 }
 
 static ifile *find_file(const gc_index *idx, const char *path)
@@ -713,7 +613,8 @@ static void remove_file(gc_index *idx, ifile *f)
 		unclaim(idx, d, &key);
 		d->kustomization = false;
 		relist(idx, d);
-		idx->problem_docs -= (d->local != NULL) + (d->kust != NULL);
+		idx->problem_docs -=
+			(size_t)(d->local != NULL) + (d->kust != NULL);
 	}
 	idx->ndocs -= f->n;
 	idx->problem_files -= f->problems.n > 0;
@@ -757,7 +658,7 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		return;
 	f = gc_xcalloc(1, sizeof(*f) + len + 1);
 	memcpy(f->path, path, len + 1);
-	f->kust = is_kustomization_path(path);
+	f->kust = gc_name_is_kustomization(path);
 	if (docs->n > 1)
 		qsort(docs->v, docs->n, sizeof(*docs->v), cmp_doc);
 	f->n = docs->n;
@@ -818,19 +719,17 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 }
 
 /* The first valid namespace of the kustomization files of dir. */
-static const char *dir_namespace(gc_index *idx, const char *dir)
+static char *dir_namespace(gc_index *idx, const char *dir)
 {
-	static const char *const names[] = { "Kustomization",
-					     "kustomization.yaml",
-					     "kustomization.yml" };
 	gc_buf path = GC_BUF_INIT;
-	const char *ns = NULL;
+	char *ns = NULL;
 
-	for (size_t i = 0; !ns && i < GC_ARRAY_SIZE(names); i++) {
+	for (size_t i = 0; !ns && i < GC_NAME_KUSTOMIZATION_FILES; i++) {
 		ifile *f;
 
 		gc_buf_clear(&path);
-		gc_buf_addf(&path, "%s%s%s", dir, *dir ? "/" : "", names[i]);
+		gc_buf_addf(&path, "%s%s%s", dir, *dir ? "/" : "",
+			    gc_name_kustomization_files[i]);
 		if (!(f = find_file(idx, path.ptr)))
 			continue;
 		for (size_t j = 0; !ns && j < f->n; j++)
@@ -964,7 +863,7 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 		idx->relist = true;
 	for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
 		gc_map_sets(&idx->ns_by_dir, e->key,
-			    (void *)dir_namespace(idx, e->key));
+			    dir_namespace(idx, e->key));
 	if (all) {
 		for (size_t i = 0; i < idx->nfiles; i++)
 			evaluate_file(idx, idx->files[i], &key);
@@ -1012,6 +911,7 @@ void gc_index_free(gc_index *idx)
 	gc_map_release(&idx->strings);
 	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
+	free(idx->nloaded);
 	free(idx);
 }
 
@@ -1038,18 +938,16 @@ void gc_index_trim(gc_index *idx)
 			gc_doc_trim(f->docs[j].doc);
 		f->trimmed = true;
 	}
-	idx->nloaded = 0;
+	*idx->nloaded = 0;
 }
 
 size_t gc_index_loaded(const gc_index *idx)
 {
-	return idx->nloaded;
+	return *idx->nloaded;
 }
 
-int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
+int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
 {
-	/* the trees are a cache: loading one does not change the index */
-	gc_index *idx = (gc_index *)cidx;
 	ifile *f = o && o->doc ? find_file(idx, o->doc->path) : NULL;
 	gc_doclist docs = GC_DOCLIST_INIT;
 	gc_problems problems = { 0 };
@@ -1078,7 +976,7 @@ int gc_index_load(const gc_index *cidx, const gc_object *o, gc_error *err)
 	}
 	docs.n = 0;
 	f->trimmed = false;
-	idx->nloaded++;
+	(*idx->nloaded)++;
 cleanup:
 	gc_doclist_release(&docs);
 	gc_problems_release(&problems);

@@ -3,12 +3,14 @@
 
 /*
  * Internals of the manifest index shared by source.c (which feeds it files)
- * and by validators (name rules). The public surface is source.h.
+ * and index.c. The public surface is source.h; the name rules are in
+ * names.h.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "names.h"
 #include "source.h"
 
 /*
@@ -45,14 +47,5 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts);
  */
 void gc_index__set_origin(gc_index *idx, gc_git *git,
 			  const char commit[GC_OID_HEX], bool lazy);
-/* Number of YAML documents loaded (objects, pass-through, kustomizations). */
-size_t gc_index_doc_count(const gc_index *idx);
-
-/* Kubernetes name rules; on failure *why is a borrowed explanation. */
-bool gc_name_is_dns1123_subdomain(const char *s, const char **why);
-bool gc_name_is_dns1123_label(const char *s, const char **why);
-bool gc_name_is_dns1035_label(const char *s, const char **why);
-/* Kinds without a namespace (Namespace, ClusterRole, ...). */
-bool gc_kind_is_cluster_scoped(const char *kind);
 
 #endif

@@ -15,7 +15,6 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
-#include "util/map.h"
 #include "yaml.h"
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -137,6 +136,19 @@ cleanup:
 	return error;
 }
 
+/* Finishes a load that gave `error`: the index to *out, or freed. */
+static int load_end(gc_index **out, gc_index *idx, const gc_source_opts *opts,
+		    int error)
+{
+	if (error < 0) {
+		gc_index_free(idx);
+		return error;
+	}
+	gc_index__finish(idx, opts);
+	*out = idx;
+	return 0;
+}
+
 int gc_source_load_dir(gc_index **out, const char *dir,
 		       const gc_source_opts *opts, gc_error *err)
 {
@@ -144,169 +156,36 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 	struct stat st;
 	int error;
 
-	if (stat(dir, &st) < 0) {
+	if (stat(dir, &st) < 0)
 		error = gc_error_set_errno(err, dir, "cannot open directory");
-		goto cleanup;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	else if (!S_ISDIR(st.st_mode))
 		error = gc_error_set_at(err, GC_EINVALID, dir, 0, 0, "%s",
 					"not a directory");
-		goto cleanup;
-	}
-	if ((error = walk_dir(idx, dir, "", 0, err)) < 0)
-		goto cleanup;
-	gc_index__finish(idx, opts);
-	*out = idx;
-	idx = NULL;
-cleanup:
-	gc_index_free(idx);
-	return error;
+	else
+		error = walk_dir(idx, dir, "", 0, err);
+	return load_end(out, idx, opts, error);
 }
 
-/* ---- blob cache ---- */
-
-/* What one blob gave: its documents and its problems, path-free. */
-typedef struct cache_entry {
-	gc_doclist docs;
-	gc_problems problems;
-	unsigned long long used; /* generation of the last load using it */
-} cache_entry;
-
-struct gc_source_cache {
-	gc_map by_blob; /* blob id -> cache_entry* */
-	unsigned long long generation;
-	size_t hits, misses;
-};
-
-gc_source_cache *gc_source_cache_new(void)
-{
-	return gc_xcalloc(1, sizeof(gc_source_cache));
-}
-
-static void entry_free(cache_entry *e)
-{
-	if (!e)
-		return;
-	gc_doclist_release(&e->docs);
-	gc_problems_release(&e->problems);
-	free(e);
-}
-
-void gc_source_cache_free(gc_source_cache *cache)
-{
-	const gc_map_entry *e;
-
-	if (!cache)
-		return;
-	for (size_t i = 0; gc_map_next(&cache->by_blob, &i, &e);)
-		entry_free(e->value);
-	gc_map_release(&cache->by_blob);
-	free(cache);
-}
-
-void gc_source_cache_stats(const gc_source_cache *cache, size_t *hits,
-			   size_t *misses)
-{
-	*hits = cache->hits;
-	*misses = cache->misses;
-}
-
-static void problems_copy(gc_problems *to, const gc_problems *from,
-			  const char *path)
-{
-	for (size_t i = 0; i < from->n; i++)
-		gc_problems_add(to, path, from->v[i].line, from->v[i].column,
-				"%s", from->v[i].msg);
-}
-
-typedef struct git_load {
-	gc_index *idx;
-	gc_source_cache *cache;
-} git_load;
-
-static void add_blob(git_load *l, const char *path, const char *id,
-		     const char *data, size_t len)
-{
-	cache_entry *e = l->cache ? gc_map_gets(&l->cache->by_blob, id) : NULL;
-	gc_doclist docs = GC_DOCLIST_INIT;
-	gc_problems problems = { 0 };
-
-	if (e) {
-		l->cache->hits++;
-		e->used = l->cache->generation;
-		for (size_t i = 0; i < e->docs.n; i++)
-			gc_doclist_push(&docs, gc_doc_dup(e->docs.v[i], path));
-		problems_copy(&problems, &e->problems, path);
-		gc_index__set_file(l->idx, path, &docs, &problems);
-		return;
-	}
-	gc_index__parse(path, data, len, &docs, &problems);
-	if (l->cache) {
-		l->cache->misses++;
-		e = gc_xcalloc(1, sizeof(*e));
-		e->used = l->cache->generation;
-		for (size_t i = 0; i < docs.n; i++)
-			gc_doclist_push(&e->docs, gc_doc_dup(docs.v[i], path));
-		problems_copy(&e->problems, &problems, path);
-		gc_map_sets(&l->cache->by_blob, id, e);
-	}
-	gc_index__set_file(l->idx, path, &docs, &problems);
-}
-
-/* Drops the entries the load that just ended did not use. */
-static void cache_trim(gc_source_cache *cache)
-{
-	gc_map keep = GC_MAP_INIT;
-	const gc_map_entry *e;
-
-	for (size_t i = 0; gc_map_next(&cache->by_blob, &i, &e);) {
-		cache_entry *ce = e->value;
-
-		if (ce->used == cache->generation)
-			gc_map_sets(&keep, e->key, ce);
-		else
-			entry_free(ce);
-	}
-	gc_map_release(&cache->by_blob);
-	cache->by_blob = keep;
-}
+/* ---- git commits ---- */
 
 static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
 		    const char *data, size_t len, void *payload)
 {
+	(void)blob_id;
 	if (is_manifest_name(path) && !in_skipped_dir(path))
-		add_blob(payload, path, blob_id, data, len);
+		gc_index__add_file(payload, path, data, len);
 	return 0;
-}
-
-int gc_source_load_git_cached(gc_index **out, gc_git *git,
-			      const char commit[GC_OID_HEX],
-			      const gc_source_opts *opts,
-			      gc_source_cache *cache, gc_error *err)
-{
-	git_load l = { gc_index__new(), cache };
-	int error;
-
-	if (cache)
-		cache->generation++;
-	gc_index__set_origin(l.idx, git, commit, opts && opts->trees_on_demand);
-	if ((error = gc_git_walk(git, commit, git_blob, &l, err)) < 0)
-		goto cleanup;
-	if (cache)
-		cache_trim(cache);
-	gc_index__finish(l.idx, opts);
-	*out = l.idx;
-	l.idx = NULL;
-cleanup:
-	gc_index_free(l.idx);
-	return error;
 }
 
 int gc_source_load_git(gc_index **out, gc_git *git,
 		       const char commit[GC_OID_HEX],
 		       const gc_source_opts *opts, gc_error *err)
 {
-	return gc_source_load_git_cached(out, git, commit, opts, NULL, err);
+	gc_index *idx = gc_index__new();
+
+	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
+	return load_end(out, idx, opts,
+			gc_git_walk(git, commit, git_blob, idx, err));
 }
 
 /* ---- incremental update ---- */

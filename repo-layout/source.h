@@ -67,23 +67,6 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 		       const gc_source_opts *opts, gc_error *err);
 
 /*
- * Parsed blobs by blob id, for a loop that loads commit after commit: a
- * blob seen before is copied instead of parsed again. Entries not used by
- * the latest load are dropped, so the cache holds about one tree.
- */
-typedef struct gc_source_cache gc_source_cache;
-gc_source_cache *gc_source_cache_new(void);
-void gc_source_cache_free(gc_source_cache *cache);
-/* Blobs taken from the cache / parsed, over the cache's life. */
-void gc_source_cache_stats(const gc_source_cache *cache, size_t *hits,
-			   size_t *misses);
-/* gc_source_load_git with a cache (NULL = none). */
-int gc_source_load_git_cached(gc_index **out, gc_git *git,
-			      const char commit[GC_OID_HEX],
-			      const gc_source_opts *opts,
-			      gc_source_cache *cache, gc_error *err);
-
-/*
  * Brings an index loaded (or updated) at commit `from` to commit `to`,
  * re-reading only the manifests that differ between them (and
  * re-evaluating the documents a changed kustomization namespace or a
@@ -134,6 +117,8 @@ const gc_object *gc_index_at(const gc_index *idx, size_t i);
 typedef void (*gc_index_object_cb)(const gc_object *obj, void *payload);
 void gc_index_foreach_in_file(const gc_index *idx, const char *path,
 			      gc_index_object_cb cb, void *payload);
+/* Number of YAML documents loaded (objects, pass-through, kustomizations). */
+size_t gc_index_doc_count(const gc_index *idx);
 /* Problems found while loading (syntax, duplicates, bad names). */
 gc_problems *gc_index_problems(gc_index *idx);
 

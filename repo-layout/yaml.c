@@ -762,7 +762,7 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, bool plain_ok,
 		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 	else if (strchr(s, '\n'))
 		style = YAML_LITERAL_SCALAR_STYLE;
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+	yaml_scalar_event_initialize(&ev, NULL, NULL, GC_UNCONST(s),
 				     (int)strlen(s), plain_ok, 1, style);
 	return emit(e, &ev, err);
 }

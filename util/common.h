@@ -2,8 +2,15 @@
 #define GC_UTIL_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define GC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/*
+ * p without its const, for a library function that takes a non-const
+ * pointer but only reads through it (libgit2's git_strarray, libyaml's
+ * event constructors). Never for gitcanary's own data.
+ */
+#define GC_UNCONST(p) ((void *)(uintptr_t)(const void *)(p))
 
 #if defined(__GNUC__)
 #define GC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "repo-layout/git.h"
+#include "repo-layout/names.h"
 #include "repo-layout/yaml.h"
 #include "util/alloc.h"
 #include "util/hash.h"
@@ -237,9 +238,7 @@ static bool is_kustomization(const gc_doc *doc, size_t *dirlen)
 	const char *base = slash ? slash + 1 : doc->path;
 
 	*dirlen = slash ? (size_t)(slash - doc->path) : 0;
-	return !strcmp(base, "kustomization.yaml") ||
-	       !strcmp(base, "kustomization.yml") ||
-	       !strcmp(base, "Kustomization");
+	return gc_name_is_kustomization(base);
 }
 
 /* namespace: of the nearest kustomization at or above the document's directory.

@@ -16,7 +16,6 @@
 #include "reconciler/cli/cli.h"
 #include "render/render.h"
 #include "repo-layout/git.h"
-#include "repo-layout/index.h"
 #include "repo-layout/layout.h"
 #include "repo-layout/source.h"
 #include "repo-layout/yaml.h"

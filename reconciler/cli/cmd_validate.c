@@ -11,7 +11,7 @@
 
 #include "reconciler/cli/cli.h"
 #include "repo-layout/git.h"
-#include "repo-layout/index.h"
+#include "repo-layout/names.h"
 #include "repo-layout/source.h"
 #include "reconciler/release/validate.h"
 

@@ -15,7 +15,7 @@
 #include "reconciler/checks/prometheus.h"
 #include "render/render.h"
 #include "render/revision.h"
-#include "repo-layout/index.h"
+#include "repo-layout/names.h"
 #include "repo-layout/layout.h"
 #include "repo-layout/source.h"
 #include "repo-layout/yaml.h"
@@ -604,9 +604,7 @@ static int collect_changed(const char *path, void *payload)
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	if (!strcmp(base, "kustomization.yaml") ||
-	    !strcmp(base, "kustomization.yml") ||
-	    !strcmp(base, "Kustomization"))
+	if (gc_name_is_kustomization(base))
 		t->all_changed = true;
 	gc_map_sets(&t->changed_paths, path, (void *)1);
 	return 0;

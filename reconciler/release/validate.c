@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "repo-layout/index.h"
+#include "repo-layout/names.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"

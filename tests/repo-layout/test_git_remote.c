@@ -299,7 +299,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	if (auth)
 		snprintf(auth_seen, sizeof(auth_seen), "%s", auth);
 	pthread_mutex_unlock(&auth_lock);
-	r = MHD_create_response_from_buffer(0, (void *)"",
+	r = MHD_create_response_from_buffer(0, GC_UNCONST(""),
 					    MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"git\"");
 	ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);

@@ -158,6 +158,18 @@ START_TEST(test_source__dns1123_names)
 }
 END_TEST
 
+START_TEST(test_source__kustomization_file_names)
+{
+	ck_assert(gc_name_is_kustomization("kustomization.yaml"));
+	ck_assert(gc_name_is_kustomization("a/kustomization.yml"));
+	ck_assert(gc_name_is_kustomization("a/b/Kustomization"));
+	ck_assert(!gc_name_is_kustomization("kustomization.json"));
+	ck_assert(!gc_name_is_kustomization("Kustomization.yaml"));
+	ck_assert(!gc_name_is_kustomization("kustomization.yaml/x.yaml"));
+	ck_assert(!gc_name_is_kustomization("my-kustomization.yaml"));
+}
+END_TEST
+
 START_TEST(test_source__problems_sort_by_path_line_column)
 {
 	gc_problems p = { NULL, 0, 0 };
@@ -261,80 +273,6 @@ START_TEST(test_source__git_commit_loads_like_the_directory)
 }
 END_TEST
 
-static void check_cached_load(gc_git *git, const char *commit,
-			      gc_source_cache *cache)
-{
-	gc_error err = GC_ERROR_INIT;
-	gc_index *idx = NULL;
-	const gc_object *e;
-	gc_problems *p;
-	gc_loc loc;
-
-	ck_assert_int_eq(gc_source_load_git_cached(&idx, git, commit, NULL,
-						   cache, &err),
-			 0);
-	ck_assert_uint_eq(gc_index_doc_count(idx), 10);
-	e = gc_index_find(idx, "ConfigMap", "mine", "e");
-	ck_assert_ptr_nonnull(e);
-	ck_assert_str_eq(e->doc->path, "explicit.yaml");
-	loc = gc_doc_loc(e->doc,
-			 gc_json_get(e->doc->root, "metadata.namespace"));
-	ck_assert_uint_eq(loc.line, 5);
-	ck_assert_uint_eq(loc.column, 14);
-	ck_assert_uint_eq(loc.key_line, 5);
-	ck_assert_uint_eq(loc.key_column, 3);
-	p = gc_index_problems(idx);
-	gc_problems_sort(p);
-	ck_assert_uint_eq(p->n, 2);
-	ck_assert_str_eq(p->v[0].path, "broken1.yaml");
-	ck_assert_str_eq(p->v[1].path, "broken2.yaml");
-	ck_assert_uint_eq(p->v[1].line, 2);
-	ck_assert_str_eq(
-		p->v[1].msg,
-		"did not find expected node content while parsing a flow node");
-	gc_index_free(idx);
-}
-
-START_TEST(test_source__blob_cache_gives_the_same_index)
-{
-	char *tmp = gc_test_tmpdir();
-	gc_source_cache *cache = gc_source_cache_new();
-	gc_error err = GC_ERROR_INIT;
-	gc_git *git = NULL;
-	char commit[GC_OID_HEX];
-	size_t hits, misses;
-
-	ck_assert_int_eq(
-		gc_test_sh(
-			NULL, NULL,
-			"export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null "
-			"GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com "
-			"GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com; "
-			"cp -R '%s/tests/fixtures/validate/namespaces/.' '%s' && "
-			"cd '%s' && printf 'a: [\\n' > broken1.yaml && "
-			"cp broken1.yaml broken2.yaml && "
-			"git init -q && git add -A && git commit -q -m x",
-			gc_test_source_dir, tmp, tmp),
-		0);
-	ck_assert_int_eq(gc_git_open(&git, tmp, NULL, &err), 0);
-	ck_assert_int_eq(gc_git_resolve(commit, git, NULL, &err), 0);
-	/* 11 files, 10 distinct blobs: broken2.yaml is a copy of broken1.yaml
-	 */
-	check_cached_load(git, commit, cache);
-	gc_source_cache_stats(cache, &hits, &misses);
-	ck_assert_uint_eq(misses, 10);
-	ck_assert_uint_eq(hits, 1);
-	check_cached_load(git, commit, cache);
-	gc_source_cache_stats(cache, &hits, &misses);
-	ck_assert_uint_eq(misses, 10);
-	ck_assert_uint_eq(hits, 12);
-	gc_source_cache_free(cache);
-	gc_git_free(git);
-	gc_test_rmrf(tmp);
-	free(tmp);
-}
-END_TEST
-
 static Suite *gc_suite_source(void)
 {
 	Suite *s = suite_create("source");
@@ -348,12 +286,12 @@ static Suite *gc_suite_source(void)
 	tcase_add_test(tc, test_source__duplicates_name_both_places);
 	tcase_add_loop_test(tc, test_source__dns1123_names, 0,
 			    GC_ARRAY_SIZE(names));
+	tcase_add_test(tc, test_source__kustomization_file_names);
 	tcase_add_test(tc, test_source__problems_sort_by_path_line_column);
 	tcase_add_test(
 		tc, test_source__directory_walk_skips_hidden_and_node_modules);
 	tcase_add_test(tc, test_source__missing_directory_is_an_error);
 	tcase_add_test(tc, test_source__git_commit_loads_like_the_directory);
-	tcase_add_test(tc, test_source__blob_cache_gives_the_same_index);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -249,15 +249,6 @@ static char *random_path(void)
 	return gc_buf_detach(&b, NULL);
 }
 
-static bool is_kust(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return !strncmp(base, "kustomization", 13) ||
-	       !strcmp(base, "Kustomization");
-}
-
 static bool fileset_has(const fileset *fs, const char *path)
 {
 	for (size_t i = 0; i < fs->n; i++)
@@ -356,7 +347,7 @@ static void random_commit(repo *r, fileset *fs)
 			path = to;
 			ups[n].path = to;
 		} else { /* write (new or edited) */
-			gen_content(&data[n], is_kust(path));
+			gen_content(&data[n], gc_name_is_kustomization(path));
 		}
 		ups[n].data = data[n].ptr ? data[n].ptr : "";
 		ups[n].len = data[n].len;

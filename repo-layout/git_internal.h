@@ -1,0 +1,141 @@
+#ifndef GC_REPO_LAYOUT_GIT_INTERNAL_H
+#define GC_REPO_LAYOUT_GIT_INTERNAL_H
+
+/*
+ * What the four files of the libgit2 wrapper share; nothing outside
+ * repo-layout/git*.c includes it (the contract is git.h).
+ *
+ *   git.c          open, resolve, read, diff, log, commit, refs; the one
+ *                  translation of libgit2 codes (gc_git__code)
+ *   git_remote.c   remote URLs, credentials, the clone cache, fetch, push
+ *   git_rawtree.c  trees as raw bytes: parser, cache, differ, editor
+ *   git_notes.c    notes, written with git's fan-out
+ *
+ * Every function here returns 0 or a negative gc_code (util/error.h), never
+ * a libgit2 code: libgit2 results are compared with GIT_* right after the
+ * libgit2 call and turned into a gc_code by gc_git__fail or gc_git__code.
+ */
+
+#include <stdbool.h>
+
+#include <git2.h>
+
+#include "git.h"
+
+#define GC_GIT_REMOTE "origin"
+#define GC_GIT_TRACKING "refs/remotes/" GC_GIT_REMOTE "/"
+#define GC_GIT_TREE_CACHE_SLOTS 12
+
+struct raw_tree; /* git_rawtree.c */
+
+struct gc_git {
+	git_repository *repo;
+	char *url;     /* remote URL without password, NULL = local; owned */
+	char *display; /* url without userinfo, for messages; owned */
+	char *token;   /* HTTPS token or NULL; owned, never logged */
+	char *ssh_key; /* private key path or NULL; owned */
+	char *user;    /* user of a "user:password@" URL, or NULL; owned */
+	char *pass;    /* its password; owned, never logged or stored */
+	/*
+	 * Refs peeled lately: object id -> the commit it peels to. Objects
+	 * never change, so this is always right; it saves reading the
+	 * commit again (libgit2 does not cache commits over 4 KiB, and a
+	 * deploy commit for 10,000 canaries has a message of ~1 MB).
+	 */
+	git_oid peel_from[4], peel_to[4];
+	unsigned npeeled;
+	/* the paths of the last gc_git_diff_paths: a tick diffs the same
+	 * two source commits twice (index update, then the loop) */
+	char diff_from[GC_OID_HEX], diff_to[GC_OID_HEX];
+	char **diff_paths; /* owned; NULL = none */
+	size_t ndiff, adiff;
+	/* big trees read or written lately, newest first (git_rawtree.c) */
+	struct raw_tree *trees[GC_GIT_TREE_CACHE_SLOTS];
+	size_t ntrees, tree_bytes;
+};
+
+/* ---- git.c ---- */
+
+/* The gc_code of a libgit2 error code: the one translation. */
+gc_code gc_git__code(int git_rc);
+/*
+ * Sets err to "<fmt>: <libgit2 message>" (secrets scrubbed) with `code` and
+ * returns code; the libgit2 error is read once (it may be NULL) and cleared.
+ */
+int gc_git__fail_code(const gc_git *g, gc_error *err, gc_code code,
+		      const char *fmt, ...) GC_PRINTF(4, 5);
+/* gc_git__fail_code with the translation of the libgit2 code rc. */
+#define gc_git__fail(g, err, rc, ...) \
+	gc_git__fail_code((g), (err), gc_git__code(rc), __VA_ARGS__)
+
+/* A full 40-hex id; GC_EINVALID otherwise. */
+int gc_git__parse_oid(git_oid *out, const char *hex, gc_error *err);
+void gc_git__oid_hex(char out[GC_OID_HEX], const git_oid *oid);
+int gc_git__lookup_commit(git_commit **out, gc_git *g, const char *hex,
+			  gc_error *err);
+/* The tree of commit `hex`, or NULL for "" (the empty tree). */
+int gc_git__lookup_tree(git_tree **out, gc_git *g, const char *hex,
+			gc_error *err);
+/* The tree id of commit `hex`. */
+int gc_git__commit_tree_id(git_oid *out, gc_git *g, const char *hex,
+			   gc_error *err);
+/* A libgit2 signature (a libgit2 code: callers use gc_git__fail). */
+int gc_git__make_sig(git_signature **out, const gc_git_signature *s);
+/* Relative, '/'-separated, no empty, ".", ".." or ".git" component. */
+bool gc_git__path_ok(const char *path);
+/* The blob of an upsert: u->blob checked, or u->data written now. */
+int gc_git__update_blob(git_oid *out, gc_git *g, const gc_git_update *u,
+			gc_error *err);
+static inline bool gc_git__update_removes(const gc_git_update *u)
+{
+	return !u->data && !u->blob;
+}
+/* Appends a path to g->diff_paths. */
+void gc_git__diff_add(gc_git *g, const char *path);
+/* *found and the id when the ref exists; *found false when not. */
+int gc_git__ref_id(git_oid *out, bool *found, gc_git *g, const char *name,
+		   gc_error *err);
+/* Compare-and-swap of a local ref (expect NULL = must not exist);
+ * GC_ECONFLICT when it moved or is locked. */
+int gc_git__ref_cas(gc_git *g, const char *name, const git_oid *expect,
+		    const git_oid *to, gc_error *err);
+
+/* ---- git_remote.c ---- */
+
+/* "scheme://...". */
+bool gc_git__is_url(const char *where);
+/* "git@host:org/repo.git": git's scp-like syntax. */
+bool gc_git__scp_like(const char *where);
+/* Opens (or creates) the cached bare clone of url and fetches it. */
+int gc_git__open_remote(gc_git *g, const char *url,
+			const gc_git_open_opts *opts, gc_error *err);
+/* Pushes one refspec without force; a rejection is GC_ECONFLICT. */
+int gc_git__push_one(gc_git *g, const char *spec, gc_error *err);
+/* Pushes `to` to the remote's branch if its tracking ref is at expect
+ * (NULL = absent); GC_ECONFLICT otherwise or when rejected. */
+int gc_git__push_branch(gc_git *g, const char *branch, const git_oid *expect,
+			const git_oid *to, gc_error *err);
+
+/* ---- git_rawtree.c ---- */
+
+/*
+ * Trees on hot paths read, compared and edited as raw bytes. Each function
+ * returns 0 or a negative gc_code. On 0, *fallback tells whether it did
+ * the job: true means the trees are unusual (a malformed tree, a file where
+ * a directory is expected, an empty path component, the same path twice),
+ * nothing usable was produced and the caller asks libgit2, which judges
+ * them as git does. The outputs are meaningful only for 0 and !*fallback.
+ */
+int gc_git__read_raw(gc_buf *out, bool *fallback, gc_git *g, const char *commit,
+		     const char *path, bool files_only, gc_error *err);
+/* The paths that differ between two commits ("" = empty tree), appended
+ * with gc_git__diff_add. */
+int gc_git__diff_raw(bool *fallback, gc_git *g, const char *from,
+		     const char *to, gc_error *err);
+/* The tree `base` with updates applied, written. */
+int gc_git__write_tree_raw(git_oid *out, bool *fallback, gc_git *g,
+			   git_tree *base, const gc_git_update *updates,
+			   size_t n, gc_error *err);
+void gc_git__tree_cache_clear(gc_git *g);
+
+#endif
