@@ -27,6 +27,10 @@ int cmd_reconcile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* "0.1.0", or "0.1.0 (<git describe --always --dirty>)" from a checkout. */
+const char *gc_cli_version(void);
 
 /* Prints "gitcanary <verb>: <msg>" to stderr and returns GC_EXIT_USAGE. */
 int gc_cli_usage(const char *verb, const char *msg);
