@@ -24,6 +24,16 @@ int gc_cli_usage(const char *verb, const char *msg)
 	return GC_EXIT_USAGE;
 }
 
+int gc_cli_fail(const char *verb, gc_error *err)
+{
+	char *msg = gc_error_format(err);
+
+	fprintf(stderr, "gitcanary %s: %s\n", verb, msg);
+	free(msg);
+	gc_error_release(err);
+	return GC_EXIT_FAILURE;
+}
+
 /* getopt_long's code for opts[i] when it has no short name */
 #define OPT_BASE 256
 

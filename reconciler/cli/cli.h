@@ -35,6 +35,12 @@ const char *gc_cli_version(void);
 /* Prints "gitcanary <verb>: <msg>" to stderr and returns GC_EXIT_USAGE. */
 int gc_cli_usage(const char *verb, const char *msg);
 
+/*
+ * Prints "gitcanary <verb>: <err formatted>" to stderr, releases err and
+ * returns GC_EXIT_FAILURE.
+ */
+int gc_cli_fail(const char *verb, gc_error *err);
+
 /* What an option stores, and where (gc_cli_opt.to). */
 typedef enum gc_cli_kind {
 	GC_CLI_VALUE, /* --name VALUE or --name=VALUE: const char *  */

@@ -5,7 +5,6 @@
  * with `gitcanary run` are parsed by gc_cli_parse_loop (cli.c).
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "reconciler/cli/cli.h"
 #include "reconciler/loop/loop.h"
@@ -23,7 +22,6 @@ int cmd_reconcile(int argc, char **argv)
 	gc_loop *loop = NULL;
 	bool once = false;
 	int rc;
-	char *msg;
 	const gc_cli_opt extra[] = { { "once", 0, GC_CLI_FLAG, &once, 0 },
 				     { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
 
@@ -38,11 +36,7 @@ int cmd_reconcile(int argc, char **argv)
 	}
 	if (gc_loop_new(&loop, &a.opts, &err) < 0 ||
 	    gc_loop_tick(loop, &res, 0, &err) < 0) {
-		msg = gc_error_format(&err);
-		fprintf(stderr, "gitcanary reconcile: %s\n", msg);
-		free(msg);
-		gc_error_release(&err);
-		rc = GC_EXIT_FAILURE;
+		rc = gc_cli_fail("reconcile", &err);
 		goto cleanup;
 	}
 	if (res.committed)

@@ -72,11 +72,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (gc_loop_new(&loop, &a.opts, &err) < 0) {
-		msg = gc_error_format(&err);
-		fprintf(stderr, "gitcanary run: %s\n", msg);
-		free(msg);
-		gc_error_release(&err);
-		rc = GC_EXIT_FAILURE;
+		rc = gc_cli_fail("run", &err);
 		goto cleanup;
 	}
 	gc_info("watching %s every %lldms", a.opts.repo ? a.opts.repo : ".",

@@ -72,14 +72,8 @@ int cmd_validate(int argc, char **argv)
 	if (parse_args(&a, argc, argv, &rc) < 0)
 		return rc;
 	opts.default_namespace = a.default_ns;
-	if (gc_cli_load(&idx, &a, &opts, &err) < 0) {
-		char *msg = gc_error_format(&err);
-
-		fprintf(stderr, "gitcanary validate: %s\n", msg);
-		free(msg);
-		gc_error_release(&err);
-		return GC_EXIT_FAILURE;
-	}
+	if (gc_cli_load(&idx, &a, &opts, &err) < 0)
+		return gc_cli_fail("validate", &err);
 	loaded = gc_index_problems(idx);
 	for (size_t i = 0; i < loaded->n; i++)
 		gc_problems_add(&problems, loaded->v[i].path, loaded->v[i].line,
