@@ -1,7 +1,22 @@
+/*
+ * The one option parser of every command (getopt_long), and what the
+ * commands share: the source of the read-only ones, the loop flags of
+ * `reconcile` and `run`, the deploy branch of `get` and `describe`.
+ */
+#define _GNU_SOURCE /* getopt_long; this file only */
+
 #include "reconciler/cli/cli.h"
 
+#include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "reconciler/release/canary_spec.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/log.h"
 
 int gc_cli_usage(const char *verb, const char *msg)
 {
@@ -9,99 +24,431 @@ int gc_cli_usage(const char *verb, const char *msg)
 	return GC_EXIT_USAGE;
 }
 
-int gc_cli_take(const char **out, const char *opt, int argc, char **argv,
-		int *i)
+int gc_cli_fail(const char *verb, gc_error *err)
 {
-	size_t n = strlen(opt);
+	char *msg = gc_error_format(err);
 
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
+	fprintf(stderr, "gitcanary %s: %s\n", verb, msg);
+	free(msg);
+	gc_error_release(err);
+	return GC_EXIT_FAILURE;
 }
 
-/* Takes argv[*i] as one of opts: gc_cli_take's 1, 0 or -1. */
-static int take_opt(const gc_cli_opt *opts, int argc, char **argv, int *i)
-{
-	int r = 0;
+/* getopt_long's code for opts[i] when it has no short name */
+#define OPT_BASE 256
 
-	for (; opts->name && !r; opts++) {
-		r = gc_cli_take(opts->value, opts->name, argc, argv, i);
-		if (!r && opts->alias)
-			r = gc_cli_take(opts->value, opts->alias, argc, argv,
-					i);
+/* Index in opts of getopt_long's answer c, or -1. */
+static int find_opt(const gc_cli_opt *opts, int c)
+{
+	for (int i = 0; opts && opts[i].name; i++)
+		if (c == OPT_BASE + i || (opts[i].alias && c == opts[i].alias))
+			return i;
+	return -1;
+}
+
+/* Stores one value; fills msg (and returns -1) when a list is full. */
+static int store(const gc_cli_opt *o, char *value, char *msg, size_t len)
+{
+	const char **list = o->to;
+	size_t n = 0;
+
+	switch (o->kind) {
+	case GC_CLI_VALUE:
+		*(const char **)o->to = value;
+		break;
+	case GC_CLI_FLAG:
+		*(bool *)o->to = true;
+		break;
+	case GC_CLI_LIST:
+		while (list[n])
+			n++;
+		if (n == o->max) {
+			snprintf(msg, len, "too many --%s options", o->name);
+			return -1;
+		}
+		list[n] = value;
+		list[n + 1] = NULL;
+		break;
 	}
-	return r;
+	return 0;
+}
+
+/*
+ * The problem behind getopt_long's '?' (unknown) or ':' (no value), where
+ * arg is the argument it stumbled on.
+ */
+static void describe(char *msg, size_t len, int c, const char *arg,
+		     const struct option *lopts)
+{
+	const struct option *hit = NULL;
+	int matches = 0;
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0) {
+		/* a short option: getopt_long names the letter */
+		snprintf(msg, len,
+			 c == ':' ? "option '-%c' needs a value"
+				  : "unknown argument '-%c'; see --help",
+			 optopt);
+		return;
+	}
+	if (c == ':') {
+		snprintf(msg, len, "option '%s' needs a value", arg);
+		return;
+	}
+	n = strcspn(arg + 2, "="); /* the name as given */
+	for (const struct option *o = lopts; o->name; o++) {
+		if (strncmp(o->name, arg + 2, n) != 0)
+			continue;
+		hit = o;
+		if (strlen(o->name) == n) {
+			matches = 1;
+			break;
+		}
+		matches++;
+	}
+	if (matches == 1 && arg[n + 2] == '=' && hit->has_arg == no_argument)
+		snprintf(msg, len, "option '--%s' takes no value", hit->name);
+	else if (matches > 1)
+		snprintf(msg, len, "option '%.*s' is ambiguous; see --help",
+			 (int)n + 2, arg);
+	else
+		snprintf(msg, len, "unknown argument '%s'; see --help", arg);
+}
+
+/* The first problem wins; later ones are not reported. */
+static void problem(char *msg, size_t len, const char *why)
+{
+	if (!*msg)
+		snprintf(msg, len, "%s", why);
+}
+
+/* A bare argument: the positional one, or a problem. */
+static void bare(const char **positional, char *arg, char *msg, size_t len)
+{
+	char why[512];
+
+	if (positional && !*positional) {
+		*positional = arg;
+		return;
+	}
+	snprintf(why, sizeof(why), "unknown argument '%s'; see --help", arg);
+	problem(msg, len, why);
+}
+
+/*
+ * getopt_long's tables for opts, plus --help and --verbose: lopts has room
+ * for GC_CLI_MAX_OPTS + 3 entries, shorts for 2 * GC_CLI_MAX_OPTS + 5.
+ */
+static void tables(struct option *lopts, char *shorts, const gc_cli_opt *opts)
+{
+	int n = 0;
+
+	/* "-": bare arguments in order, as code 1; ":": ':' for no value */
+	shorts = stpcpy(shorts, "-:hv");
+	for (; opts && opts[n].name; n++) {
+		GC_ASSERT(n < GC_CLI_MAX_OPTS);
+		GC_ASSERT(opts[n].alias != 'h' && opts[n].alias != 'v');
+		lopts[n] = (struct option){
+			opts[n].name,
+			opts[n].kind == GC_CLI_FLAG ? no_argument
+						    : required_argument,
+			NULL, opts[n].alias ? opts[n].alias : OPT_BASE + n
+		};
+		if (opts[n].alias)
+			*shorts++ = opts[n].alias;
+		if (opts[n].alias && opts[n].kind != GC_CLI_FLAG)
+			*shorts++ = ':';
+	}
+	*shorts = '\0';
+	lopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	lopts[n + 1] = (struct option){ "verbose", no_argument, NULL, 'v' };
+	lopts[n + 2] = (struct option){ NULL, 0, NULL, 0 };
 }
 
 int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
 		 const char **positional, int argc, char **argv, int *rc)
 {
-	char msg[256];
-	int r;
+	struct option lopts[GC_CLI_MAX_OPTS + 3];
+	char shorts[2 * GC_CLI_MAX_OPTS + 5];
+	char msg[512] = "", why[512];
+	bool help = false;
+	int verbose = 0, c, i;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			*rc = GC_EXIT_OK;
-			return -1;
-		}
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
+	tables(lopts, shorts, opts);
+	opterr = 0; /* the messages are ours */
+	optind = 0; /* start afresh, whoever parsed before */
+	for (;;) {
+		/* where a bad letter amid "-xyz" leaves optind */
+		int at = optind ? optind : 1;
 
-		if (positional && !*positional && arg[0] != '-') {
-			*positional = arg;
-			continue;
+		if ((c = getopt_long(argc, argv, shorts, lopts, NULL)) == -1)
+			break;
+		if (c == 'h') {
+			help = true;
+		} else if (c == 'v') {
+			verbose++;
+		} else if (c == 1) {
+			bare(positional, optarg, msg, sizeof(msg));
+		} else if (c == '?' || c == ':') {
+			describe(why, sizeof(why), c,
+				 argv[optind == at ? at : optind - 1], lopts);
+			problem(msg, sizeof(msg), why);
+		} else if ((i = find_opt(opts, c)) >= 0 &&
+			   store(&opts[i], optarg, why, sizeof(why)) < 0) {
+			problem(msg, sizeof(msg), why);
 		}
-		if ((r = take_opt(opts, argc, argv, &i)) > 0)
-			continue;
-		if (r < 0)
-			snprintf(msg, sizeof(msg), "option '%s' needs a value",
-				 arg);
-		else
-			snprintf(msg, sizeof(msg),
-				 "unknown argument '%s'; see --help", arg);
+	}
+	/* after "--", every argument is a bare one */
+	for (; optind < argc; optind++)
+		bare(positional, argv[optind], msg, sizeof(msg));
+	if (help) {
+		fputs(usage, stdout);
+		*rc = GC_EXIT_OK;
+		return -1;
+	}
+	if (*msg) {
 		*rc = gc_cli_usage(verb, msg);
 		return -1;
 	}
+	if (verbose)
+		gc_log_set_level(GC_LOG_DEBUG);
 	return 0;
 }
 
-int gc_cli_source(const char *verb, const char *dir, const char **repo,
-		  const char *ref, int *rc)
+/* table (ended by a NULL name) then extra (may be NULL) into out */
+static void join(gc_cli_opt *out, const gc_cli_opt *table,
+		 const gc_cli_opt *extra)
 {
-	if (dir && (*repo || ref)) {
+	size_t n = 0;
+
+	for (; table->name; table++)
+		out[n++] = *table;
+	for (; extra && extra->name; extra++) {
+		GC_ASSERT(n < GC_CLI_MAX_OPTS);
+		out[n++] = *extra;
+	}
+	out[n] = (gc_cli_opt){ NULL, 0, GC_CLI_VALUE, NULL, 0 };
+}
+
+int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
+			const char *usage, const gc_cli_opt *extra, int argc,
+			char **argv, int *rc)
+{
+	const gc_cli_opt table[] = { { "repo", 0, GC_CLI_VALUE, &src->repo, 0 },
+				     { "ref", 0, GC_CLI_VALUE, &src->ref, 0 },
+				     { "dir", 0, GC_CLI_VALUE, &src->dir, 0 },
+				     { "default-namespace", 0, GC_CLI_VALUE,
+				       &src->default_ns, 0 },
+				     { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
+	gc_cli_opt opts[GC_CLI_MAX_OPTS + 1];
+
+	join(opts, table, extra);
+	if (gc_cli_parse(verb, usage, opts, NULL, argc, argv, rc) < 0)
+		return -1;
+	if (src->dir && (src->repo || src->ref)) {
 		*rc = gc_cli_usage(
 			verb, "--dir cannot be combined with --repo or --ref");
 		return -1;
 	}
-	if (!dir && !*repo)
-		*repo = ".";
+	if (!src->dir && !src->repo)
+		src->repo = ".";
 	return 0;
 }
 
-int gc_cli_load(gc_index **idx, const char *repo, const char *ref,
-		const char *dir, const gc_source_opts *opts, gc_error *err)
+int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
+		const gc_source_opts *opts, gc_error *err)
 {
 	gc_git *git = NULL;
 	char commit[GC_OID_HEX];
 	int error;
 
-	if (dir)
-		return gc_source_load_dir(idx, dir, opts, err);
-	if ((error = gc_git_open(&git, repo ? repo : ".", NULL, err)) < 0 ||
-	    (error = gc_git_resolve(commit, git, ref, err)) < 0)
+	if (src->dir)
+		return gc_source_load_dir(idx, src->dir, opts, err);
+	if ((error = gc_git_open(&git, src->repo ? src->repo : ".", NULL,
+				 err)) < 0 ||
+	    (error = gc_git_resolve(commit, git, src->ref, err)) < 0)
 		goto cleanup;
 	error = gc_source_load_git(idx, git, commit, opts, err);
 cleanup:
 	gc_git_free(git);
+	return error;
+}
+
+static const char loop_help[] =
+	"  --repo PATH|URL            repository (work tree, bare, or URL); default .\n"
+	"  --source-branch NAME       branch people push to; default the remote HEAD branch\n"
+	"  --deploy-branch NAME       branch gitcanary writes; default deploy\n"
+	"  --notes-ref REF            notes ref for evidence; default refs/notes/gitcanary\n"
+	"  --default-namespace NS     namespace of documents without one; default \"default\"\n"
+	"  --author \"NAME <EMAIL>\"    author of deploy commits; default gitcanary <gitcanary@localhost>\n"
+	"  --committer \"NAME <EMAIL>\" committer of deploy commits; default the author\n"
+	"  --min-interval DURATION    floor of analysis.interval (default 10s)\n"
+	"  --assume-ready             treat every rendered Deployment as ready (no cluster)\n"
+	"  --metrics-server URL       Prometheus for metric checks; default http://prometheus:9090\n"
+	"  --readiness-server URL     Prometheus with kube-state-metrics; default the metrics server\n"
+	"  --credentials-dir DIR      MetricTemplate secrets as DIR/<ns>/<name>/{token|username,password}\n"
+	"  --event-webhook URL        POST every event of a canary without type: event\n"
+	"                             webhooks here (also $EVENT_WEBHOOK_URL)\n"
+	"  --connect-to H:P:H2:P2     send requests for host H port P to H2:P2 (as curl's\n"
+	"                             --connect-to; repeatable, at most 8)\n"
+	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
+	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
+	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
+	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
+	"                             (comma list, * = all) go onto the primary; default none\n"
+	"  -v, --verbose              log debug lines too\n";
+
+/* "Name <email>" into two owned strings; -1 when it is not that. */
+static int split_ident(char **name, char **email, const char *s)
+{
+	const char *lt = strchr(s, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	const char *end = lt;
+
+	if (!lt || !gt || gt[1] != '\0' || lt == s)
+		return -1;
+	while (end > s && end[-1] == ' ')
+		end--;
+	if (end == s)
+		return -1;
+	*name = gc_xstrndup(s, (size_t)(end - s));
+	*email = gc_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	return 0;
+}
+
+/* The first line of a token file, owned; NULL when it cannot be read. */
+static char *read_token(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096], *token;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	token = gc_xstrdup(buf);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return token;
+}
+
+/* Reads what gc_cli_parse left as strings into a; 0 or a usage error. */
+static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
+		      const char *committer, const char *min,
+		      const char *token_file)
+{
+	gc_loop_opts *o = &a->opts;
+
+	if (author &&
+	    split_ident(&a->author_name, &a->author_email, author) < 0)
+		return gc_cli_usage(verb, "--author must be \"Name <email>\"");
+	if (committer &&
+	    split_ident(&a->committer_name, &a->committer_email, committer) < 0)
+		return gc_cli_usage(verb,
+				    "--committer must be \"Name <email>\"");
+	o->author_name = a->author_name;
+	o->author_email = a->author_email;
+	o->committer_name = a->committer_name;
+	o->committer_email = a->committer_email;
+	if (min && (gc_duration_parse(&o->min_interval_ms, min) < 0 ||
+		    o->min_interval_ms < 1000))
+		return gc_cli_usage(
+			verb,
+			"--min-interval must be a duration of at least 1s");
+	/* without it, repo-layout reads $GITCANARY_GIT_TOKEN (every command) */
+	if (token_file && !(a->token = read_token(token_file)))
+		return gc_cli_usage(verb, "--token-file cannot be read");
+	o->token = a->token;
+	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
+		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
+	return 0;
+}
+
+int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
+		      const gc_cli_opt *extra, int argc, char **argv, int *rc)
+{
+	gc_loop_opts *o = &a->opts;
+	const char *author = NULL, *committer = NULL, *min = NULL,
+		   *token_file = NULL;
+	const gc_cli_opt table[] = {
+		{ "repo", 0, GC_CLI_VALUE, &o->repo, 0 },
+		{ "source-branch", 0, GC_CLI_VALUE, &o->source_branch, 0 },
+		{ "deploy-branch", 0, GC_CLI_VALUE, &o->deploy_branch, 0 },
+		{ "notes-ref", 0, GC_CLI_VALUE, &o->notes_ref, 0 },
+		{ "default-namespace", 0, GC_CLI_VALUE, &o->default_namespace,
+		  0 },
+		{ "author", 0, GC_CLI_VALUE, &author, 0 },
+		{ "committer", 0, GC_CLI_VALUE, &committer, 0 },
+		{ "min-interval", 0, GC_CLI_VALUE, &min, 0 },
+		{ "assume-ready", 0, GC_CLI_FLAG, &o->assume_ready, 0 },
+		{ "metrics-server", 0, GC_CLI_VALUE, &o->metrics_server, 0 },
+		{ "readiness-server", 0, GC_CLI_VALUE, &o->readiness_server,
+		  0 },
+		{ "credentials-dir", 0, GC_CLI_VALUE, &o->credentials_dir, 0 },
+		{ "event-webhook", 0, GC_CLI_VALUE, &o->event_webhook, 0 },
+		{ "connect-to", 0, GC_CLI_LIST, o->connect_to,
+		  GC_LOOP_MAX_CONNECT_TO },
+		{ "cache-dir", 0, GC_CLI_VALUE, &o->cache_dir, 0 },
+		{ "ssh-key", 0, GC_CLI_VALUE, &o->ssh_key, 0 },
+		{ "token-file", 0, GC_CLI_VALUE, &token_file, 0 },
+		{ "include-label-prefix", 0, GC_CLI_VALUE,
+		  &o->include_label_prefix, 0 },
+		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
+	};
+	gc_cli_opt opts[GC_CLI_MAX_OPTS + 1];
+	gc_buf help = GC_BUF_INIT;
+	int r;
+
+	join(opts, table, extra);
+	gc_buf_adds(&help, usage);
+	gc_buf_adds(&help, loop_help);
+	r = gc_cli_parse(verb, help.ptr, opts, NULL, argc, argv, rc);
+	gc_buf_release(&help);
+	if (r < 0)
+		return -1;
+	if ((*rc = check_loop(a, verb, author, committer, min, token_file)))
+		return -1;
+	gc_debug("%s: repository %s, source branch %s, deploy branch %s", verb,
+		 o->repo ? o->repo : ".",
+		 o->source_branch ? o->source_branch : "(remote HEAD)",
+		 o->deploy_branch ? o->deploy_branch : "deploy");
+	return 0;
+}
+
+void gc_cli_loop_args_release(gc_cli_loop_args *a)
+{
+	if (a->token) {
+		OPENSSL_cleanse(a->token, strlen(a->token));
+		free(a->token);
+	}
+	free(a->author_name);
+	free(a->author_email);
+	free(a->committer_name);
+	free(a->committer_email);
+	memset(a, 0, sizeof(*a));
+}
+
+int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
+		       const char *branch, gc_error *err)
+{
+	int error;
+
+	if ((error = gc_git_open(git, repo ? repo : ".", NULL, err)) < 0)
+		return error;
+	error = gc_git_resolve(commit, *git, branch ? branch : "deploy", err);
+	if (error == GC_ENOTFOUND) {
+		gc_error_clear(err);
+		error = gc_error_set(
+			err, GC_ENOTFOUND,
+			"no deploy branch '%s' (has gitcanary run yet?)",
+			branch ? branch : "deploy");
+	}
+	if (error < 0) {
+		gc_git_free(*git);
+		*git = NULL;
+	}
 	return error;
 }

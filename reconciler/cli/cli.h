@@ -1,12 +1,17 @@
 #ifndef GC_RECONCILER_CLI_H
 #define GC_RECONCILER_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "reconciler/loop/loop.h"
+#include "repo-layout/git.h"
 #include "repo-layout/source.h"
 
 /* Exit codes of every command (design brief). */
 enum gc_exit { GC_EXIT_OK = 0, GC_EXIT_FAILURE = 1, GC_EXIT_USAGE = 2 };
 
-/* One per subcommand, in reconciler/cmd_<verb>.c; argv[0] is the verb. */
+/* One per subcommand, in reconciler/cli/cmd_<verb>.c; argv[0] is the verb. */
 typedef int (*gc_cmd_fn)(int argc, char **argv);
 
 typedef struct gc_cmd {
@@ -22,49 +27,105 @@ int cmd_reconcile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* "0.1.0", or "0.1.0 (<git describe --always --dirty>)" from a checkout. */
+const char *gc_cli_version(void);
 
 /* Prints "gitcanary <verb>: <msg>" to stderr and returns GC_EXIT_USAGE. */
 int gc_cli_usage(const char *verb, const char *msg);
 
 /*
- * Option parsing: matches `--opt VALUE` or `--opt=VALUE` at argv[*i]
- * (advancing *i past a separate value); 1 when matched, 0 when argv[*i] is
- * another option, -1 when the value is missing.
+ * Prints "gitcanary <verb>: <err formatted>" to stderr, releases err and
+ * returns GC_EXIT_FAILURE.
  */
-int gc_cli_take(const char **out, const char *opt, int argc, char **argv,
-		int *i);
+int gc_cli_fail(const char *verb, gc_error *err);
 
-/* One `--name VALUE` option of a command and where its value goes. */
+/* What an option stores, and where (gc_cli_opt.to). */
+typedef enum gc_cli_kind {
+	GC_CLI_VALUE, /* --name VALUE or --name=VALUE: const char *  */
+	GC_CLI_FLAG,  /* --name: bool, set to true */
+	GC_CLI_LIST   /* repeatable --name VALUE: appended to a
+		       * NULL-terminated const char *[max + 1] */
+} gc_cli_kind;
+
+/* One option of a command; a table ends with a NULL name. */
 typedef struct gc_cli_opt {
-	const char *name;  /* "--repo" */
-	const char *alias; /* "-n", or NULL */
-	const char **value;
+	const char *name; /* long name without the dashes: "repo" */
+	char alias;       /* short name ('n' for -n), or 0 */
+	gc_cli_kind kind;
+	void *to;   /* borrowed: where the value goes */
+	size_t max; /* GC_CLI_LIST: room in `to`, without the NULL */
 } gc_cli_opt;
 
+/* Most options a table may have (each helper's own ones included). */
+#define GC_CLI_MAX_OPTS 40
+
 /*
- * Parses argv[1..] for `verb`: every argument is one of opts (ended by an
- * entry with a NULL name), or, when positional is not NULL, the one bare
- * argument it receives. Returns 0 to go on, or -1 to stop with *rc the
- * exit code: GC_EXIT_OK after printing usage for `--help`/`-h`,
- * GC_EXIT_USAGE after printing the problem as gc_cli_usage does.
+ * The one option parser (getopt_long): parses argv[1..] for `verb`
+ * against opts. Every command also takes -h/--help and -v/--verbose
+ * (repeatable; one lowers the log level to debug). An option's value is
+ * the next argument whatever it looks like (`--repo --help` is a repo
+ * named "--help"); long options may be abbreviated when unambiguous; "--"
+ * ends the options. A bare argument goes to *positional when that is
+ * not NULL and still unset, else it is an error.
+ *
+ * Returns 0 to go on, or -1 to stop with *rc the exit code: GC_EXIT_OK
+ * after printing `usage` to stdout when --help was given (even after
+ * another error), GC_EXIT_USAGE after printing the first problem as
+ * gc_cli_usage does. Values are pointers into argv.
  */
 int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
 		 const char **positional, int argc, char **argv, int *rc);
 
+/* Where the manifests of a read-only command come from. */
+typedef struct gc_cli_source_args {
+	const char *repo, *ref, *dir, *default_ns;
+} gc_cli_source_args;
+
 /*
- * The source of a read-only command: -1 with *rc = GC_EXIT_USAGE (printed)
- * when --dir is combined with --repo or --ref; otherwise 0, and repo
+ * gc_cli_parse for validate, render and plan: --repo, --ref, --dir and
+ * --default-namespace into *src, then the command's own options `extra`.
+ * --dir combined with --repo or --ref is a usage error; otherwise repo
  * defaults to "." when no directory is given.
  */
-int gc_cli_source(const char *verb, const char *dir, const char **repo,
-		  const char *ref, int *rc);
+int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
+			const char *usage, const gc_cli_opt *extra, int argc,
+			char **argv, int *rc);
 
 /*
  * Loads the manifests every read-only command works on: a plain directory
- * (dir != NULL), or the commit `ref` (NULL = HEAD / the remote's HEAD
- * branch) of the repository or URL `repo`.
+ * (src->dir != NULL), or the commit src->ref (NULL = HEAD / the remote's
+ * HEAD branch) of the repository or URL src->repo.
  */
-int gc_cli_load(gc_index **idx, const char *repo, const char *ref,
-		const char *dir, const gc_source_opts *opts, gc_error *err);
+int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
+		const gc_source_opts *opts, gc_error *err);
+
+/* The options of `reconcile` and `run`: the loop's, and what they own. */
+typedef struct gc_cli_loop_args {
+	gc_loop_opts opts; /* strings borrow argv and the fields below */
+	char *author_name, *author_email;       /* owned */
+	char *committer_name, *committer_email; /* owned */
+	char *token; /* owned: --token-file's content; zeroed on release */
+} gc_cli_loop_args;
+
+/*
+ * gc_cli_parse for `reconcile` and `run`: the loop's flags (their help
+ * follows `usage`) into a->opts, then the command's own options `extra`.
+ * Checks --author, --committer and --min-interval, reads --token-file, and
+ * takes $EVENT_WEBHOOK_URL when --event-webhook is not given. Release `a`
+ * with gc_cli_loop_args_release whatever this returns.
+ */
+int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
+		      const gc_cli_opt *extra, int argc, char **argv, int *rc);
+void gc_cli_loop_args_release(gc_cli_loop_args *a);
+
+/*
+ * Opens the repository `repo` (NULL = ".") and resolves its deploy branch
+ * (NULL = "deploy") into commit; *git is owned by the caller on success.
+ * Shared by get and describe.
+ */
+int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
+		       const char *branch, gc_error *err);
 
 #endif

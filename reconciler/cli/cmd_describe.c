@@ -16,9 +16,6 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 
-int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
-		       const char *branch, gc_error *err);
-
 typedef struct history {
 	const char *id; /* "ns/name" */
 	gc_buf lines;   /* newest commit first, reversed when printed */
@@ -105,7 +102,7 @@ static void print_status(const char *ns, const char *name,
 }
 
 static const char usage_text[] =
-	"usage: gitcanary describe NAMESPACE/NAME [--repo PATH|URL] [--deploy-branch NAME]\n";
+	"usage: gitcanary describe NAMESPACE/NAME [--repo PATH|URL] [--deploy-branch NAME] [-v]\n";
 
 int cmd_describe(int argc, char **argv)
 {
@@ -117,9 +114,10 @@ int cmd_describe(int argc, char **argv)
 	gc_git *git = NULL;
 	char commit[GC_OID_HEX], *ns = NULL, *name, *msg;
 	int rc = GC_EXIT_OK;
-	const gc_cli_opt opts[] = { { "--repo", NULL, &repo },
-				    { "--deploy-branch", NULL, &branch },
-				    { NULL, NULL, NULL } };
+	const gc_cli_opt opts[] = { { "repo", 0, GC_CLI_VALUE, &repo, 0 },
+				    { "deploy-branch", 0, GC_CLI_VALUE, &branch,
+				      0 },
+				    { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
 
 	gc_deploy_canary_init(&dc);
 	if (gc_cli_parse("describe", usage_text, opts, &target, argc, argv,

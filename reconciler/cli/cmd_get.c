@@ -93,34 +93,8 @@ static void print_table(const rows *r)
 	}
 }
 
-/* Opens the repository and resolves the deploy branch (shared by describe). */
-int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
-		       const char *branch, gc_error *err);
-
-int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
-		       const char *branch, gc_error *err)
-{
-	int error;
-
-	if ((error = gc_git_open(git, repo ? repo : ".", NULL, err)) < 0)
-		return error;
-	error = gc_git_resolve(commit, *git, branch ? branch : "deploy", err);
-	if (error == GC_ENOTFOUND) {
-		gc_error_clear(err);
-		error = gc_error_set(
-			err, GC_ENOTFOUND,
-			"no deploy branch '%s' (has gitcanary run yet?)",
-			branch ? branch : "deploy");
-	}
-	if (error < 0) {
-		gc_git_free(*git);
-		*git = NULL;
-	}
-	return error;
-}
-
 static const char usage_text[] =
-	"usage: gitcanary get [--repo PATH|URL] [--deploy-branch NAME] [-n NAMESPACE]\n";
+	"usage: gitcanary get [--repo PATH|URL] [--deploy-branch NAME] [-n NAMESPACE] [-v]\n";
 
 int cmd_get(int argc, char **argv)
 {
@@ -130,10 +104,11 @@ int cmd_get(int argc, char **argv)
 	gc_git *git = NULL;
 	char commit[GC_OID_HEX], *msg;
 	int rc = GC_EXIT_OK;
-	const gc_cli_opt opts[] = { { "--repo", NULL, &repo },
-				    { "--deploy-branch", NULL, &branch },
-				    { "--namespace", "-n", &ns },
-				    { NULL, NULL, NULL } };
+	const gc_cli_opt opts[] = { { "repo", 0, GC_CLI_VALUE, &repo, 0 },
+				    { "deploy-branch", 0, GC_CLI_VALUE, &branch,
+				      0 },
+				    { "namespace", 'n', GC_CLI_VALUE, &ns, 0 },
+				    { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
 
 	if (gc_cli_parse("get", usage_text, opts, NULL, argc, argv, &rc) < 0)
 		return rc;

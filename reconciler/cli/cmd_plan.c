@@ -32,28 +32,25 @@ static const char usage_text[] =
 	"  --canary NS/NAME         the Canary to plan\n"
 	"  --fail-at N              every check fails from tick N on (1-based); default: all pass\n"
 	"  --min-interval DURATION  lower the 10s floor of analysis.interval (e.g. 1s)\n"
-	"  --default-namespace NS   namespace of documents without one; default \"default\"\n";
+	"  --default-namespace NS   namespace of documents without one; default \"default\"\n"
+	"  -v, --verbose            log debug lines too\n";
 
 typedef struct plan_args {
-	const char *repo, *ref, *dir, *canary, *fail_at, *min_interval,
-		*default_ns;
+	gc_cli_source_args src;
+	const char *canary, *fail_at, *min_interval;
 } plan_args;
 
 static int parse_args(plan_args *a, int argc, char **argv, int *rc)
 {
 	const gc_cli_opt opts[] = {
-		{ "--repo", NULL, &a->repo },
-		{ "--ref", NULL, &a->ref },
-		{ "--dir", NULL, &a->dir },
-		{ "--canary", NULL, &a->canary },
-		{ "--fail-at", NULL, &a->fail_at },
-		{ "--min-interval", NULL, &a->min_interval },
-		{ "--default-namespace", NULL, &a->default_ns },
-		{ NULL, NULL, NULL }
+		{ "canary", 0, GC_CLI_VALUE, &a->canary, 0 },
+		{ "fail-at", 0, GC_CLI_VALUE, &a->fail_at, 0 },
+		{ "min-interval", 0, GC_CLI_VALUE, &a->min_interval, 0 },
+		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
 	};
 
-	if (gc_cli_parse("plan", usage_text, opts, NULL, argc, argv, rc) < 0 ||
-	    gc_cli_source("plan", a->dir, &a->repo, a->ref, rc) < 0)
+	if (gc_cli_parse_source(&a->src, "plan", usage_text, opts, argc, argv,
+				rc) < 0)
 		return -1;
 	if (!a->canary) {
 		*rc = gc_cli_usage("plan", "--canary NS/NAME is required");
@@ -250,8 +247,8 @@ int cmd_plan(int argc, char **argv)
 		return gc_cli_usage(
 			"plan",
 			"--min-interval needs a positive duration such as 1s");
-	opts.default_namespace = a.default_ns;
-	if (gc_cli_load(&idx, a.repo, a.ref, a.dir, &opts, &err) < 0)
+	opts.default_namespace = a.src.default_ns;
+	if (gc_cli_load(&idx, &a.src, &opts, &err) < 0)
 		return fail("", &err);
 	if (prepare(&p, idx, &a, &sopts, &err) < 0) {
 		rc = fail("", &err);

@@ -40,35 +40,32 @@ static const char usage_text[] =
 	"  --out DIR                write <ns>/<canary>/<kind>-<name>.yaml files under DIR\n"
 	"  --default-namespace NS   namespace of documents without one; default \"default\"\n"
 	"  --include-label-prefix L target labels/annotations with these key prefixes\n"
-	"                           (comma list, * = all) go onto the primary; default none\n";
+	"                           (comma list, * = all) go onto the primary; default none\n"
+	"  -v, --verbose            log debug lines too\n";
 
 typedef struct render_args {
-	const char *repo, *ref, *dir, *canary, *stage, *promoted, *out,
-		*default_ns, *label_prefix;
+	gc_cli_source_args src;
+	const char *canary, *stage, *promoted, *out, *label_prefix;
 } render_args;
 
 static int parse_args(render_args *a, int argc, char **argv, int *rc)
 {
 	const gc_cli_opt opts[] = {
-		{ "--repo", NULL, &a->repo },
-		{ "--ref", NULL, &a->ref },
-		{ "--dir", NULL, &a->dir },
-		{ "--canary", NULL, &a->canary },
-		{ "--stage", NULL, &a->stage },
-		{ "--promoted", NULL, &a->promoted },
-		{ "--out", NULL, &a->out },
-		{ "--default-namespace", NULL, &a->default_ns },
-		{ "--include-label-prefix", NULL, &a->label_prefix },
-		{ NULL, NULL, NULL }
+		{ "canary", 0, GC_CLI_VALUE, &a->canary, 0 },
+		{ "stage", 0, GC_CLI_VALUE, &a->stage, 0 },
+		{ "promoted", 0, GC_CLI_VALUE, &a->promoted, 0 },
+		{ "out", 0, GC_CLI_VALUE, &a->out, 0 },
+		{ "include-label-prefix", 0, GC_CLI_VALUE, &a->label_prefix,
+		  0 },
+		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
 	};
 	gc_error err = GC_ERROR_INIT;
 	gc_stage st;
 	const char *why = NULL;
 	char msg[512];
 
-	if (gc_cli_parse("render", usage_text, opts, NULL, argc, argv, rc) <
-		    0 ||
-	    gc_cli_source("render", a->dir, &a->repo, a->ref, rc) < 0)
+	if (gc_cli_parse_source(&a->src, "render", usage_text, opts, argc, argv,
+				rc) < 0)
 		return -1;
 	if (a->canary && !strchr(a->canary, '/'))
 		why = "--canary must be NS/NAME";
@@ -225,9 +222,9 @@ static int run(const render_args *a, gc_error *err)
 	size_t n = 0, total;
 	int error;
 
-	if ((error = gc_cli_load(&idx, a->repo, a->ref, a->dir,
+	if ((error = gc_cli_load(&idx, &a->src,
 				 &(gc_source_opts){ .default_namespace =
-							    a->default_ns },
+							    a->src.default_ns },
 				 err)) < 0)
 		goto cleanup;
 	if (a->promoted &&

@@ -25,24 +25,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int poll_flag(int argc, char **argv, int *i, void *payload)
-{
-	const char *v;
-
-	if (strncmp(argv[*i], "--poll", 6))
-		return 0;
-	if (argv[*i][6] == '=')
-		v = argv[*i] + 7;
-	else if (argv[*i][6] == '\0' && *i + 1 < argc)
-		v = argv[++*i];
-	else if (argv[*i][6] == '\0')
-		return -1;
-	else
-		return 0;
-	*(const char **)payload = v;
-	return 1;
-}
-
 /* Sleeps ms unless a signal arrives. */
 static void nap(int64_t ms)
 {
@@ -58,9 +40,14 @@ static void nap(int64_t ms)
 	}
 }
 
+static const char usage_text[] =
+	"usage: gitcanary run [flags]\n\n"
+	"Reconciles the repository every poll interval until SIGINT/SIGTERM.\n\n"
+	"  --poll DURATION            time between ticks; default 10s\n";
+
 int cmd_run(int argc, char **argv)
 {
-	gc_loop_opts o = { 0 };
+	gc_cli_loop_args a = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	gc_loop *loop = NULL;
@@ -69,35 +56,26 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	char *msg;
 	int rc;
+	const gc_cli_opt extra[] = { { "poll", 0, GC_CLI_VALUE, &poll, 0 },
+				     { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: gitcanary run [flags]\n\n"
-			       "Reconciles the repository every poll interval until SIGINT/SIGTERM.\n\n"
-			       "  --poll DURATION            time between ticks; default 10s\n%s",
-			       gc_loop_flags_help);
-			return GC_EXIT_OK;
-		}
+	if (gc_cli_parse_loop(&a, "run", usage_text, extra, argc, argv, &rc) <
+	    0)
+		goto cleanup;
+	if (poll && (gc_duration_parse(&poll_ms, poll) < 0 || poll_ms <= 0)) {
+		rc = gc_cli_usage("run", "--poll must be a positive duration");
+		goto cleanup;
 	}
-	if ((rc = gc_loop_parse_args(&o, "run", argc, argv, poll_flag,
-				     &poll)) != 0)
-		return rc;
-	if (poll && (gc_duration_parse(&poll_ms, poll) < 0 || poll_ms <= 0))
-		return gc_cli_usage("run",
-				    "--poll must be a positive duration");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (gc_loop_new(&loop, &o, &err) < 0) {
-		msg = gc_error_format(&err);
-		fprintf(stderr, "gitcanary run: %s\n", msg);
-		free(msg);
-		gc_error_release(&err);
-		return GC_EXIT_FAILURE;
+	if (gc_loop_new(&loop, &a.opts, &err) < 0) {
+		rc = gc_cli_fail("run", &err);
+		goto cleanup;
 	}
-	gc_info("watching %s every %lldms", o.repo ? o.repo : ".",
+	gc_info("watching %s every %lldms", a.opts.repo ? a.opts.repo : ".",
 		(long long)poll_ms);
 	while (!stop) {
 		if (gc_loop_tick(loop, &res, 0, &err) < 0) {
@@ -109,6 +87,9 @@ int cmd_run(int argc, char **argv)
 		nap(poll_ms);
 	}
 	gc_info("stopping");
+	rc = GC_EXIT_OK;
+cleanup:
 	gc_loop_free(loop);
-	return GC_EXIT_OK;
+	gc_cli_loop_args_release(&a);
+	return rc;
 }

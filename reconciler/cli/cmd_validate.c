@@ -21,26 +21,16 @@ static const char usage_text[] =
 	"  --repo PATH|URL          git repository (work tree, bare, or file://, https://, ssh:// URL); default .\n"
 	"  --ref REV                branch, tag or commit to check; default HEAD (the remote's HEAD branch for a URL)\n"
 	"  --dir DIR                check a plain directory instead of a commit (no git)\n"
-	"  --default-namespace NS   namespace of documents without one and outside any kustomization; default \"default\"\n";
+	"  --default-namespace NS   namespace of documents without one and outside any kustomization; default \"default\"\n"
+	"  -v, --verbose            log debug lines too\n";
 
-typedef struct validate_args {
-	const char *repo, *ref, *dir, *default_ns;
-} validate_args;
-
-static int parse_args(validate_args *a, int argc, char **argv, int *rc)
+static int parse_args(gc_cli_source_args *a, int argc, char **argv, int *rc)
 {
-	const gc_cli_opt opts[] = { { "--repo", NULL, &a->repo },
-				    { "--ref", NULL, &a->ref },
-				    { "--dir", NULL, &a->dir },
-				    { "--default-namespace", NULL,
-				      &a->default_ns },
-				    { NULL, NULL, NULL } };
 	const char *why;
 	char msg[256];
 
-	if (gc_cli_parse("validate", usage_text, opts, NULL, argc, argv, rc) <
-		    0 ||
-	    gc_cli_source("validate", a->dir, &a->repo, a->ref, rc) < 0)
+	if (gc_cli_parse_source(a, "validate", usage_text, NULL, argc, argv,
+				rc) < 0)
 		return -1;
 	if (a->default_ns && !gc_name_is_dns1123_label(a->default_ns, &why)) {
 		snprintf(msg, sizeof(msg),
@@ -70,7 +60,7 @@ static void print_problems(gc_problems *p)
 
 int cmd_validate(int argc, char **argv)
 {
-	validate_args a = { NULL, NULL, NULL, NULL };
+	gc_cli_source_args a = { NULL, NULL, NULL, NULL };
 	gc_source_opts opts = { NULL };
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
@@ -82,14 +72,8 @@ int cmd_validate(int argc, char **argv)
 	if (parse_args(&a, argc, argv, &rc) < 0)
 		return rc;
 	opts.default_namespace = a.default_ns;
-	if (gc_cli_load(&idx, a.repo, a.ref, a.dir, &opts, &err) < 0) {
-		char *msg = gc_error_format(&err);
-
-		fprintf(stderr, "gitcanary validate: %s\n", msg);
-		free(msg);
-		gc_error_release(&err);
-		return GC_EXIT_FAILURE;
-	}
+	if (gc_cli_load(&idx, &a, &opts, &err) < 0)
+		return gc_cli_fail("validate", &err);
 	loaded = gc_index_problems(idx);
 	for (size_t i = 0; i < loaded->n; i++)
 		gc_problems_add(&problems, loaded->v[i].path, loaded->v[i].line,

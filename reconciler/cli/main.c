@@ -12,6 +12,7 @@ static const gc_cmd commands[] = {
 	{ "run", cmd_run, "the daemon: poll the repository and reconcile" },
 	{ "get", cmd_get, "status table from the deploy branch" },
 	{ "describe", cmd_describe, "status and event history of a canary" },
+	{ "version", cmd_version, "print the version" },
 };
 
 static void usage(FILE *f)
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
 		return GC_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("gitcanary 0.1.0\n");
+		printf("gitcanary %s\n", gc_cli_version());
 		return GC_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -67,17 +67,4 @@ void gc_loop_free(gc_loop *loop);
 int gc_loop_tick(gc_loop *loop, gc_tick_result *res, int64_t now,
 		 gc_error *err);
 
-/*
- * Parses the flags shared by `reconcile` and `run` into opts (pointers
- * into argv). Flags it does not know are left to `other` (which returns 1
- * when it took argv[*i], 0 when unknown, -1 when its value is missing), or
- * are a usage error. Returns 0, or the exit code of a usage error
- * (already printed).
- */
-typedef int (*gc_loop_flag_fn)(int argc, char **argv, int *i, void *payload);
-int gc_loop_parse_args(gc_loop_opts *opts, const char *verb, int argc,
-		       char **argv, gc_loop_flag_fn other, void *payload);
-/* The --help text of the shared flags. */
-extern const char gc_loop_flags_help[];
-
 #endif
