@@ -322,12 +322,6 @@ void gc_loop_free(gc_loop *l)
 
 /* ---- small helpers ---- */
 
-static bool steady(gc_phase p)
-{
-	return p == GC_PHASE_INITIALIZED || p == GC_PHASE_SUCCEEDED ||
-	       p == GC_PHASE_FAILED;
-}
-
 /* The canary's last tick: this process's or its status file's, the later. */
 static int64_t last_tick(const gc_loop *l, const char *id, int64_t persisted)
 {
@@ -808,15 +802,15 @@ static void load_canary(work *w, tick *t)
 	canary_checksum(w);
 	if (!w->has_status)
 		w->due = true;
-	else if (steady(w->old.status.phase))
-		w->due = gc_machine_new_revision(&w->old.status, w->revision,
-						 w->configs) ||
-			 (w->old.status.phase == GC_PHASE_FAILED &&
-			  strcmp(w->revision, w->old.status.last_applied_spec));
+	else if (gc_machine_at_rest(w->old.status.phase))
+		w->due = gc_machine_wakes(&w->old.status, w->revision,
+					  w->configs);
 	else
-		w->due = t->now >=
-			 last_tick(t->loop, w->id, w->old.status.last_tick) +
-				 (w->spec.interval_ms + 999) / 1000;
+		w->due =
+			t->now >=
+			gc_machine_next_due(w->spec.interval_ms,
+					    last_tick(t->loop, w->id,
+						      w->old.status.last_tick));
 cleanup:
 	gc_problems_release(&probs);
 	gc_error_release(&err);
@@ -1162,8 +1156,9 @@ static void next_state(work *w, tick *t)
 		snprintf(w->next.promoted_revision,
 			 sizeof(w->next.promoted_revision), "%s", w->revision);
 	}
-	if (!w->has_status || (p1 == GC_PHASE_PROGRESSING && p0 != p1 &&
-			       (steady(p0) || p0 == GC_PHASE_WAITING))) {
+	if (!w->has_status ||
+	    (p1 == GC_PHASE_PROGRESSING && p0 != p1 &&
+	     (gc_machine_at_rest(p0) || p0 == GC_PHASE_WAITING))) {
 		snprintf(w->next.source_commit, sizeof(w->next.source_commit),
 			 "%s", t->loop->source);
 		w->next.release_max_weight = 0;
@@ -1171,7 +1166,7 @@ static void next_state(work *w, tick *t)
 	if (out->routing.canary > w->next.release_max_weight &&
 	    p1 != GC_PHASE_INITIALIZING && p1 != GC_PHASE_INITIALIZED)
 		w->next.release_max_weight = out->routing.canary;
-	w->ended = w->has_status && !steady(p0) &&
+	w->ended = w->has_status && !gc_machine_at_rest(p0) &&
 		   p0 != GC_PHASE_INITIALIZING &&
 		   (p1 == GC_PHASE_SUCCEEDED || p1 == GC_PHASE_FAILED);
 }
@@ -2126,10 +2121,10 @@ static int64_t next_due(const gc_loop *l, const tick *t, const done *d)
 		return t->now; /* not written: try again */
 	if (!d->has_status && !d->ran)
 		return t->now;
-	if (steady(d->phase))
+	if (gc_machine_at_rest(d->phase))
 		return INT64_MAX;
-	return last_tick(l, d->id, d->persisted_tick) +
-	       (d->interval_ms + 999) / 1000;
+	return gc_machine_next_due(d->interval_ms,
+				   last_tick(l, d->id, d->persisted_tick));
 }
 
 /* What the canary read, for select_canaries() of later ticks. */
