@@ -818,15 +818,6 @@ cleanup:
 
 /* ---- which canaries a tick looks at ---- */
 
-static bool is_passthrough_path(const char *path)
-{
-	const char *slash = strchr(path, '/');
-
-	if (!strncmp(path, "_cluster/", 9))
-		return true;
-	return slash && !strncmp(slash, "/_/", 3);
-}
-
 /*
  * Status files another writer changed: their canaries are looked at;
  * pass-through files: written again or deleted.
@@ -840,7 +831,7 @@ static int deploy_changed(const char *path, void *payload)
 	if (gc_layout_parse_status_path(path, &ns, &name)) {
 		gc_buf_addf(&id, "%s/%s", ns, name);
 		gc_map_sets(&t->deploy_ids, id.ptr, (void *)1);
-	} else if (is_passthrough_path(path)) {
+	} else if (gc_layout_is_passthrough(path)) {
 		gc_map_sets(&t->deploy_pt, path, (void *)1);
 	}
 	free(ns);
@@ -1218,14 +1209,8 @@ static void object_key(gc_buf *key, const char *ns, const char *kind,
 /* "ns/_/kind-name.yaml" for a rendered file "ns/canary/kind-name.yaml". */
 static void key_of_file(gc_buf *key, const char *path)
 {
-	const char *slash = strchr(path, '/');
-	const char *base = strrchr(path, '/');
-
 	gc_buf_clear(key);
-	if (!slash || !base)
-		return;
-	gc_buf_add(key, path, (size_t)(slash - path));
-	gc_buf_addf(key, "/_%s", base);
+	gc_layout_passthrough_of(key, path);
 }
 
 /* Writes the rendered objects and the status file of one canary. */
@@ -1650,7 +1635,7 @@ static void pass_delete(tick *t)
 	for (size_t i = 0; i < np; i++) {
 		char *p;
 
-		if (!is_passthrough_path(paths[i]) ||
+		if (!gc_layout_is_passthrough(paths[i]) ||
 		    gc_map_gets(&t->passthrough, paths[i]))
 			continue;
 		p = gc_xstrdup(paths[i]);
@@ -1705,7 +1690,7 @@ static void vanished(tick *t)
 			continue;
 		if (!canary_exists(l->idx, ns, name)) {
 			gc_buf_clear(&key);
-			gc_buf_addf(&key, "%s/%s/", ns, name);
+			gc_layout_canary_dir(&key, ns, name);
 			gc_map_sets(&gone, key.ptr, (void *)1);
 			if (clean) {
 				gc_info("%s/%s: the Canary left the source: its objects are removed and its target passes through",
@@ -1717,14 +1702,9 @@ static void vanished(tick *t)
 		free(name);
 	}
 	for (size_t i = 0; gone.len && i < np; i++) {
-		const char *slash = strchr(paths[i], '/');
-		const char *second = slash ? strchr(slash + 1, '/') : NULL;
-
-		if (!second)
-			continue;
 		gc_buf_clear(&key);
-		gc_buf_add(&key, paths[i], (size_t)(second - paths[i]) + 1);
-		if (!gc_map_gets(&gone, key.ptr))
+		if (!gc_layout_object_dir(&key, paths[i]) ||
+		    !gc_map_gets(&gone, key.ptr))
 			continue;
 		if (clean) {
 			delete_file(t, paths[i]);
