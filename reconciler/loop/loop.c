@@ -34,7 +34,7 @@ typedef struct canary_cache {
 	uint64_t status;   /* content hash of its status file */
 	int64_t due;       /* INT64_MAX: at rest or broken */
 	const char **keys; /* pass-through exclusion keys it owns, borrowed
-			    * from loop->owned */
+			    * from loop->can.owned */
 	size_t nkeys;
 	bool broken;
 	unsigned gen; /* the last tick that saw the canary */
@@ -44,6 +44,40 @@ typedef struct passthru_cache {
 	uint64_t file; /* content hash of the file as written */
 } passthru_cache;
 
+/* The cheap path: what the last complete tick saw (loop.c). */
+typedef struct loop_seen {
+	char source[GC_OID_HEX], deploy[GC_OID_HEX];
+	bool valid;
+	int64_t next_due; /* INT64_MAX = nothing due */
+	unsigned gen;     /* ticks completed */
+	size_t ncanaries; /* canaries in the source */
+	bool problems;    /* its source had problems */
+} loop_seen;
+
+/* Which source files changed since the caches (select.c). */
+typedef struct loop_select {
+	gc_map configs; /* source path -> "ns\n..." of its ConfigMaps/Secrets */
+	char cache_source[GC_OID_HEX]; /* source the caches describe */
+} loop_select;
+
+/* What each canary was, owned and read (canary.c). */
+typedef struct loop_canaries {
+	gc_map ticks;   /* "ns/name" -> int64_t* last tick not persisted */
+	gc_map cache;   /* "ns/name" -> canary_cache* */
+	gc_map owned;   /* pass-through key -> number of canaries owning it */
+	gc_map flipped; /* keys owned or disowned since the last pass */
+	gc_canary_deps deps; /* what each cached canary read, when due */
+} loop_canaries;
+
+/* What pass-through wrote (passthrough.c). */
+typedef struct loop_passthru {
+	gc_map written; /* path -> passthru_cache* of the object written */
+	size_t nwritten;
+	gc_map files; /* source path -> pt_file* (pass_changed) */
+	gc_map src;   /* pass-through path -> pt_file* of its object */
+	bool ready;   /* files describes the source */
+} loop_passthru;
+
 struct gc_loop {
 	gc_loop_opts opts;
 	gc_git *git;
@@ -52,25 +86,10 @@ struct gc_loop {
 	gc_index *idx;
 	char idx_source[GC_OID_HEX]; /* the commit idx describes */
 	gc_deploy_tree tree;
-	/* the cheap path: what the last complete tick saw */
-	char seen_source[GC_OID_HEX], seen_deploy[GC_OID_HEX];
-	bool seen;
-	int64_t next_due; /* INT64_MAX = nothing due */
-	gc_map ticks;     /* "ns/name" -> int64_t* last tick not persisted */
-	gc_map cache;     /* "ns/name" -> canary_cache* */
-	gc_map passthru;  /* path -> passthru_cache* of the object written */
-	size_t npassthru; /* entries in passthru */
-	gc_map pt_files;  /* source path -> pt_file* (pass_changed) */
-	gc_map pt_src;    /* pass-through path -> pt_file* of its object */
-	bool pt_ready;    /* pt_files describes the source */
-	gc_map flipped;   /* keys owned or disowned since the last pass */
-	gc_map configs; /* source path -> "ns\n..." of its ConfigMaps/Secrets */
-	char cache_source[GC_OID_HEX]; /* source the caches describe */
-	gc_map owned;     /* pass-through key -> number of canaries owning it */
-	unsigned gen;     /* ticks completed */
-	size_t ncanaries; /* canaries in the source at the last complete tick */
-	bool problems;    /* its source had problems */
-	gc_canary_deps deps; /* what each cached canary read, when due */
+	loop_seen seen;
+	loop_select sel;
+	loop_canaries can;
+	loop_passthru pt;
 };
 
 /* ---- per-canary work of one tick ---- */
@@ -96,68 +115,115 @@ typedef struct promoted_ctx {
 	gc_map paths;             /* path -> its root in docs */
 } promoted_ctx;
 
-typedef struct work {
-	const gc_object *obj;
-	const gc_object *target, *hpa;
-	char id[300];
-	gc_canary_spec spec;
-	bool spec_ok, broken, due, ran, done;
-	char revision[GC_REVISION_MAX];
-	char checksum[GC_REVISION_MAX];
-	lookup_ctx source;
-	promoted_ctx promoted;
-	cJSON *configs;          /* owned: the target's trackedConfigs now */
-	cJSON *promoted_configs; /* owned: the same for the primary's copies */
-	gc_deploy_canary old, next;
-	bool has_status;
-	char *ready_msg[2];
-	char *primary_name; /* "<T>-primary", owned */
-	gc_machine_in in;
-	gc_machine_out out;
-	gc_check_batch batches[GC_MACHINE_MAX_BATCHES];
-	size_t nbatches;
-	gc_check_ctx ctx;
-	cJSON *rendered;   /* owned array; freed once written */
-	bool was_rendered; /* rendered this tick (w->next has the files) */
-	bool changed;      /* some file of the canary changed */
-	bool ended;        /* a release ended this tick */
-	bool skipped;      /* unchanged and not due: cache says all */
-	bool inputs_changed;
-	const canary_cache *cached;
-} work;
-
-/*
- * What the rest of the tick (commit message, notes, event webhooks,
- * caches) reads of a canary once it is written. A tick keeps one of these
- * per canary it looks at, and a work only for the chunk in hand.
- */
-typedef struct done {
-	const gc_object *obj;
-	char *id; /* "<ns>/<name>", owned */
-	const canary_cache *cached;
-	bool spec_ok, broken, skipped, ran, has_status;
-	bool moved;     /* the machine's output changed (out.changed) */
-	bool changed;   /* some file of the canary changed */
-	bool ended;     /* a release ended this tick */
-	gc_phase phase; /* after the tick: the machine's, else the old one */
+/* A canary's stage after the tick: the machine's, else the old one. */
+typedef struct done_stage {
+	gc_phase phase;
 	int canary_weight, primary_weight, release_max_weight;
 	int failed_checks, old_failed_checks;
-	char revision[GC_REVISION_MAX];
-	char checksum[GC_REVISION_MAX];
 	char source_commit[GC_OID_HEX];
-	int64_t last_tick;      /* the machine's, when it ran */
-	int64_t persisted_tick; /* the status file's */
-	int64_t interval_ms;
+} done_stage;
+
+/* What a canary's tick said: events, checks run, their webhooks. */
+typedef struct done_report {
 	gc_event *events; /* owned, taken from the machine's output */
 	size_t nevents;
 	gc_check_batch *batches; /* owned, without their specs */
 	size_t nbatches;
 	gc_hook_list event_hooks; /* its event webhooks, items in hooks */
 	cJSON *hooks;             /* owned copies: the index drops its trees */
-	char *target, *hpa;       /* spec.targetRef/autoscalerRef names */
 	/* event webhook deliveries of its events, once the tick is final */
 	gc_event_hooks_canary deliveries;
+} done_report;
+
+/*
+ * What the rest of the tick (commit message, notes, event webhooks,
+ * caches) reads of a canary once it is written. A tick keeps one of these
+ * per canary it looks at; the work of the chunk in hand embeds it, fills
+ * it as it goes and hands it back whole (take_done).
+ */
+typedef struct done {
+	const gc_object *obj;
+	char *id; /* "<ns>/<name>", owned */
+	const canary_cache *cached;
+	bool spec_ok, broken, skipped, ran, has_status;
+	bool moved;   /* the machine's output changed (out.changed) */
+	bool changed; /* some file of the canary changed */
+	bool ended;   /* a release ended this tick */
+	char revision[GC_REVISION_MAX];
+	char checksum[GC_REVISION_MAX];
+	int64_t last_tick;      /* the machine's, when it ran */
+	int64_t persisted_tick; /* the status file's */
+	int64_t interval_ms;
+	char *target, *hpa; /* spec.targetRef/autoscalerRef names */
+	done_stage stage;
+	done_report report;
 } done;
+
+/* The tracked configs of the target and of the primary's copies. */
+typedef struct work_configs {
+	lookup_ctx source;
+	promoted_ctx promoted;
+	cJSON *configs;          /* owned: the target's trackedConfigs now */
+	cJSON *promoted_configs; /* owned: the same for the primary's copies */
+} work_configs;
+
+/* The machine's run of one canary (run_machines). */
+typedef struct work_machine {
+	gc_machine_in in;
+	gc_machine_out out;
+	gc_check_batch batches[GC_MACHINE_MAX_BATCHES];
+	size_t nbatches;
+	gc_check_ctx ctx;
+	char *ready_msg[2];
+	char *primary_name; /* "<T>-primary", owned */
+	bool finished;      /* the machine said GC_MACHINE_DONE */
+} work_machine;
+
+/* One canary of the chunk in hand. */
+typedef struct work {
+	done d; /* what outlives the chunk */
+	const gc_object *target, *hpa;
+	gc_canary_spec spec;
+	bool due;
+	gc_deploy_canary old, next;
+	work_configs cfg;
+	work_machine m;
+	cJSON *rendered;   /* owned array; freed once written */
+	bool was_rendered; /* rendered this tick (w->next has the files) */
+	bool inputs_changed;
+} work;
+
+/* Changes of the source and the deploy branch a tick looks at (select.c). */
+typedef struct tick_changes {
+	gc_map paths;      /* source files changed since the caches were made */
+	bool all;          /* no cache, or a kustomization changed */
+	gc_map configs;    /* namespaces with a changed ConfigMap/Secret */
+	gc_map deploy_ids; /* canaries whose status file moved */
+	gc_map deploy_pt;  /* pass-through files another writer changed */
+	char **vanished;   /* cached canaries no longer in the source */
+	size_t nvanished;
+	size_t nnew;      /* canaries looked at, not in the cache */
+	bool canary_gone; /* a canary may have left the source */
+} tick_changes;
+
+/* The files of the tick's commit (write_file, delete_file). */
+typedef struct tick_writes {
+	gc_git_update *updates;    /* paths borrowed from loop->tree */
+	char (*blobs)[GC_OID_HEX]; /* per update: "" = deletion */
+	size_t n, alloc;
+	int error; /* a blob that could not be written; in err */
+	gc_error *err;
+	bool layout_changed; /* a file was added or deleted */
+} tick_writes;
+
+/* Pass-through's part of one tick (passthrough.c). */
+typedef struct tick_passthru {
+	gc_map written;          /* paths written by pass-through */
+	bool new_path;           /* it wrote a path it never had */
+	size_t npassed;          /* objects written since a trim */
+	const char *passed_file; /* the source file of the last one */
+	gc_map kept; /* pass-through keys of canaries kept while broken */
+} tick_passthru;
 
 typedef struct tick {
 	gc_loop *loop;
@@ -166,28 +232,10 @@ typedef struct tick {
 	bool source_moved;
 	done *d; /* the canaries the tick looks at */
 	size_t n;
-	size_t nnew;             /* of them, not in the cache */
-	size_t npassed;          /* objects pass-through wrote since a trim */
-	const char *passed_file; /* the source file of the last one */
-	char *ready_error;      /* the readiness server failed this tick: why */
-	gc_git_update *updates; /* paths borrowed from loop->tree */
-	char (*blobs)[GC_OID_HEX]; /* per update: "" = deletion */
-	size_t nupdates, aupdates;
-	int error; /* a blob that could not be written; in err */
-	gc_error *err;
-	gc_map passthrough;  /* paths written by pass-through */
-	bool pt_new;         /* pass-through wrote a path it never had */
-	gc_map deploy_pt;    /* pass-through files another writer changed */
-	bool layout_changed; /* a file was added or deleted */
-	/* source files changed since the caches were made */
-	gc_map changed_paths;
-	bool all_changed; /* no cache, or a kustomization changed */
-	bool canary_gone; /* a canary may have left the source */
-	gc_map kept;      /* pass-through keys of canaries kept while broken */
-	gc_map changed_configs; /* namespaces with a changed ConfigMap/Secret */
-	gc_map deploy_ids;      /* canaries whose status file moved */
-	char **vanished;        /* cached canaries no longer in the source */
-	size_t nvanished;
+	char *ready_error; /* the readiness server failed this tick: why */
+	tick_changes ch;
+	tick_writes wr;
+	tick_passthru pt;
 } tick;
 
 static const char *opt_or(const char *v, const char *def)
@@ -240,11 +288,11 @@ static void pt_release(gc_loop *l)
 {
 	const gc_map_entry *e;
 
-	for (size_t i = 0; gc_map_next(&l->pt_files, &i, &e);)
+	for (size_t i = 0; gc_map_next(&l->pt.files, &i, &e);)
 		pt_file_free(e->value);
-	gc_map_release(&l->pt_files);
-	gc_map_release(&l->pt_src);
-	l->pt_ready = false;
+	gc_map_release(&l->pt.files);
+	gc_map_release(&l->pt.src);
+	l->pt.ready = false;
 }
 
 static void free_values(gc_map *m)
@@ -262,20 +310,20 @@ static void clear_caches(gc_loop *l)
 {
 	const gc_map_entry *e;
 
-	for (size_t i = 0; gc_map_next(&l->cache, &i, &e);)
+	for (size_t i = 0; gc_map_next(&l->can.cache, &i, &e);)
 		cache_free(e->value);
-	gc_map_release(&l->cache);
-	memset(&l->cache, 0, sizeof(l->cache));
-	free_values(&l->passthru);
-	gc_map_release(&l->owned);
-	memset(&l->owned, 0, sizeof(l->owned));
-	l->npassthru = 0;
+	gc_map_release(&l->can.cache);
+	memset(&l->can.cache, 0, sizeof(l->can.cache));
+	free_values(&l->pt.written);
+	gc_map_release(&l->can.owned);
+	memset(&l->can.owned, 0, sizeof(l->can.owned));
+	l->pt.nwritten = 0;
 	pt_release(l);
-	free_values(&l->configs);
-	gc_map_release(&l->flipped);
-	l->cache_source[0] = '\0';
-	gc_canary_deps_release(&l->deps);
-	l->next_due = INT64_MAX;
+	free_values(&l->sel.configs);
+	gc_map_release(&l->can.flipped);
+	l->sel.cache_source[0] = '\0';
+	gc_canary_deps_release(&l->can.deps);
+	l->seen.next_due = INT64_MAX;
 }
 
 int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
@@ -287,7 +335,7 @@ int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
 
 	l->opts = *opts;
 	gc_deploy_tree_init(&l->tree);
-	l->next_due = INT64_MAX;
+	l->seen.next_due = INT64_MAX;
 	if ((error = gc_git_open(&l->git, opt_or(opts->repo, "."), &gopts,
 				 err)) < 0)
 		goto fail;
@@ -305,13 +353,9 @@ fail:
 
 void gc_loop_free(gc_loop *l)
 {
-	const gc_map_entry *e;
-
 	if (!l)
 		return;
-	for (size_t i = 0; gc_map_next(&l->ticks, &i, &e);)
-		free(e->value);
-	gc_map_release(&l->ticks);
+	free_values(&l->can.ticks);
 	clear_caches(l);
 	gc_index_free(l->idx);
 	gc_deploy_tree_release(&l->tree);
@@ -325,18 +369,18 @@ void gc_loop_free(gc_loop *l)
 /* The canary's last tick: this process's or its status file's, the later. */
 static int64_t last_tick(const gc_loop *l, const char *id, int64_t persisted)
 {
-	const int64_t *t = gc_map_gets(&l->ticks, id);
+	const int64_t *t = gc_map_gets(&l->can.ticks, id);
 
 	return t && *t > persisted ? *t : persisted;
 }
 
 static void remember_tick(gc_loop *l, const char *id, int64_t t)
 {
-	int64_t *v = gc_map_gets(&l->ticks, id);
+	int64_t *v = gc_map_gets(&l->can.ticks, id);
 
 	if (!v) {
 		v = gc_xmalloc(sizeof(*v));
-		gc_map_sets(&l->ticks, id, v);
+		gc_map_sets(&l->can.ticks, id, v);
 	}
 	*v = t;
 }
@@ -344,31 +388,32 @@ static void remember_tick(gc_loop *l, const char *id, int64_t t)
 /*
  * Records a change of the tick's commit. The bytes go into the object
  * database at once, so a full pass does not hold every file until the
- * commit; a failure is kept in t->error for the commit to report.
+ * commit; a failure is kept in t->wr.error for the commit to report.
  */
 static void add_update(tick *t, const char *path, const char *data, size_t len)
 {
 	gc_git_update *u;
 	char *blob;
 
-	if (t->nupdates == t->aupdates) {
-		t->aupdates = t->aupdates ? 2 * t->aupdates : 64;
-		t->updates = gc_xrealloc(t->updates,
-					 t->aupdates * sizeof(*t->updates));
-		t->blobs =
-			gc_xrealloc(t->blobs, t->aupdates * sizeof(*t->blobs));
+	if (t->wr.n == t->wr.alloc) {
+		t->wr.alloc = t->wr.alloc ? 2 * t->wr.alloc : 64;
+		t->wr.updates =
+			gc_xrealloc(t->wr.updates,
+				    t->wr.alloc * sizeof(*t->wr.updates));
+		t->wr.blobs = gc_xrealloc(t->wr.blobs,
+					  t->wr.alloc * sizeof(*t->wr.blobs));
 	}
 	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
-		t->layout_changed = true;
+		t->wr.layout_changed = true;
 	gc_deploy_tree_set(&t->loop->tree, path, data, len);
-	u = &t->updates[t->nupdates];
-	blob = t->blobs[t->nupdates++];
+	u = &t->wr.updates[t->wr.n];
+	blob = t->wr.blobs[t->wr.n++];
 	memset(u, 0, sizeof(*u));
 	u->path = gc_deploy_tree_path(&t->loop->tree, path);
 	blob[0] = '\0';
-	if (data && t->error == 0)
-		t->error = gc_git_write_blob(blob, t->loop->git, data, len,
-					     t->err);
+	if (data && t->wr.error == 0)
+		t->wr.error = gc_git_write_blob(blob, t->loop->git, data, len,
+						t->wr.err);
 }
 
 /* Writes path unless it already holds these bytes; true when it changed. */
@@ -419,7 +464,7 @@ static int read_status(work *w, tick *t, gc_error *err)
 
 	if (!*t->deploy)
 		goto cleanup;
-	gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
+	gc_layout_status_path(&path, w->d.obj->namespace, w->d.obj->name);
 	if (!gc_deploy_tree_has(&t->loop->tree, path.ptr))
 		goto cleanup;
 	if ((error = gc_git_read(&data, t->loop->git, t->deploy, path.ptr,
@@ -427,7 +472,7 @@ static int read_status(work *w, tick *t, gc_error *err)
 	    (error = gc_deploy_canary_parse(&w->old, path.ptr, data.ptr,
 					    data.len, err)) < 0)
 		goto cleanup;
-	w->has_status = true;
+	w->d.has_status = true;
 cleanup:
 	gc_buf_release(&path);
 	gc_buf_release(&data);
@@ -517,14 +562,14 @@ static void render_input(gc_render_input *in, const work *w, const tick *t)
 {
 	memset(in, 0, sizeof(*in));
 	in->include_label_prefix = t->loop->opts.include_label_prefix;
-	in->canary = w->obj->doc->root;
-	in->namespace = w->obj->namespace;
+	in->canary = w->d.obj->doc->root;
+	in->namespace = w->d.obj->namespace;
 	in->target = w->target->doc->root;
 	in->hpa = w->hpa ? w->hpa->doc->root : NULL;
 	in->lookup = config_lookup;
-	in->lookup_payload = (void *)&w->source;
+	in->lookup_payload = (void *)&w->cfg.source;
 	in->locate = locate;
-	in->locate_payload = (void *)&w->source;
+	in->locate_payload = (void *)&w->cfg.source;
 }
 
 /*
@@ -540,34 +585,35 @@ static int track_configs(work *w, tick *t)
 	char *msg;
 	int error;
 
-	w->source.idx = t->loop->idx;
-	w->source.ns = w->obj->namespace;
-	w->source.docs[GC_RENDER_SRC_CANARY] = w->obj->doc;
-	w->source.docs[GC_RENDER_SRC_TARGET] = w->target->doc;
-	w->source.docs[GC_RENDER_SRC_HPA] = w->hpa ? w->hpa->doc : NULL;
-	w->promoted.git = t->loop->git;
-	w->promoted.deploy = t->deploy;
-	w->promoted.tree = &t->loop->tree;
-	w->promoted.ns = w->obj->namespace;
-	w->promoted.canary = w->obj->name;
-	w->promoted.source = &w->source;
+	w->cfg.source.idx = t->loop->idx;
+	w->cfg.source.ns = w->d.obj->namespace;
+	w->cfg.source.docs[GC_RENDER_SRC_CANARY] = w->d.obj->doc;
+	w->cfg.source.docs[GC_RENDER_SRC_TARGET] = w->target->doc;
+	w->cfg.source.docs[GC_RENDER_SRC_HPA] = w->hpa ? w->hpa->doc : NULL;
+	w->cfg.promoted.git = t->loop->git;
+	w->cfg.promoted.deploy = t->deploy;
+	w->cfg.promoted.tree = &t->loop->tree;
+	w->cfg.promoted.ns = w->d.obj->namespace;
+	w->cfg.promoted.canary = w->d.obj->name;
+	w->cfg.promoted.source = &w->cfg.source;
 	render_input(&in, w, t);
-	if ((error = gc_render_tracked_configs(&w->configs, &in, &err)) < 0) {
+	if ((error = gc_render_tracked_configs(&w->cfg.configs, &in, &err)) <
+	    0) {
 		msg = gc_error_format(&err);
-		gc_warn("%s (canary '%s' skipped)", msg, w->id);
+		gc_warn("%s (canary '%s' skipped)", msg, w->d.id);
 		free(msg);
 		gc_error_release(&err);
 		return error;
 	}
-	if (w->has_status &&
-	    !strcmp(w->revision, w->old.status.last_promoted_spec)) {
+	if (w->d.has_status &&
+	    !strcmp(w->d.revision, w->old.status.last_promoted_spec)) {
 		in.lookup = promoted_lookup;
-		in.lookup_payload = &w->promoted;
+		in.lookup_payload = &w->cfg.promoted;
 		in.locate = NULL;
-		if (gc_render_tracked_configs(&w->promoted_configs, &in, &err) <
-		    0)
+		if (gc_render_tracked_configs(&w->cfg.promoted_configs, &in,
+					      &err) < 0)
 			gc_debug("%s: configs of the primary unknown: %s",
-				 w->id, gc_error_msg(&err));
+				 w->d.id, gc_error_msg(&err));
 		gc_error_release(&err);
 	}
 	return 0;
@@ -581,15 +627,15 @@ static void canary_checksum(work *w)
 		cJSON_AddItemToObject(pair, "trackedConfigs",
 				      gc_json_dup(
 					      w->old.status.tracked_configs));
-	gc_json_add_str(pair, "lastAppliedSpec", w->revision);
-	gc_revision_hash(w->checksum, pair);
+	gc_json_add_str(pair, "lastAppliedSpec", w->d.revision);
+	gc_revision_hash(w->d.checksum, pair);
 	cJSON_Delete(pair);
 }
 
 static bool path_changed(const tick *t, const gc_object *o)
 {
-	return t->all_changed || !o ||
-	       gc_map_gets(&t->changed_paths, o->doc->path) != NULL;
+	return t->ch.all || !o ||
+	       gc_map_gets(&t->ch.paths, o->doc->path) != NULL;
 }
 
 static int collect_changed(const char *path, void *payload)
@@ -601,8 +647,8 @@ static int collect_changed(const char *path, void *payload)
 	if (!strcmp(base, "kustomization.yaml") ||
 	    !strcmp(base, "kustomization.yml") ||
 	    !strcmp(base, "Kustomization"))
-		t->all_changed = true;
-	gc_map_sets(&t->changed_paths, path, (void *)1);
+		t->ch.all = true;
+	gc_map_sets(&t->ch.paths, path, (void *)1);
 	return 0;
 }
 
@@ -614,7 +660,7 @@ static bool is_config(const gc_object *o)
 
 static void note_ns(tick *t, const char *ns)
 {
-	gc_map_sets(&t->changed_configs, ns, (void *)1);
+	gc_map_sets(&t->ch.configs, ns, (void *)1);
 }
 
 static void note_config(const gc_object *o, void *payload)
@@ -637,7 +683,7 @@ static void remember_configs(gc_loop *l, const char *path)
 	gc_buf b = GC_BUF_INIT;
 
 	gc_index_foreach_in_file(l->idx, path, add_config_ns, &b);
-	free(gc_map_sets(&l->configs, path,
+	free(gc_map_sets(&l->sel.configs, path,
 			 b.len ? gc_buf_detach(&b, NULL) : NULL));
 	gc_buf_release(&b);
 }
@@ -646,7 +692,7 @@ static void remember_all_configs(gc_loop *l)
 {
 	size_t n = gc_index_count(l->idx);
 
-	free_values(&l->configs);
+	free_values(&l->sel.configs);
 	for (size_t i = 0; i < n; i++) {
 		const gc_object *o = gc_index_at(l->idx, i);
 
@@ -664,7 +710,7 @@ static void remember_all_configs(gc_loop *l)
 static void note_configs(tick *t, const char *path)
 {
 	gc_loop *l = t->loop;
-	const char *old = gc_map_gets(&l->configs, path);
+	const char *old = gc_map_gets(&l->sel.configs, path);
 
 	for (const char *p = old; p && *p; p = strchr(p, '\n') + 1) {
 		char ns[300];
@@ -690,16 +736,16 @@ static int find_changes(tick *t, gc_error *err)
 	const gc_map_entry *e;
 	int error;
 
-	t->all_changed = !*l->cache_source;
-	if (!t->all_changed && strcmp(l->cache_source, l->source) &&
-	    (error = gc_git_diff_paths(l->git, l->cache_source, l->source,
+	t->ch.all = !*l->sel.cache_source;
+	if (!t->ch.all && strcmp(l->sel.cache_source, l->source) &&
+	    (error = gc_git_diff_paths(l->git, l->sel.cache_source, l->source,
 				       collect_changed, t, err)) < 0)
 		return error;
-	if (t->all_changed) {
+	if (t->ch.all) {
 		remember_all_configs(l);
 		return 0;
 	}
-	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);)
+	for (size_t i = 0; gc_map_next(&t->ch.paths, &i, &e);)
 		note_configs(t, e->key);
 	return 0;
 }
@@ -711,7 +757,7 @@ static int find_changes(tick *t, gc_error *err)
 static bool unchanged(work *w, tick *t)
 {
 	gc_loop *l = t->loop;
-	const gc_object *o = w->obj;
+	const gc_object *o = w->d.obj;
 	const gc_object *target =
 		gc_index_find(l->idx, "Deployment", o->namespace,
 			      gc_json_str(o->doc->root, "spec.targetRef.name"));
@@ -719,21 +765,21 @@ static bool unchanged(work *w, tick *t)
 		gc_json_str(o->doc->root, "spec.autoscalerRef.name");
 	const gc_object *hpa = gc_index_find(l->idx, "HorizontalPodAutoscaler",
 					     o->namespace, hname);
-	const canary_cache *c = gc_map_gets(&l->cache, w->id);
+	const canary_cache *c = gc_map_gets(&l->can.cache, w->d.id);
 	gc_buf path = GC_BUF_INIT;
 	uint64_t status;
 
 	gc_layout_status_path(&path, o->namespace, o->name);
 	status = gc_deploy_tree_hash(&l->tree, path.ptr);
 	gc_buf_release(&path);
-	w->inputs_changed =
-		!c || c->status != status || path_changed(t, o) ||
-		path_changed(t, target) || (hname && path_changed(t, hpa)) ||
-		gc_map_gets(&t->changed_configs, o->namespace) != NULL;
+	w->inputs_changed = !c || c->status != status || path_changed(t, o) ||
+			    path_changed(t, target) ||
+			    (hname && path_changed(t, hpa)) ||
+			    gc_map_gets(&t->ch.configs, o->namespace) != NULL;
 	if (w->inputs_changed || c->broken || t->now >= c->due)
 		return false;
-	w->skipped = true;
-	w->cached = c;
+	w->d.skipped = true;
+	w->d.cached = c;
 	return true;
 }
 
@@ -744,35 +790,35 @@ static bool unchanged(work *w, tick *t)
 static void load_canary(work *w, tick *t)
 {
 	const gc_index *idx = t->loop->idx;
-	const gc_object *o = w->obj;
+	const gc_object *o = w->d.obj;
 	gc_canary_spec_opts sopts = { t->loop->opts.min_interval_ms };
 	gc_problems probs = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	char *msg;
 
-	snprintf(w->id, sizeof(w->id), "%s/%s", o->namespace, o->name);
+	w->d.id = gc_xasprintf("%s/%s", o->namespace, o->name);
 	gc_deploy_canary_init(&w->old);
 	gc_deploy_canary_init(&w->next);
 	if (gc_index_load(idx, o, &err) < 0) {
-		gc_err("canary '%s' skipped: %s", w->id, gc_error_msg(&err));
-		w->broken = true;
+		gc_err("canary '%s' skipped: %s", w->d.id, gc_error_msg(&err));
+		w->d.broken = true;
 		goto cleanup;
 	}
 	if (unchanged(w, t))
 		return;
 	if (gc_validate_canary(&probs, idx, o) > 0) {
-		log_problems(&probs, w->id);
-		w->broken = true;
+		log_problems(&probs, w->d.id);
+		w->d.broken = true;
 		goto cleanup;
 	}
 	if (gc_canary_spec_parse(&w->spec, o->doc->root, o->namespace, &sopts,
 				 &err) < 0) {
-		gc_warn("%s: canary '%s' skipped: %s", o->doc->path, w->id,
+		gc_warn("%s: canary '%s' skipped: %s", o->doc->path, w->d.id,
 			gc_error_msg(&err));
-		w->broken = true;
+		w->d.broken = true;
 		goto cleanup;
 	}
-	w->spec_ok = true;
+	w->d.spec_ok = true;
 	w->target = gc_index_find_tree(idx, "Deployment", o->namespace,
 				       w->spec.target);
 	w->hpa =
@@ -781,35 +827,35 @@ static void load_canary(work *w, tick *t)
 					       "spec.autoscalerRef.name"));
 	if (!w->target) {
 		gc_warn("%s: canary '%s' skipped: target deployment '%s' not found",
-			o->doc->path, w->id, w->spec.target);
-		w->broken = true;
+			o->doc->path, w->d.id, w->spec.target);
+		w->d.broken = true;
 		goto cleanup;
 	}
-	gc_revision_hash(w->revision,
+	gc_revision_hash(w->d.revision,
 			 gc_json_get(w->target->doc->root, "spec.template"));
 	if (read_status(w, t, &err) < 0) {
 		msg = gc_error_format(&err);
-		gc_err("canary '%s' skipped: unreadable status: %s", w->id,
+		gc_err("canary '%s' skipped: unreadable status: %s", w->d.id,
 		       msg);
 		free(msg);
-		w->broken = true;
+		w->d.broken = true;
 		goto cleanup;
 	}
 	if (track_configs(w, t) < 0) {
-		w->broken = true;
+		w->d.broken = true;
 		goto cleanup;
 	}
 	canary_checksum(w);
-	if (!w->has_status)
+	if (!w->d.has_status)
 		w->due = true;
 	else if (gc_machine_at_rest(w->old.status.phase))
-		w->due = gc_machine_wakes(&w->old.status, w->revision,
-					  w->configs);
+		w->due = gc_machine_wakes(&w->old.status, w->d.revision,
+					  w->cfg.configs);
 	else
 		w->due =
 			t->now >=
 			gc_machine_next_due(w->spec.interval_ms,
-					    last_tick(t->loop, w->id,
+					    last_tick(t->loop, w->d.id,
 						      w->old.status.last_tick));
 cleanup:
 	gc_problems_release(&probs);
@@ -830,9 +876,9 @@ static int deploy_changed(const char *path, void *payload)
 
 	if (gc_layout_parse_status_path(path, &ns, &name)) {
 		gc_buf_addf(&id, "%s/%s", ns, name);
-		gc_map_sets(&t->deploy_ids, id.ptr, (void *)1);
+		gc_map_sets(&t->ch.deploy_ids, id.ptr, (void *)1);
 	} else if (gc_layout_is_passthrough(path)) {
-		gc_map_sets(&t->deploy_pt, path, (void *)1);
+		gc_map_sets(&t->ch.deploy_pt, path, (void *)1);
 	}
 	free(ns);
 	free(name);
@@ -852,7 +898,7 @@ static void pick_object(const gc_object *o, void *payload)
 	char key[600];
 
 	gc_canary_deps_key_of(key, sizeof(key), o->kind, o->namespace, o->name);
-	gc_canary_deps_key(&p->t->loop->deps, key, p->ids);
+	gc_canary_deps_key(&p->t->loop->can.deps, key, p->ids);
 	if (gc_validate_is_canary(o) && o->namespace && o->name) {
 		snprintf(key, sizeof(key), "%s/%s", o->namespace, o->name);
 		gc_map_sets(p->ids, key, (void *)1);
@@ -901,7 +947,7 @@ static void set_selected(tick *t, const gc_object **objs, size_t n)
  * files, looked-up keys, namespace configs or status file changed, the
  * due and the broken (loop->deps). The rest would be skipped by
  * unchanged() anyway. Cached canaries gone from the source go to
- * t->vanished.
+ * t->ch.vanished.
  */
 static void select_canaries(tick *t)
 {
@@ -912,7 +958,7 @@ static void select_canaries(tick *t)
 	pick_ctx p = { t, &ids };
 	const gc_map_entry *e;
 
-	if (t->all_changed) {
+	if (t->ch.all) {
 		objs = gc_xcalloc(total + 1, sizeof(*objs));
 		for (size_t i = 0; i < total; i++)
 			if (gc_validate_is_canary(gc_index_at(l->idx, i)))
@@ -921,26 +967,26 @@ static void select_canaries(tick *t)
 		free(objs);
 		return;
 	}
-	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);) {
-		gc_canary_deps_path(&l->deps, e->key, &ids);
+	for (size_t i = 0; gc_map_next(&t->ch.paths, &i, &e);) {
+		gc_canary_deps_path(&l->can.deps, e->key, &ids);
 		gc_index_foreach_in_file(l->idx, e->key, pick_object, &p);
 	}
-	for (size_t i = 0; gc_map_next(&t->changed_configs, &i, &e);)
-		gc_canary_deps_namespace(&l->deps, e->key, &ids);
-	for (size_t i = 0; gc_map_next(&t->deploy_ids, &i, &e);)
+	for (size_t i = 0; gc_map_next(&t->ch.configs, &i, &e);)
+		gc_canary_deps_namespace(&l->can.deps, e->key, &ids);
+	for (size_t i = 0; gc_map_next(&t->ch.deploy_ids, &i, &e);)
 		gc_map_sets(&ids, e->key, (void *)1);
-	gc_canary_deps_always(&l->deps, &ids);
-	gc_canary_deps_pop_due(&l->deps, t->now, &ids);
+	gc_canary_deps_always(&l->can.deps, &ids);
+	gc_canary_deps_pop_due(&l->can.deps, t->now, &ids);
 	objs = gc_xcalloc(ids.len + 1, sizeof(*objs));
-	t->vanished = gc_xcalloc(ids.len + 1, sizeof(*t->vanished));
+	t->ch.vanished = gc_xcalloc(ids.len + 1, sizeof(*t->ch.vanished));
 	for (size_t i = 0; gc_map_next(&ids, &i, &e);) {
 		const gc_object *o = canary_of(l->idx, e->key);
 
 		if (o)
 			objs[n++] = o;
-		else if (gc_map_gets(&l->cache, e->key) ||
-			 gc_canary_deps_has(&l->deps, e->key))
-			t->vanished[t->nvanished++] = gc_xstrdup(e->key);
+		else if (gc_map_gets(&l->can.cache, e->key) ||
+			 gc_canary_deps_has(&l->can.deps, e->key))
+			t->ch.vanished[t->ch.nvanished++] = gc_xstrdup(e->key);
 	}
 	qsort(objs, n, sizeof(*objs), cmp_object);
 	set_selected(t, objs, n);
@@ -954,7 +1000,7 @@ static void select_canaries(tick *t)
  * Readiness of <T>-primary and <T> of every due canary of a chunk, with
  * one bulk query set (gc_prometheus_readiness_many). An
  * unreachable Prometheus makes every Deployment "waiting", so the progress
- * deadline applies. The messages go to w->ready_msg (owned).
+ * deadline applies. The messages go to w->m.ready_msg (owned).
  */
 static void readiness(tick *t, work *ws, size_t nw)
 {
@@ -970,11 +1016,11 @@ static void readiness(tick *t, work *ws, size_t nw)
 	for (size_t i = 0; i < nw; i++) {
 		work *w = &ws[i];
 
-		if (!w->ran)
+		if (!w->d.ran)
 			continue;
-		w->primary_name = gc_xasprintf("%s-primary", w->spec.target);
+		w->m.primary_name = gc_xasprintf("%s-primary", w->spec.target);
 		items[n].namespace = items[n + 1].namespace = w->spec.namespace;
-		items[n].name = w->primary_name;
+		items[n].name = w->m.primary_name;
 		items[n].expected = items[n + 1].expected = -1;
 		items[n].threshold_pct = w->spec.primary_ready_threshold;
 		items[n + 1].name = w->spec.target;
@@ -993,9 +1039,9 @@ static void readiness(tick *t, work *ws, size_t nw)
 	}
 	for (size_t i = 0; i < nw; i++) {
 		work *w = &ws[i];
-		gc_readiness *r[2] = { &w->in.primary, &w->in.canary };
+		gc_readiness *r[2] = { &w->m.in.primary, &w->m.in.canary };
 
-		if (!w->ran)
+		if (!w->d.ran)
 			continue;
 		for (int j = 0; j < 2; j++, k++) {
 			if (failed) {
@@ -1005,11 +1051,11 @@ static void readiness(tick *t, work *ws, size_t nw)
 					t->ready_error);
 				items[k].state = GC_PROM_WAITING;
 			}
-			w->ready_msg[j] = items[k].message;
+			w->m.ready_msg[j] = items[k].message;
 			items[k].message = NULL;
 			if (items[k].state != GC_PROM_READY) {
 				r[j]->state = GC_READY_WAITING;
-				r[j]->message = w->ready_msg[j];
+				r[j]->message = w->m.ready_msg[j];
 			}
 		}
 	}
@@ -1036,12 +1082,12 @@ static int active_replicas(const work *w)
 static void prepare_machine(work *w, tick *t)
 {
 	const gc_loop_opts *o = &t->loop->opts;
-	gc_machine_in *in = &w->in;
+	gc_machine_in *in = &w->m.in;
 
 	in->spec = &w->spec;
-	in->revision = w->revision;
-	in->configs = w->configs;
-	in->promoted_configs = w->promoted_configs;
+	in->revision = w->d.revision;
+	in->configs = w->cfg.configs;
+	in->promoted_configs = w->cfg.promoted_configs;
 	in->status = &w->old.status;
 	in->routing = w->old.routing;
 	in->primary.state = in->canary.state = GC_READY; /* see readiness() */
@@ -1052,19 +1098,19 @@ static void prepare_machine(work *w, tick *t)
 							 "spec.minReplicas", 0)
 				      : 0;
 	in->now = t->now;
-	gc_machine_out_init(&w->out);
-	w->ctx.name = w->spec.name;
-	w->ctx.namespace = w->spec.namespace;
-	w->ctx.target = w->spec.target;
-	w->ctx.service = w->spec.service;
-	w->ctx.checksum = w->checksum;
-	w->ctx.metrics_server =
-		opt_or(gc_json_str(w->obj->doc->root, "spec.metricsServer"),
+	gc_machine_out_init(&w->m.out);
+	w->m.ctx.name = w->spec.name;
+	w->m.ctx.namespace = w->spec.namespace;
+	w->m.ctx.target = w->spec.target;
+	w->m.ctx.service = w->spec.service;
+	w->m.ctx.checksum = w->d.checksum;
+	w->m.ctx.metrics_server =
+		opt_or(gc_json_str(w->d.obj->doc->root, "spec.metricsServer"),
 		       opt_or(o->metrics_server, GC_PROMETHEUS_DEFAULT_SERVER));
-	w->ctx.interval = w->spec.interval_str;
-	w->ctx.template_lookup = template_lookup;
-	w->ctx.template_payload = t->loop->idx;
-	w->ran = true;
+	w->m.ctx.interval = w->spec.interval_str;
+	w->m.ctx.template_lookup = template_lookup;
+	w->m.ctx.template_payload = t->loop->idx;
+	w->d.ran = true;
 }
 
 /* Runs the due canaries' machines; each round's batches go to the runner
@@ -1083,7 +1129,7 @@ static int run_machines(tick *t, work *ws, size_t nw, gc_error *err)
 	copts.credentials_dir = o->credentials_dir;
 	copts.connect_to = o->connect_to;
 	for (size_t i = 0; i < nw; i++)
-		if (ws[i].due && !ws[i].broken)
+		if (ws[i].due && !ws[i].d.broken)
 			prepare_machine(&ws[i], t);
 	readiness(t, ws, nw);
 	for (;;) {
@@ -1091,25 +1137,26 @@ static int run_machines(tick *t, work *ws, size_t nw, gc_error *err)
 		for (size_t i = 0; i < nw; i++) {
 			work *w = &ws[i];
 
-			if (!w->ran || w->done)
+			if (!w->d.ran || w->m.finished)
 				continue;
-			if (gc_machine_step(&w->out, &w->in, w->batches,
-					    w->nbatches) == GC_MACHINE_DONE) {
-				w->done = true;
+			if (gc_machine_step(&w->m.out, &w->m.in, w->m.batches,
+					    w->m.nbatches) == GC_MACHINE_DONE) {
+				w->m.finished = true;
 				continue;
 			}
-			GC_ASSERT(w->nbatches < GC_MACHINE_MAX_BATCHES);
-			w->batches[w->nbatches] = w->out.need;
-			memset(&w->out.need, 0, sizeof(w->out.need));
-			batches[nb] = w->batches[w->nbatches];
-			ctx[nb] = w->ctx;
+			GC_ASSERT(w->m.nbatches < GC_MACHINE_MAX_BATCHES);
+			w->m.batches[w->m.nbatches] = w->m.out.need;
+			memset(&w->m.out.need, 0, sizeof(w->m.out.need));
+			batches[nb] = w->m.batches[w->m.nbatches];
+			ctx[nb] = w->m.ctx;
 			owner[nb++] = w;
 		}
 		if (!nb)
 			break;
 		error = gc_checks_run(batches, ctx, nb, &copts, err);
 		for (size_t k = 0; k < nb; k++) {
-			owner[k]->batches[owner[k]->nbatches++] = batches[k];
+			owner[k]->m.batches[owner[k]->m.nbatches++] =
+				batches[k];
 		}
 		if (error < 0)
 			break;
@@ -1124,11 +1171,11 @@ static int run_machines(tick *t, work *ws, size_t nw, gc_error *err)
 
 static void next_state(work *w, tick *t)
 {
-	const gc_machine_out *out = &w->out;
+	const gc_machine_out *out = &w->m.out;
 	gc_phase p0 = w->old.status.phase, p1;
 
 	gc_deploy_canary_copy(&w->next, &w->old);
-	if (!w->ran)
+	if (!w->d.ran)
 		return;
 	if (!out->changed)
 		return;
@@ -1145,9 +1192,10 @@ static void next_state(work *w, tick *t)
 		w->next.promoted_template = gc_json_dup(
 			gc_json_get(w->target->doc->root, "spec.template"));
 		snprintf(w->next.promoted_revision,
-			 sizeof(w->next.promoted_revision), "%s", w->revision);
+			 sizeof(w->next.promoted_revision), "%s",
+			 w->d.revision);
 	}
-	if (!w->has_status ||
+	if (!w->d.has_status ||
 	    (p1 == GC_PHASE_PROGRESSING && p0 != p1 &&
 	     (gc_machine_at_rest(p0) || p0 == GC_PHASE_WAITING))) {
 		snprintf(w->next.source_commit, sizeof(w->next.source_commit),
@@ -1157,9 +1205,9 @@ static void next_state(work *w, tick *t)
 	if (out->routing.canary > w->next.release_max_weight &&
 	    p1 != GC_PHASE_INITIALIZING && p1 != GC_PHASE_INITIALIZED)
 		w->next.release_max_weight = out->routing.canary;
-	w->ended = w->has_status && !gc_machine_at_rest(p0) &&
-		   p0 != GC_PHASE_INITIALIZING &&
-		   (p1 == GC_PHASE_SUCCEEDED || p1 == GC_PHASE_FAILED);
+	w->d.ended = w->d.has_status && !gc_machine_at_rest(p0) &&
+		     p0 != GC_PHASE_INITIALIZING &&
+		     (p1 == GC_PHASE_SUCCEEDED || p1 == GC_PHASE_FAILED);
 }
 
 static bool released(gc_phase p)
@@ -1188,9 +1236,9 @@ static int render(work *w, const tick *t, gc_error *err)
 	in.stage.mirror = n->routing.mirror;
 	in.stage.canary_active = n->canary_active;
 	in.stage.promoted_template = n->promoted_template;
-	if (!(w->ran && w->out.promote)) {
+	if (!(w->d.ran && w->m.out.promote)) {
 		in.stage.promoted_lookup = promoted_lookup;
-		in.stage.promoted_payload = &w->promoted;
+		in.stage.promoted_payload = &w->cfg.promoted;
 	}
 	in.stage.cookie = n->status.session_affinity_cookie;
 	in.stage.primary_cookie = n->status.primary_session_affinity_cookie;
@@ -1230,11 +1278,11 @@ static int write_canary(work *w, tick *t, gc_error *err)
 
 		gc_buf_clear(&path);
 		gc_buf_clear(&yaml);
-		gc_layout_object_path(&path, w->obj->namespace, w->obj->name,
-				      kind, name);
+		gc_layout_object_path(&path, w->d.obj->namespace,
+				      w->d.obj->name, kind, name);
 		if ((error = gc_yaml_emit(&yaml, &obj, 1, err)) < 0)
 			goto cleanup;
-		w->changed |= write_file(t, path.ptr, &yaml);
+		w->d.changed |= write_file(t, path.ptr, &yaml);
 		files[n++] = gc_xstrdup(path.ptr);
 	}
 	gc_deploy_canary_set_files(&w->next, files, n);
@@ -1244,16 +1292,16 @@ static int write_canary(work *w, tick *t, gc_error *err)
 		for (size_t k = 0; k < w->next.nfiles && !keep; k++)
 			keep = !strcmp(w->old.files[i], w->next.files[k]);
 		if (!keep)
-			w->changed |= delete_file(t, w->old.files[i]);
+			w->d.changed |= delete_file(t, w->old.files[i]);
 	}
 	gc_buf_clear(&path);
 	gc_buf_clear(&yaml);
-	gc_layout_status_path(&path, w->obj->namespace, w->obj->name);
-	if ((error = gc_deploy_canary_emit(&yaml, &w->next, w->obj->namespace,
-					   w->obj->name, w->obj->doc->root,
+	gc_layout_status_path(&path, w->d.obj->namespace, w->d.obj->name);
+	if ((error = gc_deploy_canary_emit(&yaml, &w->next, w->d.obj->namespace,
+					   w->d.obj->name, w->d.obj->doc->root,
 					   err)) < 0)
 		goto cleanup;
-	w->changed |= write_file(t, path.ptr, &yaml);
+	w->d.changed |= write_file(t, path.ptr, &yaml);
 cleanup:
 	for (size_t i = 0; i < n; i++)
 		free((char *)files[i]);
@@ -1267,13 +1315,13 @@ cleanup:
 /* Counts one owner more or less of key; returns the map's copy of key. */
 static const char *own(gc_loop *l, const char *key, int delta)
 {
-	uintptr_t was = (uintptr_t)gc_map_gets(&l->owned, key), n;
+	uintptr_t was = (uintptr_t)gc_map_gets(&l->can.owned, key), n;
 
 	n = delta > 0 ? was + 1 : (was ? was - 1 : 0);
-	gc_map_sets(&l->owned, key, (void *)n);
+	gc_map_sets(&l->can.owned, key, (void *)n);
 	if (!was != !n) /* pass-through looks at it again */
-		gc_map_sets(&l->flipped, key, (void *)1);
-	return gc_map_key(&l->owned, key);
+		gc_map_sets(&l->can.flipped, key, (void *)1);
+	return gc_map_key(&l->can.owned, key);
 }
 
 static void disown_all(gc_loop *l, canary_cache *c)
@@ -1295,17 +1343,17 @@ static void own_keys(tick *t, work *w)
 	gc_loop *l = t->loop;
 	const gc_deploy_canary *dc = w->was_rendered ? &w->next : &w->old;
 	const char *tname =
-		gc_json_str(w->obj->doc->root, "spec.targetRef.name");
+		gc_json_str(w->d.obj->doc->root, "spec.targetRef.name");
 	canary_cache *c;
 	gc_buf key = GC_BUF_INIT;
 
-	if (w->skipped)
+	if (w->d.skipped)
 		return;
-	c = gc_map_gets(&l->cache, w->id);
+	c = gc_map_gets(&l->can.cache, w->d.id);
 	if (!c) {
 		c = gc_xcalloc(1, sizeof(*c));
 		c->broken = true; /* until the tick completes */
-		gc_map_sets(&l->cache, w->id, c);
+		gc_map_sets(&l->can.cache, w->d.id, c);
 	}
 	disown_all(l, c);
 	c->keys = gc_xcalloc(dc->nfiles + 2, sizeof(*c->keys));
@@ -1314,112 +1362,117 @@ static void own_keys(tick *t, work *w)
 		c->keys[c->nkeys++] = own(l, key.ptr, 1);
 	}
 	if (tname) {
-		object_key(&key, w->obj->namespace, "Deployment", tname);
+		object_key(&key, w->d.obj->namespace, "Deployment", tname);
 		c->keys[c->nkeys++] = own(l, key.ptr, 1);
 	}
 	gc_buf_release(&key);
 }
 
+static void done_release(done *d)
+{
+	done_report *r = &d->report;
+
+	free(d->id);
+	for (size_t k = 0; k < r->nevents; k++)
+		free(r->events[k].message);
+	free(r->events);
+	for (size_t k = 0; k < r->nbatches; k++)
+		gc_check_batch_release(&r->batches[k]);
+	free(r->batches);
+	free(r->event_hooks.v);
+	cJSON_Delete(r->hooks);
+	free(d->target);
+	free(d->hpa);
+	gc_event_hooks_release(&r->deliveries);
+}
+
 static void work_release(work *w)
 {
-	if (w->spec_ok)
+	done_release(&w->d);
+	if (w->d.spec_ok)
 		gc_canary_spec_release(&w->spec);
 	gc_deploy_canary_release(&w->old);
 	gc_deploy_canary_release(&w->next);
-	free(w->ready_msg[0]);
-	free(w->ready_msg[1]);
-	free(w->primary_name);
-	cJSON_Delete(w->configs);
-	cJSON_Delete(w->promoted_configs);
-	promoted_release(&w->promoted);
-	if (w->ran)
-		gc_machine_out_release(&w->out);
-	for (size_t k = 0; k < w->nbatches; k++)
-		gc_check_batch_release(&w->batches[k]);
+	free(w->m.ready_msg[0]);
+	free(w->m.ready_msg[1]);
+	free(w->m.primary_name);
+	cJSON_Delete(w->cfg.configs);
+	cJSON_Delete(w->cfg.promoted_configs);
+	promoted_release(&w->cfg.promoted);
+	if (w->d.ran)
+		gc_machine_out_release(&w->m.out);
+	for (size_t k = 0; k < w->m.nbatches; k++)
+		gc_check_batch_release(&w->m.batches[k]);
 	cJSON_Delete(w->rendered);
 	memset(w, 0, sizeof(*w)); /* released twice on errors */
 }
 
-/* Moves what the rest of the tick reads from w to d. */
-static void keep_done(done *d, work *w)
+/* Gives d the copies of the canary's event webhooks: the index drops its
+ * trees. */
+static void copy_event_hooks(done *d, const gc_hook_list *h)
 {
-	const gc_deploy_canary *dc = w->ran ? &w->next : &w->old;
+	d->report.hooks = cJSON_CreateArray();
+	d->report.event_hooks.v = gc_xcalloc(h->n, sizeof(*h->v));
+	for (size_t i = 0; i < h->n; i++) {
+		cJSON *copy = gc_json_dup(h->v[i]);
 
-	d->id = gc_xstrdup(w->id);
-	d->cached = w->cached;
-	d->spec_ok = w->spec_ok;
-	d->broken = w->broken;
-	d->skipped = w->skipped;
-	d->ran = w->ran;
-	d->has_status = w->has_status;
-	d->moved = w->ran && w->out.changed;
-	d->changed = w->changed;
-	d->ended = w->ended;
-	d->phase = dc->status.phase;
-	d->canary_weight = dc->routing.canary;
-	d->primary_weight = dc->routing.primary;
-	d->release_max_weight = dc->release_max_weight;
-	d->failed_checks = dc->status.failed_checks;
-	d->old_failed_checks = w->old.status.failed_checks;
-	memcpy(d->revision, w->revision, sizeof(d->revision));
-	memcpy(d->checksum, w->checksum, sizeof(d->checksum));
-	memcpy(d->source_commit, dc->source_commit, sizeof(d->source_commit));
-	d->persisted_tick = w->old.status.last_tick;
-	d->interval_ms = w->spec.interval_ms;
-	if (w->ran) {
-		d->last_tick = w->out.status.last_tick;
-		d->events = w->out.events;
-		d->nevents = w->out.nevents;
-		w->out.events = NULL;
-		w->out.nevents = w->out.alloc = 0;
-	}
-	if (w->nbatches) {
-		d->batches = gc_xcalloc(w->nbatches, sizeof(*d->batches));
-		memcpy(d->batches, w->batches,
-		       w->nbatches * sizeof(*d->batches));
-		d->nbatches = w->nbatches;
-		w->nbatches = 0;
-		for (size_t i = 0; i < d->nbatches; i++)
-			for (size_t k = 0; k < d->batches[i].n; k++)
-				d->batches[i].v[k].spec = NULL;
-	}
-	if (d->nevents && w->spec_ok && w->spec.hooks[GC_HOOK_EVENT].n) {
-		const gc_hook_list *h = &w->spec.hooks[GC_HOOK_EVENT];
-
-		d->hooks = cJSON_CreateArray();
-		d->event_hooks.v = gc_xcalloc(h->n, sizeof(*h->v));
-		for (size_t i = 0; i < h->n; i++) {
-			cJSON *copy = gc_json_dup(h->v[i]);
-
-			cJSON_AddItemToArray(d->hooks, copy);
-			d->event_hooks.v[d->event_hooks.n++] = copy;
-		}
-	}
-	if (w->obj->doc->root) {
-		const cJSON *root = w->obj->doc->root;
-		const char *s;
-
-		if ((s = gc_json_str(root, "spec.targetRef.name")))
-			d->target = gc_xstrdup(s);
-		if ((s = gc_json_str(root, "spec.autoscalerRef.name")))
-			d->hpa = gc_xstrdup(s);
+		cJSON_AddItemToArray(d->report.hooks, copy);
+		d->report.event_hooks.v[d->report.event_hooks.n++] = copy;
 	}
 }
 
-static void done_release(done *d)
+/*
+ * Completes w->d with what the machine and the stage left and moves it
+ * to d: the one place a done record is built.
+ */
+static void take_done(done *d, work *w)
 {
-	free(d->id);
-	for (size_t k = 0; k < d->nevents; k++)
-		free(d->events[k].message);
-	free(d->events);
-	for (size_t k = 0; k < d->nbatches; k++)
-		gc_check_batch_release(&d->batches[k]);
-	free(d->batches);
-	free(d->event_hooks.v);
-	cJSON_Delete(d->hooks);
-	free(d->target);
-	free(d->hpa);
-	gc_event_hooks_release(&d->deliveries);
+	const gc_deploy_canary *dc = w->d.ran ? &w->next : &w->old;
+	done *o = &w->d;
+	const char *s;
+
+	o->moved = o->ran && w->m.out.changed;
+	o->stage.phase = dc->status.phase;
+	o->stage.canary_weight = dc->routing.canary;
+	o->stage.primary_weight = dc->routing.primary;
+	o->stage.release_max_weight = dc->release_max_weight;
+	o->stage.failed_checks = dc->status.failed_checks;
+	o->stage.old_failed_checks = w->old.status.failed_checks;
+	memcpy(o->stage.source_commit, dc->source_commit,
+	       sizeof(o->stage.source_commit));
+	o->persisted_tick = w->old.status.last_tick;
+	o->interval_ms = w->spec.interval_ms;
+	if (o->ran) {
+		o->last_tick = w->m.out.status.last_tick;
+		o->report.events = w->m.out.events;
+		o->report.nevents = w->m.out.nevents;
+		w->m.out.events = NULL;
+		w->m.out.nevents = w->m.out.alloc = 0;
+	}
+	if (w->m.nbatches) {
+		o->report.batches =
+			gc_xcalloc(w->m.nbatches, sizeof(*o->report.batches));
+		memcpy(o->report.batches, w->m.batches,
+		       w->m.nbatches * sizeof(*o->report.batches));
+		o->report.nbatches = w->m.nbatches;
+		w->m.nbatches = 0;
+		for (size_t i = 0; i < o->report.nbatches; i++)
+			for (size_t k = 0; k < o->report.batches[i].n; k++)
+				o->report.batches[i].v[k].spec = NULL;
+	}
+	if (o->report.nevents && o->spec_ok && w->spec.hooks[GC_HOOK_EVENT].n)
+		copy_event_hooks(o, &w->spec.hooks[GC_HOOK_EVENT]);
+	if (o->obj->doc->root) {
+		if ((s = gc_json_str(o->obj->doc->root, "spec.targetRef.name")))
+			o->target = gc_xstrdup(s);
+		if ((s = gc_json_str(o->obj->doc->root,
+				     "spec.autoscalerRef.name")))
+			o->hpa = gc_xstrdup(s);
+	}
+	*d = *o;
+	/* moved: w keeps its flags for work_release, not what d owns now */
+	o->id = o->target = o->hpa = NULL;
+	memset(&o->report, 0, sizeof(o->report));
 }
 
 /*
@@ -1440,13 +1493,13 @@ static int process_chunk(tick *t, size_t from, size_t nw, gc_tick_result *res,
 	for (size_t i = 0; i < nw; i++) {
 		work *w = &ws[i];
 
-		w->obj = t->d[from + i].obj;
+		w->d = t->d[from + i]; /* the object only, yet */
 		load_canary(w, t);
-		if (!gc_map_gets(&t->loop->cache, w->id)) {
-			t->canary_gone = true; /* new, or the first tick */
-			t->nnew++;
+		if (!gc_map_gets(&t->loop->can.cache, w->d.id)) {
+			t->ch.canary_gone = true; /* new, or the first tick */
+			t->ch.nnew++;
 		}
-		res->canaries_broken += w->broken;
+		res->canaries_broken += w->d.broken;
 	}
 	if ((error = run_machines(t, ws, nw, err)) < 0)
 		goto cleanup;
@@ -1454,33 +1507,33 @@ static int process_chunk(tick *t, size_t from, size_t nw, gc_tick_result *res,
 		work *w = &ws[i];
 		gc_error rerr = GC_ERROR_INIT;
 
-		if (w->broken || w->skipped)
+		if (w->d.broken || w->d.skipped)
 			goto keys;
 		next_state(w, t);
-		for (size_t k = 0; k < w->out.nevents; k++)
-			gc_log(w->out.events[k].type == GC_EVENT_WARNING
+		for (size_t k = 0; k < w->m.out.nevents; k++)
+			gc_log(w->m.out.events[k].type == GC_EVENT_WARNING
 				       ? GC_LOG_WARN
 				       : GC_LOG_INFO,
-			       "%s: %s", w->id, w->out.events[k].message);
-		if (!(w->ran && w->out.changed) && !w->inputs_changed)
+			       "%s: %s", w->d.id, w->m.out.events[k].message);
+		if (!(w->d.ran && w->m.out.changed) && !w->inputs_changed)
 			goto keys;
 		rendered = render(w, t, &rerr);
 		w->was_rendered = w->rendered != NULL;
 		if (rendered < 0) {
 			msg = gc_error_format(&rerr);
-			gc_warn("%s (canary '%s' skipped)", msg, w->id);
+			gc_warn("%s (canary '%s' skipped)", msg, w->d.id);
 			free(msg);
 			gc_error_release(&rerr);
-			w->broken = true;
+			w->d.broken = true;
 			goto keys;
 		}
 		if ((error = write_canary(w, t, err)) < 0)
 			goto cleanup;
-		if (w->ran && w->out.changed)
-			w->changed = true;
+		if (w->d.ran && w->m.out.changed)
+			w->d.changed = true;
 	keys:
 		own_keys(t, w);
-		keep_done(&t->d[from + i], w);
+		take_done(&t->d[from + i], w);
 		work_release(w); /* one at a time: renders are large */
 	}
 cleanup:
@@ -1523,17 +1576,17 @@ static bool skip_passthrough(const gc_object *o)
  * stale. */
 static void pt_set(gc_loop *l, const char *src, pt_file *f, gc_map *stale)
 {
-	pt_file *old = gc_map_gets(&l->pt_files, src);
+	pt_file *old = gc_map_gets(&l->pt.files, src);
 
 	for (size_t i = 0; old && i < old->n; i++) {
-		if (gc_map_gets(&l->pt_src, old->paths[i]) == old)
-			gc_map_sets(&l->pt_src, old->paths[i], NULL);
+		if (gc_map_gets(&l->pt.src, old->paths[i]) == old)
+			gc_map_sets(&l->pt.src, old->paths[i], NULL);
 		if (stale)
 			gc_map_sets(stale, old->paths[i], (void *)1);
 	}
 	for (size_t i = 0; f && i < f->n; i++)
-		gc_map_sets(&l->pt_src, f->paths[i], f);
-	gc_map_sets(&l->pt_files, src, f);
+		gc_map_sets(&l->pt.src, f->paths[i], f);
+	gc_map_sets(&l->pt.files, src, f);
 	pt_file_free(old);
 }
 
@@ -1555,8 +1608,8 @@ static bool pass_path(gc_buf *path, const gc_object *o)
 
 static bool passes(const tick *t, const char *path)
 {
-	return !gc_map_gets(&t->loop->owned, path) &&
-	       !gc_map_gets(&t->kept, path);
+	return !gc_map_gets(&t->loop->can.owned, path) &&
+	       !gc_map_gets(&t->pt.kept, path);
 }
 
 /* Writes one passed-through object unless the cache says it is there. */
@@ -1565,17 +1618,17 @@ static int pass_one(tick *t, const gc_object *o, const char *path,
 {
 	gc_loop *l = t->loop;
 	const cJSON *docs[1];
-	passthru_cache *pc = gc_map_gets(&l->passthru, path);
+	passthru_cache *pc = gc_map_gets(&l->pt.written, path);
 	gc_buf yaml = GC_BUF_INIT;
 	cJSON *doc;
 	int error;
 
-	gc_map_sets(&t->passthrough, path, (void *)1);
+	gc_map_sets(&t->pt.written, path, (void *)1);
 	if (!pc) {
-		t->pt_new = true;
-		l->npassthru++;
+		t->pt.new_path = true;
+		l->pt.nwritten++;
 		pc = gc_xcalloc(1, sizeof(*pc));
-		gc_map_sets(&l->passthru, path, pc);
+		gc_map_sets(&l->pt.written, path, pc);
 	} else if (!path_changed(t, o) &&
 		   pc->file == gc_deploy_tree_hash(&l->tree, path)) {
 		return 0;
@@ -1585,14 +1638,14 @@ static int pass_one(tick *t, const gc_object *o, const char *path,
 	 * Trimmed between files only: objects come file by file, and a file
 	 * of many objects is parsed once.
 	 */
-	if (t->npassed >= 256 && strcmp(t->passed_file, o->doc->path)) {
+	if (t->pt.npassed >= 256 && strcmp(t->pt.passed_file, o->doc->path)) {
 		gc_index_trim(l->idx);
-		t->npassed = 0;
+		t->pt.npassed = 0;
 	}
 	if ((error = gc_index_load(l->idx, o, err)) < 0)
 		return error;
-	t->npassed++;
-	t->passed_file = o->doc->path; /* the index's: lives past a trim */
+	t->pt.npassed++;
+	t->pt.passed_file = o->doc->path; /* the index's: lives past a trim */
 	doc = gc_json_dup(o->doc->root);
 	if (!gc_kind_is_cluster_scoped(o->kind)) {
 		cJSON *meta = gc_json_obj(doc, "metadata");
@@ -1615,12 +1668,12 @@ static int pass_one(tick *t, const gc_object *o, const char *path,
 static void pass_remove(tick *t, const char *path)
 {
 	gc_loop *l = t->loop;
-	passthru_cache *pc = gc_map_gets(&l->passthru, path);
+	passthru_cache *pc = gc_map_gets(&l->pt.written, path);
 
 	if (pc) {
 		free(pc);
-		gc_map_sets(&l->passthru, path, NULL);
-		l->npassthru--;
+		gc_map_sets(&l->pt.written, path, NULL);
+		l->pt.nwritten--;
 	}
 	delete_file(t, path);
 }
@@ -1636,7 +1689,7 @@ static void pass_delete(tick *t)
 		char *p;
 
 		if (!gc_layout_is_passthrough(paths[i]) ||
-		    gc_map_gets(&t->passthrough, paths[i]))
+		    gc_map_gets(&t->pt.written, paths[i]))
 			continue;
 		p = gc_xstrdup(paths[i]);
 		pass_remove(t, p);
@@ -1659,7 +1712,7 @@ static bool canary_exists(const gc_index *idx, const char *ns, const char *name)
  * again as written. While the source has problems a Canary may only have
  * failed to parse: its files stay, and its target does not pass through.
  */
-static void vanished(tick *t)
+static void drop_vanished(tick *t)
 {
 	gc_loop *l = t->loop;
 	bool clean = !gc_index_problems(l->idx)->n;
@@ -1670,7 +1723,7 @@ static void vanished(tick *t)
 	const char **paths;
 	char *ns, *name;
 
-	for (size_t i = 0; clean && gc_map_next(&l->cache, &i, &e);) {
+	for (size_t i = 0; clean && gc_map_next(&l->can.cache, &i, &e);) {
 		const char *slash = strchr(e->key, '/');
 		char *cns;
 
@@ -1680,7 +1733,7 @@ static void vanished(tick *t)
 		if (!canary_exists(l->idx, cns, slash + 1)) {
 			disown_all(l, e->value);
 			free(e->value);
-			gc_map_sets(&l->cache, e->key, NULL);
+			gc_map_sets(&l->can.cache, e->key, NULL);
 		}
 		free(cns);
 	}
@@ -1710,7 +1763,7 @@ static void vanished(tick *t)
 			delete_file(t, paths[i]);
 		} else {
 			key_of_file(&key, paths[i]);
-			gc_map_sets(&t->kept, key.ptr, (void *)1);
+			gc_map_sets(&t->pt.kept, key.ptr, (void *)1);
 		}
 	}
 	free(paths);
@@ -1787,9 +1840,9 @@ static int pass_all(tick *t, gc_error *err)
 		return 0;
 	}
 	/* the same paths as last time: nothing can have disappeared */
-	if (t->pt_new || c.count != l->npassthru)
+	if (t->pt.new_path || c.count != l->pt.nwritten)
 		pass_delete(t);
-	l->pt_ready = true;
+	l->pt.ready = true;
 	return 0;
 }
 
@@ -1806,14 +1859,14 @@ static int pass_changed(tick *t, gc_error *err)
 	const gc_map_entry *e;
 	const pt_file *f;
 
-	for (size_t i = 0; gc_map_next(&t->changed_paths, &i, &e);)
+	for (size_t i = 0; gc_map_next(&t->ch.paths, &i, &e);)
 		gc_map_sets(&visit, e->key, (void *)1);
 	for (size_t k = 0; k < 2; k++) {
-		const gc_map *m = k ? &t->deploy_pt : &l->flipped;
+		const gc_map *m = k ? &t->ch.deploy_pt : &l->can.flipped;
 
 		for (size_t i = 0; gc_map_next(m, &i, &e);) {
 			gc_map_sets(&stale, e->key, (void *)1);
-			if ((f = gc_map_gets(&l->pt_src, e->key)))
+			if ((f = gc_map_gets(&l->pt.src, e->key)))
 				gc_map_sets(&visit, f->src, (void *)1);
 		}
 	}
@@ -1827,7 +1880,7 @@ static int pass_changed(tick *t, gc_error *err)
 			pt_file_free(c.f);
 	}
 	for (size_t i = 0; c.error == 0 && gc_map_next(&stale, &i, &e);)
-		if (!gc_map_gets(&l->pt_src, e->key) || !passes(t, e->key))
+		if (!gc_map_gets(&l->pt.src, e->key) || !passes(t, e->key))
 			pass_remove(t, e->key);
 	gc_buf_release(&c.path);
 	gc_map_release(&visit);
@@ -1835,18 +1888,19 @@ static int pass_changed(tick *t, gc_error *err)
 	return c.error;
 }
 
-static int passthrough(tick *t, gc_error *err)
+static int pass_through(tick *t, gc_error *err)
 {
 	gc_loop *l = t->loop;
-	bool all = !l->pt_ready || t->all_changed || l->problems ||
+	bool all = !l->pt.ready || t->ch.all || l->seen.problems ||
 		   gc_index_problems(l->idx)->n;
 	int error;
 
-	if (t->canary_gone || gc_index_problems(l->idx)->n)
-		vanished(t);
+	if (t->ch.canary_gone || gc_index_problems(l->idx)->n)
+		drop_vanished(t);
 	error = all ? pass_all(t, err) : pass_changed(t, err);
 	if (error == 0)
-		gc_map_release(&l->flipped); /* leaves it empty and usable */
+		gc_map_release(
+			&l->can.flipped); /* leaves it empty and usable */
 	return error;
 }
 
@@ -1872,16 +1926,16 @@ static void fill_msg(gc_msg_canary *m, const done *d)
 	memset(m, 0, sizeof(*m));
 	m->ns = d->obj->namespace;
 	m->name = d->obj->name;
-	m->phase = gc_phase_name(d->phase);
-	m->canary_weight = d->canary_weight;
-	m->primary_weight = d->primary_weight;
-	m->failed_checks = d->failed_checks;
+	m->phase = gc_phase_name(d->stage.phase);
+	m->canary_weight = d->stage.canary_weight;
+	m->primary_weight = d->stage.primary_weight;
+	m->failed_checks = d->stage.failed_checks;
 	m->revision = d->revision;
-	m->source_commit = d->source_commit;
-	m->events = d->events;
-	m->nevents = d->nevents;
-	m->batches = d->batches;
-	m->nbatches = d->nbatches;
+	m->source_commit = d->stage.source_commit;
+	m->events = d->report.events;
+	m->nevents = d->report.nevents;
+	m->batches = d->report.batches;
+	m->nbatches = d->report.nbatches;
 }
 
 static void signatures(const gc_loop *l, gc_git_signature *a,
@@ -1923,32 +1977,35 @@ static void write_notes(tick *t, const char *commit, gc_msg_canary *msgs,
 		const done *d = &t->d[i];
 		gc_msg_outcome o = { 0 };
 
-		if (!d->ended || !d->changed || !d->source_commit[0])
+		if (!d->ended || !d->changed || !d->stage.source_commit[0])
 			continue;
 		gc_buf_clear(&old);
 		if (gc_git_note_get(&old, l->git, notes_ref(l),
-				    d->source_commit, &err) < 0)
+				    d->stage.source_commit, &err) < 0)
 			gc_buf_clear(&old);
 		gc_error_clear(&err);
 		o.ns = d->obj->namespace;
 		o.name = d->obj->name;
-		o.promoted = d->phase == GC_PHASE_SUCCEEDED;
+		o.promoted = d->stage.phase == GC_PHASE_SUCCEEDED;
 		o.when = t->now;
-		o.max_weight = d->release_max_weight;
+		o.max_weight = d->stage.release_max_weight;
 		/* SyncStatus(Failed) resets the counter; report the run's */
-		o.failed_checks = d->failed_checks > d->old_failed_checks
-					  ? d->failed_checks
-					  : d->old_failed_checks;
+		o.failed_checks =
+			d->stage.failed_checks > d->stage.old_failed_checks
+				? d->stage.failed_checks
+				: d->stage.old_failed_checks;
 		o.revision = d->revision;
 		o.deploy_commit = commit;
-		o.last_event =
-			d->nevents ? d->events[d->nevents - 1].message : NULL;
+		o.last_event = d->report.nevents
+				       ? d->report.events[d->report.nevents - 1]
+						 .message
+				       : NULL;
 		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
 		text = cJSON_Print(note);
-		if (gc_git_note_set(l->git, notes_ref(l), d->source_commit,
-				    text, &c, &err) < 0)
-			gc_warn("outcome note on %.12s: %s", d->source_commit,
-				gc_error_msg(&err));
+		if (gc_git_note_set(l->git, notes_ref(l),
+				    d->stage.source_commit, text, &c, &err) < 0)
+			gc_warn("outcome note on %.12s: %s",
+				d->stage.source_commit, gc_error_msg(&err));
 		gc_error_clear(&err);
 		free(text);
 		cJSON_Delete(note);
@@ -1975,15 +2032,15 @@ static void send_events(tick *t)
 	for (size_t i = 0; i < t->n; i++) {
 		done *d = &t->d[i];
 
-		if (!d->nevents || (d->moved && !d->changed))
+		if (!d->report.nevents || (d->moved && !d->changed))
 			continue;
 		ctx[n].name = d->obj->name;
 		ctx[n].namespace = d->obj->namespace;
 		ctx[n].checksum = d->checksum;
 		c[n].ctx = &ctx[n];
-		c[n].hooks = &d->event_hooks;
-		c[n].events = d->events;
-		c[n].nevents = d->nevents;
+		c[n].hooks = &d->report.event_hooks;
+		c[n].events = d->report.events;
+		c[n].nevents = d->report.nevents;
 		owner[n++] = d;
 	}
 	copts.connect_to = o->connect_to;
@@ -1991,7 +2048,7 @@ static void send_events(tick *t)
 					&copts, &err) < 0)
 		gc_warn("event webhooks: %s", gc_error_msg(&err));
 	for (size_t i = 0; i < n; i++)
-		owner[i]->deliveries = c[i]; /* hand over */
+		owner[i]->report.deliveries = c[i]; /* hand over */
 	gc_error_release(&err);
 	free(owner);
 	free(ctx);
@@ -2013,10 +2070,11 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 			fill_msg(&msgs[nm++], &t->d[i]);
 	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
 	signatures(l, &a, &c, t->now);
-	for (size_t i = 0; i < t->nupdates; i++)
-		t->updates[i].blob = t->blobs[i][0] ? t->blobs[i] : NULL;
-	if ((error = gc_git_commit(commit, l->git, t->deploy, t->updates,
-				   t->nupdates, &a, &c, msg.ptr, err)) < 0)
+	for (size_t i = 0; i < t->wr.n; i++)
+		t->wr.updates[i].blob =
+			t->wr.blobs[i][0] ? t->wr.blobs[i] : NULL;
+	if ((error = gc_git_commit(commit, l->git, t->deploy, t->wr.updates,
+				   t->wr.n, &a, &c, msg.ptr, err)) < 0)
 		goto cleanup;
 	if ((error = gc_git_update_branch(l->git, deploy_branch(l), t->deploy,
 					  commit, err)) < 0)
@@ -2031,8 +2089,8 @@ static int commit_and_push(tick *t, gc_tick_result *res, gc_error *err)
 	for (size_t i = 0, k = 0; i < t->n; i++) {
 		if (!t->d[i].changed)
 			continue;
-		msgs[k].deliveries = t->d[i].deliveries.batches;
-		msgs[k++].ndeliveries = t->d[i].deliveries.nbatches;
+		msgs[k].deliveries = t->d[i].report.deliveries.batches;
+		msgs[k++].ndeliveries = t->d[i].report.deliveries.nbatches;
 	}
 	write_notes(t, commit, msgs, nm);
 cleanup:
@@ -2048,18 +2106,18 @@ static void tick_release(tick *t)
 	for (size_t i = 0; i < t->n; i++)
 		done_release(&t->d[i]);
 	free(t->d);
-	free(t->updates);
-	free(t->blobs);
+	free(t->wr.updates);
+	free(t->wr.blobs);
 	free(t->ready_error);
-	gc_map_release(&t->passthrough);
-	gc_map_release(&t->changed_paths);
-	gc_map_release(&t->changed_configs);
-	gc_map_release(&t->kept);
-	gc_map_release(&t->deploy_ids);
-	gc_map_release(&t->deploy_pt);
-	for (size_t i = 0; i < t->nvanished; i++)
-		free(t->vanished[i]);
-	free(t->vanished);
+	gc_map_release(&t->pt.written);
+	gc_map_release(&t->ch.paths);
+	gc_map_release(&t->ch.configs);
+	gc_map_release(&t->pt.kept);
+	gc_map_release(&t->ch.deploy_ids);
+	gc_map_release(&t->ch.deploy_pt);
+	for (size_t i = 0; i < t->ch.nvanished; i++)
+		free(t->ch.vanished[i]);
+	free(t->ch.vanished);
 }
 
 static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
@@ -2091,7 +2149,7 @@ static void log_source_problems(gc_loop *l)
 }
 
 /* When the canary is due next; INT64_MAX at rest or broken. */
-static int64_t next_due(const gc_loop *l, const tick *t, const done *d)
+static int64_t due_at(const gc_loop *l, const tick *t, const done *d)
 {
 	if (d->skipped)
 		return d->cached->broken ? INT64_MAX : d->cached->due;
@@ -2101,7 +2159,7 @@ static int64_t next_due(const gc_loop *l, const tick *t, const done *d)
 		return t->now; /* not written: try again */
 	if (!d->has_status && !d->ran)
 		return t->now;
-	if (gc_machine_at_rest(d->phase))
+	if (gc_machine_at_rest(d->stage.phase))
 		return INT64_MAX;
 	return gc_machine_next_due(d->interval_ms,
 				   last_tick(l, d->id, d->persisted_tick));
@@ -2136,19 +2194,19 @@ static void remember_inputs(gc_loop *l, const done *d)
 	}
 	/* unchanged() never skips these */
 	in.always = d->broken || !target || (hname && !hpa);
-	gc_canary_deps_set(&l->deps, d->id, &in);
+	gc_canary_deps_set(&l->can.deps, d->id, &in);
 }
 
 static void forget(gc_loop *l, const char *id)
 {
-	canary_cache *c = gc_map_gets(&l->cache, id);
+	canary_cache *c = gc_map_gets(&l->can.cache, id);
 
 	if (c) {
 		disown_all(l, c);
 		free(c);
-		gc_map_sets(&l->cache, id, NULL);
+		gc_map_sets(&l->can.cache, id, NULL);
 	}
-	gc_canary_deps_remove(&l->deps, id);
+	gc_canary_deps_remove(&l->can.deps, id);
 }
 
 /*
@@ -2160,20 +2218,20 @@ static void update_cache(gc_loop *l, tick *t)
 	gc_buf path = GC_BUF_INIT;
 	const gc_map_entry *e;
 
-	l->gen++;
+	l->seen.gen++;
 	for (size_t i = 0; i < t->n; i++) {
 		const done *d = &t->d[i];
-		canary_cache *c = gc_map_gets(&l->cache, d->id);
+		canary_cache *c = gc_map_gets(&l->can.cache, d->id);
 		int64_t due;
 
 		/* only a tick that reached the deploy branch counts */
 		if (d->ran)
 			remember_tick(l, d->id, d->last_tick);
-		due = next_due(l, t, d);
-		gc_canary_deps_set_due(&l->deps, d->id, due);
+		due = due_at(l, t, d);
+		gc_canary_deps_set_due(&l->can.deps, d->id, due);
 		if (!c)
 			continue;
-		c->gen = l->gen;
+		c->gen = l->seen.gen;
 		if (d->skipped)
 			continue;
 		gc_buf_clear(&path);
@@ -2183,16 +2241,16 @@ static void update_cache(gc_loop *l, tick *t)
 		c->due = due;
 		remember_inputs(l, d);
 	}
-	for (size_t i = 0; i < t->nvanished; i++)
-		forget(l, t->vanished[i]);
+	for (size_t i = 0; i < t->ch.nvanished; i++)
+		forget(l, t->ch.vanished[i]);
 	/* a full pass saw every canary: the others are gone */
-	for (size_t i = 0; t->all_changed && gc_map_next(&l->cache, &i, &e);) {
+	for (size_t i = 0; t->ch.all && gc_map_next(&l->can.cache, &i, &e);) {
 		canary_cache *c = e->value;
 
-		if (c && c->gen != l->gen)
+		if (c && c->gen != l->seen.gen)
 			forget(l, e->key);
 	}
-	l->next_due = gc_canary_deps_next_due(&l->deps);
+	l->seen.next_due = gc_canary_deps_next_due(&l->can.deps);
 	gc_buf_release(&path);
 }
 
@@ -2214,12 +2272,12 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 
 	t.loop = l;
 	t.now = now;
-	t.err = err;
+	t.wr.err = err;
 	t0 = clock_ms();
 	if ((error = resolve_heads(l, t.deploy, err)) < 0)
 		return error;
-	if (l->seen && !strcmp(l->seen_source, l->source) &&
-	    !strcmp(l->seen_deploy, t.deploy) && now < l->next_due) {
+	if (l->seen.valid && !strcmp(l->seen.source, l->source) &&
+	    !strcmp(l->seen.deploy, t.deploy) && now < l->seen.next_due) {
 		res->skipped = true;
 		return 0;
 	}
@@ -2248,52 +2306,54 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		log_source_problems(l);
 	}
 	gc_debug("tick: source loaded at %.1f ms", clock_ms() - t0);
-	t.source_moved = !l->seen || strcmp(l->seen_source, l->source) ||
-			 strcmp(l->seen_deploy, t.deploy);
+	t.source_moved = !l->seen.valid || strcmp(l->seen.source, l->source) ||
+			 strcmp(l->seen.deploy, t.deploy);
 	if ((error = gc_deploy_tree_update(&l->tree, l->git, t.deploy,
 					   deploy_changed, &t, &deploy_all,
 					   err)) < 0 ||
 	    (error = find_changes(&t, err)) < 0)
 		goto cleanup;
-	t.all_changed |= deploy_all;
+	t.ch.all |= deploy_all;
 	select_canaries(&t);
 	if ((error = process_canaries(&t, res, err)) < 0)
 		goto cleanup;
 	gc_debug("tick: %zu canaries processed at %.1f ms", t.n,
 		 clock_ms() - t0);
 	/* all canaries in a full pass; else only those selected */
-	ncanaries = l->ncanaries + t.nnew;
-	ncanaries = t.all_changed             ? t.n
-		    : ncanaries > t.nvanished ? ncanaries - t.nvanished
-					      : 0;
-	t.canary_gone = t.canary_gone || t.nvanished ||
-			ncanaries != l->ncanaries || !l->gen || l->problems;
-	if ((t.source_moved || l->flipped.len) &&
-	    (error = passthrough(&t, err)) < 0)
+	ncanaries = l->seen.ncanaries + t.ch.nnew;
+	ncanaries = t.ch.all                     ? t.n
+		    : ncanaries > t.ch.nvanished ? ncanaries - t.ch.nvanished
+						 : 0;
+	t.ch.canary_gone = t.ch.canary_gone || t.ch.nvanished ||
+			   ncanaries != l->seen.ncanaries || !l->seen.gen ||
+			   l->seen.problems;
+	if ((t.source_moved || l->can.flipped.len) &&
+	    (error = pass_through(&t, err)) < 0)
 		goto cleanup;
 	gc_debug("tick: passed through at %.1f ms", clock_ms() - t0);
-	if (t.layout_changed)
+	if (t.wr.layout_changed)
 		kustomization(&t);
-	if ((error = t.error) < 0 ||
-	    (t.nupdates && (error = commit_and_push(&t, res, err)) < 0))
+	if ((error = t.wr.error) < 0 ||
+	    (t.wr.n && (error = commit_and_push(&t, res, err)) < 0))
 		goto cleanup;
-	if (!t.nupdates)
+	if (!t.wr.n)
 		send_events(&t); /* nothing to commit: the tick is final */
-	snprintf(l->seen_source, sizeof(l->seen_source), "%s", l->source);
-	snprintf(l->seen_deploy, sizeof(l->seen_deploy), "%s",
+	snprintf(l->seen.source, sizeof(l->seen.source), "%s", l->source);
+	snprintf(l->seen.deploy, sizeof(l->seen.deploy), "%s",
 		 res->committed ? res->commit : t.deploy);
-	l->seen = true;
+	l->seen.valid = true;
 	gc_debug("tick: pushed at %.1f ms", clock_ms() - t0);
 	update_cache(l, &t);
-	l->ncanaries = ncanaries;
-	l->problems = gc_index_problems(l->idx)->n != 0;
-	snprintf(l->cache_source, sizeof(l->cache_source), "%s", l->source);
+	l->seen.ncanaries = ncanaries;
+	l->seen.problems = gc_index_problems(l->idx)->n != 0;
+	snprintf(l->sel.cache_source, sizeof(l->sel.cache_source), "%s",
+		 l->source);
 cleanup:
 	if (error < 0) {
 		/* the tree was changed in place: read it again next time */
 		gc_deploy_tree_release(&l->tree);
 		gc_deploy_tree_init(&l->tree);
-		l->seen = false;
+		l->seen.valid = false;
 		clear_caches(l);
 	}
 	tick_release(&t);
