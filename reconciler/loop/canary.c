@@ -95,6 +95,25 @@ static bool unchanged(gc_canary_work *w, gc_tick *t)
 }
 
 /*
+ * The due rule of machine.c: no status yet; at rest, a new revision; in a
+ * release, the interval since its last tick (this process's or the status
+ * file's, the later).
+ */
+static bool is_due(const gc_canary_work *w, const gc_tick *t)
+{
+	const gc_status *st = &w->old.status;
+
+	if (!w->d.has_status)
+		return true;
+	if (gc_machine_at_rest(st->phase))
+		return gc_machine_wakes(st, w->d.revision, w->cfg.configs);
+	return t->now >=
+	       gc_machine_next_due(w->spec.interval_ms,
+				   gc_loop__last_tick(t->loop, w->d.id,
+						      st->last_tick));
+}
+
+/*
  * Validates and reads one Canary. A broken one is logged and skipped:
  * its deploy files stay as they are.
  */
@@ -157,17 +176,7 @@ static void load_canary(gc_canary_work *w, gc_tick *t)
 		goto cleanup;
 	}
 	canary_checksum(w);
-	if (!w->d.has_status)
-		w->due = true;
-	else if (gc_machine_at_rest(w->old.status.phase))
-		w->due = gc_machine_wakes(&w->old.status, w->d.revision,
-					  w->cfg.configs);
-	else
-		w->due = t->now >=
-			 gc_machine_next_due(
-				 w->spec.interval_ms,
-				 gc_loop__last_tick(t->loop, w->d.id,
-						    w->old.status.last_tick));
+	w->due = is_due(w, t);
 cleanup:
 	gc_problems_release(&probs);
 	gc_error_release(&err);
