@@ -267,13 +267,6 @@ static void object_key(gc_buf *key, const char *ns, const char *kind,
 	gc_layout_object_path(key, ns, NULL, kind, name);
 }
 
-/* "ns/_/kind-name.yaml" for a rendered file "ns/canary/kind-name.yaml". */
-void gc_loop__key_of_file(gc_buf *key, const char *path)
-{
-	gc_buf_clear(key);
-	gc_layout_passthrough_of(key, path);
-}
-
 /* Writes the rendered objects and the status file of one canary. */
 static int write_canary(gc_canary_work *w, gc_tick *t, gc_error *err)
 {
@@ -401,7 +394,8 @@ static void own_keys(gc_tick *t, gc_canary_work *w)
 	disown_all(l, c);
 	c->keys = gc_xcalloc(dc->nfiles + 2, sizeof(*c->keys));
 	for (size_t i = 0; i < dc->nfiles; i++) {
-		gc_loop__key_of_file(&key, dc->files[i]);
+		gc_buf_clear(&key); /* the file's pass-through twin */
+		gc_layout_passthrough_of(&key, dc->files[i]);
 		c->keys[c->nkeys++] = own(l, key.ptr, 1);
 	}
 	if (tname) {

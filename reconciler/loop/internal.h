@@ -256,53 +256,77 @@ typedef struct gc_tick {
 	gc_tick_passthru pt;
 } gc_tick;
 
-/* loop.c */
-void gc_loop__free_values(gc_map *m);
-int64_t gc_loop__last_tick(const gc_loop *l, const char *id, int64_t persisted);
+/*
+ * The functions one file of loop/ lends another, in the order a tick
+ * calls them (loop.c's attempt). Pointers are borrowed unless said.
+ */
 
-/* select.c */
-bool gc_loop__path_changed(const gc_tick *t, const gc_object *o);
-int gc_loop__find_changes(gc_tick *t, gc_error *err);
+/* select.c: the changes since the caches, and the canaries they reach. */
+/* gc_deploy_tree_update callback: status files and pass-through files
+ * another writer changed (payload: the tick). */
 int gc_loop__deploy_changed(const char *path, void *payload);
+/* t->ch.paths and t->ch.configs: the source files changed since the
+ * caches (all without caches) and the namespaces of changed configs. */
+int gc_loop__find_changes(gc_tick *t, gc_error *err);
+/* t->d: the canaries the tick looks at, in index order; t->ch.vanished. */
 void gc_loop__select_canaries(gc_tick *t);
+/* True when o (NULL: a missing object) is in a changed file. */
+bool gc_loop__path_changed(const gc_tick *t, const gc_object *o);
 /* The Canary ns/name of the source, or NULL. */
 const gc_object *gc_loop__find_canary(const gc_index *idx, const char *ns,
 				      const char *name);
 
-/* canary.c */
-void gc_loop__key_of_file(gc_buf *key, const char *path);
+/* canary.c: load, run, render and write t->d, a chunk at a time. */
+int gc_loop__process_canaries(gc_tick *t, gc_tick_result *res, gc_error *err);
 /* Forgets the cached canary id and disowns its keys. */
 void gc_loop__uncache(gc_loop *l, const char *id);
 /* Empties every cache of can but its tick map. */
 void gc_loop__canaries_clear(gc_loop_canaries *can);
 void gc_loop__done_release(gc_canary_done *d);
-int gc_loop__process_canaries(gc_tick *t, gc_tick_result *res, gc_error *err);
 
-/* canary_configs.c */
-const cJSON *gc_loop__find_root(const gc_index *idx, const char *kind,
-				const char *ns, const char *name);
+/* canary_configs.c: the tracked configs and render's lookups. */
+/* w->cfg: the target's trackedConfigs and, when its template is the
+ * promoted one, the primary's copies'; < 0 (logged) breaks the canary. */
+int gc_loop__track_configs(gc_canary_work *w, gc_tick *t);
+/* The render input of w: the canary, its target, HPA and configs. */
+void gc_loop__render_input(gc_render_input *in, gc_canary_work *w,
+			   const gc_tick *t);
+/* gc_render_lookup_fn of the primary's copies (payload: w->cfg.promoted). */
 const cJSON *gc_loop__promoted_lookup(const char *kind, const char *name,
 				      void *payload);
 void gc_loop__promoted_release(gc_promoted_configs *p);
-void gc_loop__render_input(gc_render_input *in, gc_canary_work *w,
-			   const gc_tick *t);
-int gc_loop__track_configs(gc_canary_work *w, gc_tick *t);
+/* The root of kind ns/name in the source, or NULL. */
+const cJSON *gc_loop__find_root(const gc_index *idx, const char *kind,
+				const char *ns, const char *name);
 
-/* canary_run.c */
+/* canary_run.c: readiness and the machines of a chunk's due canaries. */
 int gc_loop__run_machines(gc_tick *t, gc_canary_work *ws, size_t nw,
 			  gc_error *err);
 
 /* passthrough.c */
+/* Vanished canaries, then the source objects no canary owns. */
+int gc_loop__pass_through(gc_tick *t, gc_error *err);
+/* Writes kustomization.yaml listing every applied file. */
+void gc_loop__kustomization(gc_tick *t);
 /* Empties pt (after an error). */
 void gc_loop__passthru_clear(gc_loop_passthru *pt);
-int gc_loop__pass_through(gc_tick *t, gc_error *err);
-void gc_loop__kustomization(gc_tick *t);
 
 /* commit.c */
-const char *gc_loop__deploy_branch(const gc_loop *l);
+/* Writes path unless it holds these bytes; true when it changed. */
 bool gc_loop__write_file(gc_tick *t, const char *path, const gc_buf *data);
+/* Deletes path if it is there; true when it was. */
 bool gc_loop__delete_file(gc_tick *t, const char *path);
-void gc_loop__send_events(gc_tick *t);
+/* Commits t->wr, pushes it, sends the events and writes the notes. */
 int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err);
+/* Sends the tick's events to the event webhooks, once the tick is final. */
+void gc_loop__send_events(gc_tick *t);
+/* The deploy branch's name (opts or the default). */
+const char *gc_loop__deploy_branch(const gc_loop *l);
+
+/* loop.c */
+/* The canary's last tick: this process's or its status file's, the later. */
+int64_t gc_loop__last_tick(const gc_loop *l, const char *id, int64_t persisted);
+/* Frees every value of m and releases it (empty and usable after). */
+void gc_loop__free_values(gc_map *m);
 
 #endif

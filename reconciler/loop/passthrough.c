@@ -235,7 +235,8 @@ static void drop_vanished(gc_tick *t)
 		if (clean) {
 			gc_loop__delete_file(t, paths[i]);
 		} else {
-			gc_loop__key_of_file(&key, paths[i]);
+			gc_buf_clear(&key);
+			gc_layout_passthrough_of(&key, paths[i]);
 			gc_map_sets(&t->pt.kept, key.ptr, (void *)1);
 		}
 	}
