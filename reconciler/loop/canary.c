@@ -223,7 +223,7 @@ static void next_state(gc_canary_work *w, gc_tick *t)
 		     (p1 == GC_PHASE_SUCCEEDED || p1 == GC_PHASE_FAILED);
 }
 
-static bool released(gc_phase p)
+static bool is_released(gc_phase p)
 {
 	return p == GC_PHASE_PROMOTING || p == GC_PHASE_FINALISING ||
 	       p == GC_PHASE_SUCCEEDED || p == GC_PHASE_FAILED;
@@ -256,7 +256,7 @@ static int render(gc_canary_work *w, const gc_tick *t, gc_error *err)
 	in.stage.cookie = n->status.session_affinity_cookie;
 	in.stage.primary_cookie = n->status.primary_session_affinity_cookie;
 	in.stage.previous_cookie = n->status.previous_session_affinity_cookie;
-	in.stage.released = released(n->status.phase);
+	in.stage.released = is_released(n->status.phase);
 	return gc_render_canary(&w->rendered, &in, err);
 }
 

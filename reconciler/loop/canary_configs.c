@@ -31,8 +31,8 @@ static const cJSON *config_lookup(const char *kind, const char *name,
 	return gc_loop__find_root(c->idx, kind, c->ns, name);
 }
 
-static void locate(gc_error *err, gc_render_source src, const cJSON *node,
-		   void *payload)
+static void locate_node(gc_error *err, gc_render_source src, const cJSON *node,
+			void *payload)
 {
 	const gc_source_configs *c = payload;
 	gc_loc loc;
@@ -111,7 +111,7 @@ void gc_loop__render_input(gc_render_input *in, gc_canary_work *w,
 	in->hpa = w->hpa ? w->hpa->doc->root : NULL;
 	in->lookup = config_lookup;
 	in->lookup_payload = &w->cfg.source;
-	in->locate = locate;
+	in->locate = locate_node;
 	in->locate_payload = &w->cfg.source;
 }
 

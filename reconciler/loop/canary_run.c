@@ -14,8 +14,8 @@
 #include "util/json.h"
 #include "util/log.h"
 
-static const cJSON *template_lookup(const char *ns, const char *name,
-				    void *payload)
+static const cJSON *find_template(const char *ns, const char *name,
+				  void *payload)
 {
 	return gc_loop__find_root(payload, "MetricTemplate", ns, name);
 }
@@ -135,7 +135,7 @@ static void prepare_machine(gc_canary_work *w, gc_tick *t)
 				gc_loop__opt_or(o->metrics_server,
 						GC_PROMETHEUS_DEFAULT_SERVER));
 	w->m.ctx.interval = w->spec.interval_str;
-	w->m.ctx.template_lookup = template_lookup;
+	w->m.ctx.template_lookup = find_template;
 	w->m.ctx.template_payload = t->loop->idx;
 	w->d.ran = true;
 }

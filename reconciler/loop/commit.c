@@ -20,7 +20,7 @@ const char *gc_loop__deploy_branch(const gc_loop *l)
 	return gc_loop__opt_or(l->opts.deploy_branch, GC_LOOP_DEFAULT_DEPLOY);
 }
 
-static const char *notes_ref(const gc_loop *l)
+static const char *notes_ref_name(const gc_loop *l)
 {
 	return gc_loop__opt_or(l->opts.notes_ref, GC_LOOP_DEFAULT_NOTES);
 }
@@ -118,7 +118,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 	if (nm) {
 		note = gc_message_evidence(msgs, nm, l->source, t->now);
 		text = cJSON_Print(note);
-		if (gc_git_note_set(l->git, notes_ref(l), commit, text, &c,
+		if (gc_git_note_set(l->git, notes_ref_name(l), commit, text, &c,
 				    &err) < 0)
 			gc_warn("evidence note on %.12s: %s", commit,
 				gc_error_msg(&err));
@@ -133,7 +133,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 		if (!d->ended || !d->changed || !d->stage.source_commit[0])
 			continue;
 		gc_buf_clear(&old);
-		if (gc_git_note_get(&old, l->git, notes_ref(l),
+		if (gc_git_note_get(&old, l->git, notes_ref_name(l),
 				    d->stage.source_commit, &err) < 0)
 			gc_buf_clear(&old);
 		gc_error_clear(&err);
@@ -155,7 +155,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 				       : NULL;
 		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
 		text = cJSON_Print(note);
-		if (gc_git_note_set(l->git, notes_ref(l),
+		if (gc_git_note_set(l->git, notes_ref_name(l),
 				    d->stage.source_commit, text, &c, &err) < 0)
 			gc_warn("outcome note on %.12s: %s",
 				d->stage.source_commit, gc_error_msg(&err));
