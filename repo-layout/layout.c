@@ -30,6 +30,42 @@ void gc_layout_status_path(gc_buf *out, const char *ns, const char *name)
 	gc_buf_addf(out, GC_LAYOUT_STATUS_DIR "/%s/%s.yaml", ns, name);
 }
 
+bool gc_layout_is_passthrough(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	if (!strncmp(path, "_cluster/", 9))
+		return true;
+	return slash && !strncmp(slash, "/_/", 3);
+}
+
+void gc_layout_passthrough_of(gc_buf *out, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	const char *base = strrchr(path, '/');
+
+	if (!slash || !base)
+		return;
+	gc_buf_add(out, path, (size_t)(slash - path));
+	gc_buf_addf(out, "/_%s", base);
+}
+
+void gc_layout_canary_dir(gc_buf *out, const char *ns, const char *canary)
+{
+	gc_buf_addf(out, "%s/%s/", ns, canary);
+}
+
+bool gc_layout_object_dir(gc_buf *out, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	const char *second = slash ? strchr(slash + 1, '/') : NULL;
+
+	if (!second)
+		return false;
+	gc_buf_add(out, path, (size_t)(second - path) + 1);
+	return true;
+}
+
 bool gc_layout_is_applied(const char *path)
 {
 	size_t n = strlen(path);

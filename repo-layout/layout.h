@@ -25,6 +25,16 @@
 void gc_layout_object_path(gc_buf *out, const char *ns, const char *canary,
 			   const char *kind, const char *name);
 void gc_layout_status_path(gc_buf *out, const char *ns, const char *name);
+/* True for the path of a passed-through object (<ns>/_/ or _cluster/). */
+bool gc_layout_is_passthrough(const char *path);
+/* Appends the pass-through path of the object rendered at path: the
+ * same file name under <ns>/_/; nothing when path is no object path. */
+void gc_layout_passthrough_of(gc_buf *out, const char *path);
+/* Appends "<ns>/<canary>/", the directory of a canary's rendered objects. */
+void gc_layout_canary_dir(gc_buf *out, const char *ns, const char *canary);
+/* Appends the "<a>/<b>/" directory path lies in (gc_layout_canary_dir's
+ * form); false, appending nothing, when it lies in no such directory. */
+bool gc_layout_object_dir(gc_buf *out, const char *path);
 /* True for a path that kustomization.yaml lists (everything but status and
  * itself). */
 bool gc_layout_is_applied(const char *path);

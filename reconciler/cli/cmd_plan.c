@@ -154,7 +154,7 @@ static int drive(const plan *p)
 			error = 0;
 			break;
 		}
-		in.now += (p->spec.interval_ms + 999) / 1000;
+		in.now = gc_machine_next_due(p->spec.interval_ms, in.now);
 	}
 	gc_machine_out_release(&out);
 	gc_status_release(&st);

@@ -973,5 +973,24 @@ bool gc_machine_due(const gc_canary_spec *spec, const gc_status *status,
 {
 	if (!status->last_tick || now < status->last_tick)
 		return true;
-	return (now - status->last_tick) * 1000 >= spec->interval_ms;
+	return now >= gc_machine_next_due(spec->interval_ms, status->last_tick);
+}
+
+int64_t gc_machine_next_due(int64_t interval_ms, int64_t last_tick)
+{
+	return last_tick + (interval_ms + 999) / 1000;
+}
+
+bool gc_machine_at_rest(gc_phase phase)
+{
+	return phase == GC_PHASE_INITIALIZED || phase == GC_PHASE_SUCCEEDED ||
+	       phase == GC_PHASE_FAILED;
+}
+
+bool gc_machine_wakes(const gc_status *status, const char *revision,
+		      const cJSON *configs)
+{
+	return gc_machine_new_revision(status, revision, configs) ||
+	       (status->phase == GC_PHASE_FAILED &&
+		strcmp(revision, status->last_applied_spec) != 0);
 }

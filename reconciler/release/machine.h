@@ -140,10 +140,26 @@ gc_machine_result gc_machine_step(gc_machine_out *out, const gc_machine_in *in,
 				  const gc_check_batch *results,
 				  size_t nresults);
 
+/*
+ * The due rule, here only (the loop and `plan` call it). A canary at rest
+ * (gc_machine_at_rest) waits for gc_machine_wakes; any other ticks once per
+ * analysis interval, rounded up to whole seconds (gc_machine_next_due).
+ */
+
 /* True when the canary's next tick is due: never ticked, or the analysis
  * interval has passed since status->last_tick. */
 bool gc_machine_due(const gc_canary_spec *spec, const gc_status *status,
 		    int64_t now);
+/* When the tick after one at last_tick (seconds) is due: last_tick plus
+ * interval_ms (the spec's) rounded up to whole seconds. */
+int64_t gc_machine_next_due(int64_t interval_ms, int64_t last_tick);
+/* Initialized, Succeeded, Failed: the phases that wait for a revision, not
+ * for the interval. */
+bool gc_machine_at_rest(gc_phase phase);
+/* True when a canary at rest has work: a new revision, or a Failed one
+ * whose template changed (SyncStatus records the new hashes). */
+bool gc_machine_wakes(const gc_status *status, const char *revision,
+		      const cJSON *configs);
 
 /*
  * Flagger's new-revision rule for a canary at rest (§2.5): the template

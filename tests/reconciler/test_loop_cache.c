@@ -395,7 +395,7 @@ static void write_app(env *e, int i, const char *tag)
 }
 
 /*
- * A full pass works through canaries a chunk at a time (loop.c CHUNK,
+ * A full pass works through canaries a chunk at a time (canary.c CHUNK,
  * 128): every canary of a pass over several chunks is written, and
  * canaries of different chunks moved by one push go in one commit.
  */

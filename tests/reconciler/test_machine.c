@@ -1524,6 +1524,44 @@ START_TEST(test_machine__due)
 }
 END_TEST
 
+START_TEST(test_machine__next_due)
+{
+	gc_status st;
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	ck_assert_int_eq(gc_machine_next_due(s.spec.interval_ms, T0), T0 + 60);
+	s.spec.interval_ms = 1500; /* rounded up to whole seconds */
+	ck_assert_int_eq(gc_machine_next_due(s.spec.interval_ms, T0), T0 + 2);
+	gc_status_init(&st);
+	st.last_tick = T0;
+	ck_assert(!gc_machine_due(&s.spec, &st, T0 + 1));
+	ck_assert(gc_machine_due(&s.spec, &st, T0 + 2));
+	sim_free(&s);
+}
+END_TEST
+
+START_TEST(test_machine__at_rest_wakes)
+{
+	gc_status st;
+
+	gc_status_init(&st);
+	ck_assert(gc_machine_at_rest(GC_PHASE_INITIALIZED));
+	ck_assert(gc_machine_at_rest(GC_PHASE_SUCCEEDED));
+	ck_assert(gc_machine_at_rest(GC_PHASE_FAILED));
+	ck_assert(!gc_machine_at_rest(GC_PHASE_PROGRESSING));
+	ck_assert(!gc_machine_at_rest(GC_PHASE_WAITING));
+	st.phase = GC_PHASE_SUCCEEDED;
+	strcpy(st.last_applied_spec, "rev1");
+	ck_assert(!gc_machine_wakes(&st, "rev1", NULL));
+	ck_assert(gc_machine_wakes(&st, "rev2", NULL));
+	st.phase = GC_PHASE_FAILED;
+	ck_assert(!gc_machine_wakes(&st, "rev1", NULL));
+	ck_assert(gc_machine_wakes(&st, "rev2", NULL));
+	gc_status_release(&st);
+}
+END_TEST
+
 /* ---- the spec: intervals, defaults, refusals --------------------------- */
 
 static const struct {
@@ -1687,6 +1725,8 @@ static Suite *gc_suite_machine(void)
 	tcase_add_test(misc, test_machine__resumable_and_pure);
 	tcase_add_test(misc, test_machine__event_phases);
 	tcase_add_test(misc, test_machine__due);
+	tcase_add_test(misc, test_machine__next_due);
+	tcase_add_test(misc, test_machine__at_rest_wakes);
 	tcase_add_loop_test(misc, test_machine__interval, 0,
 			    GC_ARRAY_SIZE(intervals));
 	tcase_add_test(misc, test_machine__spec_defaults);

@@ -37,6 +37,33 @@ START_TEST(test_layout__object_and_status_paths)
 }
 END_TEST
 
+START_TEST(test_layout__passthrough_and_canary_dirs)
+{
+	gc_buf b = GC_BUF_INIT;
+
+	ck_assert(gc_layout_is_passthrough("_cluster/namespace-test.yaml"));
+	ck_assert(gc_layout_is_passthrough("test/_/gateway-x.yaml"));
+	ck_assert(!gc_layout_is_passthrough("test/podinfo/service-x.yaml"));
+	ck_assert(!gc_layout_is_passthrough(".gitcanary/status/a/b.yaml"));
+	ck_assert(!gc_layout_is_passthrough("kustomization.yaml"));
+	gc_layout_passthrough_of(&b, "test/podinfo/deployment-podinfo.yaml");
+	ck_assert_str_eq(b.ptr, "test/_/deployment-podinfo.yaml");
+	gc_buf_clear(&b);
+	gc_layout_passthrough_of(&b, "kustomization.yaml");
+	ck_assert_str_eq(b.ptr, "");
+	gc_layout_canary_dir(&b, "test", "podinfo");
+	ck_assert_str_eq(b.ptr, "test/podinfo/");
+	gc_buf_clear(&b);
+	ck_assert(gc_layout_object_dir(&b, "test/podinfo/service-x.yaml"));
+	ck_assert_str_eq(b.ptr, "test/podinfo/");
+	gc_buf_clear(&b);
+	ck_assert(!gc_layout_object_dir(&b, "_cluster/namespace-test.yaml"));
+	ck_assert(!gc_layout_object_dir(&b, "kustomization.yaml"));
+	ck_assert_str_eq(b.ptr, "");
+	gc_buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_layout__kustomization_lists_sorted_paths)
 {
 	const char *paths[] = { "test/podinfo/service-podinfo.yaml",
@@ -62,6 +89,7 @@ static Suite *gc_suite_layout(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_layout__object_and_status_paths);
+	tcase_add_test(tc, test_layout__passthrough_and_canary_dirs);
 	tcase_add_test(tc, test_layout__kustomization_lists_sorted_paths);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,253 @@
+/*
+ * The tick's commit: its files, the commit message, the push, the notes
+ * and the event webhooks.
+ */
+
+#include "reconciler/loop/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconciler/checks/checks.h"
+#include "reconciler/release/message.h"
+#include "reconciler/release/status.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+const char *gc_loop__deploy_branch(const gc_loop *l)
+{
+	return gc_loop__opt_or(l->opts.deploy_branch, GC_LOOP_DEFAULT_DEPLOY);
+}
+
+static const char *notes_ref_name(const gc_loop *l)
+{
+	return gc_loop__opt_or(l->opts.notes_ref, GC_LOOP_DEFAULT_NOTES);
+}
+
+/*
+ * Records a change of the tick's commit. The bytes go into the object
+ * database at once, so a full pass does not hold every file until the
+ * commit; a failure is kept in t->wr.error for the commit to report.
+ */
+static void add_update(gc_tick *t, const char *path, const char *data,
+		       size_t len)
+{
+	gc_git_update *u;
+	char *blob;
+
+	if (t->wr.n == t->wr.alloc) {
+		t->wr.alloc = t->wr.alloc ? 2 * t->wr.alloc : 64;
+		t->wr.updates =
+			gc_xrealloc(t->wr.updates,
+				    t->wr.alloc * sizeof(*t->wr.updates));
+		t->wr.blobs = gc_xrealloc(t->wr.blobs,
+					  t->wr.alloc * sizeof(*t->wr.blobs));
+	}
+	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
+		t->wr.layout_changed = true;
+	gc_deploy_tree_set(&t->loop->tree, path, data, len);
+	u = &t->wr.updates[t->wr.n];
+	blob = t->wr.blobs[t->wr.n++];
+	memset(u, 0, sizeof(*u));
+	u->path = gc_deploy_tree_path(&t->loop->tree, path);
+	blob[0] = '\0';
+	if (data && t->wr.error == 0)
+		t->wr.error = gc_git_write_blob(blob, t->loop->git, data, len,
+						t->wr.err);
+}
+
+/* Writes path unless it already holds these bytes; true when it changed. */
+bool gc_loop__write_file(gc_tick *t, const char *path, const gc_buf *data)
+{
+	if (gc_deploy_tree_same(&t->loop->tree, path, data->ptr, data->len))
+		return false;
+	add_update(t, path, data->ptr, data->len);
+	return true;
+}
+
+bool gc_loop__delete_file(gc_tick *t, const char *path)
+{
+	if (!gc_deploy_tree_has(&t->loop->tree, path))
+		return false;
+	add_update(t, path, NULL, 0);
+	return true;
+}
+
+static void fill_msg(gc_msg_canary *m, const gc_canary_done *d)
+{
+	memset(m, 0, sizeof(*m));
+	m->ns = d->obj->namespace;
+	m->name = d->obj->name;
+	m->phase = gc_phase_name(d->stage.phase);
+	m->canary_weight = d->stage.canary_weight;
+	m->primary_weight = d->stage.primary_weight;
+	m->failed_checks = d->stage.failed_checks;
+	m->revision = d->revision;
+	m->source_commit = d->stage.source_commit;
+	m->events = d->report.events;
+	m->nevents = d->report.nevents;
+	m->batches = d->report.batches;
+	m->nbatches = d->report.nbatches;
+}
+
+static void signatures(const gc_loop *l, gc_git_signature *a,
+		       gc_git_signature *c, int64_t now)
+{
+	const gc_loop_opts *o = &l->opts;
+
+	a->name = gc_loop__opt_or(o->author_name, GC_LOOP_DEFAULT_NAME);
+	a->email = gc_loop__opt_or(o->author_email, GC_LOOP_DEFAULT_EMAIL);
+	a->when = now;
+	c->name = gc_loop__opt_or(o->committer_name, a->name);
+	c->email = gc_loop__opt_or(o->committer_email, a->email);
+	c->when = now;
+}
+
+static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
+			size_t nm)
+{
+	gc_loop *l = t->loop;
+	gc_git_signature a, c;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf old = GC_BUF_INIT;
+	cJSON *note;
+	char *text;
+
+	signatures(l, &a, &c, t->now);
+	if (nm) {
+		note = gc_message_evidence(msgs, nm, l->source, t->now);
+		text = cJSON_Print(note);
+		if (gc_git_note_set(l->git, notes_ref_name(l), commit, text, &c,
+				    &err) < 0)
+			gc_warn("evidence note on %.12s: %s", commit,
+				gc_error_msg(&err));
+		gc_error_clear(&err);
+		free(text);
+		cJSON_Delete(note);
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const gc_canary_done *d = &t->d[i];
+		gc_msg_outcome o = { 0 };
+
+		if (!d->ended || !d->changed || !d->stage.source_commit[0])
+			continue;
+		gc_buf_clear(&old);
+		if (gc_git_note_get(&old, l->git, notes_ref_name(l),
+				    d->stage.source_commit, &err) < 0)
+			gc_buf_clear(&old);
+		gc_error_clear(&err);
+		o.ns = d->obj->namespace;
+		o.name = d->obj->name;
+		o.promoted = d->stage.phase == GC_PHASE_SUCCEEDED;
+		o.when = t->now;
+		o.max_weight = d->stage.release_max_weight;
+		/* SyncStatus(Failed) resets the counter; report the run's */
+		o.failed_checks =
+			d->stage.failed_checks > d->stage.old_failed_checks
+				? d->stage.failed_checks
+				: d->stage.old_failed_checks;
+		o.revision = d->revision;
+		o.deploy_commit = commit;
+		o.last_event = d->report.nevents
+				       ? d->report.events[d->report.nevents - 1]
+						 .message
+				       : NULL;
+		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
+		text = cJSON_Print(note);
+		if (gc_git_note_set(l->git, notes_ref_name(l),
+				    d->stage.source_commit, text, &c, &err) < 0)
+			gc_warn("outcome note on %.12s: %s",
+				d->stage.source_commit, gc_error_msg(&err));
+		gc_error_clear(&err);
+		free(text);
+		cJSON_Delete(note);
+	}
+	gc_buf_release(&old);
+}
+
+/*
+ * POSTs the tick's events to the event webhooks (docs/reconcile.md), once
+ * the tick is final: its commit pushed, or nothing to commit. A lost push
+ * never gets here, so its events go only with the recomputed tick. Events
+ * of a canary whose new stage was not written are dropped with it.
+ */
+void gc_loop__send_events(gc_tick *t)
+{
+	const gc_loop_opts *o = &t->loop->opts;
+	gc_event_hooks_canary *c = gc_xcalloc(t->n + 1, sizeof(*c));
+	gc_check_ctx *ctx = gc_xcalloc(t->n + 1, sizeof(*ctx));
+	gc_canary_done **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
+	gc_checks_opts copts = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		gc_canary_done *d = &t->d[i];
+
+		if (!d->report.nevents || (d->moved && !d->changed))
+			continue;
+		ctx[n].name = d->obj->name;
+		ctx[n].namespace = d->obj->namespace;
+		ctx[n].checksum = d->checksum;
+		c[n].ctx = &ctx[n];
+		c[n].hooks = &d->report.event_hooks;
+		c[n].events = d->report.events;
+		c[n].nevents = d->report.nevents;
+		owner[n++] = d;
+	}
+	copts.connect_to = o->connect_to;
+	if (n && gc_event_hooks_deliver(c, n, o->event_webhook, t->now * 1000LL,
+					&copts, &err) < 0)
+		gc_warn("event webhooks: %s", gc_error_msg(&err));
+	for (size_t i = 0; i < n; i++)
+		owner[i]->report.deliveries = c[i]; /* hand over */
+	gc_error_release(&err);
+	free(owner);
+	free(ctx);
+	free(c);
+}
+
+int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err)
+{
+	gc_loop *l = t->loop;
+	gc_msg_canary *msgs = gc_xcalloc(t->n + 1, sizeof(*msgs));
+	gc_git_signature a, c;
+	gc_buf msg = GC_BUF_INIT;
+	char commit[GC_OID_HEX];
+	size_t nm = 0;
+	int error;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->d[i].changed)
+			fill_msg(&msgs[nm++], &t->d[i]);
+	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
+	signatures(l, &a, &c, t->now);
+	for (size_t i = 0; i < t->wr.n; i++)
+		t->wr.updates[i].blob =
+			t->wr.blobs[i][0] ? t->wr.blobs[i] : NULL;
+	if ((error = gc_git_commit(commit, l->git, t->deploy, t->wr.updates,
+				   t->wr.n, &a, &c, msg.ptr, err)) < 0)
+		goto cleanup;
+	if ((error = gc_git_update_branch(l->git, gc_loop__deploy_branch(l),
+					  t->deploy, commit, err)) < 0)
+		goto cleanup;
+	snprintf(l->tree.commit, sizeof(l->tree.commit), "%s", commit);
+	res->committed = true;
+	snprintf(res->commit, sizeof(res->commit), "%s", commit);
+	res->canaries_changed = nm;
+	gc_info("%.12s %.*s", commit, (int)strcspn(msg.ptr, "\n"), msg.ptr);
+	/* delivered before the note is written, so that it records them */
+	gc_loop__send_events(t);
+	for (size_t i = 0, k = 0; i < t->n; i++) {
+		if (!t->d[i].changed)
+			continue;
+		msgs[k].deliveries = t->d[i].report.deliveries.batches;
+		msgs[k++].ndeliveries = t->d[i].report.deliveries.nbatches;
+	}
+	write_notes(t, commit, msgs, nm);
+cleanup:
+	free(msgs);
+	gc_buf_release(&msg);
+	return error;
+}
