@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 	size_t ns = files >= 100 ? 100 : 1, per = files / ns;
 	char dir[] = "/tmp/gc-bench-XXXXXX";
 	gc_git_update *all = gc_xcalloc(files, sizeof(*all));
+	char **owned = gc_xcalloc(2 * files, sizeof(*owned)); /* paths, data */
 	double *inc = gc_xcalloc(rounds, sizeof(double));
 	double *cmt = gc_xcalloc(rounds, sizeof(double));
 	double *full = gc_xcalloc(rounds, sizeof(double));
@@ -78,12 +79,15 @@ int main(int argc, char **argv)
 	if (gc_git_open(&g, url, &opts, &err) < 0)
 		die("open", &err);
 	for (size_t i = 0; i < files; i++) {
-		all[i].path = gc_xasprintf("ns-%03zu/app-%04zu/deployment.yaml",
-					   i / per, i % per);
-		all[i].data = gc_xasprintf("kind: Deployment\nmetadata:\n"
-					   "  name: app-%zu\nspec:\n"
-					   "  replicas: 1\n",
-					   i);
+		owned[2 * i] =
+			gc_xasprintf("ns-%03zu/app-%04zu/deployment.yaml",
+				     i / per, i % per);
+		owned[2 * i + 1] = gc_xasprintf("kind: Deployment\nmetadata:\n"
+						"  name: app-%zu\nspec:\n"
+						"  replicas: 1\n",
+						i);
+		all[i].path = owned[2 * i];
+		all[i].data = owned[2 * i + 1];
 		all[i].len = strlen(all[i].data);
 	}
 
@@ -138,10 +142,9 @@ int main(int argc, char **argv)
 	if (system(cmd) != 0)
 		fprintf(stderr, "git_bench: could not remove %s\n", dir);
 	free(cmd);
-	for (size_t i = 0; i < files; i++) {
-		free((char *)all[i].path);
-		free((char *)all[i].data);
-	}
+	for (size_t i = 0; i < 2 * files; i++)
+		free(owned[i]);
+	free(owned);
 	free(all);
 	free(inc);
 	free(cmt);

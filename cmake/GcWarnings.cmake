@@ -1,10 +1,12 @@
-# The warning set of shared/style.md §2.6, probed flag by flag.
+# The warning set of shared/style.md §2.6 plus -Wconversion and -Wcast-qual
+# (the picky set, as curl's), probed flag by flag.
 include(CheckCCompilerFlag)
 set(GC_WARNING_FLAGS
 	-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 	-Wold-style-definition -Wdeclaration-after-statement -Wpointer-arith
 	-Wwrite-strings -Wundef -Wvla -Wformat=2 -Wformat-security
 	-Wimplicit-fallthrough -Wnull-dereference -Wdouble-promotion -Wcast-align
+	-Wconversion -Wcast-qual
 	-fno-common)
 set(GC_WARNINGS "")
 foreach(flag ${GC_WARNING_FLAGS})

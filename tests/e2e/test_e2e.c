@@ -226,14 +226,15 @@ static bool line_matches(const char *re, const char *line)
 /* Whether lines[i..] match events[0..] exactly (backtracking over counts). */
 static bool sequence_matches(const e2e_event *ev, char **lines, size_t n)
 {
-	int k;
+	size_t k;
 
 	if (!ev->re)
 		return n == 0;
-	for (k = 0; k <= ev->max && (size_t)k <= n; k++) {
-		if (k >= ev->min && sequence_matches(ev + 1, lines + k, n - k))
+	for (k = 0; k <= (size_t)ev->max && k <= n; k++) {
+		if (k >= (size_t)ev->min &&
+		    sequence_matches(ev + 1, lines + k, n - k))
 			return true;
-		if ((size_t)k < n && !line_matches(ev->re, lines[k]))
+		if (k < n && !line_matches(ev->re, lines[k]))
 			break;
 	}
 	return false;
@@ -343,11 +344,13 @@ static void expect_status_file(const e2e_run *r)
 		deploy_doc(r, &docs, ".gitcanary/status/test/podinfo.yaml");
 
 	ck_assert_str_eq(gc_json_str(st, "status.phase"), r->c->phase);
-	ck_assert_int_eq(gc_json_num(st, "status.canaryWeight", -1), 0);
-	ck_assert_int_eq(gc_json_num(st, "status.gitcanary.routing.primary",
-				     -1),
+	ck_assert_int_eq((int)gc_json_num(st, "status.canaryWeight", -1), 0);
+	ck_assert_int_eq((int)gc_json_num(st,
+					  "status.gitcanary.routing.primary",
+					  -1),
 			 100);
-	ck_assert_int_eq(gc_json_num(st, "status.gitcanary.routing.canary", -1),
+	ck_assert_int_eq((int)gc_json_num(st, "status.gitcanary.routing.canary",
+					  -1),
 			 0);
 	gc_doclist_release(&docs);
 }

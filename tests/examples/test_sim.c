@@ -2,6 +2,7 @@
  * gitcanary-sim: the model and traffic in-process, then the real binary
  * against a git repository with a deploy branch, scraped with curl.
  */
+#include "util/common.h"
 #include "harness.h"
 
 #include <math.h>
@@ -483,7 +484,7 @@ static void sim_start(simproc *p, const char *tmp, const char *const *args)
 		int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		dup2(fd, 2);
-		execv(GC_SIM_BINARY, (char *const *)argv);
+		execv(GC_SIM_BINARY, GC_UNCONST(argv));
 		_exit(127);
 	}
 	for (int i = 0; i < 100; i++) {

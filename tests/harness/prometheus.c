@@ -1,3 +1,4 @@
+#include "util/common.h"
 #include "prometheus.h"
 
 #include <arpa/inet.h>
@@ -146,7 +147,7 @@ static pid_t spawn(const char *dir, unsigned short port,
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(PROM_BIN, (char *const *)argv);
+		execv(PROM_BIN, GC_UNCONST(argv));
 		_exit(127);
 	}
 	free(cfg);
