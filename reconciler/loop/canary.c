@@ -94,23 +94,17 @@ static bool unchanged(gc_canary_work *w, gc_tick *t)
 	return true;
 }
 
-/*
- * The due rule of machine.c: no status yet; at rest, a new revision; in a
- * release, the interval since its last tick (this process's or the status
- * file's, the later).
- */
+/* machine.c's due rule; the last tick is this process's or the status
+ * file's, the later. */
 static bool is_due(const gc_canary_work *w, const gc_tick *t)
 {
 	const gc_status *st = &w->old.status;
 
-	if (!w->d.has_status)
-		return true;
-	if (gc_machine_at_rest(st->phase))
-		return gc_machine_wakes(st, w->d.revision, w->cfg.configs);
-	return t->now >=
-	       gc_machine_next_due(w->spec.interval_ms,
-				   gc_loop__last_tick(t->loop, w->d.id,
-						      st->last_tick));
+	return gc_machine_due(&w->spec, w->d.has_status ? st : NULL,
+			      w->d.revision, w->cfg.configs,
+			      gc_loop__last_tick(t->loop, w->d.id,
+						 st->last_tick),
+			      t->now);
 }
 
 /*

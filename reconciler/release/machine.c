@@ -969,11 +969,14 @@ gc_machine_result gc_machine_step(gc_machine_out *out, const gc_machine_in *in,
 }
 
 bool gc_machine_due(const gc_canary_spec *spec, const gc_status *status,
-		    int64_t now)
+		    const char *revision, const cJSON *configs,
+		    int64_t last_tick, int64_t now)
 {
-	if (!status->last_tick || now < status->last_tick)
+	if (!status)
 		return true;
-	return now >= gc_machine_next_due(spec->interval_ms, status->last_tick);
+	if (gc_machine_at_rest(status->phase))
+		return gc_machine_wakes(status, revision, configs);
+	return now >= gc_machine_next_due(spec->interval_ms, last_tick);
 }
 
 int64_t gc_machine_next_due(int64_t interval_ms, int64_t last_tick)

@@ -146,10 +146,16 @@ gc_machine_result gc_machine_step(gc_machine_out *out, const gc_machine_in *in,
  * analysis interval, rounded up to whole seconds (gc_machine_next_due).
  */
 
-/* True when the canary's next tick is due: never ticked, or the analysis
- * interval has passed since status->last_tick. */
+/*
+ * True when the canary's next tick is due at now (seconds): no status yet
+ * (status NULL); at rest, when gc_machine_wakes for revision and configs;
+ * in a release, when gc_machine_next_due of last_tick has come. last_tick is
+ * the later of status->last_tick and a tick the caller made but did not
+ * persist.
+ */
 bool gc_machine_due(const gc_canary_spec *spec, const gc_status *status,
-		    int64_t now);
+		    const char *revision, const cJSON *configs,
+		    int64_t last_tick, int64_t now);
 /* When the tick after one at last_tick (seconds) is due: last_tick plus
  * interval_ms (the spec's) rounded up to whole seconds. */
 int64_t gc_machine_next_due(int64_t interval_ms, int64_t last_tick);
