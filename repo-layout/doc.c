@@ -236,35 +236,6 @@ gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node)
 	return loc;
 }
 
-/* Records the positions of src's tree for the identical tree dst. */
-static void copy_locs(gc_doc *to, const gc_doc *from, const cJSON *src,
-		      const cJSON *dst)
-{
-	const gc_doc_pos *p = find(from, src);
-
-	if (p)
-		gc_doc_set_loc(to, dst, unpack(from, p->packed));
-	for (src = src->child, dst = dst->child; src && dst;
-	     src = src->next, dst = dst->next)
-		copy_locs(to, from, src, dst);
-}
-
-gc_doc *gc_doc_dup(const gc_doc *doc, const char *path)
-{
-	gc_doc *copy = gc_doc_new(path, doc->index);
-
-	copy->start = doc->start;
-	copy->root = gc_json_dup(doc->root);
-	if (doc->pos_n) {
-		copy->pos = gc_xmalloc(doc->pos_n * sizeof(*copy->pos));
-		copy->pos_alloc = doc->pos_n;
-	}
-	if (copy->root)
-		copy_locs(copy, doc, doc->root, copy->root);
-	gc_doc_seal(copy);
-	return copy;
-}
-
 void gc_doclist_push(gc_doclist *list, gc_doc *doc)
 {
 	if (list->n == list->alloc) {

@@ -74,8 +74,6 @@ gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node);
 void gc_doc_trim(gc_doc *doc);
 /* Moves the tree, positions and start of from into doc; frees from. */
 void gc_doc_graft(gc_doc *doc, gc_doc *from);
-/* A sealed deep copy (tree and positions) under another path; owned. */
-gc_doc *gc_doc_dup(const gc_doc *doc, const char *path);
 
 /* A growable list of owned documents. */
 typedef struct gc_doclist {

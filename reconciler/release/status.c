@@ -71,41 +71,6 @@ void gc_status_copy(gc_status *dst, const gc_status *src)
 		dup_or_null(src->previous_session_affinity_cookie);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-bool gc_status_equal(const gc_status *a, const gc_status *b)
-{
-	const gc_condition *ca = &a->condition, *cb = &b->condition;
-
-	if (a->phase != b->phase || a->canary_weight != b->canary_weight ||
-	    a->failed_checks != b->failed_checks ||
-	    a->iterations != b->iterations ||
-	    strcmp(a->last_applied_spec, b->last_applied_spec) ||
-	    strcmp(a->last_promoted_spec, b->last_promoted_spec) ||
-	    a->last_transition_time != b->last_transition_time ||
-	    a->last_tick != b->last_tick ||
-	    a->waiting_since != b->waiting_since)
-		return false;
-	if (ca->present != cb->present ||
-	    (ca->present &&
-	     (ca->status != cb->status || strcmp(ca->reason, cb->reason) ||
-	      strcmp(ca->message, cb->message) ||
-	      ca->last_update_time != cb->last_update_time ||
-	      ca->last_transition_time != cb->last_transition_time)))
-		return false;
-	return cJSON_Compare(a->tracked_configs, b->tracked_configs, true) ==
-		       (a->tracked_configs != NULL ||
-			b->tracked_configs != NULL) &&
-	       str_eq(a->session_affinity_cookie, b->session_affinity_cookie) &&
-	       str_eq(a->primary_session_affinity_cookie,
-		      b->primary_session_affinity_cookie) &&
-	       str_eq(a->previous_session_affinity_cookie,
-		      b->previous_session_affinity_cookie);
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
 static int64_t days_from_civil(int64_t y, int m, int d)
 {

@@ -101,8 +101,6 @@ void gc_status_init(gc_status *s);
 void gc_status_release(gc_status *s);
 /* Deep copy into an uninitialised or released dst. */
 void gc_status_copy(gc_status *dst, const gc_status *src);
-/* Compares every persisted field (times included). */
-bool gc_status_equal(const gc_status *a, const gc_status *b);
 
 /*
  * Reads a status object (the JSON above; unknown members are ignored,

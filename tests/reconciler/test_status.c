@@ -4,6 +4,17 @@
 #include "harness.h"
 #include "reconciler/release/status.h"
 
+/* Two statuses persist the same (every field of the status file). */
+static bool status_same(const gc_status *a, const gc_status *b)
+{
+	cJSON *x = gc_status_to_json(a), *y = gc_status_to_json(b);
+	bool same = cJSON_Compare(x, y, true);
+
+	cJSON_Delete(x);
+	cJSON_Delete(y);
+	return same;
+}
+
 START_TEST(test_status__time_roundtrip)
 {
 	static const struct {
@@ -134,9 +145,9 @@ START_TEST(test_status__json_roundtrip)
 	text = cJSON_PrintUnformatted(out);
 	ck_assert_str_eq(text, full_json);
 	gc_status_copy(&copy, &s);
-	ck_assert(gc_status_equal(&copy, &s));
+	ck_assert(status_same(&copy, &s));
 	copy.failed_checks = 2;
-	ck_assert(!gc_status_equal(&copy, &s));
+	ck_assert(!status_same(&copy, &s));
 	free(text);
 	cJSON_Delete(out);
 	cJSON_Delete(in);

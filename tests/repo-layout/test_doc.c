@@ -85,37 +85,6 @@ START_TEST(test_doc__latest_position_wins_and_forgotten_ones_go)
 }
 END_TEST
 
-/* A copy has the same positions on its own nodes. */
-START_TEST(test_doc__copy_keeps_positions)
-{
-	const char *src = "a:\n  b: [1, {c: d}]\n  e: f\n";
-	gc_doclist docs = GC_DOCLIST_INIT;
-	gc_error err = GC_ERROR_INIT;
-	gc_doc *copy;
-	const char *paths[] = { "a", "a.b", "a.e" };
-
-	ck_assert_int_eq(gc_yaml_parse(&docs, "c.yaml", src, strlen(src), &err),
-			 0);
-	copy = gc_doc_dup(docs.v[0], "other.yaml");
-	ck_assert_str_eq(copy->path, "other.yaml");
-	ck_assert_uint_eq(copy->pos_n, docs.v[0]->pos_n);
-	assert_loc(gc_doc_loc(copy, copy->root),
-		   gc_doc_loc(docs.v[0], docs.v[0]->root));
-	for (size_t i = 0; i < GC_ARRAY_SIZE(paths); i++) {
-		const cJSON *x = gc_json_get(docs.v[0]->root, paths[i]);
-		const cJSON *y = gc_json_get(copy->root, paths[i]);
-
-		ck_assert_ptr_ne(x, y);
-		assert_loc(gc_doc_loc(copy, y), gc_doc_loc(docs.v[0], x));
-	}
-	assert_loc(gc_doc_loc(copy, gc_json_get(copy->root, "a.b")
-					    ->child->next->child),
-		   (gc_loc){ 2, 14, 2, 11 });
-	gc_doc_free(copy);
-	gc_doclist_release(&docs);
-}
-END_TEST
-
 /* A document with more lines and wider lines than positions pack. */
 START_TEST(test_doc__parses_far_positions)
 {
@@ -150,7 +119,6 @@ static Suite *gc_suite_doc(void)
 	tcase_add_test(tc, test_doc__keeps_every_position_exactly);
 	tcase_add_test(tc,
 		       test_doc__latest_position_wins_and_forgotten_ones_go);
-	tcase_add_test(tc, test_doc__copy_keeps_positions);
 	tcase_add_test(tc, test_doc__parses_far_positions);
 	suite_add_tcase(s, tc);
 	return s;
