@@ -226,14 +226,10 @@ void gc_git_free(gc_git *g)
 	git_repository_free(g->repo);
 	free(g->url);
 	free(g->display);
-	if (g->token)
-		memset(g->token, 0, strlen(g->token));
-	free(g->token);
+	gc_free_secret(g->token);
 	free(g->ssh_key);
 	free(g->user);
-	if (g->pass)
-		memset(g->pass, 0, strlen(g->pass));
-	free(g->pass);
+	gc_free_secret(g->pass);
 	forget_diff(g);
 	gc_git__tree_cache_clear(g);
 	free(g);

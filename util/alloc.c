@@ -69,3 +69,19 @@ char *gc_xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+/* Called through a volatile pointer, so the stores cannot be elided. */
+static void *(*volatile wipe_memset)(void *, int, size_t) = memset;
+
+void gc_wipe(void *p, size_t len)
+{
+	if (p && len)
+		wipe_memset(p, 0, len);
+}
+
+void gc_free_secret(char *s)
+{
+	if (s)
+		gc_wipe(s, strlen(s));
+	free(s);
+}

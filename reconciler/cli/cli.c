@@ -8,7 +8,6 @@
 #include "reconciler/cli/cli.h"
 
 #include <getopt.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,7 +330,7 @@ static char *read_token(const char *path)
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
 	token = gc_xstrdup(buf);
-	OPENSSL_cleanse(buf, sizeof(buf));
+	gc_wipe(buf, sizeof(buf));
 	return token;
 }
 
@@ -420,10 +419,7 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 
 void gc_cli_loop_args_release(gc_cli_loop_args *a)
 {
-	if (a->token) {
-		OPENSSL_cleanse(a->token, strlen(a->token));
-		free(a->token);
-	}
+	gc_free_secret(a->token);
 	free(a->author_name);
 	free(a->author_email);
 	free(a->committer_name);

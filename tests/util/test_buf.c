@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -53,6 +54,22 @@ START_TEST(test_buf__fnv1a32_known_vectors)
 }
 END_TEST
 
+/* A wiped secret is zeros, to its last byte and no further. */
+START_TEST(test_buf__wipe_zeroes_the_secret)
+{
+	char secret[] = "s3cr3t-token";
+	char *heap = gc_xstrdup("another secret");
+
+	gc_wipe(secret, sizeof(secret) - 1);
+	for (size_t i = 0; i < sizeof(secret) - 1; i++)
+		ck_assert_int_eq(secret[i], 0);
+	ck_assert_int_eq(secret[sizeof(secret) - 1], 0);
+	gc_wipe(NULL, 4); /* nothing to wipe */
+	gc_free_secret(heap);
+	gc_free_secret(NULL);
+}
+END_TEST
+
 START_TEST(test_buf__map_put_get_iterate)
 {
 	gc_map m = GC_MAP_INIT;
@@ -83,6 +100,7 @@ static Suite *gc_suite_buf(void)
 	tcase_add_test(tc, test_buf__error_formats_location);
 	tcase_add_test(tc, test_buf__fnv1a32_known_vectors);
 	tcase_add_test(tc, test_buf__map_put_get_iterate);
+	tcase_add_test(tc, test_buf__wipe_zeroes_the_secret);
 	suite_add_tcase(s, tc);
 	return s;
 }
