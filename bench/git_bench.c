@@ -15,34 +15,19 @@
 #include <time.h>
 
 #include "repo-layout/git.h"
+#include "bench/bench.h"
 #include "util/alloc.h"
 
-static double now_ms(void)
+static void die(const char *what, const gc_error *err)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void die(const char *what, gc_error *err)
-{
-	fprintf(stderr, "git_bench: %s: %s\n", what, gc_error_msg(err));
-	exit(1);
+	gc_bench_die("git_bench", what, err);
 }
 
 static void report(const char *what, double *v, size_t n)
 {
 	double sum = 0;
 
-	qsort(v, n, sizeof(*v), cmp_double);
+	gc_bench_sort(v, n);
 	for (size_t i = 0; i < n; i++)
 		sum += v[i];
 	printf("| %s | %zu | %.1f | %.1f | %.1f |\n", what, n, v[n / 2],
@@ -91,16 +76,16 @@ int main(int argc, char **argv)
 		all[i].len = strlen(all[i].data);
 	}
 
-	t = now_ms();
+	t = gc_bench_now_ms();
 	if (gc_git_commit(head, g, "", all, files, NULL, NULL, "initial",
 			  &err) < 0)
 		die("initial commit", &err);
 	printf("initial tree of %zu files: commit %.0f ms", files,
-	       now_ms() - t);
-	t = now_ms();
+	       gc_bench_now_ms() - t);
+	t = gc_bench_now_ms();
 	if (gc_git_update_branch(g, "main", "", head, &err) < 0)
 		die("first push", &err);
-	printf(", first push %.0f ms\n\n", now_ms() - t);
+	printf(", first push %.0f ms\n\n", gc_bench_now_ms() - t);
 
 	for (size_t r = 0; r < rounds; r++) {
 		char data[64];
@@ -112,22 +97,22 @@ int main(int argc, char **argv)
 		up.data = data;
 		up.len = strlen(data);
 
-		t = now_ms();
+		t = gc_bench_now_ms();
 		if (gc_git_commit(next, g, head, &up, 1, NULL, NULL, "bump",
 				  &err) < 0)
 			die("commit", &err);
-		cmt[r] = now_ms() - t;
+		cmt[r] = gc_bench_now_ms() - t;
 		if (gc_git_update_branch(g, "main", head, next, &err) < 0)
 			die("push", &err);
-		inc[r] = now_ms() - t;
+		inc[r] = gc_bench_now_ms() - t;
 		memcpy(head, next, GC_OID_HEX);
 
 		/* baseline: rebuild the whole tree from every file */
-		t = now_ms();
+		t = gc_bench_now_ms();
 		if (gc_git_commit(next, g, "", all, files, NULL, NULL, "full",
 				  &err) < 0)
 			die("full commit", &err);
-		full[r] = now_ms() - t;
+		full[r] = gc_bench_now_ms() - t;
 	}
 	printf("| operation (%zu files, %zu namespaces) | runs | median ms | mean ms | max ms |\n",
 	       files, ns);

@@ -23,24 +23,10 @@
 #include <unistd.h>
 
 #include "reconciler/loop/loop.h"
+#include "bench/bench.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void sh(char *cmd)
 {
@@ -113,10 +99,9 @@ static double rss_now(void)
 	return kb / 1024.0;
 }
 
-static void die(const char *what, gc_error *err)
+static void die(const char *what, const gc_error *err)
 {
-	fprintf(stderr, "loop_bench: %s: %s\n", what, gc_error_msg(err));
-	exit(1);
+	gc_bench_die("loop_bench", what, err);
 }
 
 static void run(int n)
@@ -142,18 +127,18 @@ static void run(int n)
 	o.source_branch = "main";
 	o.assume_ready = true;
 	o.min_interval_ms = 1000;
-	t0 = now_ms();
+	t0 = gc_bench_now_ms();
 	if (gc_loop_new(&loop, &o, &err) < 0 ||
 	    gc_loop_tick(loop, &res, now, &err) < 0)
 		die("first tick", &err);
-	first = now_ms() - t0;
+	first = gc_bench_now_ms() - t0;
 	if (!res.committed)
 		die("first tick made no commit", &err);
 	for (int i = 0; i < 50; i++) {
-		t0 = now_ms();
+		t0 = gc_bench_now_ms();
 		if (gc_loop_tick(loop, &res, now + 10, &err) < 0)
 			die("idle tick", &err);
-		idle[i] = now_ms() - t0;
+		idle[i] = gc_bench_now_ms() - t0;
 		if (!res.skipped)
 			die("idle tick did work", &err);
 	}
@@ -169,10 +154,10 @@ static void run(int n)
 			die("push", &err);
 		free(cmd);
 		now += 20;
-		t0 = now_ms();
+		t0 = gc_bench_now_ms();
 		if (gc_loop_tick(loop, &res, now, &err) < 0)
 			die("bump tick", &err);
-		bump[i] = now_ms() - t0;
+		bump[i] = gc_bench_now_ms() - t0;
 		if (!res.committed || res.canaries_changed != 1) {
 			fprintf(stderr, "committed %d changed %zu\n",
 				res.committed, res.canaries_changed);
@@ -180,8 +165,8 @@ static void run(int n)
 		}
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	qsort(idle, 50, sizeof(double), cmp_double);
-	qsort(bump, (size_t)nbump, sizeof(double), cmp_double);
+	gc_bench_sort(idle, 50);
+	gc_bench_sort(bump, (size_t)nbump);
 	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f |\n",
 	       n, first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
 	       (double)ru.ru_maxrss / 1024.0, rss_now());

@@ -1,0 +1,17 @@
+#ifndef GC_BENCH_BENCH_H
+#define GC_BENCH_BENCH_H
+
+/* What the benchmark programs share: a clock, sorting, and dying. */
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+/* Milliseconds on the monotonic clock. */
+double gc_bench_now_ms(void);
+/* Sorts v[0..n) ascending (for medians and maxima). */
+void gc_bench_sort(double *v, size_t n);
+/* Prints "prog: what: message" to stderr and exits 1. */
+void gc_bench_die(const char *prog, const char *what, const gc_error *err);
+
+#endif
