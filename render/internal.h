@@ -55,7 +55,6 @@ void gc_render__copy_filtered(cJSON *dst, const cJSON *src);
 cJSON *gc_render__object(const char *api_version, const char *kind,
 			 cJSON *meta);
 void gc_render__add(cJSON *obj, const char *key, cJSON *item);
-bool gc_render__is_toolkit(const char *key);
 /* True for app, name and app.kubernetes.io/name (the selector labels). */
 bool gc_render__is_selector_label(const char *key);
 /*

@@ -39,7 +39,7 @@ int gc_render__fail(const gc_rctx *c, gc_code code, gc_render_source src,
 	return code;
 }
 
-bool gc_render__is_toolkit(const char *key)
+static bool is_toolkit(const char *key)
 {
 	return strstr(key, "toolkit.fluxcd.io") != NULL;
 }
@@ -55,7 +55,7 @@ void gc_render__copy_filtered(cJSON *dst, const cJSON *src)
 	if (!cJSON_IsObject(src))
 		return;
 	for (const cJSON *m = src->child; m; m = m->next) {
-		if (gc_render__is_toolkit(m->string))
+		if (is_toolkit(m->string))
 			continue;
 		cJSON_DeleteItemFromObjectCaseSensitive(dst, m->string);
 		gc_render__add(dst, m->string, gc_json_dup(m));
@@ -83,7 +83,7 @@ cJSON *gc_render__prefixed(const gc_rctx *c, const cJSON *src)
 	if (!cJSON_IsObject(src))
 		return out;
 	for (const cJSON *m = src->child; m; m = m->next)
-		if (!gc_render__is_toolkit(m->string) &&
+		if (!is_toolkit(m->string) &&
 		    prefix_match(c->in->include_label_prefix, m->string))
 			gc_render__add(out, m->string, gc_json_dup(m));
 	return out;

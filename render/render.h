@@ -111,13 +111,6 @@ int gc_render_canary(cJSON **out_array, const gc_render_input *in,
 int gc_stage_parse(gc_stage *out, const char *spec, const cJSON *canary,
 		   gc_error *err);
 
-/*
- * Replicas written on the canary Deployment <T>: 0 outside a release;
- * during one, -1 (field omitted, the HPA owns it) with an HPA, else the
- * §3.6 scale-from-zero count.
- */
-int gc_render_canary_replicas(const gc_render_input *in);
-
 /* Length of a config checksum: 16 hex digits plus NUL. */
 #define GC_RENDER_CHECKSUM_MAX 17
 

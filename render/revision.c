@@ -78,7 +78,8 @@ void gc_revision_canonical(gc_buf *out, const cJSON *node)
 	}
 }
 
-void gc_revision_encode(char out[GC_REVISION_MAX], unsigned long n)
+/* Maps the decimal digits of n through the SafeEncodeString alphabet. */
+static void revision_encode(char out[GC_REVISION_MAX], unsigned long n)
 {
 	static const char alphabet[] = "456789bcdf";
 	char dec[GC_REVISION_MAX];
@@ -95,7 +96,7 @@ void gc_revision_hash(char out[GC_REVISION_MAX], const cJSON *template)
 	gc_buf canon = GC_BUF_INIT;
 
 	gc_revision_canonical(&canon, template);
-	gc_revision_encode(out, gc_hash_fnv1a32(GC_FNV32_INIT, canon.ptr,
-						canon.len));
+	revision_encode(out,
+			gc_hash_fnv1a32(GC_FNV32_INIT, canon.ptr, canon.len));
 	gc_buf_release(&canon);
 }

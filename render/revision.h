@@ -23,7 +23,4 @@ void gc_revision_hash(char out[GC_REVISION_MAX], const cJSON *template);
  */
 void gc_revision_canonical(gc_buf *out, const cJSON *node);
 
-/* Maps the decimal digits of n through the SafeEncodeString alphabet. */
-void gc_revision_encode(char out[GC_REVISION_MAX], unsigned long n);
-
 #endif

@@ -163,7 +163,12 @@ static const char *const server_fields[] = { "uid",
 					     "deletionTimestamp",
 					     "deletionGracePeriodSeconds" };
 
-int gc_render_canary_replicas(const gc_render_input *in)
+/*
+ * Replicas written on the canary Deployment <T>: 0 outside a release;
+ * during one, -1 (field omitted, the HPA owns it) with an HPA, else the
+ * §3.6 scale-from-zero count.
+ */
+static int canary_replicas(const gc_render_input *in)
 {
 	int replicas = (int)gc_json_num(in->target, "spec.replicas", 0);
 	const cJSON *ref = gc_json_get(in->canary, "spec.autoscalerRef");
@@ -179,7 +184,7 @@ int gc_render__canary_deployment(const gc_rctx *c, cJSON *out)
 {
 	const cJSON *target = c->in->target;
 	cJSON *obj = cJSON_CreateObject(), *meta, *spec;
-	int replicas = gc_render_canary_replicas(c->in);
+	int replicas = canary_replicas(c->in);
 
 	for (const cJSON *m = target->child; m; m = m->next) {
 		if (!strcmp(m->string, "status") ||

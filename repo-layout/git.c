@@ -133,8 +133,8 @@ void gc_git__oid_hex(char out[GC_OID_HEX], const git_oid *oid)
 	git_oid_tostr(out, GC_OID_HEX, oid);
 }
 
-int gc_git__lookup_commit(git_commit **out, gc_git *g, const char *hex,
-			  gc_error *err)
+static int lookup_commit(git_commit **out, gc_git *g, const char *hex,
+			 gc_error *err)
 {
 	git_oid oid;
 	int rc;
@@ -155,7 +155,7 @@ int gc_git__lookup_tree(git_tree **out, gc_git *g, const char *hex,
 	*out = NULL;
 	if (!hex || !*hex)
 		return 0;
-	if ((rc = gc_git__lookup_commit(&c, g, hex, err)) < 0)
+	if ((rc = lookup_commit(&c, g, hex, err)) < 0)
 		return rc;
 	if ((rc = git_commit_tree(out, c)) < 0)
 		rc = gc_git__fail(g, err, rc, "tree of commit '%s'", hex);
@@ -497,7 +497,7 @@ int gc_git__commit_tree_id(git_oid *out, gc_git *g, const char *hex,
 	git_commit *c = NULL;
 	int rc;
 
-	if ((rc = gc_git__lookup_commit(&c, g, hex, err)) < 0)
+	if ((rc = lookup_commit(&c, g, hex, err)) < 0)
 		return rc;
 	git_oid_cpy(out, git_commit_tree_id(c));
 	git_commit_free(c);
@@ -870,7 +870,7 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *g, const char *parent,
 	int rc;
 
 	if (parent && *parent) {
-		if ((rc = gc_git__lookup_commit(&pc, g, parent, err)) < 0)
+		if ((rc = lookup_commit(&pc, g, parent, err)) < 0)
 			goto cleanup;
 		if ((rc = git_commit_tree(&base, pc)) < 0) {
 			rc = gc_git__fail(g, err, rc, "tree of '%s'", parent);
@@ -959,7 +959,7 @@ int gc_git_update_branch(gc_git *g, const char *branch, const char *expect,
 	}
 	if ((expect && *expect &&
 	     (rc = gc_git__parse_oid(&want, expect, err)) < 0) ||
-	    (rc = gc_git__lookup_commit(&c, g, to, err)) < 0)
+	    (rc = lookup_commit(&c, g, to, err)) < 0)
 		goto cleanup;
 	git_oid_cpy(&to_id, git_commit_id(c));
 	if (g->url)

@@ -71,8 +71,6 @@ int gc_git__fail_code(const gc_git *g, gc_error *err, gc_code code,
 /* A full 40-hex id; GC_EINVALID otherwise. */
 int gc_git__parse_oid(git_oid *out, const char *hex, gc_error *err);
 void gc_git__oid_hex(char out[GC_OID_HEX], const git_oid *oid);
-int gc_git__lookup_commit(git_commit **out, gc_git *g, const char *hex,
-			  gc_error *err);
 /* The tree of commit `hex`, or NULL for "" (the empty tree). */
 int gc_git__lookup_tree(git_tree **out, gc_git *g, const char *hex,
 			gc_error *err);

@@ -134,7 +134,8 @@ static bool parse_float(const char *s, double *out)
 	return *end == '\0';
 }
 
-bool gc_yaml_plain_is_string(const char *s)
+/* True if the plain scalar `s` reads back as a string. */
+static bool plain_is_string(const char *s)
 {
 	double d;
 
@@ -780,8 +781,7 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n, gc_error *err)
 			return error;
 		for (const cJSON *m = n->child; m; m = m->next) {
 			if ((error = emit_scalar(e, m->string,
-						 gc_yaml_plain_is_string(
-							 m->string),
+						 plain_is_string(m->string),
 						 err)) < 0 ||
 			    (error = emit_node(e, m, err)) < 0)
 				return error;
@@ -802,8 +802,7 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n, gc_error *err)
 	}
 	if (cJSON_IsString(n))
 		return emit_scalar(e, n->valuestring,
-				   gc_yaml_plain_is_string(n->valuestring),
-				   err);
+				   plain_is_string(n->valuestring), err);
 	if (cJSON_IsNumber(n)) {
 		format_number(num, sizeof(num), n->valuedouble);
 		return emit_scalar(e, num, true, err);

@@ -32,7 +32,4 @@ int gc_yaml_parse(gc_doclist *out, const char *path, const char *data,
 int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n,
 		 gc_error *err);
 
-/* True if the plain scalar `s` reads back as a string. */
-bool gc_yaml_plain_is_string(const char *s);
-
 #endif

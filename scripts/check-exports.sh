@@ -3,7 +3,8 @@
 # repo-layout/, render/, reconciler/ or examples/) must be called by
 # production code: from another object file (nm), or from its own file
 # (a call on an indented line of its sources). One that only tests call is
-# dead code; delete it or make the code that needs it call it.
+# dead code; delete it or make the code that needs it call it. One that only
+# its own file calls, and no test, should be static.
 # Usage: scripts/check-exports.sh BUILD_DIR; lists the offenders, exit 1.
 set -euo pipefail
 build=${1:?usage: check-exports.sh BUILD_DIR}
@@ -26,11 +27,13 @@ for o in "${objs[@]}"; do
 			END {exit !f}' <<<"$uses"; then
 			continue
 		fi
-		if (cd "$src" && git grep -qP "^\t(?!\s*\*).*\b$sym\b" -- "${prod[@]}"); then
-			continue
+		if ! (cd "$src" && grep -rqP --include="*.[ch]" "^\t(?!\s*\*).*\b$sym\b" "${prod[@]}"); then
+			echo "$o: $sym is exported but no production code calls it"
+			status=1
+		elif ! (cd "$src" && grep -rqw --include="*.[ch]" "$sym" tests bench); then
+			echo "$o: $sym is used only in its own file: make it static"
+			status=1
 		fi
-		echo "$o: $sym is exported but no production code calls it"
-		status=1
 	done
 done
 exit $status

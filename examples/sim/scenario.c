@@ -8,7 +8,8 @@
 
 #define SCENARIO_MAX_BYTES (1024 * 1024)
 
-gc_sim_behaviour gc_sim_behaviour_default(void)
+/* Healthy: no errors, 20 ms. */
+static gc_sim_behaviour behaviour_default(void)
 {
 	gc_sim_behaviour b = { 0.0, 500, 20.0, 0.0, 0.0 };
 
@@ -154,7 +155,7 @@ static int parse_word(gc_sim_behaviour *b, double *p99, const char *w,
 static int parse_line(gc_sim_scenario *sc, const char *path, unsigned lineno,
 		      char *line, gc_error *err)
 {
-	gc_sim_behaviour b = gc_sim_behaviour_default();
+	gc_sim_behaviour b = behaviour_default();
 	double p99 = 0.0;
 	char *save = NULL, *key, *w;
 	const char *what;
@@ -264,5 +265,5 @@ gc_sim_behaviour gc_sim_scenario_lookup(const gc_sim_scenario *sc,
 	}
 	if (!b)
 		b = find(sc, "*", 1);
-	return b ? *b : gc_sim_behaviour_default();
+	return b ? *b : behaviour_default();
 }

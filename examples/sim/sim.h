@@ -75,8 +75,6 @@ typedef struct gc_sim_unit {
 int gc_sim_parse_unit(double *out, const char *s, const gc_sim_unit *units,
 		      size_t n);
 
-/* Healthy: no errors, 20 ms. */
-gc_sim_behaviour gc_sim_behaviour_default(void);
 /* Parses scenario text (see docs/simulator.md); errors carry path:line:col. */
 int gc_sim_scenario_parse(gc_sim_scenario *sc, const char *path,
 			  const char *text, gc_error *err);
@@ -197,9 +195,6 @@ void gc_sim_traffic_advance(gc_sim_cluster *c, double dt);
  */
 void gc_sim_traffic_generate(gc_sim_cluster *c, const char *key, const char *ns,
 			     const char *host, double rps, double seconds);
-/* The Deployment behind a route destination host, or NULL. */
-gc_sim_deploy *gc_sim_traffic_resolve(const gc_sim_cluster *c,
-				      const char *vs_ns, const char *host);
 /* Serves n requests at d now (records them in its workload). */
 void gc_sim_traffic_serve(gc_sim_cluster *c, gc_sim_deploy *d,
 			  unsigned long long n);

@@ -78,7 +78,8 @@ void gc_sim_traffic_serve(gc_sim_cluster *c, gc_sim_deploy *d,
 	}
 }
 
-gc_sim_deploy *gc_sim_traffic_resolve(const gc_sim_cluster *c,
+/* The Deployment behind a route destination host, or NULL. */
+static gc_sim_deploy *traffic_resolve(const gc_sim_cluster *c,
 				      const char *vs_ns, const char *host)
 {
 	const char *dot = strchr(host, '.');
@@ -157,10 +158,10 @@ static void send_route(gc_sim_cluster *c, const gc_sim_vs *vs,
 
 		if (total <= 0.0 || w <= 0.0 || !host)
 			continue;
-		if ((d = gc_sim_traffic_resolve(c, vs->ns, host)))
+		if ((d = traffic_resolve(c, vs->ns, host)))
 			d->pending += n * w / total;
 	}
-	if (mirror && (d = gc_sim_traffic_resolve(c, vs->ns, mirror))) {
+	if (mirror && (d = traffic_resolve(c, vs->ns, mirror))) {
 		pct = gc_json_num(route, "mirrorPercentage.value", 100);
 		d->pending += n * pct / 100.0;
 	}
@@ -220,7 +221,7 @@ static void run_generators(gc_sim_cluster *c, double dt)
 	for (size_t i = 0; i < c->ngens; i++) {
 		gc_sim_gen *g = c->gens[i];
 		double t = dt < g->remaining ? dt : g->remaining;
-		gc_sim_deploy *d = gc_sim_traffic_resolve(c, g->ns, g->host);
+		gc_sim_deploy *d = traffic_resolve(c, g->ns, g->host);
 
 		if (d)
 			d->pending += g->rps * t;

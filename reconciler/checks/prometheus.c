@@ -56,7 +56,8 @@ static const char istio_duration[] =
 	"\t\t) by (le)\n"
 	"\t)";
 
-const char *gc_prometheus_builtin(const char *metric_name)
+/* The raw (multi-line) builtin Istio template for a metric name, or NULL. */
+static const char *builtin_query(const char *metric_name)
 {
 	if (!metric_name)
 		return NULL;
@@ -472,9 +473,14 @@ static int read_cred(char **out, const char *dir, const char *file,
 	return error;
 }
 
-int gc_prometheus_credentials(char **token, char **username, char **password,
-			      const char *dir, const char *ns, const char *name,
-			      gc_error *err)
+/*
+ * Reads credentials for a MetricTemplate secretRef from
+ * DIR/<namespace>/<name>/{token | username,password}. A trailing newline in
+ * each file is dropped. GC_ENOTFOUND when the directory does not exist.
+ */
+static int read_credentials(char **token, char **username, char **password,
+			    const char *dir, const char *ns, const char *name,
+			    gc_error *err)
 {
 	gc_buf base = GC_BUF_INIT;
 	int error = 0;
@@ -644,9 +650,9 @@ static void template_auth(gc_prom_query *q, const cJSON *provider,
 
 	if (!secret || !*secret)
 		return;
-	if (gc_prometheus_credentials(&token, &user, &pass,
-				      opts ? opts->credentials_dir : NULL, tns,
-				      secret, &err) < 0) {
+	if (read_credentials(&token, &user, &pass,
+			     opts ? opts->credentials_dir : NULL, tns, secret,
+			     &err) < 0) {
 		set_fail(q, true, "Metric template %s.%s secret %s error: %s",
 			 tpl, tns, secret, gc_error_msg(&err));
 		goto cleanup;
@@ -745,7 +751,7 @@ void gc_prometheus_prepare(gc_prom_query **out, size_t *n_out,
 {
 	const char *name = gc_json_str(metric, "name");
 	const char *query = gc_json_str(metric, "query");
-	const char *builtin = gc_prometheus_builtin(name);
+	const char *builtin = builtin_query(name);
 	const cJSON *tref = gc_json_get(metric, "templateRef");
 	const char *server = ctx->metrics_server;
 	gc_prom_query *v = gc_xcalloc(3, sizeof(*v));

@@ -42,8 +42,6 @@ typedef struct gc_prom_model {
  */
 int gc_prometheus_render(char **out, const char *tmpl, const gc_prom_model *m,
 			 gc_error *err);
-/* The raw (multi-line) builtin Istio template for a metric name, or NULL. */
-const char *gc_prometheus_builtin(const char *metric_name);
 
 /*
  * <address>/api/v1/query?query=<QueryEscape(query)> (§5.5); the address's
@@ -118,15 +116,6 @@ bool gc_prometheus_evaluate(char **message, bool *error_event, double *value,
 bool gc_prometheus_judge(char **message, bool *error_event,
 			 const gc_prom_query *q, int rc, double value,
 			 const char *errmsg, const gc_check_ctx *ctx);
-
-/*
- * Reads credentials for a MetricTemplate secretRef from
- * DIR/<namespace>/<name>/{token | username,password}. A trailing newline in
- * each file is dropped. GC_ENOTFOUND when the directory does not exist.
- */
-int gc_prometheus_credentials(char **token, char **username, char **password,
-			      const char *dir, const char *ns, const char *name,
-			      gc_error *err);
 
 /* Readiness of a Deployment from kube-state-metrics series (§3.5). */
 typedef enum gc_prom_ready { GC_PROM_READY = 1, GC_PROM_WAITING } gc_prom_ready;

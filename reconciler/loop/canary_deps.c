@@ -22,7 +22,7 @@ typedef struct record {
 	uint64_t seq; /* of the live heap entry; 0 = none */
 } record;
 
-void gc_canary_deps_init(gc_canary_deps *d)
+static void deps_init(gc_canary_deps *d)
 {
 	memset(d, 0, sizeof(*d));
 }
@@ -120,7 +120,7 @@ void gc_canary_deps_release(gc_canary_deps *d)
 	for (size_t i = 0; i < d->nheap; i++)
 		free(d->heap[i].id);
 	free(d->heap);
-	gc_canary_deps_init(d);
+	deps_init(d);
 }
 
 static record *get_record(gc_canary_deps *d, const char *id)

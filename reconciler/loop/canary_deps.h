@@ -43,7 +43,6 @@ typedef struct gc_canary_inputs {
 	bool always;          /* broken or a reference not found */
 } gc_canary_inputs;
 
-void gc_canary_deps_init(gc_canary_deps *d);
 void gc_canary_deps_release(gc_canary_deps *d);
 /* Replaces what id read (adds id when new). */
 void gc_canary_deps_set(gc_canary_deps *d, const char *id,

@@ -273,7 +273,8 @@ static int failed_promotion(tick *t, const char *why)
 	return post_rollout(t);
 }
 
-int gc_machine_scale_from_zero(const gc_machine_in *in)
+/* §3.6: replicas for scaling the canary up from zero. */
+static int scale_from_zero(const gc_machine_in *in)
 {
 	if (in->canary_replicas > 0)
 		return in->canary_replicas;
@@ -419,7 +420,7 @@ static int start_run(tick *t)
 		return gate_closed(t, "approval", hook_name(c));
 	}
 	t->out->replicas = GC_REPLICAS_SCALE;
-	t->out->replica_count = gc_machine_scale_from_zero(t->in);
+	t->out->replica_count = scale_from_zero(t->in);
 	sync_status(t, GC_PHASE_PROGRESSING, 0);
 	ev(t, GC_EVENT_NORMAL, "New revision detected! Scaling up %s.%s",
 	   s->target, s->namespace);
@@ -742,8 +743,13 @@ static bool configs_changed(const cJSON *current, const cJSON *tracked)
 	       !configs_within(current, tracked);
 }
 
-bool gc_machine_new_revision(const gc_status *status, const char *revision,
-			     const cJSON *configs)
+/*
+ * Flagger's new-revision rule for a canary at rest (§2.5): the template
+ * changed (hasSpecChanged) or the configs did (HasConfigChanged; configs
+ * as in gc_machine_in, NULL = tracking off).
+ */
+static bool revision_is_new(const gc_status *status, const char *revision,
+			    const cJSON *configs)
 {
 	return spec_changed(status, revision) ||
 	       configs_changed(configs, status->tracked_configs);
@@ -751,8 +757,7 @@ bool gc_machine_new_revision(const gc_status *status, const char *revision,
 
 static bool new_revision(const tick *t)
 {
-	return gc_machine_new_revision(t->in->status, t->in->revision,
-				       t->in->configs);
+	return revision_is_new(t->in->status, t->in->revision, t->in->configs);
 }
 
 /* Analysing something else than the run's revision (§3.2 step 18). */
@@ -993,7 +998,7 @@ bool gc_machine_at_rest(gc_phase phase)
 bool gc_machine_wakes(const gc_status *status, const char *revision,
 		      const cJSON *configs)
 {
-	return gc_machine_new_revision(status, revision, configs) ||
+	return revision_is_new(status, revision, configs) ||
 	       (status->phase == GC_PHASE_FAILED &&
 		strcmp(revision, status->last_applied_spec) != 0);
 }

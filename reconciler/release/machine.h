@@ -167,15 +167,4 @@ bool gc_machine_at_rest(gc_phase phase);
 bool gc_machine_wakes(const gc_status *status, const char *revision,
 		      const cJSON *configs);
 
-/*
- * Flagger's new-revision rule for a canary at rest (§2.5): the template
- * changed (hasSpecChanged) or the configs did (HasConfigChanged; configs
- * as in gc_machine_in, NULL = tracking off).
- */
-bool gc_machine_new_revision(const gc_status *status, const char *revision,
-			     const cJSON *configs);
-
-/* §3.6: replicas for scaling the canary up from zero. */
-int gc_machine_scale_from_zero(const gc_machine_in *in);
-
 #endif

@@ -20,7 +20,8 @@ const char *gc_phase_name(gc_phase p)
 	return phase_names[p];
 }
 
-int gc_phase_parse(gc_phase *out, const char *name)
+/* GC_EINVALID for an unknown name. */
+static int phase_parse(gc_phase *out, const char *name)
 {
 	for (size_t i = 0; i < GC_ARRAY_SIZE(phase_names); i++) {
 		if (!strcmp(name, phase_names[i])) {
@@ -405,7 +406,7 @@ int gc_status_from_json(gc_status *out, const cJSON *o, gc_error *err)
 	}
 	if ((error = read_str(&phase, o, "phase", "status", err)) < 0)
 		goto cleanup;
-	if (phase && gc_phase_parse(&s.phase, phase) < 0) {
+	if (phase && phase_parse(&s.phase, phase) < 0) {
 		error = gc_error_set(err, GC_EINVALID,
 				     "status.phase: unknown phase '%s'", phase);
 		goto cleanup;

@@ -46,8 +46,6 @@ typedef enum gc_phase {
 
 /* "Progressing", ...; "" for GC_PHASE_NONE. */
 const char *gc_phase_name(gc_phase p);
-/* GC_EINVALID for an unknown name. */
-int gc_phase_parse(gc_phase *out, const char *name);
 
 typedef enum gc_cond_status {
 	GC_COND_UNKNOWN = 0,
