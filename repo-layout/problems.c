@@ -22,6 +22,7 @@ static void problems_push(gc_problems *p, const char *path, unsigned line,
 	pr->line = line;
 	pr->column = column;
 	pr->msg = msg;
+	pr->warning = false;
 }
 
 void gc_problems_add(gc_problems *p, const char *path, unsigned line,
@@ -40,6 +41,21 @@ void gc_problems_add_error(gc_problems *p, const gc_error *err)
 {
 	problems_push(p, err->path, err->line, err->column,
 		      gc_xstrdup(gc_error_msg(err)));
+}
+
+void gc_problems_last_is_warning(gc_problems *p)
+{
+	if (p->n)
+		p->v[p->n - 1].warning = true;
+}
+
+size_t gc_problems_errors(const gc_problems *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += !p->v[i].warning;
+	return n;
 }
 
 static int cmp_problem(const void *a, const void *b)

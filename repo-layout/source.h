@@ -6,17 +6,23 @@
  * Implemented by repo-layout/source.c and repo-layout/index.c.
  */
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "doc.h"
 #include "git.h"
 #include "util/error.h"
 
-/* One problem with its place; problems never stop the loading of others. */
+/*
+ * One problem with its place; problems never stop the loading of others.
+ * A warning (accepted, not acted on yet) is reported but fails nothing.
+ */
 typedef struct gc_problem {
 	char *path;
 	unsigned line, column;
 	char *msg;
+	bool warning;
 } gc_problem;
 
 typedef struct gc_problems {
@@ -27,6 +33,10 @@ typedef struct gc_problems {
 void gc_problems_add(gc_problems *p, const char *path, unsigned line,
 		     unsigned column, const char *fmt, ...) GC_PRINTF(5, 6);
 void gc_problems_add_error(gc_problems *p, const gc_error *err);
+/* Marks the last problem added as a warning. */
+void gc_problems_last_is_warning(gc_problems *p);
+/* The problems that are not warnings. */
+size_t gc_problems_errors(const gc_problems *p);
 /* Sorted by path, line, column, message. */
 void gc_problems_sort(gc_problems *p);
 void gc_problems_release(gc_problems *p);

@@ -3,7 +3,9 @@
  *                    [--default-namespace NS]
  *
  * Loads every manifest of a commit (or a plain directory), checks every
- * Canary, and prints each problem as path:line:column: message on stderr.
+ * flagger.app object, and prints each problem as path:line:column: message
+ * on stderr; a warning as path:line:column: warning: message. Only errors
+ * fail: with warnings alone it exits 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +55,8 @@ static void print_problems(gc_problems *p)
 		    prev->line == x->line && prev->column == x->column &&
 		    !strcmp(prev->msg, x->msg))
 			continue;
-		fprintf(stderr, "%s:%u:%u: %s\n", x->path, x->line, x->column,
-			x->msg);
+		fprintf(stderr, "%s:%u:%u: %s%s\n", x->path, x->line, x->column,
+			x->warning ? "warning: " : "", x->msg);
 	}
 }
 
@@ -79,8 +81,8 @@ int cmd_validate(int argc, char **argv)
 		gc_problems_add(&problems, loaded->v[i].path, loaded->v[i].line,
 				loaded->v[i].column, "%s", loaded->v[i].msg);
 	gc_validate_index(&problems, idx, &canaries);
-	if (problems.n) {
-		print_problems(&problems);
+	print_problems(&problems);
+	if (gc_problems_errors(&problems)) {
 		rc = GC_EXIT_FAILURE;
 	} else {
 		printf("%zu canaries, %zu manifests OK\n", canaries,

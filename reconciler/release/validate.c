@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/release/canary_spec.h"
+#include "reconciler/release/schema.h"
 #include "repo-layout/names.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -26,255 +28,48 @@ typedef struct vctx {
 	int count;
 } vctx;
 
+static void report(vctx *c, const cJSON *node, bool at_key, bool warning,
+		   const char *fmt, va_list ap) GC_PRINTF(5, 0);
+static void report(vctx *c, const cJSON *node, bool at_key, bool warning,
+		   const char *fmt, va_list ap)
+{
+	const gc_doc *doc = c->obj->doc;
+	gc_loc loc = at_key ? gc_doc_key_loc(doc, node) : gc_doc_loc(doc, node);
+	gc_buf msg = GC_BUF_INIT;
+
+	gc_buf_vaddf(&msg, fmt, ap);
+	gc_problems_add(c->out, doc->path, loc.line, loc.column, "%s", msg.ptr);
+	gc_buf_release(&msg);
+	if (warning)
+		gc_problems_last_is_warning(c->out);
+	else
+		c->count++;
+}
+
 static void problem(vctx *c, const cJSON *node, bool at_key, const char *fmt,
 		    ...) GC_PRINTF(4, 5);
 static void problem(vctx *c, const cJSON *node, bool at_key, const char *fmt,
 		    ...)
 {
-	const gc_doc *doc = c->obj->doc;
-	gc_loc loc = at_key ? gc_doc_key_loc(doc, node) : gc_doc_loc(doc, node);
-	gc_buf msg = GC_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	gc_buf_vaddf(&msg, fmt, ap);
+	report(c, node, at_key, false, fmt, ap);
 	va_end(ap);
-	gc_problems_add(c->out, doc->path, loc.line, loc.column, "%s", msg.ptr);
-	gc_buf_release(&msg);
-	c->count++;
 }
 
-/* ---- the schema ---- */
+/* Accepted by Flagger, not acted on by gitcanary yet: never an error. */
+static void warning(vctx *c, const cJSON *node, bool at_key, const char *fmt,
+		    ...) GC_PRINTF(4, 5);
+static void warning(vctx *c, const cJSON *node, bool at_key, const char *fmt,
+		    ...)
+{
+	va_list ap;
 
-typedef enum ftype {
-	T_STR,
-	T_INT,
-	T_NUM,
-	T_BOOL,
-	T_OBJ,    /* object with sub fields (or any object when sub is NULL) */
-	T_OBJARR, /* list of objects with sub fields */
-	T_STRARR,
-	T_INTARR,
-	T_STRMAP,
-	T_INTSTR
-} ftype;
-
-enum { F_REQ = 1 << 0, F_DURATION = 1 << 1, F_MIN1 = 1 << 2 };
-
-typedef struct field {
-	const char *key;
-	ftype type;
-	unsigned flags;
-	const char *const *enumv; /* NULL-terminated */
-	const struct field *sub;  /* { NULL } terminated */
-} field;
-
-static const char *const providers[] = { "apisix",
-					 "appmesh",
-					 "appmesh:v1beta2",
-					 "contour",
-					 "gatewayapi:v1",
-					 "gatewayapi:v1beta1",
-					 "gloo",
-					 "istio",
-					 "knative",
-					 "kubernetes",
-					 "kuma",
-					 "linkerd",
-					 "nginx",
-					 "osm",
-					 "skipper",
-					 "smi:v1alpha1",
-					 "smi:v1alpha2",
-					 "smi:v1alpha3",
-					 "traefik",
-					 NULL };
-static const char *const target_kinds[] = { "DaemonSet", "Deployment",
-					    "Service", NULL };
-static const char *const scaler_kinds[] = { "HorizontalPodAutoscaler",
-					    "ScaledObject", NULL };
-static const char *const ingress_kinds[] = { "Ingress", NULL };
-static const char *const route_kinds[] = { "ApisixRoute", NULL };
-static const char *const upstream_kinds[] = { "Upstream", NULL };
-static const char *const webhook_types[] = {
-	"",        "confirm-rollout",   "pre-rollout",
-	"rollout", "confirm-promotion", "post-rollout",
-	"event",   "rollback",          "confirm-traffic-increase",
-	NULL
-};
-static const char *const severities[] = { "", "info", "warn", "error", NULL };
-static const char *const same_sites[] = { "Strict", "Lax", "None", NULL };
-static const char *const traffic_distributions[] = { "PreferClose",
-						     "PreferSameZone",
-						     "PreferSameNode", NULL };
-
-#define END                            \
-	{                              \
-		NULL, 0, 0, NULL, NULL \
-	}
-
-static const field s_ref_target[] = {
-	{ "apiVersion", T_STR, F_REQ, NULL, NULL },
-	{ "kind", T_STR, F_REQ, target_kinds, NULL },
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	END,
-};
-static const field s_scaler_replicas[] = {
-	{ "minReplicas", T_INT, F_MIN1, NULL, NULL },
-	{ "maxReplicas", T_INT, F_MIN1, NULL, NULL },
-	END,
-};
-static const field s_ref_scaler[] = {
-	{ "apiVersion", T_STR, F_REQ, NULL, NULL },
-	{ "kind", T_STR, F_REQ, scaler_kinds, NULL },
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "primaryScalerQueries", T_STRMAP, 0, NULL, NULL },
-	{ "primaryScalerReplicas", T_OBJ, 0, NULL, s_scaler_replicas },
-	END,
-};
-static const field s_ref_ingress[] = {
-	{ "apiVersion", T_STR, F_REQ, NULL, NULL },
-	{ "kind", T_STR, F_REQ, ingress_kinds, NULL },
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	END,
-};
-static const field s_ref_route[] = {
-	{ "apiVersion", T_STR, F_REQ, NULL, NULL },
-	{ "kind", T_STR, F_REQ, route_kinds, NULL },
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	END,
-};
-static const field s_ref_upstream[] = {
-	{ "apiVersion", T_STR, F_REQ, NULL, NULL },
-	{ "kind", T_STR, F_REQ, upstream_kinds, NULL },
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "namespace", T_STR, 0, NULL, NULL },
-	END,
-};
-static const field s_custom_metadata[] = {
-	{ "labels", T_STRMAP, 0, NULL, NULL },
-	{ "annotations", T_STRMAP, 0, NULL, NULL },
-	END,
-};
-static const field s_service[] = {
-	{ "name", T_STR, 0, NULL, NULL },
-	{ "port", T_INT, F_REQ, NULL, NULL },
-	{ "portName", T_STR, 0, NULL, NULL },
-	{ "appProtocol", T_STR, 0, NULL, NULL },
-	{ "targetPort", T_INTSTR, 0, NULL, NULL },
-	{ "trafficDistribution", T_STR, 0, traffic_distributions, NULL },
-	{ "portDiscovery", T_BOOL, 0, NULL, NULL },
-	{ "headless", T_BOOL, 0, NULL, NULL },
-	{ "timeout", T_STR, 0, NULL, NULL },
-	{ "meshName", T_STR, 0, NULL, NULL },
-	{ "backends", T_STRARR, 0, NULL, NULL },
-	{ "gateways", T_STRARR, 0, NULL, NULL },
-	{ "hosts", T_STRARR, 0, NULL, NULL },
-	{ "delegation", T_BOOL, 0, NULL, NULL },
-	{ "trafficPolicy", T_OBJ, 0, NULL, NULL },
-	{ "match", T_OBJARR, 0, NULL, NULL },
-	{ "rewrite", T_OBJ, 0, NULL, NULL },
-	{ "retries", T_OBJ, 0, NULL, NULL },
-	{ "headers", T_OBJ, 0, NULL, NULL },
-	{ "corsPolicy", T_OBJ, 0, NULL, NULL },
-	{ "apex", T_OBJ, 0, NULL, s_custom_metadata },
-	{ "primary", T_OBJ, 0, NULL, s_custom_metadata },
-	{ "canary", T_OBJ, 0, NULL, s_custom_metadata },
-	END,
-};
-static const field s_threshold_range[] = {
-	{ "min", T_NUM, 0, NULL, NULL },
-	{ "max", T_NUM, 0, NULL, NULL },
-	END,
-};
-static const field s_template_ref[] = {
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "namespace", T_STR, 0, NULL, NULL },
-	END,
-};
-static const field s_metric[] = {
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "interval", T_STR, F_DURATION, NULL, NULL },
-	{ "threshold", T_NUM, 0, NULL, NULL },
-	{ "thresholdRange", T_OBJ, 0, NULL, s_threshold_range },
-	{ "query", T_STR, 0, NULL, NULL },
-	{ "templateRef", T_OBJ, 0, NULL, s_template_ref },
-	{ "templateVariables", T_STRMAP, 0, NULL, NULL },
-	END,
-};
-static const field s_provider_ref[] = {
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "namespace", T_STR, 0, NULL, NULL },
-	END,
-};
-static const field s_alert[] = {
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "severity", T_STR, 0, severities, NULL },
-	{ "providerRef", T_OBJ, F_REQ, NULL, s_provider_ref },
-	END,
-};
-static const field s_webhook[] = {
-	{ "name", T_STR, F_REQ, NULL, NULL },
-	{ "url", T_STR, F_REQ, NULL, NULL },
-	{ "type", T_STR, 0, webhook_types, NULL },
-	{ "timeout", T_STR, F_DURATION, NULL, NULL },
-	{ "retries", T_INT, 0, NULL, NULL },
-	{ "disableTLS", T_BOOL, 0, NULL, NULL },
-	{ "muteAlert", T_BOOL, 0, NULL, NULL },
-	{ "metadata", T_STRMAP, 0, NULL, NULL },
-	END,
-};
-static const field s_session_affinity[] = {
-	{ "cookieName", T_STR, F_REQ, NULL, NULL },
-	{ "primaryCookieName", T_STR, 0, NULL, NULL },
-	{ "domain", T_STR, 0, NULL, NULL },
-	{ "httpOnly", T_BOOL, 0, NULL, NULL },
-	{ "maxAge", T_INT, 0, NULL, NULL },
-	{ "partitioned", T_BOOL, 0, NULL, NULL },
-	{ "path", T_STR, 0, NULL, NULL },
-	{ "sameSite", T_STR, 0, same_sites, NULL },
-	{ "secure", T_BOOL, 0, NULL, NULL },
-	END,
-};
-static const field s_analysis[] = {
-	{ "interval", T_STR, F_DURATION, NULL, NULL },
-	{ "iterations", T_INT, 0, NULL, NULL },
-	{ "threshold", T_INT, 0, NULL, NULL },
-	{ "maxWeight", T_INT, 0, NULL, NULL },
-	{ "stepWeight", T_INT, 0, NULL, NULL },
-	{ "stepWeights", T_INTARR, 0, NULL, NULL },
-	{ "stepWeightPromotion", T_INT, 0, NULL, NULL },
-	{ "mirror", T_BOOL, 0, NULL, NULL },
-	{ "mirrorWeight", T_INT, 0, NULL, NULL },
-	{ "primaryReadyThreshold", T_INT, 0, NULL, NULL },
-	{ "canaryReadyThreshold", T_INT, 0, NULL, NULL },
-	{ "match", T_OBJARR, 0, NULL, NULL },
-	{ "metrics", T_OBJARR, 0, NULL, s_metric },
-	{ "webhooks", T_OBJARR, 0, NULL, s_webhook },
-	{ "alerts", T_OBJARR, 0, NULL, s_alert },
-	{ "sessionAffinity", T_OBJ, 0, NULL, s_session_affinity },
-	END,
-};
-static const field s_spec[] = {
-	{ "provider", T_STR, 0, providers, NULL },
-	{ "metricsServer", T_STR, 0, NULL, NULL },
-	{ "progressDeadlineSeconds", T_INT, 0, NULL, NULL },
-	{ "targetRef", T_OBJ, F_REQ, NULL, s_ref_target },
-	{ "autoscalerRef", T_OBJ, 0, NULL, s_ref_scaler },
-	{ "ingressRef", T_OBJ, 0, NULL, s_ref_ingress },
-	{ "routeRef", T_OBJ, 0, NULL, s_ref_route },
-	{ "upstreamRef", T_OBJ, 0, NULL, s_ref_upstream },
-	{ "service", T_OBJ, F_REQ, NULL, s_service },
-	{ "skipAnalysis", T_BOOL, 0, NULL, NULL },
-	{ "revertOnDeletion", T_BOOL, 0, NULL, NULL },
-	{ "suspend", T_BOOL, 0, NULL, NULL },
-	{ "analysis", T_OBJ, F_REQ, NULL, s_analysis },
-	END,
-};
-static const field s_canary_root[] = {
-	{ "spec", T_OBJ, F_REQ, NULL, s_spec },
-	END,
-};
+	va_start(ap, fmt);
+	report(c, node, at_key, true, fmt, ap);
+	va_end(ap);
+}
 
 /* ---- schema walking ---- */
 
@@ -286,7 +81,7 @@ static bool is_int(const cJSON *n)
 }
 
 /* Flagger's CRD pattern ^[0-9]+(m|s), a prefix match. */
-static bool duration_ok(const char *s)
+static bool duration_pattern_ok(const char *s)
 {
 	size_t i = 0;
 
@@ -295,8 +90,30 @@ static bool duration_ok(const char *s)
 	return i > 0 && (s[i] == 'm' || s[i] == 's');
 }
 
+/*
+ * A duration field as the API server and then Flagger read it: the CRD
+ * pattern first, then Go's time.ParseDuration of the whole string (the
+ * parser canary_spec.c reads it with), so "30sec" is an error here rather
+ * than a silent default later.
+ */
+static void check_duration(vctx *c, const cJSON *n, const char *path)
+{
+	int64_t ms;
+
+	if (!duration_pattern_ok(n->valuestring))
+		problem(c, n, false,
+			"%s: Invalid value: \"%s\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)",
+			path, n->valuestring);
+	else if (gc_duration_parse(&ms, n->valuestring) < 0)
+		problem(c, n, false,
+			"%s: Invalid value: \"%s\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)",
+			path, n->valuestring);
+}
+
 static void check_fields(vctx *c, const cJSON *obj, const char *path,
-			 const field *fields);
+			 const gc_field *fields);
+static void check_map(vctx *c, const cJSON *n, const char *path,
+		      const gc_field *sub);
 
 static void check_enum(vctx *c, const cJSON *n, const char *path,
 		       const char *const *enumv)
@@ -315,70 +132,73 @@ static void check_enum(vctx *c, const cJSON *n, const char *path,
 }
 
 static void check_list(vctx *c, const cJSON *n, const char *path,
-		       const field *f)
+		       const gc_field *f)
 {
 	gc_buf item = GC_BUF_INIT;
 	int i = 0;
 
 	for (const cJSON *e = n->child; e; e = e->next, i++) {
-		const char *want = f->type == T_STRARR   ? "a string"
-				   : f->type == T_INTARR ? "an integer"
-							 : "a mapping";
-		bool ok = f->type == T_STRARR   ? cJSON_IsString(e)
-			  : f->type == T_INTARR ? is_int(e)
-						: cJSON_IsObject(e);
+		const char *want = f->type == GC_T_STRARR   ? "a string"
+				   : f->type == GC_T_INTARR ? "an integer"
+							    : "a mapping";
+		bool ok = f->type == GC_T_STRARR   ? cJSON_IsString(e)
+			  : f->type == GC_T_INTARR ? is_int(e)
+						   : cJSON_IsObject(e);
 
 		gc_buf_clear(&item);
 		gc_buf_addf(&item, "%s[%d]", path, i);
 		if (!ok)
 			problem(c, e, false, "%s: must be %s, not %s", item.ptr,
 				want, gc_json_type_name(e));
-		else if (f->type == T_OBJARR && f->sub)
+		else if (f->type == GC_T_OBJARR && f->sub)
 			check_fields(c, e, item.ptr, f->sub);
 	}
 	gc_buf_release(&item);
 }
 
 static void check_value(vctx *c, const cJSON *n, const char *path,
-			const field *f)
+			const gc_field *f)
 {
 	switch (f->type) {
-	case T_STR:
+	case GC_T_STR:
 		if (!cJSON_IsString(n))
 			break;
-		if ((f->flags & F_DURATION) && !duration_ok(n->valuestring))
-			problem(c, n, false,
-				"%s: Invalid value: \"%s\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)",
-				path, n->valuestring);
+		if (f->flags & GC_F_DURATION)
+			check_duration(c, n, path);
 		if (f->enumv)
 			check_enum(c, n, path, f->enumv);
 		return;
-	case T_INT:
+	case GC_T_INT:
 		if (!is_int(n)) {
 			if (!cJSON_IsNumber(n))
 				break;
 			problem(c, n, false, "%s: must be an integer", path);
-		} else if ((f->flags & F_MIN1) && n->valuedouble < 1) {
+		} else if ((f->flags & GC_F_MIN1) && n->valuedouble < 1) {
 			problem(c, n, false,
 				"%s: Invalid value: %g: should be greater than or equal to 1",
 				path, n->valuedouble);
 		}
 		return;
-	case T_NUM:
+	case GC_T_NUM:
 		if (!cJSON_IsNumber(n))
 			break;
 		return;
-	case T_BOOL:
+	case GC_T_BOOL:
 		if (!cJSON_IsBool(n))
 			break;
 		return;
-	case T_OBJ:
+	case GC_T_OBJ:
 		if (!cJSON_IsObject(n))
 			break;
 		if (f->sub)
 			check_fields(c, n, path, f->sub);
 		return;
-	case T_STRMAP:
+	case GC_T_OBJMAP:
+		if (!cJSON_IsObject(n))
+			break;
+		check_map(c, n, path, f->sub);
+		return;
+	case GC_T_STRMAP:
 		if (!cJSON_IsObject(n))
 			break;
 		for (const cJSON *e = n->child; e; e = e->next)
@@ -387,48 +207,91 @@ static void check_value(vctx *c, const cJSON *n, const char *path,
 					"%s.%s: must be a string, not %s", path,
 					e->string, gc_json_type_name(e));
 		return;
-	case T_OBJARR:
-	case T_STRARR:
-	case T_INTARR:
+	case GC_T_OBJARR:
+	case GC_T_STRARR:
+	case GC_T_INTARR:
 		if (!cJSON_IsArray(n))
 			break;
 		check_list(c, n, path, f);
 		return;
-	case T_INTSTR:
+	case GC_T_INTSTR:
 		if (!is_int(n) && !cJSON_IsString(n))
 			break;
 		return;
 	}
 	problem(c, n, false, "%s: must be %s, not %s", path,
-		f->type == T_STR                          ? "a string"
-		: f->type == T_INT                        ? "an integer"
-		: f->type == T_NUM                        ? "a number"
-		: f->type == T_BOOL                       ? "a boolean"
-		: f->type == T_OBJ || f->type == T_STRMAP ? "a mapping"
-		: f->type == T_INTSTR ? "an integer or a string"
-				      : "a list",
+		f->type == GC_T_STR    ? "a string"
+		: f->type == GC_T_INT  ? "an integer"
+		: f->type == GC_T_NUM  ? "a number"
+		: f->type == GC_T_BOOL ? "a boolean"
+		: f->type == GC_T_OBJ || f->type == GC_T_STRMAP ||
+				f->type == GC_T_OBJMAP
+			? "a mapping"
+		: f->type == GC_T_INTSTR ? "an integer or a string"
+					 : "a list",
 		gc_json_type_name(n));
 }
 
+static const gc_field *find_field(const gc_field *fields, const char *key)
+{
+	for (const gc_field *f = fields; f->key; f++)
+		if (!strcmp(f->key, key))
+			return f;
+	return NULL;
+}
+
+/* Strict field validation: a key the schema does not name is an error. */
+static void check_unknown(vctx *c, const cJSON *obj, const char *path,
+			  const gc_field *fields)
+{
+	for (const cJSON *e = obj->child; e; e = e->next)
+		if (e->string && !find_field(fields, e->string))
+			problem(c, e, true, "%s%s%s: unknown field", path,
+				*path ? "." : "", e->string);
+}
+
 static void check_fields(vctx *c, const cJSON *obj, const char *path,
-			 const field *fields)
+			 const gc_field *fields)
 {
 	gc_buf sub = GC_BUF_INIT;
 
-	for (const field *f = fields; f->key; f++) {
+	check_unknown(c, obj, path, fields);
+	for (const gc_field *f = fields; f->key; f++) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, f->key);
 
 		gc_buf_clear(&sub);
 		gc_buf_addf(&sub, "%s%s%s", path, *path ? "." : "", f->key);
 		if (!n || cJSON_IsNull(n)) {
-			if (f->flags & F_REQ)
+			if (f->flags & GC_F_REQ)
 				problem(c, obj, true, "%s: Required value",
 					sub.ptr);
 			continue;
 		}
+		if (f->flags & GC_F_NOT_YET)
+			warning(c, n, true,
+				"%s: accepted but not acted on yet (%s are not implemented)",
+				sub.ptr, f->key);
 		check_value(c, n, sub.ptr, f);
 	}
 	gc_buf_release(&sub);
+}
+
+/* A map of objects (match headers): each value against the sub fields. */
+static void check_map(vctx *c, const cJSON *n, const char *path,
+		      const gc_field *sub)
+{
+	gc_buf item = GC_BUF_INIT;
+
+	for (const cJSON *e = n->child; e; e = e->next) {
+		gc_buf_clear(&item);
+		gc_buf_addf(&item, "%s.%s", path, e->string);
+		if (!cJSON_IsObject(e))
+			problem(c, e, false, "%s: must be a mapping, not %s",
+				item.ptr, gc_json_type_name(e));
+		else
+			check_fields(c, e, item.ptr, sub);
+	}
+	gc_buf_release(&item);
 }
 
 /* ---- controller checks and cross references ---- */
@@ -742,19 +605,28 @@ int gc_validate_is_canary(const gc_object *obj)
 	       !strncmp(obj->api_version, "flagger.app/", 12);
 }
 
+/* The only version Flagger's CRDs serve. */
+static bool check_version(vctx *c)
+{
+	const char *api = c->obj->api_version;
+
+	if (!strcmp(api, "flagger.app/v1beta1"))
+		return true;
+	problem(c, cJSON_GetObjectItem(c->obj->doc->root, "apiVersion"), false,
+		"apiVersion: Unsupported value: \"%s\": supported values: \"flagger.app/v1beta1\"",
+		api);
+	return false;
+}
+
 int gc_validate_canary(gc_problems *out, const gc_index *idx,
 		       const gc_object *canary)
 {
 	vctx c = { out, idx, canary, canary->namespace, 0 };
 	const cJSON *root = canary->doc->root, *spec;
 
-	if (strcmp(canary->api_version, "flagger.app/v1beta1") != 0) {
-		problem(&c, cJSON_GetObjectItem(root, "apiVersion"), false,
-			"apiVersion: Unsupported value: \"%s\": supported values: \"flagger.app/v1beta1\"",
-			canary->api_version);
+	if (!check_version(&c))
 		return c.count;
-	}
-	check_fields(&c, root, "", s_canary_root);
+	check_fields(&c, root, "", gc_schema_canary);
 	spec = member(root, "spec");
 	if (!cJSON_IsObject(spec))
 		return c.count;
@@ -767,29 +639,57 @@ int gc_validate_canary(gc_problems *out, const gc_index *idx,
 	return c.count;
 }
 
-static int validate_template(gc_problems *out, const gc_object *mt)
+static void validate_template(vctx *c)
 {
-	static const field s_provider[] = {
-		{ "type", T_STR, F_REQ, NULL, NULL },
-		{ "address", T_STR, 0, NULL, NULL },
-		{ "secretRef", T_OBJ, 0, NULL, s_template_ref },
-		{ "region", T_STR, 0, NULL, NULL },
-		{ "insecureSkipVerify", T_BOOL, 0, NULL, NULL },
-		{ "headers", T_OBJ, 0, NULL, NULL },
-		END,
-	};
-	static const field s_mt_spec[] = {
-		{ "provider", T_OBJ, F_REQ, NULL, s_provider },
-		{ "query", T_STR, F_REQ, NULL, NULL },
-		END,
-	};
-	static const field s_mt_root[] = {
-		{ "spec", T_OBJ, F_REQ, NULL, s_mt_spec },
-		END,
-	};
-	vctx c = { out, NULL, mt, mt->namespace, 0 };
+	const cJSON *type =
+		gc_json_get(c->obj->doc->root, "spec.provider.type");
 
-	check_fields(&c, mt->doc->root, "", s_mt_root);
+	check_fields(c, c->obj->doc->root, "", gc_schema_metric_template);
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "prometheus"))
+		warning(c, type, false, "%s",
+			"spec.provider.type: accepted but not acted on yet (gitcanary queries every MetricTemplate as prometheus)");
+}
+
+static void validate_alert_provider(vctx *c)
+{
+	const cJSON *root = c->obj->doc->root;
+	const cJSON *spec = member(root, "spec");
+
+	warning(c, cJSON_GetObjectItem(root, "kind"), false, "%s",
+		"AlertProvider: accepted but not acted on yet (alerts are not implemented)");
+	check_fields(c, root, "", gc_schema_alert_provider);
+	/* oneOf: type with address, or type with secretRef */
+	if (cJSON_IsObject(spec) &&
+	    !member(spec, "address") == !member(spec, "secretRef"))
+		problem(c, spec, true, "%s",
+			"spec: must set exactly one of address or secretRef");
+}
+
+static int is_flagger(const gc_object *obj)
+{
+	return obj->api_version &&
+	       !strncmp(obj->api_version, "flagger.app/", 12);
+}
+
+static int validate_flagger(gc_problems *out, const gc_index *idx,
+			    const gc_object *obj)
+{
+	vctx c = { out, idx, obj, obj->namespace, 0 };
+	const char *kind = obj->kind;
+
+	if (!kind) /* the index already reported it */
+		return 0;
+	if (!strcmp(kind, "Canary"))
+		return gc_validate_canary(out, idx, obj);
+	if (!check_version(&c))
+		return c.count;
+	if (!strcmp(kind, "MetricTemplate"))
+		validate_template(&c);
+	else if (!strcmp(kind, "AlertProvider"))
+		validate_alert_provider(&c);
+	else
+		problem(&c, cJSON_GetObjectItem(obj->doc->root, "kind"), false,
+			"%s has no kind '%s'", obj->api_version, kind);
 	return c.count;
 }
 
@@ -802,14 +702,10 @@ int gc_validate_index(gc_problems *out, const gc_index *idx,
 	for (size_t i = 0; i < gc_index_count(idx); i++) {
 		const gc_object *o = gc_index_at(idx, i);
 
-		if (gc_validate_is_canary(o)) {
-			canaries++;
-			count += gc_validate_canary(out, idx, o);
-		} else if (o->kind && o->api_version &&
-			   !strcmp(o->kind, "MetricTemplate") &&
-			   !strcmp(o->api_version, "flagger.app/v1beta1")) {
-			count += validate_template(out, o);
-		}
+		if (!is_flagger(o))
+			continue;
+		canaries += gc_validate_is_canary(o) != 0;
+		count += validate_flagger(out, idx, o);
 	}
 	if (canaries_out)
 		*canaries_out = canaries;

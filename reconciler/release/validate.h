@@ -4,8 +4,13 @@
 /*
  * Checks Canaries as Flagger's CRD schema and controller would, plus the
  * cross references gitcanary can resolve in the repository (target
- * Deployment, HPA, MetricTemplates, Istio Gateways). Problems are appended
- * to `out` with the position of the offending node; nothing is printed.
+ * Deployment, HPA, MetricTemplates, Istio Gateways). Schemas are strict
+ * (schema.h): an unknown field, kind or version of the flagger.app group is
+ * an error. Problems are appended to `out` with the position of the
+ * offending node; nothing is printed. What Flagger accepts but gitcanary
+ * does not act on yet (analysis.alerts, AlertProvider, a MetricTemplate of
+ * another provider than prometheus) is added as a warning, which the
+ * returned counts leave out.
  */
 
 #include <stddef.h>
@@ -14,13 +19,13 @@
 
 /* True for kind Canary in the flagger.app group. */
 int gc_validate_is_canary(const gc_object *obj);
-/* Validates one Canary; returns the number of problems added. */
+/* Validates one Canary; returns the number of errors added. */
 int gc_validate_canary(gc_problems *out, const gc_index *idx,
 		       const gc_object *canary);
 /*
- * Validates every Canary and MetricTemplate of the index; returns the
- * number of problems added. canaries_out (may be NULL) gets the number of
- * Canaries seen.
+ * Validates every flagger.app object of the index; returns the number of
+ * errors added. canaries_out (may be NULL) gets the number of Canaries
+ * seen.
  */
 int gc_validate_index(gc_problems *out, const gc_index *idx,
 		      size_t *canaries_out);
