@@ -18,11 +18,20 @@
 #include "util/json.h"
 #include "util/log.h"
 
-static void log_problems(const gc_problems *p, const char *what)
+/* Errors skip the canary; warnings (all_warnings) never do. */
+static void log_problems(const gc_problems *p, const char *what,
+			 bool all_warnings)
 {
-	for (size_t i = 0; i < p->n; i++)
-		gc_warn("%s:%u:%u: %s (%s skipped)", p->v[i].path, p->v[i].line,
-			p->v[i].column, p->v[i].msg, what);
+	for (size_t i = 0; i < p->n; i++) {
+		const gc_problem *x = &p->v[i];
+
+		if (!x->warning)
+			gc_warn("%s:%u:%u: %s (%s skipped)", x->path, x->line,
+				x->column, x->msg, what);
+		else if (all_warnings)
+			gc_warn("%s:%u:%u: warning: %s", x->path, x->line,
+				x->column, x->msg);
+	}
 }
 
 static int read_status(gc_canary_work *w, gc_tick *t, gc_error *err)
@@ -131,10 +140,12 @@ static void load_canary(gc_canary_work *w, gc_tick *t)
 	if (unchanged(w, t))
 		return;
 	if (gc_validate_canary(&probs, idx, o) > 0) {
-		log_problems(&probs, w->d.id);
+		log_problems(&probs, w->d.id, true);
 		w->d.broken = true;
 		goto cleanup;
 	}
+	/* warnings once per revision of the canary's file, not every tick */
+	log_problems(&probs, w->d.id, gc_loop__path_changed(t, o));
 	if (gc_canary_spec_parse(&w->spec, o->doc->root, o->namespace, &sopts,
 				 &err) < 0) {
 		gc_warn("%s: canary '%s' skipped: %s", o->doc->path, w->d.id,

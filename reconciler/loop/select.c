@@ -12,6 +12,7 @@
 #include "reconciler/release/validate.h"
 #include "repo-layout/layout.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
 bool gc_loop__path_changed(const gc_tick *t, const gc_object *o)
 {
@@ -151,6 +152,31 @@ int gc_loop__deploy_changed(const char *path, void *payload)
 	return 0;
 }
 
+/*
+ * A flagger.app object other than a Canary (MetricTemplate, AlertProvider,
+ * a misspelt kind) in a changed file: its problems and warnings, logged
+ * once for the revision that changed it. It never passes through.
+ */
+static void log_flagger(gc_tick *t, const gc_object *o)
+{
+	gc_problems probs = { 0 };
+	gc_error err = GC_ERROR_INIT;
+
+	if (!gc_validate_is_flagger(o) || gc_validate_is_canary(o))
+		return;
+	if (gc_index_load(t->loop->idx, o, &err) < 0) {
+		gc_warn("%s: %s", o->doc->path, gc_error_msg(&err));
+		gc_error_release(&err);
+		return;
+	}
+	gc_validate_flagger(&probs, t->loop->idx, o);
+	for (size_t i = 0; i < probs.n; i++)
+		gc_warn("%s:%u:%u: %s%s", probs.v[i].path, probs.v[i].line,
+			probs.v[i].column,
+			probs.v[i].warning ? "warning: " : "", probs.v[i].msg);
+	gc_problems_release(&probs);
+}
+
 typedef struct pick_ctx {
 	gc_tick *t;
 	gc_map *ids;
@@ -162,6 +188,7 @@ static void pick_object(const gc_object *o, void *payload)
 	pick_ctx *p = payload;
 	char key[600];
 
+	log_flagger(p->t, o);
 	gc_canary_deps_key_of(key, sizeof(key), o->kind, o->namespace, o->name);
 	gc_canary_deps_key(&p->t->loop->can.deps, key, p->ids);
 	if (gc_validate_is_canary(o) && o->namespace && o->name) {
@@ -231,9 +258,14 @@ void gc_loop__select_canaries(gc_tick *t)
 
 	if (t->ch.all) {
 		objs = gc_xcalloc(total + 1, sizeof(*objs));
-		for (size_t i = 0; i < total; i++)
-			if (gc_validate_is_canary(gc_index_at(l->idx, i)))
-				objs[n++] = gc_index_at(l->idx, i);
+		for (size_t i = 0; i < total; i++) {
+			const gc_object *o = gc_index_at(l->idx, i);
+
+			if (gc_validate_is_canary(o))
+				objs[n++] = o;
+			else
+				log_flagger(t, o);
+		}
 		set_selected(t, objs, n);
 		free(objs);
 		return;

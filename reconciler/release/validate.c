@@ -665,14 +665,14 @@ static void validate_alert_provider(vctx *c)
 			"spec: must set exactly one of address or secretRef");
 }
 
-static int is_flagger(const gc_object *obj)
+int gc_validate_is_flagger(const gc_object *obj)
 {
 	return obj->api_version &&
 	       !strncmp(obj->api_version, "flagger.app/", 12);
 }
 
-static int validate_flagger(gc_problems *out, const gc_index *idx,
-			    const gc_object *obj)
+int gc_validate_flagger(gc_problems *out, const gc_index *idx,
+			const gc_object *obj)
 {
 	vctx c = { out, idx, obj, obj->namespace, 0 };
 	const char *kind = obj->kind;
@@ -702,10 +702,10 @@ int gc_validate_index(gc_problems *out, const gc_index *idx,
 	for (size_t i = 0; i < gc_index_count(idx); i++) {
 		const gc_object *o = gc_index_at(idx, i);
 
-		if (!is_flagger(o))
+		if (!gc_validate_is_flagger(o))
 			continue;
 		canaries += gc_validate_is_canary(o) != 0;
-		count += validate_flagger(out, idx, o);
+		count += gc_validate_flagger(out, idx, o);
 	}
 	if (canaries_out)
 		*canaries_out = canaries;

@@ -22,6 +22,15 @@ int gc_validate_is_canary(const gc_object *obj);
 /* Validates one Canary; returns the number of errors added. */
 int gc_validate_canary(gc_problems *out, const gc_index *idx,
 		       const gc_object *canary);
+/* True for any object of the flagger.app group. */
+int gc_validate_is_flagger(const gc_object *obj);
+/*
+ * Validates one object of the flagger.app group (Canary, MetricTemplate,
+ * AlertProvider; any other kind is an error); returns the number of
+ * errors added.
+ */
+int gc_validate_flagger(gc_problems *out, const gc_index *idx,
+			const gc_object *obj);
 /*
  * Validates every flagger.app object of the index; returns the number of
  * errors added. canaries_out (may be NULL) gets the number of Canaries

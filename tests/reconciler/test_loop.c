@@ -807,6 +807,40 @@ START_TEST(test_loop__broken_app_does_not_stop_others)
 }
 END_TEST
 
+/*
+ * What Flagger accepts but gitcanary does not act on yet (alerts, an
+ * AlertProvider) is a warning: logged once for the revision, not at every
+ * tick of the release, and the release goes on.
+ */
+START_TEST(test_loop__warnings_are_logged_once_and_stop_nothing)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	push_src(
+		&e,
+		"printf '    alerts:\\n      - name: on-call\\n"
+		"        providerRef:\\n          name: slack\\n' >>canary.yaml"
+		" && printf 'apiVersion: flagger.app/v1beta1\\n"
+		"kind: AlertProvider\\nmetadata:\\n  name: slack\\n"
+		"  namespace: test\\nspec:\\n  type: slack\\n"
+		"  address: https://hooks.slack.com/x\\n' >alert.yaml"
+		" && git add alert.yaml",
+		"alerts");
+	bump(&e, "3.1.1");
+	daemon_start(&e, "gc");
+	wait_phase(&e, "test", "Succeeded", 60);
+	daemon_signal(&e, "gc", "TERM");
+	sh_ok(&e, "grep -c ' warning: spec.analysis.alerts: accepted but not "
+		  "acted on yet (alerts are not implemented)$' gc.log; "
+		  "grep -c 'alert.yaml:2:7: warning: AlertProvider: accepted' "
+		  "gc.log; grep -c 'skipped' gc.log || true");
+	ck_assert_str_eq(e.out.ptr, "1\n1\n0\n");
+	env_free(&e);
+}
+END_TEST
+
 /* ---- pass-through ---- */
 
 static void deploy_files(env *e, const char *dir)
@@ -1340,6 +1374,8 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__lost_push_is_not_a_lost_stage);
 	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
 	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
+	tcase_add_test(tc,
+		       test_loop__warnings_are_logged_once_and_stop_nothing);
 	tcase_add_test(
 		tc, test_loop__passthrough_follows_source_but_not_broken_files);
 	tcase_add_test(tc, test_loop__no_analysis_until_the_canary_is_ready);
