@@ -64,6 +64,18 @@ static const struct {
 	{ "--dir tests/fixtures/validate/duplicates", 1, "",
 	  "b.yaml:2:1: duplicate Deployment test/podinfo (first defined at a.yaml:1:1)\n"
 	  "b.yaml:14:1: duplicate ConfigMap other/podinfo (first defined at b.yaml:8:1)\n" },
+	{ "--dir tests/fixtures/validate/strict", 1, "",
+	  "canary.yaml:14:15: spec.analysis.interval: Invalid value: \"30sec\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n"
+	  "canary.yaml:19:9: spec.analysis.metrics[0].thresholdRnage: unknown field\n"
+	  "canary.yaml:24:9: spec.analysis.webhooks[0].timout: unknown field\n"
+	  "canary.yaml:25:5: warning: spec.analysis.alerts: accepted but not acted on yet (alerts are not implemented)\n"
+	  "canary.yaml:31:7: flagger.app/v1beta1 has no kind 'Canery'\n"
+	  "templates.yaml:8:5: spec.provider.adress: unknown field\n" },
+	{ "--dir tests/fixtures/validate/warnings", 0,
+	  "1 canaries, 5 manifests OK\n",
+	  "canary.yaml:23:5: warning: spec.analysis.alerts: accepted but not acted on yet (alerts are not implemented)\n"
+	  "flagger.yaml:2:7: warning: AlertProvider: accepted but not acted on yet (alerts are not implemented)\n"
+	  "flagger.yaml:16:11: warning: spec.provider.type: accepted but not acted on yet (gitcanary queries every MetricTemplate as prometheus)\n" },
 	{ "--dir tests/fixtures/validate/namespaces", 0,
 	  "0 canaries, 10 manifests OK\n", "" },
 	{ "--dir=tests/fixtures/validate/nokustomize --default-namespace=prod",
