@@ -174,9 +174,12 @@ static char *dir_of(const char *path)
 
 static void problems_copy(gc_problems *to, const gc_problems *from)
 {
-	for (size_t i = 0; from && i < from->n; i++)
+	for (size_t i = 0; from && i < from->n; i++) {
 		gc_problems_add(to, from->v[i].path, from->v[i].line,
 				from->v[i].column, "%s", from->v[i].msg);
+		if (from->v[i].warning)
+			gc_problems_last_is_warning(to);
+	}
 }
 
 /* Frees a list of problems and NULLs the pointer. */

@@ -77,9 +77,12 @@ int cmd_validate(int argc, char **argv)
 	if (gc_cli_load(&idx, &a, &opts, &err) < 0)
 		return gc_cli_fail("validate", &err);
 	loaded = gc_index_problems(idx);
-	for (size_t i = 0; i < loaded->n; i++)
+	for (size_t i = 0; i < loaded->n; i++) {
 		gc_problems_add(&problems, loaded->v[i].path, loaded->v[i].line,
 				loaded->v[i].column, "%s", loaded->v[i].msg);
+		if (loaded->v[i].warning)
+			gc_problems_last_is_warning(&problems);
+	}
 	gc_validate_index(&problems, idx, &canaries);
 	print_problems(&problems);
 	if (gc_problems_errors(&problems)) {

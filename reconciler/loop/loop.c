@@ -135,8 +135,9 @@ static void log_source_problems(gc_loop *l)
 
 	gc_problems_sort(p);
 	for (size_t i = 0; i < p->n; i++)
-		gc_warn("%s:%u:%u: %s", p->v[i].path, p->v[i].line,
-			p->v[i].column, p->v[i].msg);
+		gc_warn("%s:%u:%u: %s%s", p->v[i].path, p->v[i].line,
+			p->v[i].column, p->v[i].warning ? "warning: " : "",
+			p->v[i].msg);
 }
 
 /* When the canary is due next; INT64_MAX at rest or broken. */
@@ -303,7 +304,7 @@ static void complete(gc_loop *l, gc_tick *t, const gc_tick_result *res,
 	l->seen.valid = true;
 	update_cache(l, t);
 	l->seen.ncanaries = ncanaries;
-	l->seen.problems = gc_index_problems(l->idx)->n != 0;
+	l->seen.problems = gc_problems_errors(gc_index_problems(l->idx)) != 0;
 	snprintf(l->sel.cache_source, sizeof(l->sel.cache_source), "%s",
 		 l->source);
 }

@@ -190,7 +190,7 @@ static void pass_delete(gc_tick *t)
 static void drop_vanished(gc_tick *t)
 {
 	gc_loop *l = t->loop;
-	bool clean = !gc_index_problems(l->idx)->n;
+	bool clean = !gc_problems_errors(gc_index_problems(l->idx));
 	const gc_map_entry *e;
 	gc_map gone = GC_MAP_INIT;
 	gc_buf key = GC_BUF_INIT;
@@ -308,9 +308,9 @@ static int pass_all(gc_tick *t, gc_error *err)
 	gc_buf_release(&c.path);
 	if (c.error < 0)
 		return c.error;
-	if (gc_index_problems(idx)->n) {
+	if (gc_problems_errors(gc_index_problems(idx))) {
 		gc_warn("source %.12s has %zu problem(s): objects whose files are broken are kept as deployed",
-			l->source, gc_index_problems(idx)->n);
+			l->source, gc_problems_errors(gc_index_problems(idx)));
 		return 0;
 	}
 	/* the same paths as last time: nothing can have disappeared */
@@ -366,10 +366,10 @@ int gc_loop__pass_through(gc_tick *t, gc_error *err)
 {
 	gc_loop *l = t->loop;
 	bool all = !l->pt.ready || t->ch.all || l->seen.problems ||
-		   gc_index_problems(l->idx)->n;
+		   gc_problems_errors(gc_index_problems(l->idx));
 	int error;
 
-	if (t->ch.canary_gone || gc_index_problems(l->idx)->n)
+	if (t->ch.canary_gone || gc_problems_errors(gc_index_problems(l->idx)))
 		drop_vanished(t);
 	error = all ? pass_all(t, err) : pass_changed(t, err);
 	if (error == 0)
