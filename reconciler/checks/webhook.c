@@ -1,10 +1,11 @@
 #include "reconciler/checks/webhook.h"
 
-#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/release/canary_spec.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -122,43 +123,16 @@ static int bad_duration(gc_error *err, const char *s)
 
 int gc_webhook_timeout_ms(long *out, const char *s, gc_error *err)
 {
-	const char *p = s;
-	double total = 0;
+	int64_t ms;
 
 	if (!s || strlen(s) < 2) {
 		*out = GC_WEBHOOK_DEFAULT_TIMEOUT_MS;
 		return 0;
 	}
-	while (*p) {
-		char *end;
-		double v, unit;
-
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return bad_duration(err, s);
-		v = strtod(p, &end);
-		if (end == p)
-			return bad_duration(err, s);
-		p = end;
-		if (!strncmp(p, "ms", 2)) {
-			unit = 1;
-			p += 2;
-		} else if (*p == 'h') {
-			unit = 3600000;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60000;
-			p++;
-		} else if (*p == 's') {
-			unit = 1000;
-			p++;
-		} else {
-			return bad_duration(err, s);
-		}
-		total += v * unit;
-	}
-	if (total < 1 || total > 86400000.0)
+	/* Go's time.ParseDuration, the one parser validate checks with */
+	if (gc_duration_parse(&ms, s) < 0 || ms < 1 || ms > 86400000)
 		return bad_duration(err, s);
-	*out = (long)total;
+	*out = (long)ms;
 	return 0;
 }
 
