@@ -257,8 +257,17 @@ static int parse_interval(gc_canary_spec *s, const cJSON *analysis,
 		floor_ms = opts->min_interval_ms < 1000 ? 1000
 							: opts->min_interval_ms;
 	s->interval_str = gc_xstrdup(iv ? iv : "");
-	/* Flagger: "" or unparsable -> 60s; below the floor -> the floor */
-	if (!iv || !*iv || gc_duration_parse(&ms, iv) < 0)
+	/*
+	 * Flagger: "" -> 60s; below the floor -> the floor. Flagger also
+	 * turns an unparsable interval ("30sec") into 60s without a word;
+	 * gitcanary refuses it, as validate does.
+	 */
+	if (iv && *iv && gc_duration_parse(&ms, iv) < 0)
+		return gc_error_set(
+			err, GC_EINVALID,
+			"spec.analysis.interval: Invalid value: \"%s\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)",
+			iv);
+	if (!iv || !*iv)
 		ms = DEFAULT_INTERVAL_MS;
 	s->interval_ms = ms < floor_ms ? floor_ms : ms;
 	return 0;

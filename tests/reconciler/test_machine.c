@@ -1589,10 +1589,10 @@ static const struct {
 	const char *interval;
 	int64_t min_ms, want_ms;
 } intervals[] = {
-	{ "", 0, 60000 },       { "1m", 0, 60000 },     { "1m30s", 0, 90000 },
-	{ "5s", 0, 10000 },     { "bogus", 0, 60000 },  { "1h", 0, 3600000 },
-	{ "5s", 1000, 5000 },   { "1s", 1000, 1000 },   { "500ms", 1000, 1000 },
-	{ "500ms", 200, 1000 }, { "2.5s", 1000, 2500 },
+	{ "", 0, 60000 },       { "1m", 0, 60000 },      { "1m30s", 0, 90000 },
+	{ "5s", 0, 10000 },     { "1h", 0, 3600000 },    { "5s", 1000, 5000 },
+	{ "1s", 1000, 1000 },   { "500ms", 1000, 1000 }, { "500ms", 200, 1000 },
+	{ "2.5s", 1000, 2500 },
 };
 
 START_TEST(test_machine__interval)
@@ -1667,6 +1667,8 @@ static const struct {
 	  "spec.analysis.webhooks[0].url: required" },
 	{ "\"stepWeight\":10,\"metrics\":[{\"query\":\"up\"}]",
 	  "spec.analysis.metrics[0].name: required" },
+	{ "\"interval\":\"30sec\",\"stepWeight\":10",
+	  "spec.analysis.interval: Invalid value: \"30sec\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)" },
 };
 
 START_TEST(test_machine__spec_refused)
