@@ -153,23 +153,27 @@ int gc_loop__deploy_changed(const char *path, void *payload)
 }
 
 /*
- * A flagger.app object other than a Canary (MetricTemplate, AlertProvider,
- * a misspelt kind) in a changed file: its problems and warnings, logged
- * once for the revision that changed it. It never passes through.
+ * An object of a changed file that has something to say, logged once for
+ * the revision that changed it: a flagger.app object other than a Canary
+ * (MetricTemplate, AlertProvider, a misspelt kind; it never passes
+ * through), and any object of an apiVersion Kubernetes has removed.
  */
-static void log_flagger(gc_tick *t, const gc_object *o)
+static void log_problems_of(gc_tick *t, const gc_object *o)
 {
+	bool flagger = gc_validate_is_flagger(o) && !gc_validate_is_canary(o);
 	gc_problems probs = { 0 };
 	gc_error err = GC_ERROR_INIT;
 
-	if (!gc_validate_is_flagger(o) || gc_validate_is_canary(o))
+	if (!flagger && !gc_validate_is_removed_api(o))
 		return;
 	if (gc_index_load(t->loop->idx, o, &err) < 0) {
 		gc_warn("%s: %s", o->doc->path, gc_error_msg(&err));
 		gc_error_release(&err);
 		return;
 	}
-	gc_validate_flagger(&probs, t->loop->idx, o);
+	gc_validate_removed_api(&probs, o);
+	if (flagger)
+		gc_validate_flagger(&probs, t->loop->idx, o);
 	for (size_t i = 0; i < probs.n; i++)
 		gc_warn("%s:%u:%u: %s%s", probs.v[i].path, probs.v[i].line,
 			probs.v[i].column,
@@ -188,7 +192,7 @@ static void pick_object(const gc_object *o, void *payload)
 	pick_ctx *p = payload;
 	char key[600];
 
-	log_flagger(p->t, o);
+	log_problems_of(p->t, o);
 	gc_canary_deps_key_of(key, sizeof(key), o->kind, o->namespace, o->name);
 	gc_canary_deps_key(&p->t->loop->can.deps, key, p->ids);
 	if (gc_validate_is_canary(o) && o->namespace && o->name) {
@@ -264,7 +268,7 @@ void gc_loop__select_canaries(gc_tick *t)
 			if (gc_validate_is_canary(o))
 				objs[n++] = o;
 			else
-				log_flagger(t, o);
+				log_problems_of(t, o);
 		}
 		set_selected(t, objs, n);
 		free(objs);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "reconciler/release/canary_spec.h"
+#include "reconciler/release/removed_apis.h"
 #include "reconciler/release/schema.h"
 #include "repo-layout/names.h"
 #include "util/alloc.h"
@@ -693,6 +694,31 @@ int gc_validate_flagger(gc_problems *out, const gc_index *idx,
 	return c.count;
 }
 
+bool gc_validate_is_removed_api(const gc_object *obj)
+{
+	return gc_removed_api_find(obj->api_version, obj->kind) != NULL;
+}
+
+void gc_validate_removed_api(gc_problems *out, const gc_object *obj)
+{
+	const gc_removed_api *r =
+		gc_removed_api_find(obj->api_version, obj->kind);
+	vctx c = { out, NULL, obj, obj->namespace, 0 };
+
+	if (!r || !obj->doc || !obj->doc->root)
+		return;
+	if (r->replacement)
+		warning(&c, cJSON_GetObjectItem(obj->doc->root, "apiVersion"),
+			false, "%s %s was removed in Kubernetes %s: use %s",
+			obj->api_version, obj->kind, r->removed_in,
+			r->replacement);
+	else
+		warning(&c, cJSON_GetObjectItem(obj->doc->root, "apiVersion"),
+			false,
+			"%s %s was removed in Kubernetes %s, with no replacement",
+			obj->api_version, obj->kind, r->removed_in);
+}
+
 int gc_validate_index(gc_problems *out, const gc_index *idx,
 		      size_t *canaries_out)
 {
@@ -702,6 +728,7 @@ int gc_validate_index(gc_problems *out, const gc_index *idx,
 	for (size_t i = 0; i < gc_index_count(idx); i++) {
 		const gc_object *o = gc_index_at(idx, i);
 
+		gc_validate_removed_api(out, o);
 		if (!gc_validate_is_flagger(o))
 			continue;
 		canaries += gc_validate_is_canary(o) != 0;

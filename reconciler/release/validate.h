@@ -13,6 +13,7 @@
  * returned counts leave out.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "repo-layout/source.h"
@@ -32,7 +33,15 @@ int gc_validate_is_flagger(const gc_object *obj);
 int gc_validate_flagger(gc_problems *out, const gc_index *idx,
 			const gc_object *obj);
 /*
- * Validates every flagger.app object of the index; returns the number of
+ * An object whose apiVersion Kubernetes has removed (removed_apis.h): the
+ * test, and a warning at its apiVersion naming the release that removed it
+ * and the replacement. The warning needs the object's tree (loaded).
+ */
+bool gc_validate_is_removed_api(const gc_object *obj);
+void gc_validate_removed_api(gc_problems *out, const gc_object *obj);
+/*
+ * Warns of every removed apiVersion and validates every flagger.app object
+ * of the index; returns the number of
  * errors added. canaries_out (may be NULL) gets the number of Canaries
  * seen.
  */

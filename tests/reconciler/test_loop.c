@@ -809,8 +809,9 @@ END_TEST
 
 /*
  * What Flagger accepts but gitcanary does not act on yet (alerts, an
- * AlertProvider) is a warning: logged once for the revision, not at every
- * tick of the release, and the release goes on.
+ * AlertProvider) and an object of a removed apiVersion are warnings: logged
+ * once for the revision, not at every tick of the release, and the release
+ * goes on.
  */
 START_TEST(test_loop__warnings_are_logged_once_and_stop_nothing)
 {
@@ -826,7 +827,10 @@ START_TEST(test_loop__warnings_are_logged_once_and_stop_nothing)
 		"kind: AlertProvider\\nmetadata:\\n  name: slack\\n"
 		"  namespace: test\\nspec:\\n  type: slack\\n"
 		"  address: https://hooks.slack.com/x\\n' >alert.yaml"
-		" && git add alert.yaml",
+		" && printf 'apiVersion: policy/v1beta1\\n"
+		"kind: PodDisruptionBudget\\nmetadata:\\n  name: podinfo\\n"
+		"  namespace: test\\nspec:\\n  minAvailable: 1\\n' >pdb.yaml"
+		" && git add alert.yaml pdb.yaml",
 		"alerts");
 	bump(&e, "3.1.1");
 	daemon_start(&e, "gc");
@@ -835,8 +839,10 @@ START_TEST(test_loop__warnings_are_logged_once_and_stop_nothing)
 	sh_ok(&e, "grep -c ' warning: spec.analysis.alerts: accepted but not "
 		  "acted on yet (alerts are not implemented)$' gc.log; "
 		  "grep -c 'alert.yaml:2:7: warning: AlertProvider: accepted' "
-		  "gc.log; grep -c 'skipped' gc.log || true");
-	ck_assert_str_eq(e.out.ptr, "1\n1\n0\n");
+		  "gc.log; grep -c 'pdb.yaml:1:13: warning: policy/v1beta1 "
+		  "PodDisruptionBudget was removed in Kubernetes 1.25: use "
+		  "policy/v1$' gc.log; grep -c 'skipped' gc.log || true");
+	ck_assert_str_eq(e.out.ptr, "1\n1\n1\n0\n");
 	env_free(&e);
 }
 END_TEST
