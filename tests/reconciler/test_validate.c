@@ -638,7 +638,7 @@ static char *sh_out(const char *fmt, ...)
 
 #define BROKEN           \
 	PODINFO_WARNINGS \
-		"untracked.yaml:2:1: did not find expected node content while parsing a flow node\n"
+	"untracked.yaml:2:1: did not find expected node content while parsing a flow node\n"
 
 START_TEST(test_validate__git_work_tree_bare_and_remote)
 {
