@@ -523,6 +523,12 @@ static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 	name = need_str(problems, doc, meta, meta, "name", "metadata.name");
 	if (!api || !kind || !name)
 		return false;
+	if (!gc_kind_exists_in_group(api, kind)) {
+		loc = gc_doc_loc(doc, cJSON_GetObjectItem(root, "kind"));
+		gc_problems_add(problems, doc->path, loc.line, loc.column,
+				"%s has no kind '%s'", api, kind);
+		return false;
+	}
 	if (!check_name(kind, name, &why)) {
 		loc = gc_doc_loc(doc, cJSON_GetObjectItem(meta, "name"));
 		gc_problems_add(problems, doc->path, loc.line, loc.column,

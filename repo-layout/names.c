@@ -86,6 +86,19 @@ bool gc_name_is_dns1123_subdomain(const char *s, const char **why)
 	}
 }
 
+bool gc_kind_exists_in_group(const char *api_version, const char *kind)
+{
+	static const char *const flagger[] = { "Canary", "MetricTemplate",
+					       "AlertProvider" };
+
+	if (strncmp(api_version, "flagger.app/", 12) != 0)
+		return true;
+	for (size_t i = 0; i < sizeof(flagger) / sizeof(flagger[0]); i++)
+		if (!strcmp(kind, flagger[i]))
+			return true;
+	return false;
+}
+
 bool gc_kind_is_cluster_scoped(const char *kind)
 {
 	static const char *const kinds[] = {

@@ -15,6 +15,13 @@ bool gc_name_is_dns1123_label(const char *s, const char **why);
 bool gc_name_is_dns1035_label(const char *s, const char **why);
 /* Kinds without a namespace (Namespace, ClusterRole, ...). */
 bool gc_kind_is_cluster_scoped(const char *kind);
+/*
+ * False for an apiVersion of the flagger.app group with a kind Flagger does
+ * not define (a misspelt Canary): such a document is a problem of the
+ * index, like one that does not parse, so a typo never reads as a deleted
+ * Canary. True for every other apiVersion.
+ */
+bool gc_kind_exists_in_group(const char *api_version, const char *kind);
 
 /*
  * The file names kustomize reads as a directory's kustomization, in the

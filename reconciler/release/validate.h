@@ -27,7 +27,7 @@ int gc_validate_canary(gc_problems *out, const gc_index *idx,
 int gc_validate_is_flagger(const gc_object *obj);
 /*
  * Validates one object of the flagger.app group (Canary, MetricTemplate,
- * AlertProvider; any other kind is an error); returns the number of
+ * AlertProvider; the index refuses any other kind); returns the number of
  * errors added.
  */
 int gc_validate_flagger(gc_problems *out, const gc_index *idx,

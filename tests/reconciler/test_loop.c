@@ -960,6 +960,16 @@ START_TEST(test_loop__deleted_canary_leaves_the_deploy_branch)
 	files = deploy_tree(&e);
 	ck_assert_str_eq(files, managed);
 	free(files);
+	/* a misspelt kind is not a deleted Canary: nothing is removed, and
+	 * its target does not pass through */
+	push_src(&e, "sed -i 's/^kind: Canary$/kind: Canery/' canary.yaml",
+		 "misspell the kind");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	files = deploy_tree(&e);
+	ck_assert_str_eq(files, managed);
+	free(files);
+	push_src(&e, "sed -i 's/^kind: Canery$/kind: Canary/' canary.yaml",
+		 "fix the kind");
 	/* a Canary that does not parse is not a deleted one */
 	push_src(&e, "printf '  bad: [\\n' >>canary.yaml", "break canary");
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
