@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "reconciler/release/machine.h"
+#include "status_same.h"
 #include "repo-layout/yaml.h"
 #include "util/alloc.h"
 
@@ -221,17 +222,6 @@ static void expect_tick(sim *s, const char *phase, int primary, int canary,
 	"\"interval\":\"1m\",\"threshold\":10,\"maxWeight\":50,\"stepWeight\":10"
 
 /* ---- §8 scheduler scenarios ------------------------------------------ */
-
-/* Two statuses persist the same (every field of the status file). */
-static bool status_same(const gc_status *a, const gc_status *b)
-{
-	cJSON *x = gc_status_to_json(a), *y = gc_status_to_json(b);
-	bool same = cJSON_Compare(x, y, true);
-
-	cJSON_Delete(x);
-	cJSON_Delete(y);
-	return same;
-}
 
 START_TEST(test_machine__init)
 {

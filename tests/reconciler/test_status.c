@@ -3,17 +3,7 @@
 
 #include "harness.h"
 #include "reconciler/release/status.h"
-
-/* Two statuses persist the same (every field of the status file). */
-static bool status_same(const gc_status *a, const gc_status *b)
-{
-	cJSON *x = gc_status_to_json(a), *y = gc_status_to_json(b);
-	bool same = cJSON_Compare(x, y, true);
-
-	cJSON_Delete(x);
-	cJSON_Delete(y);
-	return same;
-}
+#include "status_same.h"
 
 START_TEST(test_status__time_roundtrip)
 {

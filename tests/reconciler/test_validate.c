@@ -51,6 +51,24 @@ static void write_file(const char *dir, const char *name, const char *data,
 	free(path);
 }
 
+/* Validates the base fixture with canary.yaml replaced by `canary`. */
+static void validate_canary(result *r, const char *canary)
+{
+	char *dir = gc_test_tmpdir();
+	char *base = gc_test_fixture("validate/base");
+	gc_buf args = GC_BUF_INIT;
+
+	ck_assert_int_eq(gc_test_sh(NULL, NULL, "cp -R '%s/.' '%s'", base, dir),
+			 0);
+	write_file(dir, "canary.yaml", canary, strlen(canary));
+	gc_buf_addf(&args, "--dir '%s'", dir);
+	run(r, args.ptr);
+	gc_buf_release(&args);
+	gc_test_rmrf(dir);
+	free(dir);
+	free(base);
+}
+
 /* ---- fixture directories and usage ---- */
 
 /* The podinfo example keeps the seed's autoscaling/v2beta2 HPAs. */
@@ -455,25 +473,13 @@ static const struct {
 
 START_TEST(test_validate__canary_rules)
 {
-	char *dir = gc_test_tmpdir();
-	char *base = gc_test_fixture("validate/base");
-	gc_buf args = GC_BUF_INIT;
 	result r;
 
-	ck_assert_int_eq(gc_test_sh(NULL, NULL, "cp -R '%s/.' '%s'", base, dir),
-			 0);
-	write_file(dir, "canary.yaml", rules[_i].canary,
-		   strlen(rules[_i].canary));
-	gc_buf_addf(&args, "--dir '%s'", dir);
-	run(&r, args.ptr);
+	validate_canary(&r, rules[_i].canary);
 	if (rules[_i].err)
 		expect(&r, 1, "", rules[_i].err);
 	else
 		expect(&r, 0, OK, "");
-	gc_buf_release(&args);
-	gc_test_rmrf(dir);
-	free(dir);
-	free(base);
 }
 END_TEST
 
@@ -591,22 +597,10 @@ static const struct {
 
 START_TEST(test_validate__strict_schemas)
 {
-	char *dir = gc_test_tmpdir();
-	char *base = gc_test_fixture("validate/base");
-	gc_buf args = GC_BUF_INIT;
 	result r;
 
-	ck_assert_int_eq(gc_test_sh(NULL, NULL, "cp -R '%s/.' '%s'", base, dir),
-			 0);
-	write_file(dir, "canary.yaml", strict[_i].canary,
-		   strlen(strict[_i].canary));
-	gc_buf_addf(&args, "--dir '%s'", dir);
-	run(&r, args.ptr);
+	validate_canary(&r, strict[_i].canary);
 	expect(&r, strict[_i].status, strict[_i].out, strict[_i].err);
-	gc_buf_release(&args);
-	gc_test_rmrf(dir);
-	free(dir);
-	free(base);
 }
 END_TEST
 
