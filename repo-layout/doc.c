@@ -36,6 +36,7 @@ void gc_doc_free(gc_doc *doc)
 	cJSON_Delete(doc->root);
 	free(doc->pos);
 	free(doc->big);
+	free(doc->via);
 	free(doc);
 }
 
@@ -234,6 +235,23 @@ gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node)
 		loc.column = loc.key_column;
 	}
 	return loc;
+}
+
+void gc_doc_place(const gc_doc *doc, const cJSON *node, const char **path,
+		  gc_loc *loc)
+{
+	const gc_doc_pos *p = node ? find(doc, node) : NULL;
+
+	if (p) {
+		*path = doc->path;
+		*loc = unpack(doc, p->packed);
+	} else if (doc->via) {
+		*path = doc->via;
+		*loc = (gc_loc){ 1, 1, 0, 0 };
+	} else {
+		*path = doc->path;
+		*loc = doc->start;
+	}
 }
 
 void gc_doclist_push(gc_doclist *list, gc_doc *doc)

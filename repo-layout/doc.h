@@ -33,7 +33,14 @@ typedef struct gc_doc_pos {
  * path:line:column.
  */
 typedef struct gc_doc {
-	char *path;      /* repository-relative file path, freed with doc */
+	char *path; /* repository-relative file path, freed with doc */
+	/*
+	 * owned; NULL for a document read from its file. For an object a
+	 * kustomize build produced (gc_kustomize_build): the root's
+	 * kustomization file, the place to name for a node the build added
+	 * or changed (it has no position in path).
+	 */
+	char *via;
 	unsigned index;  /* 0-based position of the document in its file */
 	cJSON *root;     /* owned */
 	gc_loc start;    /* where the document starts */
@@ -67,7 +74,15 @@ gc_loc gc_doc_loc(const gc_doc *doc, const cJSON *node);
 /* Position of the key of a mapping member, else of the node. */
 gc_loc gc_doc_key_loc(const gc_doc *doc, const cJSON *node);
 /*
- * Frees the tree and the positions, keeping path, index and start: a
+ * The place to report a problem about node: doc->path and the node's
+ * position when it has one; else, when doc->via is set (a node a kustomize
+ * transformer added or changed), via at line 1 column 1; else doc->path at
+ * the document start. *path is borrowed from doc.
+ */
+void gc_doc_place(const gc_doc *doc, const cJSON *node, const char **path,
+		  gc_loc *loc);
+/*
+ * Frees the tree and the positions, keeping path, via, index and start: a
  * document whose tree can be parsed again when needed (the index's
  * trees on demand).
  */

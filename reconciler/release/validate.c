@@ -34,12 +34,17 @@ static void report(vctx *c, const cJSON *node, bool at_key, bool warning,
 static void report(vctx *c, const cJSON *node, bool at_key, bool warning,
 		   const char *fmt, va_list ap)
 {
-	const gc_doc *doc = c->obj->doc;
-	gc_loc loc = at_key ? gc_doc_key_loc(doc, node) : gc_doc_loc(doc, node);
+	const char *path;
+	gc_loc loc;
 	gc_buf msg = GC_BUF_INIT;
 
+	gc_doc_place(c->obj->doc, node, &path, &loc);
+	if (at_key && loc.key_line) {
+		loc.line = loc.key_line;
+		loc.column = loc.key_column;
+	}
 	gc_buf_vaddf(&msg, fmt, ap);
-	gc_problems_add(c->out, doc->path, loc.line, loc.column, "%s", msg.ptr);
+	gc_problems_add(c->out, path, loc.line, loc.column, "%s", msg.ptr);
 	gc_buf_release(&msg);
 	if (warning)
 		gc_problems_last_is_warning(c->out);
@@ -333,15 +338,20 @@ static void check_selector(vctx *c, const gc_object *dep)
 	const cJSON *sel = gc_json_get(dep->doc->root, "spec.selector");
 	const cJSON *ml = member(sel, "matchLabels");
 	const cJSON *where = ml ? ml : sel ? sel : dep->doc->root;
+	const char *path;
 	gc_loc loc;
 
 	for (size_t i = 0; i < GC_ARRAY_SIZE(labels); i++)
 		if (cJSON_IsString(member(ml, labels[i])))
 			return;
-	/* the problem is in the Deployment's file */
-	loc = gc_doc_key_loc(dep->doc, where);
+	/* the problem is in the Deployment's file (or its kustomization) */
+	gc_doc_place(dep->doc, where, &path, &loc);
+	if (loc.key_line) {
+		loc.line = loc.key_line;
+		loc.column = loc.key_column;
+	}
 	gc_problems_add(
-		c->out, dep->doc->path, loc.line, loc.column,
+		c->out, path, loc.line, loc.column,
 		"deployment %s.%s spec.selector.matchLabels must contain one of [app name app.kubernetes.io/name]",
 		dep->name, dep->namespace);
 	c->count++;

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "repo-layout/doc.h"
 #include "repo-layout/yaml.h"
+#include "util/alloc.h"
 #include "util/json.h"
 
 static void assert_loc(gc_loc got, gc_loc want)
@@ -111,6 +112,38 @@ START_TEST(test_doc__parses_far_positions)
 }
 END_TEST
 
+/* A node with a position, one without, and a built document's via. */
+START_TEST(test_doc__place_names_via_for_nodes_without_position)
+{
+	gc_doc *doc = gc_doc_new("base/deploy.yaml", 0);
+	cJSON *known = cJSON_CreateNull(), *added = cJSON_CreateNull();
+	const char *path;
+	gc_loc loc;
+
+	doc->start = (gc_loc){ 3, 1, 0, 0 };
+	doc->root = cJSON_CreateArray();
+	cJSON_AddItemToArray(doc->root, known);
+	cJSON_AddItemToArray(doc->root, added);
+	gc_doc_set_loc(doc, known, (gc_loc){ 7, 9, 7, 3 });
+	gc_doc_seal(doc);
+	gc_doc_place(doc, known, &path, &loc);
+	ck_assert_str_eq(path, "base/deploy.yaml");
+	assert_loc(loc, (gc_loc){ 7, 9, 7, 3 });
+	gc_doc_place(doc, added, &path, &loc);
+	ck_assert_str_eq(path, "base/deploy.yaml");
+	assert_loc(loc, doc->start);
+	doc->via = gc_xstrdup("overlay/kustomization.yaml");
+	gc_doc_place(doc, added, &path, &loc);
+	ck_assert_str_eq(path, "overlay/kustomization.yaml");
+	assert_loc(loc, (gc_loc){ 1, 1, 0, 0 });
+	gc_doc_place(doc, known, &path, &loc);
+	ck_assert_str_eq(path, "base/deploy.yaml");
+	gc_doc_trim(doc);
+	ck_assert_str_eq(doc->via, "overlay/kustomization.yaml");
+	gc_doc_free(doc);
+}
+END_TEST
+
 static Suite *gc_suite_doc(void)
 {
 	Suite *s = suite_create("doc");
@@ -120,6 +153,8 @@ static Suite *gc_suite_doc(void)
 	tcase_add_test(tc,
 		       test_doc__latest_position_wins_and_forgotten_ones_go);
 	tcase_add_test(tc, test_doc__parses_far_positions);
+	tcase_add_test(tc,
+		       test_doc__place_names_via_for_nodes_without_position);
 	suite_add_tcase(s, tc);
 	return s;
 }
