@@ -775,13 +775,42 @@ static gc_doc *place(build *b, gc_doc *built, unsigned index)
 }
 
 /* The output as documents in `placed`; false (a problem) when it is not. */
+/*
+ * Parses the output one document at a time (at the "---" lines kustomize
+ * puts between objects, which a nested block scalar cannot hold), so a
+ * large build is not held to gc_yaml_parse's limit on one file.
+ */
+static int parse_output(gc_doclist *built, const char *path, const char *s,
+			size_t len, gc_error *err)
+{
+	size_t start = 0, line = 0;
+	int error = 0;
+
+	while (error >= 0 && start < len) {
+		const char *nl = memchr(s + line, '\n', len - line);
+		size_t next = nl ? (size_t)(nl - s) + 1 : len;
+		bool sep = next - line == 4 && !memcmp(s + line, "---\n", 4);
+
+		if (sep || next == len) {
+			size_t end = sep ? line : len;
+
+			if (end > start)
+				error = gc_yaml_parse(built, path, s + start,
+						      end - start, err);
+			start = next;
+		}
+		line = next;
+	}
+	return error;
+}
+
 static bool read_output(build *b, const gc_kustomize__run *r,
 			const gc_kustomize_opts *o, gc_doclist *placed)
 {
 	gc_doclist built = GC_DOCLIST_INIT;
 	gc_error perr = GC_ERROR_INIT;
-	bool ok = gc_yaml_parse(&built, b->kpath, r->out.ptr, r->out.len,
-				&perr) == 0;
+	bool ok = parse_output(&built, b->kpath, r->out.ptr, r->out.len,
+			       &perr) == 0;
 
 	for (size_t i = 0; ok && i < built.n; i++)
 		if (!cJSON_IsObject(built.v[i]->root) ||

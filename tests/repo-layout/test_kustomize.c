@@ -531,6 +531,31 @@ START_TEST(test_kustomize__timeout_cap_and_failures_are_problems)
 }
 END_TEST
 
+/* Output larger than one manifest file may be, one document at a time. */
+START_TEST(test_kustomize__reads_large_output)
+{
+	char *dir = gc_test_tmpdir();
+	char *cmd = script(
+		dir,
+		"seq 1 40000 | awk '{printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: c%d\\ndata:\\n  k: \\\"%0200d\\\"\\n---\\n\", $1, 0}'");
+	gc_kustomize_opts o = { cmd, 0, 0 };
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems pr = { NULL, 0, 0 };
+
+	ck_assert_int_eq(build(&docs, &pr, "overlay", NULL, &o), 0);
+	dump_problems(&pr);
+	ck_assert_uint_eq(pr.n, 0);
+	ck_assert_uint_eq(docs.n, 40000);
+	ck_assert_str_eq(gc_json_str(docs.v[39999]->root, "metadata.name"),
+			 "c40000");
+	ck_assert_uint_eq(docs.v[39999]->index, 39999);
+	gc_doclist_release(&docs);
+	gc_test_rmrf(dir);
+	free(dir);
+	free(cmd);
+}
+END_TEST
+
 /* The environment the tool sees: no network, nothing else leaked. */
 START_TEST(test_kustomize__tool_runs_without_network)
 {
@@ -623,6 +648,7 @@ static Suite *gc_suite_kustomize(void)
 	tcase_add_loop_test(
 		tc, test_kustomize__timeout_cap_and_failures_are_problems, 0,
 		GC_ARRAY_SIZE(runs));
+	tcase_add_test(tc, test_kustomize__reads_large_output);
 	tcase_add_test(tc, test_kustomize__tool_runs_without_network);
 	tcase_add_test(tc, test_kustomize__root_dir_and_missing_command);
 	suite_add_tcase(s, tc);
