@@ -587,6 +587,298 @@ START_TEST(test_flux__no_resources_adds_origin_annotations)
 }
 END_TEST
 
+/* ---- postBuild variables and substitution ---- */
+
+static const char ks_post_build[] =
+	"  commonMetadata:\n"
+	"    labels: {team: payments, app: overridden}\n"
+	"    annotations: {owner: flux}\n"
+	"  postBuild:\n"
+	"    substitute:\n"
+	"      cluster: prod\n"
+	"      region: eu\n"
+	"    substituteFrom:\n"
+	"    - kind: ConfigMap\n"
+	"      name: vars\n"
+	"    - kind: Secret\n"
+	"      name: creds\n"
+	"    - kind: ConfigMap\n"
+	"      name: absent\n"
+	"      optional: true\n";
+
+static const char sources[] =
+	"apiVersion: v1\n"
+	"kind: ConfigMap\n"
+	"metadata: {name: vars, namespace: flux-system}\n"
+	"data:\n"
+	"  cluster: dev\n"
+	"  replicas: \"3\"\n"
+	"  flag: \"on\"\n"
+	"  multi: |\n"
+	"    a\n"
+	"    b\n"
+	"---\n"
+	"apiVersion: v1\n"
+	"kind: Secret\n"
+	"metadata: {name: creds, namespace: flux-system}\n"
+	"data:\n"
+	"  token: czNjcjN0Cg==\n" /* "s3cr3t\n" */
+	"  region: dXM=\n"        /* "us" */
+	"stringData:\n"
+	"  user: admin\n";
+
+static const cJSON *lookup_src(const char *kind, const char *ns,
+			       const char *name, void *payload)
+{
+	const gc_doclist *docs = payload;
+
+	for (size_t i = 0; i < docs->n; i++) {
+		const cJSON *r = docs->v[i]->root;
+
+		if (!strcmp(gc_json_str(r, "kind"), kind) &&
+		    !strcmp(gc_json_str(r, "metadata.name"), name) &&
+		    !strcmp(gc_json_str(r, "metadata.namespace"), ns))
+			return r;
+	}
+	return NULL;
+}
+
+static const char *var(const gc_map *vars, const char *name)
+{
+	return gc_map_gets(vars, name);
+}
+
+START_TEST(test_flux__vars_in_upstream_precedence)
+{
+	gc_problems p = { NULL, 0, 0 };
+	gc_map vars = GC_MAP_INIT;
+	gc_doclist docs, src = parse("clusters/vars.yaml", sources);
+	gc_flux_ks ks;
+
+	ck_assert_int_eq(parse_ks(&ks, &docs, ks_post_build, &p), 0);
+	ck_assert_int_eq(gc_flux_vars(&vars, &ks, lookup_src, &src, &p), 0);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_str_eq(var(&vars, "cluster"), "prod"); /* literal wins */
+	ck_assert_str_eq(var(&vars, "region"), "eu");
+	ck_assert_str_eq(var(&vars, "replicas"), "3");
+	ck_assert_str_eq(var(&vars, "multi"), "ab"); /* newlines removed */
+	ck_assert_str_eq(var(&vars, "token"), "s3cr3t");
+	ck_assert_str_eq(var(&vars, "user"), "admin");
+	ck_assert_uint_eq(vars.len, 7);
+	gc_flux_vars_release(&vars);
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	gc_doclist_release(&src);
+}
+END_TEST
+
+START_TEST(test_flux__vars_errors_are_located)
+{
+	gc_problems p = { NULL, 0, 0 };
+	gc_map vars = GC_MAP_INIT;
+	gc_doclist docs, src = parse("clusters/vars.yaml", sources);
+	gc_flux_ks ks;
+
+	ck_assert_int_eq(parse_ks(&ks, &docs,
+				  "  postBuild:\n"
+				  "    substitute:\n"
+				  "      my-var: x\n"
+				  "    substituteFrom:\n"
+				  "    - kind: Secret\n"
+				  "      name: nope\n",
+				  &p),
+			 0);
+	ck_assert_int_lt(gc_flux_vars(&vars, &ks, lookup_src, &src, &p), 0);
+	gc_problems_sort(&p);
+	assert_problem(
+		&p, 0,
+		"clusters/ks.yaml:14:7: spec.postBuild.substitute.my-var: var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'",
+		false);
+	assert_problem(
+		&p, 1,
+		"clusters/ks.yaml:16:7: spec.postBuild.substituteFrom: substitute from 'Secret/nope' error: no Secret 'nope' in namespace 'flux-system' of the source",
+		false);
+	gc_flux_vars_release(&vars);
+	gc_problems_release(&p);
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	gc_doclist_release(&src);
+}
+END_TEST
+
+static const char deploy_vars[] =
+	"apiVersion: apps/v1\n"
+	"kind: Deployment\n"
+	"metadata:\n"
+	"  name: app-${cluster}\n"
+	"  labels: {app: web}\n"
+	"  annotations:\n"
+	"    note: 'built for ${cluster}'\n"
+	"    count: \"${replicas}\"\n"
+	"spec:\n"
+	"  replicas: ${replicas}\n"
+	"  paused: ${flag}\n"
+	"  template:\n"
+	"    spec:\n"
+	"      containers:\n"
+	"      - image: ghcr.io/acme/app:${tag:=1.0}\n"
+	"        args: ['--db: ${cluster}', $$HOME, '${unset:-}']\n"
+	"        env:\n"
+	"        - name: REGION_${region}\n"
+	"          value: '${region}'\n";
+
+START_TEST(test_flux__post_build_substitutes_like_flux)
+{
+	gc_problems p = { NULL, 0, 0 };
+	gc_map vars = GC_MAP_INIT;
+	gc_doclist docs, src = parse("clusters/vars.yaml", sources),
+			 obj = parse("apps/deploy.yaml", deploy_vars);
+	cJSON *root = obj.v[0]->root;
+	const cJSON *replicas = gc_json_get(root, "spec.replicas");
+	const cJSON *args, *env;
+	gc_flux_ks ks;
+	gc_loc loc;
+
+	ck_assert_int_eq(parse_ks(&ks, &docs, ks_post_build, &p), 0);
+	ck_assert_int_eq(gc_flux_vars(&vars, &ks, lookup_src, &src, &p), 0);
+	ck_assert_int_eq(gc_flux_post_build(&ks, &vars, root, obj.v[0], &p), 0);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_str_eq(gc_json_str(root, "metadata.name"), "app-prod");
+	ck_assert_str_eq(gc_json_str(root, "metadata.annotations.note"),
+			 "built for prod");
+	/* "3" is written plain by upstream's YAML encoder, read back a number
+	 */
+	ck_assert(gc_json_num(root, "metadata.annotations.count", 0) == 3);
+	/* the same node, so its position survives */
+	ck_assert_ptr_eq(gc_json_get(root, "spec.replicas"), replicas);
+	ck_assert(cJSON_IsNumber(replicas) && replicas->valuedouble == 3);
+	loc = gc_doc_loc(obj.v[0], replicas);
+	ck_assert_uint_eq(loc.line, 10);
+	ck_assert_uint_eq(loc.column, 13);
+	ck_assert(cJSON_IsTrue(gc_json_get(root, "spec.paused"))); /* on */
+	args = gc_json_get(root, "spec.template.spec.containers");
+	args = cJSON_GetObjectItem(args->child, "args");
+	/* "--db: prod" is quoted upstream, so it stays a string */
+	ck_assert_str_eq(cJSON_GetArrayItem(args, 0)->valuestring,
+			 "--db: prod");
+	ck_assert_str_eq(cJSON_GetArrayItem(args, 1)->valuestring, "$HOME");
+	ck_assert(cJSON_IsNull(cJSON_GetArrayItem(args, 2))); /* "" -> null */
+	ck_assert_str_eq(
+		gc_json_str(gc_json_get(root, "spec.template.spec.containers")
+				    ->child,
+			    "image"),
+		"ghcr.io/acme/app:1.0");
+	env = gc_json_get(root, "spec.template.spec.containers")->child;
+	env = cJSON_GetObjectItem(env, "env")->child;
+	ck_assert_str_eq(gc_json_str(env, "name"), "REGION_eu");
+	/* commonMetadata, after substitution, overriding existing keys */
+	ck_assert_str_eq(gc_json_str(root, "metadata.labels.app"),
+			 "overridden");
+	ck_assert_str_eq(gc_json_str(root, "metadata.labels.team"), "payments");
+	ck_assert_str_eq(gc_json_str(root, "metadata.annotations.owner"),
+			 "flux");
+	gc_flux_vars_release(&vars);
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	gc_doclist_release(&src);
+	gc_doclist_release(&obj);
+}
+END_TEST
+
+START_TEST(test_flux__post_build_opt_out_and_strategy)
+{
+	gc_problems p = { NULL, 0, 0 };
+	gc_map vars = GC_MAP_INIT;
+	gc_doclist docs,
+		obj = parse(
+			"apps/cm.yaml",
+			"apiVersion: v1\n"
+			"kind: ConfigMap\n"
+			"metadata:\n"
+			"  name: script\n"
+			"  annotations:\n"
+			"    kustomize.toolkit.fluxcd.io/substitute: disabled\n"
+			"data: {run: 'echo ${HOME} $$'}\n"
+			"---\n"
+			"apiVersion: v1\n"
+			"kind: ConfigMap\n"
+			"metadata: {name: plain}\n"
+			"data: {v: '${x:=d}'}\n");
+	gc_flux_ks ks;
+
+	ck_assert_int_eq(parse_ks(&ks, &docs,
+				  "  postBuild:\n    substitute: {}\n", &p),
+			 0);
+	/* no variables and the default strategy: nothing runs */
+	ck_assert_int_eq(gc_flux_post_build(&ks, &vars, obj.v[1]->root,
+					    obj.v[1], &p),
+			 0);
+	ck_assert_str_eq(gc_json_str(obj.v[1]->root, "data.v"), "${x:=d}");
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	ck_assert_int_eq(parse_ks(&ks, &docs,
+				  "  postBuild:\n"
+				  "    substituteStrategy: Always\n",
+				  &p),
+			 0);
+	ck_assert_int_eq(gc_flux_post_build(&ks, &vars, obj.v[0]->root,
+					    obj.v[0], &p),
+			 0);
+	ck_assert_str_eq(gc_json_str(obj.v[0]->root, "data.run"),
+			 "echo ${HOME} $$");
+	ck_assert_int_eq(gc_flux_post_build(&ks, &vars, obj.v[1]->root,
+					    obj.v[1], &p),
+			 0);
+	ck_assert_str_eq(gc_json_str(obj.v[1]->root, "data.v"), "d");
+	ck_assert_uint_eq(p.n, 0);
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	gc_doclist_release(&obj);
+}
+END_TEST
+
+START_TEST(test_flux__post_build_errors_are_located)
+{
+	gc_problems p = { NULL, 0, 0 };
+	gc_map vars = GC_MAP_INIT;
+	gc_doclist docs, obj = parse("apps/deploy.yaml", "apiVersion: v1\n"
+							 "kind: ConfigMap\n"
+							 "metadata: {name: c}\n"
+							 "data:\n"
+							 "  a: ${missing}\n"
+							 "  b: x${region\n"
+							 "  c: ${region}\n");
+	gc_flux_ks ks;
+
+	ck_assert_int_eq(parse_ks(&ks, &docs,
+				  "  postBuild:\n"
+				  "    substitute: {region: 'a: b'}\n",
+				  &p),
+			 0);
+	ck_assert_int_lt(gc_flux_vars(&vars, &ks, NULL, NULL, &p) +
+				 gc_flux_post_build(&ks, &vars, obj.v[0]->root,
+						    obj.v[0], &p),
+			 0);
+	assert_problem(
+		&p, 0,
+		"apps/deploy.yaml:5:6: data.a: postBuild of Kustomization 'flux-system/apps': variable not set (strict mode): \"missing\"",
+		false);
+	assert_problem(
+		&p, 1,
+		"apps/deploy.yaml:6:6: data.b: postBuild of Kustomization 'flux-system/apps': missing closing brace",
+		false);
+	ck_assert_uint_eq(p.n, 3);
+	ck_assert_ptr_nonnull(strstr(
+		p.v[2].msg,
+		"data.c: postBuild of Kustomization 'flux-system/apps': 'a: b' is not a YAML value after substitution"));
+	gc_flux_vars_release(&vars);
+	gc_problems_release(&p);
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	gc_doclist_release(&obj);
+}
+END_TEST
+
 static Suite *gc_suite_flux(void)
 {
 	Suite *s = suite_create("flux");
@@ -609,6 +901,11 @@ static Suite *gc_suite_flux(void)
 	tcase_add_test(tc, test_flux__components_must_be_local);
 	tcase_add_test(tc, test_flux__ignores_missing_components_when_asked);
 	tcase_add_test(tc, test_flux__no_resources_adds_origin_annotations);
+	tcase_add_test(tc, test_flux__vars_in_upstream_precedence);
+	tcase_add_test(tc, test_flux__vars_errors_are_located);
+	tcase_add_test(tc, test_flux__post_build_substitutes_like_flux);
+	tcase_add_test(tc, test_flux__post_build_opt_out_and_strategy);
+	tcase_add_test(tc, test_flux__post_build_errors_are_located);
 	suite_add_tcase(s, tc);
 	return s;
 }
