@@ -107,7 +107,8 @@ typedef bool (*gc_flux_exists_cb)(const char *repo_path, void *payload);
  * everything exists) is asked only for components when
  * ignoreMissingComponents is set. *out gets the YAML (gc_yaml_emit).
  * Returns 0, or < 0 with located problems (a kustomization file that does
- * not parse, a remote component).
+ * not parse, a remote component). A parse error in kust is reported at
+ * "<ks->path>/kustomization.yaml" whatever the file's name.
  */
 int gc_flux_kustomization(const gc_flux_ks *ks, const char *kust, size_t len,
 			  const char *const *resources, size_t nres,
