@@ -1187,9 +1187,11 @@ static void subst_tree(pctx *c, cJSON *n)
 	if (cJSON_IsString(n) && strchr(n->valuestring, '$')) {
 		char *r = subst(c, n, false, n->valuestring);
 
-		if (r && emitted_plain(n->valuestring))
+		/* unchanged text reads back the same */
+		if (r && strcmp(r, n->valuestring) &&
+		    emitted_plain(n->valuestring))
 			reread(c, n, r);
-		else if (r)
+		else if (r && strcmp(r, n->valuestring))
 			set_string(n, r);
 		free(r);
 		return;
