@@ -9,7 +9,6 @@
  */
 #include "repo-layout/envsubst.h"
 
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,33 +193,180 @@ static char *reverse(const char *s)
 	return r;
 }
 
+/* ---- the fork's glob (envsubst/path/match.go) ---- */
+
+enum { NO_MATCH = 0, MATCH = 1, BAD_PATTERN = -1 };
+
+/* One UTF-8 code point of s (len > 0) into *cp; returns its length. */
+static size_t decode_rune(const char *s, size_t len, unsigned *cp)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n = c < 0x80 ? 1 : c >> 5 == 6 ? 2 : c >> 4 == 14 ? 3 : 4;
+
+	if (n > len || (c >= 0x80 && c < 0xC0))
+		n = 1;
+	*cp = n == 1 ? c : c & (0xFFu >> (n + 1));
+	for (size_t i = 1; i < n; i++)
+		*cp = *cp << 6 | ((unsigned char)s[i] & 0x3F);
+	return n;
+}
+
+/* getEsc: a possibly escaped character of a class, or BAD_PATTERN. */
+static int class_char(const char **chunk, const char *end, unsigned *cp)
+{
+	const char *c = *chunk;
+
+	if (c == end || *c == '-' || *c == ']')
+		return BAD_PATTERN;
+	if (*c == '\\' && ++c == end)
+		return BAD_PATTERN;
+	c += decode_rune(c, (size_t)(end - c), cp);
+	*chunk = c;
+	return c == end ? BAD_PATTERN : MATCH;
+}
+
 /*
- * trimShortest/trimLongest over prefixes s[0:len-i], longest first, with
- * path.Match (fnmatch FNM_PATHNAME: '*' stops at '/'); a bad pattern
- * leaves s as it is.
+ * matchChunk: whether chunk (no '*') matches the start of name; *rest is
+ * what follows. Unlike Go's path.Match, '?' matches '/' too.
+ */
+static int match_chunk(const char *chunk, const char *cend, const char *name,
+		       const char *nend, const char **rest)
+{
+	while (chunk < cend) {
+		unsigned r, lo, hi;
+		bool negated = false, hit = false;
+		int nrange = 0;
+
+		if (name == nend)
+			return NO_MATCH;
+		switch (*chunk) {
+		case '[':
+			name += decode_rune(name, (size_t)(nend - name), &r);
+			if (++chunk < cend && *chunk == '^')
+				negated = true, chunk++;
+			for (;;) {
+				if (chunk < cend && *chunk == ']' && nrange) {
+					chunk++;
+					break;
+				}
+				if (class_char(&chunk, cend, &lo) < 0)
+					return BAD_PATTERN;
+				hi = lo;
+				if (*chunk == '-' &&
+				    (chunk++, class_char(&chunk, cend, &hi)) <
+					    0)
+					return BAD_PATTERN;
+				hit |= lo <= r && r <= hi;
+				nrange++;
+			}
+			if (hit == negated)
+				return NO_MATCH;
+			continue;
+		case '?':
+			name += decode_rune(name, (size_t)(nend - name), &r);
+			chunk++;
+			continue;
+		case '\\':
+			if (++chunk == cend)
+				return BAD_PATTERN;
+			break;
+		default:
+			break;
+		}
+		if (*chunk++ != *name++)
+			return NO_MATCH;
+	}
+	*rest = name;
+	return MATCH;
+}
+
+/* scanChunk: skips leading stars; the chunk runs to the next bare '*'. */
+static const char *scan_chunk(const char **pat, bool *star)
+{
+	const char *p = *pat;
+	bool inrange = false;
+
+	*star = false;
+	while (*p == '*')
+		p++, *star = true;
+	*pat = p;
+	for (; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '[')
+			inrange = true;
+		else if (*p == ']')
+			inrange = false;
+		else if (*p == '*' && !inrange)
+			break;
+	}
+	return p;
+}
+
+/*
+ * The fork's Match: '*' and '?' match '/' too, a trailing '*' matches the
+ * rest, and each chunk takes its first match (the last one must end the
+ * name).
+ */
+static int glob_match(const char *pat, const char *name, size_t len)
+{
+	const char *nend = name + len;
+
+	while (*pat) {
+		bool star;
+		const char *cstart, *cend, *rest = NULL;
+		int rc;
+
+		cstart = pat;
+		cend = scan_chunk(&cstart, &star);
+		pat = cend;
+		if (star && cstart == cend)
+			return MATCH;
+		rc = match_chunk(cstart, cend, name, nend, &rest);
+		if (rc == MATCH && (rest == nend || *pat)) {
+			name = rest;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		rc = NO_MATCH;
+		for (const char *n = name; star && n < nend && rc != MATCH;
+		     n++) {
+			rc = match_chunk(cstart, cend, n + 1, nend, &rest);
+			if (rc < 0)
+				return rc;
+			if (rc == MATCH && !*pat && rest != nend)
+				rc = NO_MATCH;
+		}
+		if (rc != MATCH)
+			return NO_MATCH;
+		name = rest;
+	}
+	return name == nend ? MATCH : NO_MATCH;
+}
+
+/*
+ * trimShortest/trimLongest over prefixes s[0:len-i], longest first; a bad
+ * pattern leaves s as it is.
  */
 static void trim_prefix(gc_buf *out, const char *s, const char *pat,
 			bool longest)
 {
 	size_t n = strlen(s), best = 0;
-	char *pre = gc_xstrdup(s);
 
 	for (size_t i = 0; i < n; i++) {
-		int rc;
+		int rc = glob_match(pat, s, n - i);
 
-		pre[n - i] = '\0';
-		rc = fnmatch(pat, pre, FNM_PATHNAME);
-		if (rc != 0 && rc != FNM_NOMATCH) {
+		if (rc < 0) {
 			best = 0;
 			break;
 		}
-		if (rc == 0) {
+		if (rc == MATCH) {
 			best = n - i;
 			if (longest)
 				break;
 		}
 	}
-	free(pre);
 	gc_buf_adds(out, s + best);
 }
 
