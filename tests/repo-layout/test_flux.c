@@ -937,6 +937,111 @@ START_TEST(test_flux__post_build_errors_are_located)
 }
 END_TEST
 
+/*
+ * fluxcd/pkg kustomize/testdata (TestKustomization_Varsub): quoted values
+ * in a ConfigMap keep strings strings; the opted-out ConfigMap is left
+ * alone. The expected values are those of kustomization_varsub_expected.
+ */
+START_TEST(test_flux__post_build_matches_upstream_varsub_testdata)
+{
+	gc_problems p = { NULL, 0, 0 };
+	gc_map vars = GC_MAP_INIT;
+	gc_doclist docs,
+		src = parse("apps/vars.yaml",
+			    "apiVersion: v1\n"
+			    "kind: ConfigMap\n"
+			    "metadata: {name: app-vars, namespace: apps}\n"
+			    "data:\n"
+			    "  prometheus_scrape: '\"true\"'\n"
+			    "  prometheus_port: '\"9797\"'\n"
+			    "  image: \"nginx:1.21.4\"\n"),
+		obj = parse(
+			"apps/resources.yaml",
+			"apiVersion: apps/v1\n"
+			"kind: Deployment\n"
+			"metadata:\n"
+			"  name: app\n"
+			"  namespace: apps\n"
+			"  labels:\n"
+			"    environment: ${cluster_env:=dev}\n"
+			"    region: ${cluster_region}\n"
+			"spec:\n"
+			"  template:\n"
+			"    metadata:\n"
+			"      annotations:\n"
+			"        prometheus.io/scrape: ${prometheus_scrape:=false}\n"
+			"        prometheus.io/port: ${prometheus_port}\n"
+			"    spec:\n"
+			"      containers:\n"
+			"      - name: nginx\n"
+			"        image: ${image}\n"
+			"---\n"
+			"apiVersion: v1\n"
+			"kind: ConfigMap\n"
+			"metadata:\n"
+			"  labels:\n"
+			"    kustomize.toolkit.fluxcd.io/substitute: disabled\n"
+			"    environment: ${cluster_env:=dev}\n"
+			"  name: app-vars\n"
+			"data:\n"
+			"  prometheus_port: ${prometheus_port}\n");
+	const cJSON *ann, *labels;
+	gc_flux_ks ks;
+	char *text =
+		gc_xasprintf("apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+			     "kind: Kustomization\n"
+			     "metadata: {name: app, namespace: apps}\n"
+			     "spec:\n"
+			     "  interval: 4m0s\n"
+			     "  path: ./kustomize\n"
+			     "  prune: true\n"
+			     "  sourceRef: {kind: GitRepository, name: app}\n"
+			     "  postBuild:\n"
+			     "    substitute:\n"
+			     "      cluster_env: \"prod\"\n"
+			     "      cluster_region: \"eu-central-1\"\n"
+			     "    substituteFrom:\n"
+			     "      - kind: ConfigMap\n"
+			     "        name: app-vars\n");
+
+	docs = parse("ks.yaml", text);
+	free(text);
+	ck_assert_int_eq(gc_flux_ks_parse(&ks, docs.v[0], "app", &p), 0);
+	ck_assert_int_eq(gc_flux_vars(&vars, &ks, lookup_src, &src, &p), 0);
+	for (size_t i = 0; i < obj.n; i++)
+		ck_assert_int_eq(gc_flux_post_build(&ks, &vars, obj.v[i]->root,
+						    obj.v[i], &p),
+				 0);
+	ck_assert_uint_eq(p.n, 0);
+	labels = gc_json_get(obj.v[0]->root, "metadata.labels");
+	ck_assert_str_eq(gc_json_str(labels, "environment"), "prod");
+	ck_assert_str_eq(gc_json_str(labels, "region"), "eu-central-1");
+	ann = gc_json_get(obj.v[0]->root, "spec.template.metadata.annotations");
+	ck_assert_str_eq(cJSON_GetObjectItem(ann, "prometheus.io/port")
+				 ->valuestring,
+			 "9797");
+	ck_assert_str_eq(cJSON_GetObjectItem(ann, "prometheus.io/scrape")
+				 ->valuestring,
+			 "true");
+	ck_assert_str_eq(
+		gc_json_str(gc_json_get(obj.v[0]->root,
+					"spec.template.spec.containers")
+				    ->child,
+			    "image"),
+		"nginx:1.21.4");
+	ck_assert_str_eq(gc_json_str(obj.v[1]->root, "data.prometheus_port"),
+			 "${prometheus_port}");
+	ck_assert_str_eq(gc_json_str(obj.v[1]->root,
+				     "metadata.labels.environment"),
+			 "${cluster_env:=dev}");
+	gc_flux_vars_release(&vars);
+	gc_flux_ks_release(&ks);
+	gc_doclist_release(&docs);
+	gc_doclist_release(&src);
+	gc_doclist_release(&obj);
+}
+END_TEST
+
 static Suite *gc_suite_flux(void)
 {
 	Suite *s = suite_create("flux");
@@ -964,6 +1069,8 @@ static Suite *gc_suite_flux(void)
 	tcase_add_test(tc, test_flux__post_build_substitutes_like_flux);
 	tcase_add_test(tc, test_flux__post_build_opt_out_and_strategy);
 	tcase_add_test(tc, test_flux__post_build_errors_are_located);
+	tcase_add_test(tc,
+		       test_flux__post_build_matches_upstream_varsub_testdata);
 	suite_add_tcase(s, tc);
 	return s;
 }
