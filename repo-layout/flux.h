@@ -130,7 +130,8 @@ typedef const cJSON *(*gc_flux_lookup_cb)(const char *kind, const char *ns,
  * vars maps name -> owned char * (release with gc_flux_vars_release).
  * A missing source is an error unless `optional: true`; a variable name
  * not matching ^[_[:alpha:]][_[:alpha:][:digit:]]*$ is an error. Errors
- * are located in the Kustomization. Returns 0 or < 0.
+ * are located in the Kustomization (reported all; the other variables are
+ * still loaded). Returns 0 or < 0; release vars in both cases.
  */
 int gc_flux_vars(gc_map *vars, const gc_flux_ks *ks, gc_flux_lookup_cb lookup,
 		 void *payload, gc_problems *problems);
