@@ -34,11 +34,9 @@ typedef struct idoc {
 	gc_loc at;   /* where its root is (for duplicate problems) */
 	bool valid;  /* an object with valid names: obj has them */
 	gc_problems *local; /* owned or NULL: shape, name, namespace problems */
-	gc_problems *kust;  /* owned or NULL: invalid kustomization namespace */
 	struct idoc *next;  /* next claimant of the same key, document order */
 	bool claims;        /* obj names a key (owner or duplicate) */
 	bool owner;         /* first claimant: the object of its key */
-	bool kustomization; /* of a kustomization file: always listed */
 	bool listed;        /* &obj is in the objects list */
 } idoc;
 
@@ -46,7 +44,8 @@ typedef struct ifile {
 	idoc *docs;
 	size_t n;
 	gc_problems problems; /* the file's own: syntax, binary, empty */
-	bool kust;            /* a kustomization file */
+	char *ns;             /* namespace its kustomizations give, or NULL */
+	bool built;           /* a kustomize build's output: never trimmed */
 	bool dirty;           /* documents to evaluate at the next settle */
 	bool trimmed;         /* trees dropped (gc_index_trim) */
 	char path[];
@@ -59,12 +58,10 @@ struct gc_index {
 	bool relist;   /* rebuild the objects list at the next settle */
 	ifile **dirty; /* files added since the last settle */
 	size_t ndirty, dalloc;
-	size_t nset;      /* set_file calls since the last settle */
-	gc_map by_key;    /* "kind\0ns\0name" -> first claimant idoc* or NULL */
-	gc_map ns_by_dir; /* dir -> namespace borrowed from a kustomization */
-	gc_map kust_dirs; /* dirs whose kustomization changed since settle */
-	gc_map ns_names;  /* namespace -> its one owned copy */
-	gc_map strings;   /* apiVersions, kinds and names of objects */
+	size_t nset;     /* set_file calls since the last settle */
+	gc_map by_key;   /* "kind\0ns\0name" -> first claimant idoc* or NULL */
+	gc_map ns_names; /* namespace -> its one owned copy */
+	gc_map strings;  /* apiVersions, kinds and names of objects */
 	/* trees on demand: where files are read again (gc_index_load) */
 	gc_git *git;
 	char commit[GC_OID_HEX];
@@ -86,7 +83,11 @@ struct gc_index {
 	 * is not path order), in path order after an update (git only).
 	 */
 	gc_problems phase1;
+	gc_problems plan; /* of the build plan (gc_index__set_plan_problems) */
 	gc_problems problems;
+	/* where the files come from: source.c's, freed with the index */
+	gc_src_tree tree;
+	gc_plan build_plan;
 };
 
 /* Kubernetes requires label rules for these kinds, subdomains elsewhere. */
@@ -154,22 +155,21 @@ void gc_index__parse(const char *path, const char *data, size_t len,
 				"file has no YAML documents");
 }
 
-void gc_index__add_file(gc_index *idx, const char *path, const char *data,
-			size_t len)
+void gc_index__set_plan_problems(gc_index *idx, gc_problems *problems)
 {
-	gc_doclist docs = GC_DOCLIST_INIT;
-	gc_problems problems = { 0 };
-
-	gc_index__parse(path, data, len, &docs, &problems);
-	gc_index__set_file(idx, path, &docs, &problems);
+	gc_problems_release(&idx->plan);
+	idx->plan = *problems;
+	memset(problems, 0, sizeof(*problems));
 }
 
-static char *dir_of(const char *path)
+gc_src_tree *gc_index__tree(gc_index *idx)
 {
-	const char *slash = strrchr(path, '/');
+	return &idx->tree;
+}
 
-	return slash ? gc_xstrndup(path, (size_t)(slash - path))
-		     : gc_xstrdup("");
+gc_plan *gc_index__plan(gc_index *idx)
+{
+	return &idx->build_plan;
 }
 
 static void problems_copy(gc_problems *to, const gc_problems *from)
@@ -206,56 +206,6 @@ static gc_problems *problems_take(gc_problems *p)
 	return out;
 }
 
-/* The namespace a kustomization document gives its directory, or NULL
- * (with a problem when it names an invalid one). */
-static char *kustomization_namespace(const gc_doc *doc, gc_problems *problems)
-{
-	const cJSON *ns;
-	const char *why = "must be a string";
-	gc_loc loc;
-
-	if (!cJSON_IsObject(doc->root))
-		return NULL;
-	ns = cJSON_GetObjectItemCaseSensitive(doc->root, "namespace");
-	if (!ns)
-		return NULL;
-	if (cJSON_IsString(ns) &&
-	    gc_name_is_dns1123_label(ns->valuestring, &why))
-		return ns->valuestring;
-	if (problems) {
-		loc = gc_doc_loc(doc, ns);
-		gc_problems_add(problems, doc->path, loc.line, loc.column,
-				"invalid kustomization namespace%s%s%s: %s",
-				cJSON_IsString(ns) ? " '" : "",
-				cJSON_IsString(ns) ? ns->valuestring : "",
-				cJSON_IsString(ns) ? "'" : "", why);
-	}
-	return NULL;
-}
-
-static const char *inherited_namespace(const gc_map *ns_by_dir,
-				       const char *path, const char *dflt)
-{
-	char *dir = dir_of(path);
-	const char *ns = NULL;
-
-	for (;;) {
-		char *slash;
-
-		if ((ns = gc_map_gets(ns_by_dir, dir)) || !*dir)
-			break;
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		else
-			dir[0] = '\0';
-	}
-	free(dir);
-	if (ns)
-		return ns;
-	return dflt ? dflt : "default";
-}
-
 /* A required string member; records a problem and returns NULL when bad. */
 static const char *need_str(gc_problems *problems, const gc_doc *doc,
 			    const cJSON *parent, const cJSON *where,
@@ -285,16 +235,6 @@ static void key_of(gc_buf *key, const char *kind, const char *ns,
 	gc_buf_adds(key, ns ? ns : "");
 	gc_buf_addch(key, '\0');
 	gc_buf_adds(key, name);
-}
-
-static void fill_kustomization(gc_object *o, gc_doc *doc)
-{
-	o->doc = doc;
-	o->api_version = gc_json_str(doc->root, "apiVersion");
-	o->kind = gc_json_str(doc->root, "kind");
-	if (!o->kind)
-		o->kind = "Kustomization";
-	o->name = gc_json_str(doc->root, "metadata.name");
 }
 
 /* The index's one copy of a namespace name (objects share it). */
@@ -357,14 +297,15 @@ static bool object_namespace(gc_index *idx, gc_problems *problems,
 	return true;
 }
 
-/* Document order: path, then position in the file. */
-static int cmp_doc_order(const gc_doc *x, const gc_doc *y)
+/* Document order: file, then position in the file. */
+static int cmp_doc_order(const gc_object *x, const gc_object *y)
 {
-	int c = strcmp(x->path, y->path);
+	int c = strcmp(x->file, y->file);
 
 	if (c)
 		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return x->doc->index < y->doc->index ? -1
+					     : x->doc->index > y->doc->index;
 }
 
 /*
@@ -388,17 +329,17 @@ static size_t bisect(const void *list, size_t n, const void *key,
 	return lo;
 }
 
-static bool object_before(const void *list, size_t i, const void *doc)
+static bool object_before(const void *list, size_t i, const void *obj)
 {
 	const gc_object *const *objs = list;
 
-	return cmp_doc_order(objs[i]->doc, doc) < 0;
+	return cmp_doc_order(objs[i], obj) < 0;
 }
 
-/* Position of doc's object in the objects list, or where it would go. */
-static size_t object_pos(const gc_index *idx, const gc_doc *doc)
+/* Position of an object in the objects list, or where it would go. */
+static size_t object_pos(const gc_index *idx, const gc_object *obj)
 {
-	return bisect(idx->objs, idx->n, doc, object_before);
+	return bisect(idx->objs, idx->n, obj, object_before);
 }
 
 /*
@@ -407,12 +348,12 @@ static size_t object_pos(const gc_index *idx, const gc_doc *doc)
  */
 static void relist(gc_index *idx, idoc *d)
 {
-	bool want = d->kustomization || d->owner;
+	bool want = d->owner;
 	size_t at;
 
 	if (!idx->settled || idx->relist || want == d->listed)
 		return;
-	at = object_pos(idx, d->doc);
+	at = object_pos(idx, &d->obj);
 	if (want) {
 		if (idx->n == idx->alloc) {
 			idx->alloc = idx->alloc ? idx->alloc * 2 : 32;
@@ -444,7 +385,7 @@ static void claim(gc_index *idx, idoc *d, const gc_buf *key)
 	idoc *head = gc_map_get(&idx->by_key, key->ptr, key->len), **at;
 
 	at = &head;
-	while (*at && cmp_doc_order((*at)->doc, d->doc) < 0)
+	while (*at && cmp_doc_order(&(*at)->obj, &d->obj) < 0)
 		at = &(*at)->next;
 	d->next = *at;
 	*at = d;
@@ -538,7 +479,6 @@ static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 	if (!gc_kind_is_cluster_scoped(kind) &&
 	    !object_namespace(idx, problems, doc, &ns))
 		return false;
-	d->obj.doc = doc;
 	d->obj.api_version = intern(idx, api);
 	d->obj.kind = intern(idx, kind);
 	d->obj.name = intern(idx, name);
@@ -547,23 +487,24 @@ static bool check_object(gc_index *idx, idoc *d, gc_problems *problems)
 }
 
 /*
- * Resolves the namespace of one (non-kustomization) document, which
- * depends on the kustomizations above it, and claims its key.
+ * Resolves the namespace of one document (its kustomizations', else its
+ * own, else the default) and claims its key.
  */
-static void evaluate(gc_index *idx, idoc *d, gc_buf *key)
+static void evaluate(gc_index *idx, const ifile *f, idoc *d, gc_buf *key)
 {
 	unclaim(idx, d, key);
 	if (!d->valid)
 		return;
 	if (gc_kind_is_cluster_scoped(d->obj.kind))
 		d->obj.namespace = NULL;
+	else if (f->ns)
+		d->obj.namespace = intern_namespace(idx, f->ns);
 	else
 		d->obj.namespace =
 			d->ns ? d->ns
-			      : intern_namespace(idx, inherited_namespace(
-							      &idx->ns_by_dir,
-							      d->doc->path,
-							      idx->default_ns));
+			      : intern_namespace(idx, idx->default_ns
+							      ? idx->default_ns
+							      : "default");
 	key_of(key, d->obj.kind, d->obj.namespace, d->obj.name);
 	claim(idx, d, key);
 }
@@ -590,23 +531,15 @@ static ifile *find_file(const gc_index *idx, const char *path)
 		       : NULL;
 }
 
-static void mark_kust_dir(gc_index *idx, const char *path)
-{
-	char *dir = dir_of(path);
-
-	gc_map_sets(&idx->kust_dirs, dir, (void *)1);
-	free(dir);
-}
-
 /* Frees what a file owns (not its claims or its place in the lists). */
 static void file_free(ifile *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		problems_drop(&f->docs[i].local);
-		problems_drop(&f->docs[i].kust);
 		gc_doc_free(f->docs[i].doc);
 	}
 	gc_problems_release(&f->problems);
+	free(f->ns);
 	free(f->docs);
 	free(f);
 }
@@ -620,15 +553,11 @@ static void remove_file(gc_index *idx, ifile *f)
 		idoc *d = &f->docs[i];
 
 		unclaim(idx, d, &key);
-		d->kustomization = false;
 		relist(idx, d);
-		idx->problem_docs -=
-			(size_t)(d->local != NULL) + (d->kust != NULL);
+		idx->problem_docs -= d->local != NULL;
 	}
 	idx->ndocs -= f->n;
 	idx->problem_files -= f->problems.n > 0;
-	if (f->kust)
-		mark_kust_dir(idx, f->path);
 	if (f->dirty) {
 		for (i = idx->ndirty; idx->dirty[--i] != f;)
 			;
@@ -654,7 +583,7 @@ static int cmp_doc(const void *a, const void *b)
 #define RELIST_FILES 64
 
 void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
-			gc_problems *problems)
+			gc_problems *problems, const char *ns, bool built)
 {
 	ifile *f = find_file(idx, path);
 	size_t at, len = strlen(path);
@@ -667,8 +596,9 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		return;
 	f = gc_xcalloc(1, sizeof(*f) + len + 1);
 	memcpy(f->path, path, len + 1);
-	f->kust = gc_name_is_kustomization(path);
-	if (docs->n > 1)
+	f->ns = ns && *ns ? gc_xstrdup(ns) : NULL;
+	f->built = built;
+	if (docs->n > 1 && !built)
 		qsort(docs->v, docs->n, sizeof(*docs->v), cmp_doc);
 	f->n = docs->n;
 	f->docs = gc_xcalloc(f->n ? f->n : 1, sizeof(*f->docs));
@@ -677,22 +607,19 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		gc_problems p = { 0 };
 
 		d->doc = docs->v[i];
+		if (built)
+			d->doc->index =
+				(unsigned)i; /* its place in the output */
+		d->obj.doc = d->doc;
+		d->obj.file = f->path;
 		d->at = gc_doc_loc(d->doc, d->doc->root);
-		if (f->kust) {
-			d->kustomization = true;
-			fill_kustomization(&d->obj, d->doc);
-			kustomization_namespace(d->doc, &p);
-			if ((d->kust = problems_take(&p)))
-				idx->problem_docs++;
-			continue;
-		}
 		d->valid = check_object(idx, d, &p);
 		if ((d->local = problems_take(&p)))
 			idx->problem_docs++;
-		if (idx->lazy)
+		if (idx->lazy && !built)
 			gc_doc_trim(d->doc);
 	}
-	f->trimmed = idx->lazy && !f->kust;
+	f->trimmed = idx->lazy && !built;
 	idx->ndocs += f->n;
 	docs->n = 0;
 	gc_doclist_release(docs);
@@ -703,8 +630,6 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 	idx->problem_files += f->problems.n > 0;
 	if (!idx->settled)
 		problems_copy(&idx->problems, &f->problems);
-	if (f->kust)
-		mark_kust_dir(idx, path);
 	if (idx->nfiles == idx->falloc) {
 		idx->falloc = idx->falloc ? idx->falloc * 2 : 64;
 		idx->files = gc_xrealloc(idx->files,
@@ -727,51 +652,10 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		relist(idx, &f->docs[i]);
 }
 
-/* The first valid namespace of the kustomization files of dir. */
-static char *dir_namespace(gc_index *idx, const char *dir)
-{
-	gc_buf path = GC_BUF_INIT;
-	char *ns = NULL;
-
-	for (size_t i = 0; !ns && i < GC_NAME_KUSTOMIZATION_FILES; i++) {
-		ifile *f;
-
-		gc_buf_clear(&path);
-		gc_buf_addf(&path, "%s%s%s", dir, *dir ? "/" : "",
-			    gc_name_kustomization_files[i]);
-		if (!(f = find_file(idx, path.ptr)))
-			continue;
-		for (size_t j = 0; !ns && j < f->n; j++)
-			ns = kustomization_namespace(f->docs[j].doc, NULL);
-	}
-	gc_buf_release(&path);
-	return ns;
-}
-
 static void evaluate_file(gc_index *idx, ifile *f, gc_buf *key)
 {
-	if (!f->kust)
-		for (size_t j = 0; j < f->n; j++)
-			evaluate(idx, &f->docs[j], key);
-}
-
-/* Re-evaluates the files under dir (every file for the root, ""). */
-static void evaluate_dir(gc_index *idx, const char *dir, gc_buf *key)
-{
-	gc_buf prefix = GC_BUF_INIT;
-	size_t i = 0;
-
-	if (*dir) {
-		gc_buf_addf(&prefix, "%s/", dir);
-		i = file_pos(idx, prefix.ptr);
-	}
-	for (; i < idx->nfiles; i++) {
-		if (prefix.len &&
-		    strncmp(idx->files[i]->path, prefix.ptr, prefix.len))
-			break;
-		evaluate_file(idx, idx->files[i], key);
-	}
-	gc_buf_release(&prefix);
+	for (size_t j = 0; j < f->n; j++)
+		evaluate(idx, f, &f->docs[j], key);
 }
 
 static void push_object(gc_index *idx, gc_object *o)
@@ -810,7 +694,7 @@ static void rebuild_objects(gc_index *idx)
 		for (size_t j = 0; j < f->n; j++) {
 			idoc *d = &f->docs[j];
 
-			d->listed = d->kustomization || d->owner;
+			d->listed = d->owner;
 			if (d->listed)
 				push_object(idx, &d->obj);
 		}
@@ -832,11 +716,8 @@ static void rebuild_problems(gc_index *idx)
 		idx->phase1 = idx->problems;
 		memset(&idx->problems, 0, sizeof(idx->problems));
 	}
+	problems_copy(&idx->problems, &idx->plan);
 	problems_copy(&idx->problems, &idx->phase1);
-	for (size_t i = 0; i < idx->nfiles; i++)
-		for (size_t j = 0; j < idx->files[i]->n; j++)
-			problems_copy(&idx->problems,
-				      idx->files[i]->docs[j].kust);
 	for (size_t i = 0; i < idx->nfiles; i++) {
 		ifile *f = idx->files[i];
 
@@ -861,24 +742,18 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 		   (dflt ? !idx->default_ns || strcmp(dflt, idx->default_ns)
 			 : idx->default_ns != NULL);
 	gc_buf key = GC_BUF_INIT;
-	const gc_map_entry *e;
 
 	if (all) {
 		free(idx->default_ns);
 		idx->default_ns = dflt ? gc_xstrdup(dflt) : NULL;
 	}
-	/* a changed kustomization or namespace can move every object */
-	if (all || idx->kust_dirs.len)
+	/* a new default namespace can move every object */
+	if (all)
 		idx->relist = true;
-	for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
-		gc_map_sets(&idx->ns_by_dir, e->key,
-			    dir_namespace(idx, e->key));
 	if (all) {
 		for (size_t i = 0; i < idx->nfiles; i++)
 			evaluate_file(idx, idx->files[i], &key);
 	} else {
-		for (size_t i = 0; gc_map_next(&idx->kust_dirs, &i, &e);)
-			evaluate_dir(idx, e->key, &key);
 		for (size_t i = 0; i < idx->ndirty; i++)
 			evaluate_file(idx, idx->dirty[i], &key);
 	}
@@ -886,11 +761,10 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts)
 		idx->dirty[i]->dirty = false;
 	idx->ndirty = 0;
 	idx->nset = 0;
-	gc_map_release(&idx->kust_dirs);
 	if (idx->relist)
 		rebuild_objects(idx);
-	if (!idx->settled || idx->problems.n || idx->problem_files ||
-	    idx->problem_docs || idx->claims != idx->keys)
+	if (!idx->settled || idx->problems.n || idx->plan.n ||
+	    idx->problem_files || idx->problem_docs || idx->claims != idx->keys)
 		rebuild_problems(idx);
 	idx->relist = false;
 	idx->settled = true;
@@ -912,8 +786,9 @@ void gc_index_free(gc_index *idx)
 	free(idx->objs);
 	free(idx->default_ns);
 	gc_map_release(&idx->by_key);
-	gc_map_release(&idx->ns_by_dir);
-	gc_map_release(&idx->kust_dirs);
+	gc_src_tree_release(&idx->tree);
+	gc_plan_release(&idx->build_plan);
+	gc_problems_release(&idx->plan);
 	for (size_t i = 0; gc_map_next(&idx->ns_names, &i, &e);)
 		free(e->value);
 	gc_map_release(&idx->ns_names);
@@ -941,7 +816,7 @@ void gc_index_trim(gc_index *idx)
 	for (size_t i = 0; i < idx->nfiles; i++) {
 		ifile *f = idx->files[i];
 
-		if (f->kust || f->trimmed)
+		if (f->built || f->trimmed)
 			continue;
 		for (size_t j = 0; j < f->n; j++)
 			gc_doc_trim(f->docs[j].doc);
@@ -957,7 +832,7 @@ size_t gc_index_loaded(const gc_index *idx)
 
 int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
 {
-	ifile *f = o && o->doc ? find_file(idx, o->doc->path) : NULL;
+	ifile *f = o && o->file ? find_file(idx, o->file) : NULL;
 	gc_doclist docs = GC_DOCLIST_INIT;
 	gc_problems problems = { 0 };
 	gc_buf data = GC_BUF_INIT;
@@ -1039,7 +914,7 @@ void gc_index_foreach_in_file(const gc_index *idx, const char *path,
 	if (!f || !idx->settled)
 		return;
 	for (size_t j = 0; j < f->n; j++)
-		if (f->kust || f->docs[j].owner)
+		if (f->docs[j].owner)
 			cb(&f->docs[j].obj, payload);
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "names.h"
+#include "roots.h"
 #include "source.h"
 
 /*
@@ -25,16 +26,21 @@ gc_index *gc_index__new(void);
  */
 void gc_index__parse(const char *path, const char *data, size_t len,
 		     gc_doclist *docs, gc_problems *problems);
-/* gc_index__parse, then gc_index__set_file. */
-void gc_index__add_file(gc_index *idx, const char *path, const char *data,
-			size_t len);
 /*
  * Adds or replaces the file at path with parsed documents and problems
  * (both taken over and left empty; problems may be NULL); docs NULL
- * removes the file.
+ * removes the file. ns: the namespace its kustomizations give its
+ * namespaced objects (NULL or "": their own). built: path names a
+ * kustomize build's output, whose documents carry their source paths
+ * and are kept in memory.
  */
 void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
-			gc_problems *problems);
+			gc_problems *problems, const char *ns, bool built);
+/* The build plan's problems, listed first (taken over). */
+void gc_index__set_plan_problems(gc_index *idx, gc_problems *problems);
+/* The source tree and build plan the index was loaded from (source.c). */
+gc_src_tree *gc_index__tree(gc_index *idx);
+gc_plan *gc_index__plan(gc_index *idx);
 /*
  * Resolves namespaces, checks names, detects duplicates and builds the
  * lookup table, for what changed since the last finish.

@@ -259,6 +259,13 @@ static void first_error(gc_buf *out, const gc_buf *err, const char *tmp)
 			go_unquote(&raw, q, (size_t)(eol - q));
 			break;
 		}
+		/* klog's multi-line form: err=<, the lines indented, > */
+		if ((q = strstr(p, "\"command failed\" err=<")) && q < eol &&
+		    *eol) {
+			p = eol + 1 + strspn(eol + 1, " \t");
+			gc_buf_add(&raw, p, strcspn(p, "\n"));
+			break;
+		}
 		if (!strncmp(p, "Error: ", 7)) {
 			gc_buf_add(&raw, p + 7, (size_t)(eol - p - 7));
 			break;

@@ -146,3 +146,39 @@ bool gc_name_is_kustomization(const char *path)
 			return true;
 	return false;
 }
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+bool gc_name_is_manifest(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	/* hidden files (.gitlab-ci.yml, .pre-commit-config.yaml) are tooling */
+	return base[0] != '.' &&
+	       (has_suffix(base, ".yaml") || has_suffix(base, ".yml") ||
+		!strcmp(base, "Kustomization"));
+}
+
+bool gc_name_is_skipped_dir(const char *name)
+{
+	return name[0] == '.' || !strcmp(name, "node_modules");
+}
+
+bool gc_name_in_skipped_dir(const char *path)
+{
+	const char *p = path, *slash;
+
+	while ((slash = strchr(p, '/'))) {
+		if (p[0] == '.' ||
+		    (slash - p == 12 && !strncmp(p, "node_modules", 12)))
+			return true;
+		p = slash + 1;
+	}
+	return false;
+}

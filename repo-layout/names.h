@@ -33,4 +33,11 @@ extern const char
 /* True when the last component of path is one of those names. */
 bool gc_name_is_kustomization(const char *path);
 
+/* A manifest file name: .yaml, .yml or Kustomization, not hidden. */
+bool gc_name_is_manifest(const char *path);
+/* Directories no walk descends into: hidden ones, node_modules. */
+bool gc_name_is_skipped_dir(const char *name);
+/* True when a directory of path is one of those. */
+bool gc_name_in_skipped_dir(const char *path);
+
 #endif

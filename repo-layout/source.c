@@ -1,8 +1,12 @@
 /*
- * Loading every manifest of a directory tree or of a git commit into a
- * gc_index. Unreadable, oversized, binary or broken files become problems;
- * only a missing root or a git failure is an error.
+ * Loading a directory tree or a git commit into a gc_index, the way Flux
+ * builds it: every file goes into the source tree, roots.c plans the
+ * build, the files the native build reaches are parsed into the index and
+ * each kustomize build's output becomes one index file. Unreadable,
+ * oversized, binary or broken files become problems; only a missing root
+ * directory or a git failure is an error.
  */
+#define _GNU_SOURCE /* memmem */
 #include "index.h"
 
 #include <dirent.h>
@@ -12,79 +16,389 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kustomize.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "yaml.h"
 
-static bool has_suffix(const char *s, const char *suffix)
+/*
+ * The bytes of the files a load reads: all of them for a directory or a
+ * full git load (read once by the walk), the changed ones and those read
+ * on demand for an update.
+ */
+typedef struct files {
+	gc_map data; /* path -> owned gc_buf *, NULL = removed */
+	gc_git *git; /* files not in data are read from here */
+	const char *commit;
+} files;
+
+static void files_put(files *fs, const char *path, const char *data, size_t len)
 {
-	size_t n = strlen(s), m = strlen(suffix);
+	gc_buf *b = NULL;
 
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
-static bool is_manifest_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	/* hidden files (.gitlab-ci.yml, .pre-commit-config.yaml) are tooling */
-	return base[0] != '.' &&
-	       (has_suffix(base, ".yaml") || has_suffix(base, ".yml") ||
-		!strcmp(base, "Kustomization"));
-}
-
-/* .git/, .github/ and other hidden directories, node_modules/ */
-static bool is_skipped_dir(const char *name)
-{
-	return name[0] == '.' || !strcmp(name, "node_modules");
-}
-
-/* A path component that the directory walk would not descend into. */
-static bool in_skipped_dir(const char *path)
-{
-	const char *p = path, *slash;
-
-	while ((slash = strchr(p, '/'))) {
-		if (p[0] == '.' ||
-		    (slash - p == 12 && !strncmp(p, "node_modules", 12)))
-			return true;
-		p = slash + 1;
+	if (data) {
+		b = gc_xcalloc(1, sizeof(*b));
+		gc_buf_add(b, data, len);
 	}
-	return false;
+	b = gc_map_sets(&fs->data, path, b);
+	if (b) {
+		gc_buf_release(b);
+		free(b);
+	}
 }
+
+static void files_release(files *fs)
+{
+	const gc_map_entry *e;
+
+	for (size_t i = 0; gc_map_next(&fs->data, &i, &e);) {
+		if (e->value)
+			gc_buf_release(e->value);
+		free(e->value);
+	}
+	gc_map_release(&fs->data);
+}
+
+/* The bytes of path; GC_ENOTFOUND when the commit has no such file. */
+static int files_get(const gc_buf **out, files *fs, const char *path,
+		     gc_error *err)
+{
+	gc_buf *b = gc_map_gets(&fs->data, path);
+	int error;
+
+	if (!b && fs->git && !gc_map_key(&fs->data, path)) {
+		b = gc_xcalloc(1, sizeof(*b));
+		if ((error = gc_git_read_file(b, fs->git, fs->commit, path,
+					      err)) < 0) {
+			free(b);
+			return error;
+		}
+		gc_map_sets(&fs->data, path, b);
+	}
+	if (!b)
+		return gc_error_set(err, GC_ENOTFOUND, "no file '%s'", path);
+	*out = b;
+	return 0;
+}
+
+/* ---- applying a plan ---- */
+
+static int set_native(gc_index *idx, files *fs, const char *path,
+		      const char *ns, gc_error *err)
+{
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems problems = { 0 };
+	const gc_buf *b;
+	int error;
+
+	if ((error = files_get(&b, fs, path, err)) < 0)
+		return error;
+	gc_index__parse(path, b->ptr ? b->ptr : "", b->len, &docs, &problems);
+	gc_index__set_file(idx, path, &docs, &problems, ns, false);
+	return 0;
+}
+
+static void kfile_add(gc_kfile **v, size_t *n, const char *path,
+		      const gc_buf *b)
+{
+	*v = gc_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = (gc_kfile){ path, b->ptr ? b->ptr : "", b->len };
+}
+
+/* ---- Flux builds ---- */
+
+typedef struct lookup_ctx {
+	gc_index *idx;
+	files *fs;
+	gc_doclist docs; /* parsed while looking */
+} lookup_ctx;
+
+static bool doc_is(const cJSON *r, const char *kind, const char *ns,
+		   const char *name)
+{
+	const char *k = gc_json_str(r, "kind"),
+		   *n = gc_json_str(r, "metadata.name"),
+		   *s = gc_json_str(r, "metadata.namespace");
+
+	return k && n && !strcmp(k, kind) && !strcmp(n, name) &&
+	       (!s || !*s || !strcmp(s, ns));
+}
+
+/* A substituteFrom source: a ConfigMap or Secret of the source. */
+static const cJSON *lookup_config(const char *kind, const char *ns,
+				  const char *name, void *payload)
+{
+	lookup_ctx *c = payload;
+	const gc_src_tree *t = gc_index__tree(c->idx);
+	gc_error err = GC_ERROR_INIT;
+	const cJSON *found = NULL;
+
+	for (size_t i = 0; !found && i < t->n; i++) {
+		const gc_src_file *f = t->v[i];
+		const gc_buf *b;
+		size_t first = c->docs.n;
+
+		if ((f->flags & (GC_SRC_CONFIG | GC_SRC_MANIFEST)) !=
+			    (GC_SRC_CONFIG | GC_SRC_MANIFEST) ||
+		    files_get(&b, c->fs, f->path, &err) < 0 || !b->len ||
+		    !memmem(b->ptr, b->len, name, strlen(name)) ||
+		    gc_yaml_parse(&c->docs, f->path, b->ptr, b->len, &err) <
+			    0) {
+			gc_error_clear(&err);
+			continue;
+		}
+		for (size_t j = first; !found && j < c->docs.n; j++)
+			if (doc_is(c->docs.v[j]->root, kind, ns, name))
+				found = c->docs.v[j]->root;
+	}
+	gc_error_release(&err);
+	return found;
+}
+
+static bool tree_exists(const char *path, void *payload)
+{
+	return gc_src_tree_exists(payload, path);
+}
+
+/*
+ * The kustomization Flux builds for b into the inputs (replacing the
+ * file's bytes, or added when Flux generates it); < 0 after problems.
+ */
+static int flux_kustomization(gc_index *idx, files *fs, const gc_plan_build *b,
+			      gc_kfile **in, size_t *n, gc_buf *out,
+			      gc_problems *problems, gc_error *err)
+{
+	const gc_buf *kb = NULL;
+	size_t i;
+	int error;
+
+	if (gc_src_tree_get(gc_index__tree(idx), b->kust) &&
+	    (error = files_get(&kb, fs, b->kust, err)) < 0)
+		return error;
+	if (gc_flux_kustomization(b->flux, kb ? kb->ptr : NULL,
+				  kb ? kb->len : 0,
+				  (const char *const *)b->resources,
+				  b->nresources, tree_exists,
+				  gc_index__tree(idx), out, problems) < 0)
+		return 1;
+	for (i = 0; i < *n && strcmp((*in)[i].path, b->kust); i++)
+		;
+	if (i == *n)
+		kfile_add(in, n, b->kust, out);
+	(*in)[i].data = out->ptr ? out->ptr : "";
+	(*in)[i].len = out->len;
+	return 0;
+}
+
+/* postBuild and commonMetadata on every built object; false: none kept. */
+static bool flux_post_build(gc_index *idx, files *fs, const gc_plan_build *b,
+			    gc_doclist *docs, gc_problems *problems)
+{
+	lookup_ctx c = { idx, fs, GC_DOCLIST_INIT };
+	gc_map vars = GC_MAP_INIT;
+	bool ok =
+		gc_flux_vars(&vars, b->flux, lookup_config, &c, problems) == 0;
+
+	for (size_t i = 0; ok && i < docs->n; i++)
+		ok = gc_flux_post_build(b->flux, &vars, docs->v[i]->root,
+					docs->v[i], problems) == 0;
+	gc_flux_vars_release(&vars);
+	gc_doclist_release(&c.docs);
+	return ok;
+}
+
+/*
+ * Runs one kustomize build of the plan into the index file b->key. A
+ * namespace from above is a wrapping kustomization, so that kustomize
+ * applies it as it would from the kustomization that sets it.
+ */
+static int set_build(gc_index *idx, files *fs, const gc_plan_build *b,
+		     const gc_source_opts *opts, gc_error *err)
+{
+	gc_kustomize_opts kopts = { opts ? opts->kustomize_command : NULL, 0,
+				    0 };
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems problems = { 0 };
+	gc_kfile *in = NULL;
+	size_t n = 0;
+	gc_buf wrap = GC_BUF_INIT, wrap_path = GC_BUF_INIT, fk = GC_BUF_INIT;
+	const gc_buf *data;
+	const char *root = b->dir;
+	int error = 0;
+
+	if (b->broken) /* the plan says why */
+		goto done;
+	for (size_t i = 0; i < b->ninputs; i++) {
+		if ((error = files_get(&data, fs, b->inputs[i], err)) < 0)
+			goto cleanup;
+		kfile_add(&in, &n, b->inputs[i], data);
+	}
+	if (b->wrap_namespace) {
+		gc_buf_addf(&wrap_path, "%s%s.gitcanary-namespace", b->dir,
+			    *b->dir ? "/" : "");
+		gc_buf_addf(&wrap,
+			    "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+			    "kind: Kustomization\nnamespace: %s\n"
+			    "resources:\n- ..\n",
+			    b->wrap_namespace);
+		root = wrap_path.ptr;
+		gc_buf_adds(&wrap_path, "/kustomization.yaml");
+		kfile_add(&in, &n, wrap_path.ptr, &wrap);
+	}
+	if (b->flux && (error = flux_kustomization(idx, fs, b, &in, &n, &fk,
+						   &problems, err)) != 0) {
+		if (error < 0)
+			goto cleanup;
+		error = 0;
+		goto done;
+	}
+	if ((error = gc_kustomize_build(&kopts, root, in, n, &docs, &problems,
+					err)) < 0)
+		goto cleanup;
+	/* a half-substituted object is never applied */
+	if (b->flux && docs.n && !flux_post_build(idx, fs, b, &docs, &problems))
+		gc_doclist_release(&docs);
+done:
+	gc_index__set_file(idx, b->key, &docs, &problems, NULL, true);
+cleanup:
+	gc_doclist_release(&docs);
+	gc_problems_release(&problems);
+	free(in);
+	gc_buf_release(&wrap);
+	gc_buf_release(&wrap_path);
+	gc_buf_release(&fk);
+	return error;
+}
+
+static void plan_problems(gc_index *idx)
+{
+	const gc_problems *from = &gc_index__plan(idx)->problems;
+	gc_problems copy = { 0 };
+
+	for (size_t i = 0; i < from->n; i++) {
+		gc_problems_add(&copy, from->v[i].path, from->v[i].line,
+				from->v[i].column, "%s", from->v[i].msg);
+		if (from->v[i].warning)
+			gc_problems_last_is_warning(&copy);
+	}
+	gc_index__set_plan_problems(idx, &copy);
+}
+
+static void plan_opts(gc_plan_opts *po, const gc_source_opts *opts)
+{
+	memset(po, 0, sizeof(*po));
+	if (!opts)
+		return;
+	po->paths = opts->paths;
+	po->npaths = opts->npaths;
+	po->tool_only = opts->kustomize_always;
+	po->flux_source = opts->flux_source;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const gc_map_entry *x = *(const gc_map_entry *const *)a;
+	const gc_map_entry *y = *(const gc_map_entry *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* The plan's native files in path order (the index's load order). */
+static const gc_map_entry **native_sorted(const gc_plan *p, size_t *n)
+{
+	const gc_map_entry **v = gc_xcalloc(p->native.len + 1, sizeof(*v));
+	const gc_map_entry *e;
+
+	*n = 0;
+	for (size_t i = 0; gc_map_next(&p->native, &i, &e);)
+		if (e->value)
+			v[(*n)++] = e;
+	qsort(v, *n, sizeof(*v), cmp_key);
+	return v;
+}
+
+/* One index file a plan makes: a native file or a build's output. */
+typedef struct plan_file {
+	const char *key;
+	const char *ns;             /* native */
+	const gc_plan_build *build; /* else */
+} plan_file;
+
+static int cmp_plan_file(const void *a, const void *b)
+{
+	return strcmp(((const plan_file *)a)->key, ((const plan_file *)b)->key);
+}
+
+/*
+ * A fresh load: the tree is complete and every byte is in fs. Files go
+ * into the index in path order, as an update lists their problems.
+ */
+static int load_all(gc_index *idx, files *fs, const gc_source_opts *opts,
+		    gc_error *err)
+{
+	gc_plan *plan = gc_index__plan(idx);
+	gc_plan_opts po;
+	plan_file *v;
+	const gc_map_entry *e;
+	size_t n = 0;
+	int error = 0;
+
+	plan_opts(&po, opts);
+	gc_plan_make(plan, gc_index__tree(idx), &po);
+	plan_problems(idx);
+	v = gc_xcalloc(plan->native.len + plan->nbuilds + 1, sizeof(*v));
+	for (size_t i = 0; gc_map_next(&plan->native, &i, &e);)
+		if (e->value)
+			v[n++] = (plan_file){ e->key, e->value, NULL };
+	for (size_t i = 0; i < plan->nbuilds; i++)
+		v[n++] = (plan_file){ plan->builds[i].key, NULL,
+				      &plan->builds[i] };
+	qsort(v, n, sizeof(*v), cmp_plan_file);
+	for (size_t i = 0; error == 0 && i < n; i++)
+		error = v[i].build
+				? set_build(idx, fs, v[i].build, opts, err)
+				: set_native(idx, fs, v[i].key, v[i].ns, err);
+	free(v);
+	return error;
+}
+
+/* ---- directories ---- */
 
 static int cmp_dirent(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void load_file(gc_index *idx, const char *full, const char *rel,
-		      const struct stat *st)
+static void load_file(gc_index *idx, files *fs, const char *full,
+		      const char *rel, const struct stat *st)
 {
 	gc_buf data = GC_BUF_INIT;
 	gc_error err = GC_ERROR_INIT;
 	gc_problems *problems = gc_index_problems(idx);
 
 	if (st->st_size > (off_t)GC_YAML_MAX_FILE_BYTES) {
-		gc_problems_add(problems, rel, 1, 1,
-				"file is larger than %u bytes; not loaded",
-				GC_YAML_MAX_FILE_BYTES);
+		if (gc_name_is_manifest(rel))
+			gc_problems_add(problems, rel, 1, 1,
+					"file is larger than %u bytes; not "
+					"loaded",
+					GC_YAML_MAX_FILE_BYTES);
 		return;
 	}
 	if (gc_buf_read_file(&data, full, GC_YAML_MAX_FILE_BYTES, &err) < 0) {
 		gc_problems_add(problems, rel, 1, 1, "%s", gc_error_msg(&err));
 		goto cleanup;
 	}
-	gc_index__add_file(idx, rel, data.ptr, data.len);
+	gc_src_tree_set(gc_index__tree(idx), rel, data.ptr ? data.ptr : "",
+			data.len);
+	files_put(fs, rel, data.ptr ? data.ptr : "", data.len);
 cleanup:
 	gc_error_release(&err);
 	gc_buf_release(&data);
 }
 
 /* Walks dir/rel (rel "" = the root) in name order. */
-static int walk_dir(gc_index *idx, const char *root, const char *rel,
+static int walk_dir(gc_index *idx, files *fs, const char *root, const char *rel,
 		    unsigned depth, gc_error *err)
 {
 	struct dirent **list = NULL;
@@ -115,17 +429,16 @@ static int walk_dir(gc_index *idx, const char *root, const char *rel,
 		if (lstat(full.ptr, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			if (!is_skipped_dir(name) && depth < 64 &&
-			    (error = walk_dir(idx, root, child.ptr, depth + 1,
-					      err)) < 0)
+			if (!gc_name_is_skipped_dir(name) && depth < 64 &&
+			    (error = walk_dir(idx, fs, root, child.ptr,
+					      depth + 1, err)) < 0)
 				break;
 			continue;
 		}
 		/* symlinks to files are followed; to directories, not */
-		if (!is_manifest_name(name) || stat(full.ptr, &st) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (stat(full.ptr, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		load_file(idx, full.ptr, child.ptr, &st);
+		load_file(idx, fs, full.ptr, child.ptr, &st);
 	}
 cleanup:
 	for (int i = 0; i < n; i++)
@@ -137,9 +450,12 @@ cleanup:
 }
 
 /* Finishes a load that gave `error`: the index to *out, or freed. */
-static int load_end(gc_index **out, gc_index *idx, const gc_source_opts *opts,
-		    int error)
+static int load_end(gc_index **out, gc_index *idx, files *fs,
+		    const gc_source_opts *opts, int error, gc_error *err)
 {
+	if (error == 0)
+		error = load_all(idx, fs, opts, err);
+	files_release(fs);
 	if (error < 0) {
 		gc_index_free(idx);
 		return error;
@@ -153,6 +469,7 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	gc_index *idx = gc_index__new();
+	files fs = { GC_MAP_INIT, NULL, NULL };
 	struct stat st;
 	int error;
 
@@ -162,18 +479,25 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 		error = gc_error_set_at(err, GC_EINVALID, dir, 0, 0, "%s",
 					"not a directory");
 	else
-		error = walk_dir(idx, dir, "", 0, err);
-	return load_end(out, idx, opts, error);
+		error = walk_dir(idx, &fs, dir, "", 0, err);
+	return load_end(out, idx, &fs, opts, error, err);
 }
 
 /* ---- git commits ---- */
 
+typedef struct walk_ctx {
+	gc_index *idx;
+	files *fs;
+} walk_ctx;
+
 static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
 		    const char *data, size_t len, void *payload)
 {
+	walk_ctx *w = payload;
+
 	(void)blob_id;
-	if (is_manifest_name(path) && !in_skipped_dir(path))
-		gc_index__add_file(payload, path, data, len);
+	gc_src_tree_set(gc_index__tree(w->idx), path, data, len);
+	files_put(w->fs, path, data, len);
 	return 0;
 }
 
@@ -182,81 +506,158 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	gc_index *idx = gc_index__new();
+	files fs = { GC_MAP_INIT, NULL, NULL };
+	walk_ctx w = { idx, &fs };
 
 	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
-	return load_end(out, idx, opts,
-			gc_git_walk(git, commit, git_blob, idx, err));
+	return load_end(out, idx, &fs, opts,
+			gc_git_walk(git, commit, git_blob, &w, err), err);
 }
 
 /* ---- incremental update ---- */
 
-/* One changed manifest path of an update, read and parsed. */
-typedef struct change {
-	char *path;
-	bool removed;
-	gc_doclist docs;
-	gc_problems problems;
-} change;
-
-typedef struct changes {
-	change *v;
-	size_t n, alloc;
-} changes;
-
 static int changed_path(const char *path, void *payload)
 {
-	changes *c = payload;
-
-	if (!is_manifest_name(path) || in_skipped_dir(path))
-		return 0;
-	if (c->n == c->alloc) {
-		c->alloc = c->alloc ? c->alloc * 2 : 16;
-		c->v = gc_xrealloc(c->v, c->alloc * sizeof(*c->v));
-	}
-	memset(&c->v[c->n], 0, sizeof(c->v[0]));
-	c->v[c->n++].path = gc_xstrdup(path);
+	gc_map_sets(payload, path, (void *)1);
 	return 0;
+}
+
+static bool same_build(const gc_plan_build *a, const gc_plan_build *b)
+{
+	if (a->ninputs != b->ninputs ||
+	    !!a->wrap_namespace != !!b->wrap_namespace ||
+	    (a->wrap_namespace &&
+	     strcmp(a->wrap_namespace, b->wrap_namespace)) ||
+	    a->broken != b->broken || strcmp(a->dir, b->dir) ||
+	    !!a->def != !!b->def || (a->def && strcmp(a->def, b->def)))
+		return false;
+	for (size_t i = 0; i < a->ninputs; i++)
+		if (strcmp(a->inputs[i], b->inputs[i]))
+			return false;
+	return true;
+}
+
+static bool build_reads_changed(const gc_plan_build *b, const gc_map *changed)
+{
+	for (size_t i = 0; i < b->ninputs; i++)
+		if (gc_map_gets(changed, b->inputs[i]))
+			return true;
+	return false;
+}
+
+/* Brings the index from the plan old to the plan now in idx. */
+static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
+			const gc_map *changed, const gc_source_opts *opts,
+			gc_error *err)
+{
+	const gc_plan *now = gc_index__plan(idx);
+	const gc_map_entry *e, **native;
+	size_t n;
+	int error = 0;
+
+	for (size_t i = 0; gc_map_next(&old->native, &i, &e);)
+		if (e->value && !gc_map_gets(&now->native, e->key))
+			gc_index__set_file(idx, e->key, NULL, NULL, NULL,
+					   false);
+	native = native_sorted(now, &n);
+	for (size_t i = 0; error == 0 && i < n; i++) {
+		const char *was = gc_map_gets(&old->native, native[i]->key);
+
+		if (!was || strcmp(was, native[i]->value) ||
+		    gc_map_gets(changed, native[i]->key))
+			error = set_native(idx, fs, native[i]->key,
+					   native[i]->value, err);
+	}
+	free(native);
+	for (size_t i = 0; i < old->nbuilds; i++)
+		if (!gc_plan_find(now, old->builds[i].key))
+			gc_index__set_file(idx, old->builds[i].key, NULL, NULL,
+					   NULL, true);
+	for (size_t i = 0; error == 0 && i < now->nbuilds; i++) {
+		const gc_plan_build *b = &now->builds[i],
+				    *was = gc_plan_find(old, b->key);
+
+		if (!was || !same_build(was, b) ||
+		    build_reads_changed(b, changed))
+			error = set_build(idx, fs, b, opts, err);
+	}
+	return error;
 }
 
 int gc_source_update_git(gc_index *idx, gc_git *git,
 			 const char from[GC_OID_HEX], const char to[GC_OID_HEX],
 			 const gc_source_opts *opts, gc_error *err)
 {
-	changes c = { 0 };
-	gc_buf data = GC_BUF_INIT;
+	gc_map changed = GC_MAP_INIT;
+	files fs = { GC_MAP_INIT, git, to };
+	gc_src_tree *tree = gc_index__tree(idx);
+	gc_plan old = { 0 };
+	gc_plan_opts po;
+	const gc_map_entry *e;
+	bool replan = false;
 	int error;
 
-	if ((error = gc_git_diff_paths(git, from, to, changed_path, &c, err)) <
-	    0)
+	if ((error = gc_git_diff_paths(git, from, to, changed_path, &changed,
+				       err)) < 0)
 		goto cleanup;
-	/* read everything first: on error the index is unchanged */
-	for (size_t i = 0; i < c.n; i++) {
-		gc_buf_clear(&data);
-		error = gc_git_read_file(&data, git, to, c.v[i].path, err);
-		if (error == GC_ENOTFOUND) {
+	/* read everything first: a failure leaves the index as it was */
+	for (size_t i = 0; gc_map_next(&changed, &i, &e);) {
+		const gc_buf *b;
+
+		if ((error = files_get(&b, &fs, e->key, err)) == GC_ENOTFOUND) {
 			gc_error_clear(err);
-			c.v[i].removed = true;
-			continue;
-		}
-		if (error < 0)
+			files_put(&fs, e->key, NULL, 0);
+			error = 0;
+		} else if (error < 0)
 			goto cleanup;
-		gc_index__parse(c.v[i].path, data.ptr ? data.ptr : "", data.len,
-				&c.v[i].docs, &c.v[i].problems);
 	}
-	error = 0;
+	for (size_t i = 0; gc_map_next(&changed, &i, &e);) {
+		gc_buf *b = gc_map_gets(&fs.data, e->key);
+		bool existed = gc_src_tree_get(tree, e->key) != NULL;
+
+		replan = replan || gc_src_tree_plans(tree, e->key) ||
+			 existed != (b != NULL);
+		gc_src_tree_set(tree, e->key, b ? (b->ptr ? b->ptr : "") : NULL,
+				b ? b->len : 0);
+		replan = replan || gc_src_tree_plans(tree, e->key);
+	}
 	gc_index__set_origin(idx, git, to, opts && opts->trees_on_demand);
-	for (size_t i = 0; i < c.n; i++)
-		gc_index__set_file(idx, c.v[i].path,
-				   c.v[i].removed ? NULL : &c.v[i].docs,
-				   &c.v[i].problems);
-	gc_index__finish(idx, opts);
-cleanup:
-	for (size_t i = 0; i < c.n; i++) {
-		free(c.v[i].path);
-		gc_doclist_release(&c.v[i].docs);
-		gc_problems_release(&c.v[i].problems);
+	old = *gc_index__plan(idx);
+	if (replan) {
+		plan_opts(&po, opts);
+		gc_plan_make(gc_index__plan(idx), tree, &po);
+		plan_problems(idx);
 	}
-	free(c.v);
-	gc_buf_release(&data);
+	error = apply_update(idx, &fs, &old, &changed, opts, err);
+	if (!replan)
+		memset(&old, 0, sizeof(old)); /* still the index's */
+	if (error == 0)
+		gc_index__finish(idx, opts);
+cleanup:
+	gc_plan_release(&old);
+	files_release(&fs);
+	gc_map_release(&changed);
 	return error;
+}
+
+/* ---- which index files a path feeds ---- */
+
+static int cmp_input(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+void gc_source_keys_of(gc_index *idx, const char *path, gc_source_key_cb cb,
+		       void *payload)
+{
+	const gc_plan *p = gc_index__plan(idx);
+
+	if (gc_map_gets(&p->native, path))
+		cb(path, payload);
+	if (!gc_map_gets(&p->inputs, path))
+		return;
+	for (size_t i = 0; i < p->nbuilds; i++)
+		if (bsearch(path, p->builds[i].inputs, p->builds[i].ninputs,
+			    sizeof(char *), cmp_input))
+			cb(p->builds[i].key, payload);
 }

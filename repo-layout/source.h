@@ -43,7 +43,10 @@ void gc_problems_release(gc_problems *p);
 
 /* A document in the index, with its resolved namespace. */
 typedef struct gc_object {
-	gc_doc *doc; /* borrowed from the index's doclist */
+	gc_doc *doc;      /* borrowed from the index's doclist */
+	const char *file; /* the index's file holding it: its source file,
+			   * or the name of the kustomize build that made it
+			   * (doc->path is then the source file) */
 	const char *api_version;
 	const char *kind;
 	const char *name;
@@ -52,6 +55,9 @@ typedef struct gc_object {
 } gc_object;
 
 typedef struct gc_index gc_index;
+
+/* Most roots (--path) a load takes. */
+#define GC_SOURCE_MAX_PATHS 16
 
 typedef struct gc_source_opts {
 	const char *default_namespace; /* NULL = "default" */
@@ -62,13 +68,28 @@ typedef struct gc_source_opts {
 	 * index of a large repository (the loop).
 	 */
 	bool trees_on_demand;
+	/* roots (--path), repository-relative; none = the repository root */
+	const char *const *paths;
+	size_t npaths;
+	/* the kustomize command (--kustomize-command); NULL = found on PATH */
+	const char *kustomize_command;
+	/* build every kustomization with the tool, none natively (tests) */
+	bool kustomize_always;
+	/*
+	 * The GitRepository that is this repository, "[namespace/]name", for
+	 * the sourceRef of Flux Kustomizations (--flux-source); NULL =
+	 * "flux-system/flux-system"
+	 */
+	const char *flux_source;
 } gc_source_opts;
 
 /*
- * Loads every .yaml/.yml file of a commit (git) or of a directory tree
- * (dir, no git) and indexes the documents by apiVersion/kind, namespace and
- * name. Syntax errors, duplicates and malformed documents are recorded in
- * the index's problems; only I/O failures return an error.
+ * Loads what the roots of a commit (git) or of a directory tree (dir, no
+ * git) build, as kustomize and Flux build them (docs/repository-layout.md),
+ * and indexes the documents by apiVersion/kind, namespace and name. Files
+ * no root reaches are not read. Syntax errors, duplicates, malformed
+ * documents and failed builds are recorded in the index's problems; only
+ * I/O failures return an error.
  */
 int gc_source_load_git(gc_index **out, gc_git *git,
 		       const char commit[GC_OID_HEX],
@@ -78,20 +99,28 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 
 /*
  * Brings an index loaded (or updated) at commit `from` to commit `to`,
- * re-reading only the manifests that differ between them (and
- * re-evaluating the documents a changed kustomization namespace or a
- * changed duplicate affects). The index then equals a fresh
- * gc_source_load_git of `to` with the same opts: objects, order, lookups,
- * problems (file problems in path order, as a git load gives them). On
- * error the index is unchanged. Borrowed pointers into the index
- * (objects, documents) of unchanged files stay valid; those of changed
- * files do not.
+ * re-reading only the files that differ between them and rebuilding only
+ * the kustomize builds that read one of them (the plan is made again when
+ * a kustomization or a file is added or removed). The index then equals a
+ * fresh gc_source_load_git of `to` with the same opts: objects, order,
+ * lookups, problems (file problems in path order, as a git load gives
+ * them). On error the index must be freed (and loaded again). Borrowed
+ * pointers into the index (objects, documents) of unchanged files stay
+ * valid; those of changed files do not.
  */
 int gc_source_update_git(gc_index *idx, gc_git *git,
 			 const char from[GC_OID_HEX], const char to[GC_OID_HEX],
 			 const gc_source_opts *opts, gc_error *err);
 
 void gc_index_free(gc_index *idx);
+/*
+ * The index files (gc_object.file) whose objects a change of the source
+ * file at path can change: path itself when it is read as it is, and every
+ * kustomize build that reads it.
+ */
+typedef void (*gc_source_key_cb)(const char *key, void *payload);
+void gc_source_keys_of(gc_index *idx, const char *path, gc_source_key_cb cb,
+		       void *payload);
 /*
  * With trees_on_demand: makes sure o->doc has its tree and positions,
  * reading its file again; a no-op otherwise.

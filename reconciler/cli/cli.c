@@ -234,12 +234,17 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 			const char *usage, const gc_cli_opt *extra, int argc,
 			char **argv, int *rc)
 {
-	const gc_cli_opt table[] = { { "repo", 0, GC_CLI_VALUE, &src->repo, 0 },
-				     { "ref", 0, GC_CLI_VALUE, &src->ref, 0 },
-				     { "dir", 0, GC_CLI_VALUE, &src->dir, 0 },
-				     { "default-namespace", 0, GC_CLI_VALUE,
-				       &src->default_ns, 0 },
-				     { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
+	const gc_cli_opt table[] = {
+		{ "repo", 0, GC_CLI_VALUE, &src->repo, 0 },
+		{ "ref", 0, GC_CLI_VALUE, &src->ref, 0 },
+		{ "dir", 0, GC_CLI_VALUE, &src->dir, 0 },
+		{ "default-namespace", 0, GC_CLI_VALUE, &src->default_ns, 0 },
+		{ "path", 0, GC_CLI_LIST, src->paths, GC_SOURCE_MAX_PATHS },
+		{ "kustomize-command", 0, GC_CLI_VALUE, &src->kustomize_command,
+		  0 },
+		{ "flux-source", 0, GC_CLI_VALUE, &src->flux_source, 0 },
+		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
+	};
 	gc_cli_opt opts[GC_CLI_MAX_OPTS + 1];
 
 	join(opts, table, extra);
@@ -255,13 +260,26 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 	return 0;
 }
 
-int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
-		const gc_source_opts *opts, gc_error *err)
+/* --path, --kustomize-command and --flux-source into opts. */
+static void source_opts(gc_source_opts *opts, const char *const *paths,
+			const char *kustomize_command, const char *flux_source)
 {
+	opts->flux_source = flux_source;
+	opts->paths = paths;
+	for (opts->npaths = 0; paths[opts->npaths];)
+		opts->npaths++;
+	opts->kustomize_command = kustomize_command;
+}
+
+int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
+		const gc_source_opts *in, gc_error *err)
+{
+	gc_source_opts o = *in, *opts = &o;
 	gc_git *git = NULL;
 	char commit[GC_OID_HEX];
 	int error;
 
+	source_opts(opts, src->paths, src->kustomize_command, src->flux_source);
 	if (src->dir)
 		return gc_source_load_dir(idx, src->dir, opts, err);
 	if ((error = gc_git_open(&git, src->repo ? src->repo : ".", NULL,
@@ -280,6 +298,13 @@ static const char loop_help[] =
 	"  --deploy-branch NAME       branch gitcanary writes; default deploy\n"
 	"  --notes-ref REF            notes ref for evidence; default refs/notes/gitcanary\n"
 	"  --default-namespace NS     namespace of documents without one; default \"default\"\n"
+	"  --path DIR                 a root to build, as a Flux Kustomization's spec.path\n"
+	"                             (repeatable); default the repository root, or the\n"
+	"                             paths of the Flux Kustomizations of the source\n"
+	"  --kustomize-command CMD    kustomize to run; default `kustomize build`, else\n"
+	"                             `kubectl kustomize`\n"
+	"  --flux-source [NS/]NAME    the GitRepository Flux Kustomizations name for this\n"
+	"                             repository; default flux-system/flux-system\n"
 	"  --author \"NAME <EMAIL>\"    author of deploy commits; default gitcanary <gitcanary@localhost>\n"
 	"  --committer \"NAME <EMAIL>\" committer of deploy commits; default the author\n"
 	"  --min-interval DURATION    floor of analysis.interval (default 10s)\n"
@@ -395,6 +420,10 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		{ "token-file", 0, GC_CLI_VALUE, &token_file, 0 },
 		{ "include-label-prefix", 0, GC_CLI_VALUE,
 		  &o->include_label_prefix, 0 },
+		{ "path", 0, GC_CLI_LIST, o->paths, GC_SOURCE_MAX_PATHS },
+		{ "kustomize-command", 0, GC_CLI_VALUE, &o->kustomize_command,
+		  0 },
+		{ "flux-source", 0, GC_CLI_VALUE, &o->flux_source, 0 },
 		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
 	};
 	gc_cli_opt opts[GC_CLI_MAX_OPTS + 1];

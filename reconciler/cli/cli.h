@@ -81,11 +81,15 @@ int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
 /* Where the manifests of a read-only command come from. */
 typedef struct gc_cli_source_args {
 	const char *repo, *ref, *dir, *default_ns;
+	const char *paths[GC_SOURCE_MAX_PATHS + 1]; /* --path, NULL-ended */
+	const char *kustomize_command;
+	const char *flux_source;
 } gc_cli_source_args;
 
 /*
- * gc_cli_parse for validate, render and plan: --repo, --ref, --dir and
- * --default-namespace into *src, then the command's own options `extra`.
+ * gc_cli_parse for validate, render and plan: --repo, --ref, --dir,
+ * --path, --kustomize-command and --default-namespace into *src, then the
+ * command's own options `extra`.
  * --dir combined with --repo or --ref is a usage error; otherwise repo
  * defaults to "." when no directory is given.
  */
@@ -96,7 +100,8 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 /*
  * Loads the manifests every read-only command works on: a plain directory
  * (src->dir != NULL), or the commit src->ref (NULL = HEAD / the remote's
- * HEAD branch) of the repository or URL src->repo.
+ * HEAD branch) of the repository or URL src->repo; src's roots and
+ * kustomize command go into opts.
  */
 int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
 		const gc_source_opts *opts, gc_error *err);

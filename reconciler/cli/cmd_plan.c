@@ -1,5 +1,6 @@
 /*
- * gitcanary plan [--repo PATH|URL] [--ref REV] [--dir DIR] --canary NS/NAME
+ * gitcanary plan [--repo PATH|URL] [--ref REV] [--dir DIR] [--path DIR]...
+ * --canary NS/NAME
  *                [--fail-at N] [--min-interval D] [--default-namespace NS]
  *
  * Drives the state machine offline through the release of the target's
@@ -29,6 +30,14 @@ static const char usage_text[] =
 	"  --repo PATH|URL          git repository; default .\n"
 	"  --ref REV                branch, tag or commit; default HEAD\n"
 	"  --dir DIR                read a plain directory instead of a commit\n"
+	"  --path DIR               a root to build, as a Flux Kustomization's spec.path\n"
+	"                           (repeatable); default the repository root, or the\n"
+	"                           paths of the Flux Kustomizations of the source\n"
+	"  --kustomize-command CMD  kustomize to run for overlays; default `kustomize\n"
+	"                           build` when on PATH, else `kubectl kustomize`\n"
+	"  --flux-source [NS/]NAME  the GitRepository that is this repository, for the\n"
+	"                           sourceRef of Flux Kustomizations; default\n"
+	"                           flux-system/flux-system\n"
 	"  --canary NS/NAME         the Canary to plan\n"
 	"  --fail-at N              every check fails from tick N on (1-based); default: all pass\n"
 	"  --min-interval DURATION  lower the 10s floor of analysis.interval (e.g. 1s)\n"

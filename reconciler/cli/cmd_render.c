@@ -1,5 +1,5 @@
 /*
- * gitcanary render [--repo PATH|URL] [--ref REV] [--dir DIR]
+ * gitcanary render [--repo PATH|URL] [--ref REV] [--dir DIR] [--path DIR]...
  *                  [--canary NS/NAME] [--stage STAGE] [--promoted FILE]
  *                  [--out DIR] [--default-namespace NS]
  *
@@ -31,6 +31,14 @@ static const char usage_text[] =
 	"  --repo PATH|URL          git repository (work tree, bare, or URL); default .\n"
 	"  --ref REV                branch, tag or commit; default HEAD\n"
 	"  --dir DIR                read a plain directory instead of a commit (no git)\n"
+	"  --path DIR               a root to build, as a Flux Kustomization's spec.path\n"
+	"                           (repeatable); default the repository root, or the\n"
+	"                           paths of the Flux Kustomizations of the source\n"
+	"  --kustomize-command CMD  kustomize to run for overlays; default `kustomize\n"
+	"                           build` when on PATH, else `kubectl kustomize`\n"
+	"  --flux-source [NS/]NAME  the GitRepository that is this repository, for the\n"
+	"                           sourceRef of Flux Kustomizations; default\n"
+	"                           flux-system/flux-system\n"
 	"  --canary NS/NAME         render this canary only; default every canary\n"
 	"  --stage STAGE            initialization (default), progressing:WEIGHT, mirror, ab,\n"
 	"                           bluegreen, bluegreen:switched, promoting[:WEIGHT], finalising,\n"

@@ -1,5 +1,5 @@
 /*
- * gitcanary validate [--repo PATH|URL] [--ref REV] [--dir DIR]
+ * gitcanary validate [--repo PATH|URL] [--ref REV] [--dir DIR] [--path DIR]...
  *                    [--default-namespace NS]
  *
  * Loads every manifest of a commit (or a plain directory), checks every
@@ -23,6 +23,14 @@ static const char usage_text[] =
 	"  --repo PATH|URL          git repository (work tree, bare, or file://, https://, ssh:// URL); default .\n"
 	"  --ref REV                branch, tag or commit to check; default HEAD (the remote's HEAD branch for a URL)\n"
 	"  --dir DIR                check a plain directory instead of a commit (no git)\n"
+	"  --path DIR               a root to build, as a Flux Kustomization's spec.path\n"
+	"                           (repeatable); default the repository root, or the\n"
+	"                           paths of the Flux Kustomizations of the source\n"
+	"  --kustomize-command CMD  kustomize to run for overlays; default `kustomize\n"
+	"                           build` when on PATH, else `kubectl kustomize`\n"
+	"  --flux-source [NS/]NAME  the GitRepository that is this repository, for the\n"
+	"                           sourceRef of Flux Kustomizations; default\n"
+	"                           flux-system/flux-system\n"
 	"  --default-namespace NS   namespace of documents without one and outside any kustomization; default \"default\"\n"
 	"  -v, --verbose            log debug lines too\n";
 
@@ -62,7 +70,7 @@ static void print_problems(gc_problems *p)
 
 int cmd_validate(int argc, char **argv)
 {
-	gc_cli_source_args a = { NULL, NULL, NULL, NULL };
+	gc_cli_source_args a = { 0 };
 	gc_source_opts opts = { NULL };
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;

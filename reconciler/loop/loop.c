@@ -172,9 +172,9 @@ static void remember_inputs(gc_loop *l, const gc_canary_done *d)
 	gc_canary_inputs in = { 0 };
 
 	in.ns = o->namespace;
-	in.paths[0] = o->doc->path;
-	in.paths[1] = target ? target->doc->path : NULL;
-	in.paths[2] = hpa ? hpa->doc->path : NULL;
+	in.paths[0] = o->file;
+	in.paths[1] = target ? target->file : NULL;
+	in.paths[2] = hpa ? hpa->file : NULL;
 	if (tname) {
 		gc_canary_deps_key_of(tkey, sizeof(tkey), "Deployment",
 				      o->namespace, tname);
@@ -255,8 +255,15 @@ static double clock_ms(void)
 static int load_source(gc_loop *l, gc_error *err)
 {
 	gc_source_opts sopts = { .default_namespace = l->opts.default_namespace,
-				 .trees_on_demand = true };
+				 .trees_on_demand = true,
+				 .paths = l->opts.paths,
+				 .kustomize_command =
+					 l->opts.kustomize_command };
 	int error;
+
+	while (l->opts.paths[sopts.npaths])
+		sopts.npaths++;
+	sopts.flux_source = l->opts.flux_source;
 
 	if (l->idx && !strcmp(l->idx_source, l->source))
 		return 0;

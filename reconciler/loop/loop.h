@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "repo-layout/git.h"
+#include "repo-layout/source.h"
 #include "util/error.h"
 
 #define GC_LOOP_MAX_CONNECT_TO 8
@@ -41,6 +42,10 @@ typedef struct gc_loop_opts {
 	const char *event_webhook;
 	/* --include-label-prefix (gc_render_input); NULL = none */
 	const char *include_label_prefix;
+	/* --path roots, NULL-terminated; --kustomize-command (NULL = found) */
+	const char *paths[GC_SOURCE_MAX_PATHS + 1];
+	const char *kustomize_command;
+	const char *flux_source; /* --flux-source; NULL = flux-system */
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"

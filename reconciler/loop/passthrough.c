@@ -120,14 +120,14 @@ static int pass_one(gc_tick *t, const gc_object *o, const char *path,
 	 * Trimmed between files only: objects come file by file, and a file
 	 * of many objects is parsed once.
 	 */
-	if (t->pt.npassed >= 256 && strcmp(t->pt.passed_file, o->doc->path)) {
+	if (t->pt.npassed >= 256 && strcmp(t->pt.passed_file, o->file)) {
 		gc_index_trim(l->idx);
 		t->pt.npassed = 0;
 	}
 	if ((error = gc_index_load(l->idx, o, err)) < 0)
 		return error;
 	t->pt.npassed++;
-	t->pt.passed_file = o->doc->path; /* the index's: lives past a trim */
+	t->pt.passed_file = o->file; /* the index's: lives past a trim */
 	doc = gc_json_dup(o->doc->root);
 	if (!gc_kind_is_cluster_scoped(o->kind)) {
 		cJSON *meta = gc_json_obj(doc, "metadata");
@@ -296,10 +296,10 @@ static int pass_all(gc_tick *t, gc_error *err)
 	for (size_t i = 0; i < n && c.error == 0; i++) {
 		const gc_object *o = gc_index_at(idx, i);
 
-		if (!c.f || strcmp(c.f->src, o->doc->path)) {
+		if (!c.f || strcmp(c.f->src, o->file)) {
 			if (c.f)
 				pt_set(l, c.f->src, c.f, NULL);
-			c.f = pt_file_new(o->doc->path);
+			c.f = pt_file_new(o->file);
 		}
 		pass_object(o, &c);
 	}

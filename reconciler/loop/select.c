@@ -16,19 +16,28 @@
 
 bool gc_loop__path_changed(const gc_tick *t, const gc_object *o)
 {
-	return t->ch.all || !o ||
-	       gc_map_gets(&t->ch.paths, o->doc->path) != NULL;
+	return t->ch.all || !o || gc_map_gets(&t->ch.paths, o->file) != NULL;
 }
 
+static void collect_key(const char *key, void *payload)
+{
+	gc_tick *t = payload;
+
+	gc_map_sets(&t->ch.paths, key, (void *)1);
+}
+
+/*
+ * A changed source file: the index files it feeds (itself, the kustomize
+ * builds that read it); a changed kustomization can move everything.
+ */
 static int collect_changed(const char *path, void *payload)
 {
 	gc_tick *t = payload;
-	const char *base = strrchr(path, '/');
 
-	base = base ? base + 1 : path;
-	if (gc_name_is_kustomization(base))
+	if (gc_name_is_kustomization(path))
 		t->ch.all = true;
 	gc_map_sets(&t->ch.paths, path, (void *)1);
+	gc_source_keys_of(t->loop->idx, path, collect_key, t);
 	return 0;
 }
 
@@ -77,9 +86,9 @@ static void remember_all_configs(gc_loop *l)
 		const gc_object *o = gc_index_at(l->idx, i);
 
 		if (is_config(o) &&
-		    (i == 0 || strcmp(o->doc->path,
-				      gc_index_at(l->idx, i - 1)->doc->path)))
-			remember_configs(l, o->doc->path);
+		    (i == 0 ||
+		     strcmp(o->file, gc_index_at(l->idx, i - 1)->file)))
+			remember_configs(l, o->file);
 	}
 }
 
@@ -227,7 +236,7 @@ static int cmp_object(const void *a, const void *b)
 {
 	const gc_object *x = *(const gc_object *const *)a;
 	const gc_object *y = *(const gc_object *const *)b;
-	int c = strcmp(x->doc->path, y->doc->path);
+	int c = strcmp(x->file, y->file);
 
 	if (c)
 		return c;

@@ -729,7 +729,8 @@ START_TEST(test_loop__two_daemons_and_human_pushes)
 	for (int i = 1; i <= 3; i++) {
 		char *change = gc_xasprintf(
 			"printf 'apiVersion: v1\\nkind: ConfigMap\\n"
-			"metadata:\\n  name: cm-%d\\ndata:\\n  k: v\\n' "
+			"metadata:\\n  name: cm-%d\\n  namespace: test\\n"
+			"data:\\n  k: v\\n' "
 			">cm-%d.yaml && git add cm-%d.yaml",
 			i, i, i);
 		char *subject = gc_xasprintf("config %d", i);
@@ -768,9 +769,8 @@ START_TEST(test_loop__broken_app_does_not_stop_others)
 	env_setup(&e);
 	push_src(&e,
 		 "mkdir other && cp canary.yaml deployment.yaml hpa.yaml "
-		 "kustomization.yaml other/ && sed -i 's/namespace: test/"
-		 "namespace: other/; s/hpa-total.yaml//' other/*.yaml && "
-		 "git add other",
+		 "other/ && sed -i 's/namespace: test/namespace: other/' "
+		 "other/*.yaml && git add other",
 		 "second app");
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
 	first = subjects(&e);
@@ -866,7 +866,8 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
 	push_src(&e,
 		 "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n"
-		 "  name: extra\\ndata:\\n  k: v\\n' >extra.yaml && "
+		 "  name: extra\\n  namespace: test\\ndata:\\n  k: v\\n' "
+		 ">extra.yaml && "
 		 "git add extra.yaml",
 		 "add extra");
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
@@ -893,7 +894,7 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(
 		e.err.ptr,
-		"hpa-total.yaml:24:1: did not find expected node content"));
+		"hpa-total.yaml:25:1: did not find expected node content"));
 	deploy_files(&e, "test/_");
 	ck_assert_str_eq(e.out.ptr,
 			 "test/_/configmap-extra.yaml\n"

@@ -119,7 +119,8 @@ START_TEST(test_plan__min_interval)
 	ck_assert_int_eq(
 		gc_test_sh(
 			NULL, NULL,
-			"mkdir -p '%s/m' && cp '%s/examples/podinfo/deployment.yaml' '%s/m/' && "
+			"mkdir -p '%s/m' && sed '/^  namespace: test$/d' "
+			"'%s/examples/podinfo/deployment.yaml' >'%s/m/deployment.yaml' && "
 			"printf '%%s\\n' 'apiVersion: flagger.app/v1beta1' 'kind: Canary' "
 			"'metadata: {name: podinfo, namespace: default}' 'spec:' "
 			"'  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}' "

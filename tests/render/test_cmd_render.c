@@ -135,7 +135,7 @@ START_TEST(test_cmd_render__bad_target_is_located_and_prints_nothing)
 	ck_assert_str_eq(out.ptr, "");
 	ck_assert_str_eq(
 		err.ptr,
-		"deployment.yaml:18:7: deployment 'test/podinfo': spec.selector.matchLabels has none of the labels app, name, app.kubernetes.io/name\n");
+		"deployment.yaml:19:7: deployment 'test/podinfo': spec.selector.matchLabels has none of the labels app, name, app.kubernetes.io/name\n");
 	gc_test_rmrf(dir);
 	free(dir);
 	gc_buf_release(&out);

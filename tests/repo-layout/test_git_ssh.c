@@ -474,7 +474,7 @@ START_TEST(test_git_ssh__validate_through_binary)
 			"'%s' validate --repo '%s'",
 			cache, key, gc_test_binary, podinfo);
 	ck_assert_msg(st == 0, "exit %d: %s", st, errb.ptr);
-	ck_assert_str_eq(out.ptr, "1 canaries, 8 manifests OK\n");
+	ck_assert_str_eq(out.ptr, "1 canaries, 6 manifests OK\n");
 	/* nothing but the warnings of the seed's v2beta2 HPAs */
 	ck_assert_str_eq(
 		errb.ptr,

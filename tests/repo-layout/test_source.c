@@ -25,15 +25,16 @@ static gc_index *load_fixture(const char *rel, const char *default_ns)
 	return idx;
 }
 
+/* As `kubectl kustomize` of the fixture gives them. */
 static const struct {
 	const char *kind, *name, *want_ns;
 } namespaces[] = {
-	{ "ConfigMap", "a", "top" },       /* root kustomization.yaml */
-	{ "ConfigMap", "e", "mine" },      /* metadata.namespace wins */
+	{ "ConfigMap", "a", "ignored" },   /* none: the default */
+	{ "ConfigMap", "e", "mine" },      /* metadata.namespace */
 	{ "ConfigMap", "b", "sub" },       /* sub/kustomization.yml */
-	{ "ConfigMap", "c", "sub" },       /* nearest above: sub/ */
-	{ "ConfigMap", "d", "top" },       /* plain/ kustomization has none */
-	{ "Namespace", "sub", NULL },      /* cluster-scoped */
+	{ "ConfigMap", "c", "sub" },       /* listed by sub/ as deeper/c.yml */
+	{ "ConfigMap", "d", "ignored" },   /* plain/ kustomization has none */
+	{ "ConfigMap", "f", "top" },       /* the outermost namespace: wins */
 	{ "ClusterRole", "reader", NULL }, /* cluster-scoped */
 };
 
@@ -52,6 +53,9 @@ START_TEST(test_source__namespace_rules)
 	else
 		ck_assert_ptr_null(o->namespace);
 	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
+	/* no resources: list names it */
+	ck_assert_ptr_null(
+		gc_index_find(idx, "ConfigMap", "ignored", "unlisted"));
 	gc_index_free(idx);
 }
 END_TEST
@@ -71,14 +75,13 @@ START_TEST(test_source__default_namespace_option_then_default)
 }
 END_TEST
 
-START_TEST(test_source__kustomizations_pass_through_in_path_order)
+START_TEST(test_source__reached_objects_in_path_order)
 {
 	gc_index *idx = load_fixture("validate/namespaces", NULL);
 	static const char *const want[] = {
-		"ConfigMap a",     "Namespace sub",   "ClusterRole reader",
-		"ConfigMap e",     "Kustomization -", "ConfigMap d",
-		"Kustomization -", "ConfigMap b",     "ConfigMap c",
-		"Kustomization -",
+		"ConfigMap a", "ClusterRole reader", "ConfigMap e",
+		"ConfigMap f", "ConfigMap d",        "ConfigMap b",
+		"ConfigMap c",
 	};
 	gc_buf got = GC_BUF_INIT;
 
@@ -257,13 +260,14 @@ START_TEST(test_source__git_commit_loads_like_the_directory)
 		      gc_error_msg(&err));
 	ck_assert_int_eq(gc_git_resolve(commit, git, NULL, &err), 0);
 	ck_assert_int_eq(gc_source_load_git(&idx, git, commit, NULL, &err), 0);
-	/* the same 10 documents: node_modules/ and hidden files are skipped */
-	ck_assert_uint_eq(gc_index_doc_count(idx), 10);
+	/* the same 7 documents: what no resources: list names is not read */
+	ck_assert_uint_eq(gc_index_doc_count(idx), 7);
 	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
 	ck_assert_ptr_nonnull(gc_index_find(idx, "ConfigMap", "sub", "c"));
 	ck_assert_ptr_nonnull(gc_index_find(idx, "ConfigMap", "mine", "e"));
-	ck_assert_str_eq(gc_index_find(idx, "ConfigMap", "top", "a")->doc->path,
-			 "a.yaml");
+	ck_assert_str_eq(gc_index_find(idx, "ConfigMap", "top", "f")->doc->path,
+			 "over/f.yaml");
+	ck_assert_ptr_nonnull(gc_index_find(idx, "ConfigMap", "default", "a"));
 	gc_index_free(idx);
 	gc_git_free(git);
 	gc_buf_release(&out);
@@ -281,8 +285,7 @@ static Suite *gc_suite_source(void)
 	tcase_add_loop_test(tc, test_source__namespace_rules, 0,
 			    GC_ARRAY_SIZE(namespaces));
 	tcase_add_test(tc, test_source__default_namespace_option_then_default);
-	tcase_add_test(tc,
-		       test_source__kustomizations_pass_through_in_path_order);
+	tcase_add_test(tc, test_source__reached_objects_in_path_order);
 	tcase_add_test(tc, test_source__duplicates_name_both_places);
 	tcase_add_loop_test(tc, test_source__dns1123_names, 0,
 			    GC_ARRAY_SIZE(names));
