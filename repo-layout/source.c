@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kustomize.h"
+#include "builds.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -99,176 +99,29 @@ static int set_native(gc_index *idx, files *fs, const char *path,
 	return 0;
 }
 
-static void kfile_add(gc_kfile **v, size_t *n, const char *path,
-		      const gc_buf *b)
+static int read_file(const gc_buf **out, const char *path, void *payload,
+		     gc_error *err)
 {
-	*v = gc_xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = (gc_kfile){ path, b->ptr ? b->ptr : "", b->len };
-}
-
-/* ---- Flux builds ---- */
-
-typedef struct lookup_ctx {
-	gc_index *idx;
-	files *fs;
-	gc_doclist docs; /* parsed while looking */
-} lookup_ctx;
-
-static bool doc_is(const cJSON *r, const char *kind, const char *ns,
-		   const char *name)
-{
-	const char *k = gc_json_str(r, "kind"),
-		   *n = gc_json_str(r, "metadata.name"),
-		   *s = gc_json_str(r, "metadata.namespace");
-
-	return k && n && !strcmp(k, kind) && !strcmp(n, name) &&
-	       (!s || !*s || !strcmp(s, ns));
-}
-
-/* A substituteFrom source: a ConfigMap or Secret of the source. */
-static const cJSON *lookup_config(const char *kind, const char *ns,
-				  const char *name, void *payload)
-{
-	lookup_ctx *c = payload;
-	const gc_src_tree *t = gc_index__tree(c->idx);
-	gc_error err = GC_ERROR_INIT;
-	const cJSON *found = NULL;
-
-	for (size_t i = 0; !found && i < t->n; i++) {
-		const gc_src_file *f = t->v[i];
-		const gc_buf *b;
-		size_t first = c->docs.n;
-
-		if ((f->flags & (GC_SRC_CONFIG | GC_SRC_MANIFEST)) !=
-			    (GC_SRC_CONFIG | GC_SRC_MANIFEST) ||
-		    files_get(&b, c->fs, f->path, &err) < 0 || !b->len ||
-		    !memmem(b->ptr, b->len, name, strlen(name)) ||
-		    gc_yaml_parse(&c->docs, f->path, b->ptr, b->len, &err) <
-			    0) {
-			gc_error_clear(&err);
-			continue;
-		}
-		for (size_t j = first; !found && j < c->docs.n; j++)
-			if (doc_is(c->docs.v[j]->root, kind, ns, name))
-				found = c->docs.v[j]->root;
-	}
-	gc_error_release(&err);
-	return found;
-}
-
-static bool tree_exists(const char *path, void *payload)
-{
-	return gc_src_tree_exists(payload, path);
+	return files_get(out, payload, path, err);
 }
 
 /*
- * The kustomization Flux builds for b into the inputs (replacing the
- * file's bytes, or added when Flux generates it); < 0 after problems.
+ * Runs the builds v[0..n) (all of the load's or update's at once, so
+ * they batch and use every core) into out[0..n).
  */
-static int flux_kustomization(gc_index *idx, files *fs, const gc_plan_build *b,
-			      gc_kfile **in, size_t *n, gc_buf *out,
-			      gc_problems *problems, gc_error *err)
+static int run_builds(gc_index *idx, files *fs, const gc_plan_build *const *v,
+		      size_t n, gc_build_out *out, const gc_source_opts *opts,
+		      gc_error *err)
 {
-	const gc_buf *kb = NULL;
-	size_t i;
-	int error;
+	gc_builds_env env = { gc_index__tree(idx), read_file, fs,
+			      opts ? opts->kustomize_command : NULL };
 
-	if (gc_src_tree_get(gc_index__tree(idx), b->kust) &&
-	    (error = files_get(&kb, fs, b->kust, err)) < 0)
-		return error;
-	if (gc_flux_kustomization(b->flux, kb ? kb->ptr : NULL,
-				  kb ? kb->len : 0,
-				  (const char *const *)b->resources,
-				  b->nresources, tree_exists,
-				  gc_index__tree(idx), out, problems) < 0)
-		return 1;
-	for (i = 0; i < *n && strcmp((*in)[i].path, b->kust); i++)
-		;
-	if (i == *n)
-		kfile_add(in, n, b->kust, out);
-	(*in)[i].data = out->ptr ? out->ptr : "";
-	(*in)[i].len = out->len;
-	return 0;
+	return n ? gc_builds_run(v, n, out, &env, err) : 0;
 }
 
-/* postBuild and commonMetadata on every built object; false: none kept. */
-static bool flux_post_build(gc_index *idx, files *fs, const gc_plan_build *b,
-			    gc_doclist *docs, gc_problems *problems)
+static void set_build(gc_index *idx, const gc_plan_build *b, gc_build_out *o)
 {
-	lookup_ctx c = { idx, fs, GC_DOCLIST_INIT };
-	gc_map vars = GC_MAP_INIT;
-	bool ok =
-		gc_flux_vars(&vars, b->flux, lookup_config, &c, problems) == 0;
-
-	for (size_t i = 0; ok && i < docs->n; i++)
-		ok = gc_flux_post_build(b->flux, &vars, docs->v[i]->root,
-					docs->v[i], problems) == 0;
-	gc_flux_vars_release(&vars);
-	gc_doclist_release(&c.docs);
-	return ok;
-}
-
-/*
- * Runs one kustomize build of the plan into the index file b->key. A
- * namespace from above is a wrapping kustomization, so that kustomize
- * applies it as it would from the kustomization that sets it.
- */
-static int set_build(gc_index *idx, files *fs, const gc_plan_build *b,
-		     const gc_source_opts *opts, gc_error *err)
-{
-	gc_kustomize_opts kopts = { opts ? opts->kustomize_command : NULL, 0,
-				    0 };
-	gc_doclist docs = GC_DOCLIST_INIT;
-	gc_problems problems = { 0 };
-	gc_kfile *in = NULL;
-	size_t n = 0;
-	gc_buf wrap = GC_BUF_INIT, wrap_path = GC_BUF_INIT, fk = GC_BUF_INIT;
-	const gc_buf *data;
-	const char *root = b->dir;
-	int error = 0;
-
-	if (b->broken) /* the plan says why */
-		goto done;
-	for (size_t i = 0; i < b->ninputs; i++) {
-		if ((error = files_get(&data, fs, b->inputs[i], err)) < 0)
-			goto cleanup;
-		kfile_add(&in, &n, b->inputs[i], data);
-	}
-	if (b->wrap_namespace) {
-		gc_buf_addf(&wrap_path, "%s%s.gitcanary-namespace", b->dir,
-			    *b->dir ? "/" : "");
-		gc_buf_addf(&wrap,
-			    "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-			    "kind: Kustomization\nnamespace: %s\n"
-			    "resources:\n- ..\n",
-			    b->wrap_namespace);
-		root = wrap_path.ptr;
-		gc_buf_adds(&wrap_path, "/kustomization.yaml");
-		kfile_add(&in, &n, wrap_path.ptr, &wrap);
-	}
-	if (b->flux && (error = flux_kustomization(idx, fs, b, &in, &n, &fk,
-						   &problems, err)) != 0) {
-		if (error < 0)
-			goto cleanup;
-		error = 0;
-		goto done;
-	}
-	if ((error = gc_kustomize_build(&kopts, root, in, n, &docs, &problems,
-					err)) < 0)
-		goto cleanup;
-	/* a half-substituted object is never applied */
-	if (b->flux && docs.n && !flux_post_build(idx, fs, b, &docs, &problems))
-		gc_doclist_release(&docs);
-done:
-	gc_index__set_file(idx, b->key, &docs, &problems, NULL, true);
-cleanup:
-	gc_doclist_release(&docs);
-	gc_problems_release(&problems);
-	free(in);
-	gc_buf_release(&wrap);
-	gc_buf_release(&wrap_path);
-	gc_buf_release(&fk);
-	return error;
+	gc_index__set_file(idx, b->key, &o->docs, &o->problems, NULL, true);
 }
 
 static void plan_problems(gc_index *idx)
@@ -321,8 +174,9 @@ static const gc_map_entry **native_sorted(const gc_plan *p, size_t *n)
 /* One index file a plan makes: a native file or a build's output. */
 typedef struct plan_file {
 	const char *key;
-	const char *ns;             /* native */
-	const gc_plan_build *build; /* else */
+	const char *ns;    /* native */
+	gc_build_out *out; /* else */
+	const gc_plan_build *build;
 } plan_file;
 
 static int cmp_plan_file(const void *a, const void *b)
@@ -340,25 +194,38 @@ static int load_all(gc_index *idx, files *fs, const gc_source_opts *opts,
 	gc_plan *plan = gc_index__plan(idx);
 	gc_plan_opts po;
 	plan_file *v;
+	const gc_plan_build **builds;
+	gc_build_out *outs;
 	const gc_map_entry *e;
 	size_t n = 0;
-	int error = 0;
+	int error;
 
 	plan_opts(&po, opts);
 	gc_plan_make(plan, gc_index__tree(idx), &po);
 	plan_problems(idx);
+	builds = gc_xcalloc(plan->nbuilds + 1, sizeof(*builds));
+	outs = gc_xcalloc(plan->nbuilds + 1, sizeof(*outs));
+	for (size_t i = 0; i < plan->nbuilds; i++)
+		builds[i] = &plan->builds[i];
+	error = run_builds(idx, fs, builds, plan->nbuilds, outs, opts, err);
 	v = gc_xcalloc(plan->native.len + plan->nbuilds + 1, sizeof(*v));
 	for (size_t i = 0; gc_map_next(&plan->native, &i, &e);)
 		if (e->value)
-			v[n++] = (plan_file){ e->key, e->value, NULL };
+			v[n++] = (plan_file){ e->key, e->value, NULL, NULL };
 	for (size_t i = 0; i < plan->nbuilds; i++)
-		v[n++] = (plan_file){ plan->builds[i].key, NULL,
+		v[n++] = (plan_file){ plan->builds[i].key, NULL, &outs[i],
 				      &plan->builds[i] };
 	qsort(v, n, sizeof(*v), cmp_plan_file);
-	for (size_t i = 0; error == 0 && i < n; i++)
-		error = v[i].build
-				? set_build(idx, fs, v[i].build, opts, err)
-				: set_native(idx, fs, v[i].key, v[i].ns, err);
+	for (size_t i = 0; error == 0 && i < n; i++) {
+		if (v[i].build)
+			set_build(idx, v[i].build, v[i].out);
+		else
+			error = set_native(idx, fs, v[i].key, v[i].ns, err);
+	}
+	for (size_t i = 0; i < plan->nbuilds; i++)
+		gc_build_out_release(&outs[i]);
+	free(outs);
+	free(builds);
 	free(v);
 	return error;
 }
@@ -552,7 +419,9 @@ static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
 {
 	const gc_plan *now = gc_index__plan(idx);
 	const gc_map_entry *e, **native;
-	size_t n;
+	const gc_plan_build **builds;
+	gc_build_out *outs;
+	size_t n, nb = 0;
 	int error = 0;
 
 	for (size_t i = 0; gc_map_next(&old->native, &i, &e);)
@@ -573,14 +442,25 @@ static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
 		if (!gc_plan_find(now, old->builds[i].key))
 			gc_index__set_file(idx, old->builds[i].key, NULL, NULL,
 					   NULL, true);
-	for (size_t i = 0; error == 0 && i < now->nbuilds; i++) {
+	builds = gc_xcalloc(now->nbuilds + 1, sizeof(*builds));
+	for (size_t i = 0; i < now->nbuilds; i++) {
 		const gc_plan_build *b = &now->builds[i],
 				    *was = gc_plan_find(old, b->key);
 
 		if (!was || !same_build(was, b) ||
 		    build_reads_changed(b, changed))
-			error = set_build(idx, fs, b, opts, err);
+			builds[nb++] = b;
 	}
+	outs = gc_xcalloc(nb + 1, sizeof(*outs));
+	if (error == 0)
+		error = run_builds(idx, fs, builds, nb, outs, opts, err);
+	for (size_t i = 0; i < nb; i++) {
+		if (error == 0)
+			set_build(idx, builds[i], &outs[i]);
+		gc_build_out_release(&outs[i]);
+	}
+	free(outs);
+	free(builds);
 	return error;
 }
 

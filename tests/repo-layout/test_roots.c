@@ -205,6 +205,54 @@ START_TEST(test_roots__overlay_with_transformers)
 }
 END_TEST
 
+static const char *const both[] = { "apps/production", "apps/staging" };
+static const char *const staging[] = { "apps/staging" };
+
+/* Two overlays share one kustomize run: each gets what it gets alone. */
+START_TEST(test_roots__batched_builds_equal_single_ones)
+{
+	gc_source_opts o1 = { .paths = production, .npaths = 1 },
+		       o2 = { .paths = staging, .npaths = 1 },
+		       o12 = { .paths = both, .npaths = 2 };
+	gc_index *a = load("roots/overlay", &o1),
+		 *b = load("roots/overlay", &o2),
+		 *ab = load("roots/overlay", &o12);
+	char *x = objects(a), *y = objects(b), *xy = objects(ab);
+	char *want = gc_xasprintf("%s%s", x, y);
+	const gc_object *dep =
+		gc_index_find(ab, "Deployment", "staging", "stage-web");
+	const cJSON *c =
+		cJSON_GetArrayItem(gc_json_get(dep->doc->root,
+					       "spec.template.spec.containers"),
+				   0);
+	const char *path;
+	gc_loc loc;
+
+	ck_assert_uint_eq(gc_index_count(ab), 6);
+	/* every line of each alone, and no other (sorted, so in order) */
+	ck_assert_uint_eq(strlen(xy), strlen(want));
+	for (char *l = want; *l; l = strchr(l, '\n') + 1) {
+		char *line = gc_xstrndup(l, strcspn(l, "\n") + 1);
+
+		ck_assert_msg(strstr(xy, line), "missing: %.300s", line);
+		free(line);
+	}
+	ck_assert_str_eq(dep->file, "apps/staging/kustomization.yaml");
+	gc_doc_place(dep->doc, cJSON_GetObjectItem(c, "name"), &path, &loc);
+	ck_assert_str_eq(path, "apps/base/deployment.yaml");
+	ck_assert_uint_eq(loc.line, 18);
+	gc_doc_place(dep->doc, cJSON_GetObjectItem(c, "image"), &path, &loc);
+	ck_assert_str_eq(path, "apps/staging/kustomization.yaml");
+	free(x);
+	free(y);
+	free(xy);
+	free(want);
+	gc_index_free(a);
+	gc_index_free(b);
+	gc_index_free(ab);
+}
+END_TEST
+
 static const char *const two_roots[] = { "apps/broken", "apps/production" };
 
 /* One root does not build: the other's objects are all there. */
@@ -308,6 +356,7 @@ static Suite *gc_suite_roots(void)
 			    GC_ARRAY_SIZE(same_both_ways));
 	tcase_add_test(tc, test_roots__generated_kustomization);
 	tcase_add_test(tc, test_roots__overlay_with_transformers);
+	tcase_add_test(tc, test_roots__batched_builds_equal_single_ones);
 	tcase_add_test(tc, test_roots__broken_root_is_its_own_problem);
 	tcase_add_test(tc, test_roots__fast_path_needs_no_kustomize);
 	tcase_add_test(tc, test_roots__flux_kustomizations);
