@@ -122,7 +122,8 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	const char *tname = gc_json_str(can->doc->root, "spec.targetRef.name");
 	const char *hname =
 		gc_json_str(can->doc->root, "spec.autoscalerRef.name");
-	const gc_object *target = NULL, *hpa = NULL;
+	const char *apex = gc_json_str(can->doc->root, "spec.service.name");
+	const gc_object *target = NULL, *hpa = NULL, *svc;
 	gc_loc loc;
 	int error;
 
@@ -146,6 +147,9 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	in.namespace = can->namespace;
 	in.target = target->doc->root;
 	in.hpa = hpa ? hpa->doc->root : NULL;
+	svc = gc_index_find_tree(idx, "Service", can->namespace,
+				 apex && *apex ? apex : tname);
+	in.apex_service = svc ? svc->doc->root : NULL;
 	in.lookup = lookup;
 	in.lookup_payload = &c;
 	in.locate = locate;

@@ -200,6 +200,7 @@ typedef struct gc_canary_run {
 typedef struct gc_canary_work {
 	gc_canary_done d; /* what outlives the chunk */
 	const gc_object *target, *hpa;
+	const gc_object *apex_service; /* the source's, taken over; or NULL */
 	gc_canary_spec spec;
 	bool due;
 	gc_deploy_canary old, next;

@@ -17,7 +17,7 @@
 typedef struct input {
 	gc_doclist docs;
 	gc_doclist promoted;
-	const gc_doc *canary, *target, *hpa, *promoted_target;
+	const gc_doc *canary, *target, *hpa, *promoted_target, *apex_service;
 } input;
 
 static const cJSON *find_in(const gc_doclist *l, const char *kind,
@@ -81,11 +81,15 @@ static void input_link(input *in)
 {
 	const cJSON *c = find_in(&in->docs, "Canary", NULL, &in->canary);
 	const char *hpa = gc_json_str(c, "spec.autoscalerRef.name");
+	const char *apex = gc_json_str(c, "spec.service.name");
 
 	find_in(&in->docs, "Deployment", gc_json_str(c, "spec.targetRef.name"),
 		&in->target);
 	if (hpa)
 		find_in(&in->docs, "HorizontalPodAutoscaler", hpa, &in->hpa);
+	find_in(&in->docs, "Service",
+		apex ? apex : gc_json_str(c, "spec.targetRef.name"),
+		&in->apex_service);
 	if (in->promoted.n)
 		find_in(&in->promoted, "Deployment", NULL,
 			&in->promoted_target);
@@ -112,6 +116,7 @@ static int render_prefixed(gc_buf *out, char **msg, input *in,
 	ri.namespace = "test";
 	ri.target = in->target ? in->target->root : NULL;
 	ri.hpa = in->hpa ? in->hpa->root : NULL;
+	ri.apex_service = in->apex_service ? in->apex_service->root : NULL;
 	ri.lookup = lookup;
 	ri.lookup_payload = &in->docs;
 	ri.locate = locate;
@@ -176,6 +181,16 @@ static const struct golden {
 	{ "labels-prefixes", "labels.yaml", NULL, NULL,
 	  "app.kubernetes.io,team,,kustomize" },
 	{ "labels-all", "labels.yaml", NULL, NULL, "*" },
+	/* Flagger's router fixtures (issue 17) */
+	{ "flagger-canary", "flagger-canary.yaml", NULL, "progressing:10",
+	  NULL },
+	{ "flagger-mirror", "flagger-canary.yaml", NULL, "mirror", NULL },
+	{ "flagger-abtest", "flagger-abtest.yaml", NULL, "ab", NULL },
+	{ "flagger-hpa-v1", "flagger-hpa-v1.yaml", NULL, NULL, NULL },
+	{ "flagger-hpa-v1-prefixes", "flagger-hpa-v1.yaml", NULL, NULL,
+	  "team,app.kubernetes.io" },
+	{ "flagger-affinity", "flagger-affinity.yaml", NULL, "progressing:10",
+	  NULL },
 };
 
 static void load_case(input *in, const char *file, const char *promoted)
