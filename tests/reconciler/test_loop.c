@@ -358,7 +358,7 @@ START_TEST(test_loop__first_run_creates_deploy_branch)
 				    "Canary-Weight: 0\n"
 				    "Primary-Weight: 100\n"
 				    "Failed-Checks: 0\n"
-				    "Revision: 67644fcd47\n"
+				    "Revision: 76bd5bbb89\n"
 				    "Source-Commit: S\n");
 	sh_ok(&e,
 	      "git --git-dir=remote.git log -1 --format='%an <%ae>|%cn <%ce>' deploy");
@@ -435,7 +435,7 @@ START_TEST(test_loop__release_commit_by_commit)
 			"test/podinfo: Advance podinfo.test canary weight 10\n\n"
 			"Canary: test/podinfo\nPhase: Progressing\n"
 			"Canary-Weight: 10\nPrimary-Weight: 90\n"
-			"Failed-Checks: 0\nRevision: 58f996cd76\n"
+			"Failed-Checks: 0\nRevision: 59fd49b99d\n"
 			"Source-Commit: %s\n",
 			p);
 
@@ -464,7 +464,7 @@ START_TEST(test_loop__release_commit_by_commit)
 	ck_assert_str_eq(
 		e.out.ptr,
 		"{\"releases\":[{\"canary\":\"test/podinfo\",\"outcome\":\"promoted\",T,"
-		"\"maxWeight\":50,\"failedChecks\":0,\"revision\":\"58f996cd76\",D,"
+		"\"maxWeight\":50,\"failedChecks\":0,\"revision\":\"59fd49b99d\",D,"
 		"\"lastEvent\":\"Promotioncompleted!Scalingdownpodinfo.test\"}]}");
 	/* evidence of the webhook runs on the tick commit */
 	sh_ok(&e,
