@@ -509,6 +509,72 @@ START_TEST(test_loop__release_commit_by_commit)
 }
 END_TEST
 
+/*
+ * get and describe as a kubectl user runs them: in an ordinary clone
+ * (origin/deploy, no local deploy branch), with -o wide|yaml|json, -A and
+ * --deploy-branch origin/deploy (issue 17).
+ */
+START_TEST(test_loop__get_and_describe_in_a_clone)
+{
+	env e;
+	char *cmd;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, "git clone -q remote.git clone 2>/dev/null && "
+		  "git -C clone branch --list deploy");
+	ck_assert_str_eq(e.out.ptr, "");
+	cmd = gc_xasprintf(
+		"cd clone && B='%s' && T='s/20[0-9T:Z-]*$/TIME/' && "
+		"$B get | sed \"$T\" && "
+		"$B get --deploy-branch origin/deploy -n other -A | sed \"$T\" && "
+		"$B get -o wide | sed \"$T\" && "
+		"$B get -n other; "
+		"$B get -o json | sed -n '1,10p;/\"phase\"/p' && "
+		"$B get -o yaml | sed -n '1,6p' && "
+		"$B describe test/podinfo -o yaml | sed -n '1,4p;/^  phase/p' && "
+		"$B describe test/podinfo -o json | sed -n '1,3p'",
+		gc_test_binary);
+	sh_ok(&e, cmd);
+	free(cmd);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"NAMESPACE   NAME      STATUS        WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0        0              TIME\n"
+		"NAMESPACE   NAME      STATUS        WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0        0              TIME\n"
+		"NAMESPACE   NAME      STATUS        WEIGHT   SUSPENDED   FAILEDCHECKS   INTERVAL   MIRROR   STEPWEIGHT   STEPWEIGHTS   MAXWEIGHT   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0                    0              1s                  10                         50          TIME\n"
+		"{\n"
+		"    \"apiVersion\": \"v1\",\n"
+		"    \"kind\": \"List\",\n"
+		"    \"items\": [\n"
+		"        {\n"
+		"            \"apiVersion\": \"flagger.app/v1beta1\",\n"
+		"            \"kind\": \"Canary\",\n"
+		"            \"metadata\": {\n"
+		"                \"name\": \"podinfo\",\n"
+		"                \"namespace\": \"test\"\n"
+		"                \"phase\": \"Initialized\",\n"
+		"apiVersion: v1\n"
+		"kind: List\n"
+		"items:\n"
+		"- apiVersion: flagger.app/v1beta1\n"
+		"  kind: Canary\n"
+		"  metadata:\n"
+		"apiVersion: flagger.app/v1beta1\n"
+		"kind: Canary\n"
+		"metadata:\n"
+		"  name: podinfo\n"
+		"  phase: Initialized\n"
+		"{\n"
+		"    \"apiVersion\": \"flagger.app/v1beta1\",\n"
+		"    \"kind\": \"Canary\",\n");
+	ck_assert_str_eq(e.err.ptr, "No canaries found.\n");
+	env_free(&e);
+}
+END_TEST
+
 /* ---- config tracking ---- */
 
 #define CONFIG_COPY "test/podinfo/configmap-podinfo-config-primary.yaml"
@@ -1382,6 +1448,7 @@ Suite *gc_suite_loop(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
+	tcase_add_test(tc, test_loop__get_and_describe_in_a_clone);
 	tcase_add_test(tc, test_loop__include_label_prefix);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
