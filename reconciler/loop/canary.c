@@ -488,6 +488,9 @@ static void take_done(gc_canary_done *d, gc_canary_work *w)
 	o->stage.canary_weight = dc->routing.canary;
 	o->stage.primary_weight = dc->routing.primary;
 	o->stage.release_max_weight = dc->release_max_weight;
+	o->stage.ab_match[0] = '\0';
+	if (o->spec_ok && w->spec.strategy == GC_STRATEGY_AB)
+		gc_message_match(o->stage.ab_match, w->spec.match);
 	o->stage.failed_checks = dc->status.failed_checks;
 	o->stage.old_failed_checks = w->old.status.failed_checks;
 	memcpy(o->stage.source_commit, dc->source_commit,

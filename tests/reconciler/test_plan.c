@@ -37,6 +37,71 @@ static const char fail_pre_plan[] = HEADER
 	"1    Progressing      100     0      off    2        New revision detected! Scaling up podinfo.test\n"
 	"2    Progressing      100     0      off    2        Starting canary analysis for podinfo.test | Warning: Halt podinfo.test advancement pre-rollout check acceptance-test failed simulated failure (--fail-at)\n";
 
+/*
+ * A header-matched A/B release: the canary gets what matches, the primary
+ * the rest (not "0 / 100"); Flagger's newTestABTest (issue 17).
+ */
+static const char ab_plan[] =
+	"TICK PHASE            PRIMARY CANARY             MIRROR REPLICAS EVENTS\n"
+	"1    Progressing      100     0                  off    1        New revision detected! Scaling up abtest.default\n"
+	"2    Progressing      rest    match: x-user-type off    1        Starting canary analysis for abtest.default | Advance abtest.default canary iteration 1/2\n"
+	"3    Progressing      rest    match: x-user-type off    1        Advance abtest.default canary iteration 2/2\n"
+	"4    Promoting        rest    match: x-user-type off    1        Copying abtest.default template spec to abtest-primary.default\n"
+	"5    Finalising       100     0                  off    1        Routing all traffic to primary\n"
+	"6    Succeeded        100     0                  off    0        Promotion completed! Scaling down abtest.default\n";
+
+/* --format markdown: ticks and what each checks, for a PR comment */
+static const char markdown_plan[] =
+	"#### gitcanary plan: test/podinfo\n"
+	"\n"
+	"| tick | phase | primary | canary | mirror | replicas | checks | events |\n"
+	"|---:|---|---:|---|---|---:|---|---|\n"
+	"| 1 | Progressing | 100 | 0 | off | 2 |  | New revision detected! Scaling up podinfo.test |\n"
+	"| 2 | Progressing | 90 | 10 | off | 2 | ✅ pre-rollout webhook acceptance-test | Starting canary analysis for podinfo.test<br>Pre-rollout check acceptance-test passed<br>Advance podinfo.test canary weight 10 |\n"
+	"| 3 | Progressing | 90 | 10 | off | 2 | ❌ rollout webhook load-test<br>⏭️ request-success-rate ≥ 99 (1m)<br>⏭️ request-duration ≤ 500 (30s) | ⚠️ Halt podinfo.test advancement external check load-test failed simulated failure (--fail-at) |\n";
+
+START_TEST(test_plan__ab_shows_the_match)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' plan --dir '%s/tests/fixtures/plan/ab' --canary default/abtest",
+			gc_test_binary, gc_test_source_dir),
+		0);
+	ck_assert_str_eq(err.ptr, "");
+	ck_assert_str_eq(out.ptr, ab_plan);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+START_TEST(test_plan__markdown)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' plan --dir '%s/examples/podinfo' --canary test/podinfo --format markdown --fail-at 3 | sed -n 1,7p",
+			gc_test_binary, gc_test_source_dir),
+		0);
+	ck_assert_str_eq(out.ptr, markdown_plan);
+	gc_buf_clear(&out);
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' plan --dir '%s/examples/podinfo' --canary test/podinfo --format html",
+			gc_test_binary, gc_test_source_dir),
+		2);
+	ck_assert_str_eq(err.ptr,
+			 "gitcanary plan: --format must be text or markdown\n");
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 START_TEST(test_plan__seed_dir)
 {
 	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
@@ -190,6 +255,8 @@ static Suite *gc_suite_plan(void)
 	tcase_add_test(tc, test_plan__seed_dir);
 	tcase_add_test(tc, test_plan__fail_at);
 	tcase_add_test(tc, test_plan__from_git);
+	tcase_add_test(tc, test_plan__ab_shows_the_match);
+	tcase_add_test(tc, test_plan__markdown);
 	tcase_add_test(tc, test_plan__min_interval);
 	tcase_add_loop_test(tc, test_plan__bad_usage, 0, GC_ARRAY_SIZE(bad));
 	suite_add_tcase(s, tc);
