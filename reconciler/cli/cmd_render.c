@@ -294,8 +294,9 @@ int cmd_render(int argc, char **argv)
 		return rc;
 	if (run(&a, &err) < 0) {
 		msg = gc_error_format(&err);
+		/* a located error reads like a compiler's; the rest is ours */
 		fprintf(stderr, "%s%s\n",
-			err.path ? "" : "gitcanary render: ", msg);
+			err.path && err.line ? "" : "gitcanary render: ", msg);
 		free(msg);
 		gc_error_release(&err);
 		return GC_EXIT_FAILURE;

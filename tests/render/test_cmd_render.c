@@ -98,6 +98,8 @@ static const struct {
 	  "gitcanary render: unknown argument '--bogus'; see --help\n" },
 	{ "--canary test/nope", 1,
 	  "gitcanary render: canary 'test/nope' not found\n" },
+	{ "--canary test/podinfo --promoted /nonexistent", 1,
+	  "gitcanary render: /nonexistent: cannot open: No such file or directory\n" },
 };
 
 START_TEST(test_cmd_render__rejects_bad_arguments)
