@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -168,6 +169,30 @@ START_TEST(test_cli__help_lists_options)
 }
 END_TEST
 
+/* a first clone that fails leaves no empty repository in the cache */
+START_TEST(test_cli__failed_clone_leaves_no_cache)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"cd /tmp && XDG_CACHE_HOME='%s' '%s' validate --repo file://%s/missing.git",
+			dir, gc_test_binary, dir),
+		1);
+	ck_assert_msg(strstr(err.ptr, "gitcanary validate: "), "stderr: %s",
+		      err.ptr);
+	ck_assert_int_eq(gc_test_sh(&out, NULL, "ls -A '%s/gitcanary'", dir),
+			 0);
+	ck_assert_str_eq(out.ptr, "");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 /* -v (or --verbose, on every command) shows the debug lines */
 static const struct {
 	const char *args, *want;
@@ -230,6 +255,7 @@ static Suite *gc_suite_cli(void)
 	tcase_add_loop_test(tc, test_cli__verbose, 0, GC_ARRAY_SIZE(verbose));
 	tcase_add_loop_test(tc, test_cli__help_lists_options, 0,
 			    GC_ARRAY_SIZE(help));
+	tcase_add_test(tc, test_cli__failed_clone_leaves_no_cache);
 	tcase_add_loop_test(tc, test_cli__version, 0,
 			    GC_ARRAY_SIZE(version_args));
 	suite_add_tcase(s, tc);
