@@ -571,6 +571,88 @@ START_TEST(test_loop__get_and_describe_in_a_clone)
 		"    \"apiVersion\": \"flagger.app/v1beta1\",\n"
 		"    \"kind\": \"Canary\",\n");
 	ck_assert_str_eq(e.err.ptr, "No canaries found.\n");
+	/* --watch lists, then waits for the branch to move */
+	cmd = gc_xasprintf("cd clone && timeout 3 '%s' get -w | "
+			   "sed 's/20[0-9T:Z-]*$/TIME/'",
+			   gc_test_binary);
+	sh_ok(&e, cmd);
+	free(cmd);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"NAMESPACE   NAME      STATUS        WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0        0              TIME\n");
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * A Service of the source with the apex name (a LoadBalancer with
+ * external-dns annotations) is taken over as Flagger takes it over: type,
+ * nodePorts, labels and annotations stay; only selector and ports change;
+ * it is not passed through as well (issue 17).
+ */
+START_TEST(test_loop__apex_service_is_taken_over)
+{
+	env e;
+
+	env_setup(&e);
+	push_src(
+		&e,
+		"printf '%s\\n' 'apiVersion: v1' 'kind: Service' "
+		"'metadata:' '  name: podinfo' '  namespace: test' "
+		"'  annotations: {external-dns.alpha.kubernetes.io/hostname: podinfo.example.com}' "
+		"'spec:' '  type: LoadBalancer' '  selector: {app: podinfo}' "
+		"'  ports: [{name: http, port: 9898, nodePort: 30898}]' "
+		">service.yaml && git add service.yaml",
+		"a LoadBalancer for podinfo");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e,
+	      "git --git-dir=remote.git ls-tree --name-only deploy test/_/");
+	ck_assert_str_eq(e.out.ptr,
+			 "test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+			 "test/_/horizontalpodautoscaler-podinfo.yaml\n");
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/service-podinfo.yaml | "
+		  "grep -E 'external-dns|type:|nodePort'");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"    external-dns.alpha.kubernetes.io/hostname: podinfo.example.com\n"
+		"  type: LoadBalancer\n"
+		"    nodePort: 30898\n");
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/service-podinfo.yaml | "
+		  "sed -n '/selector:/,/ports:/p'");
+	ck_assert_str_eq(e.out.ptr, "  selector:\n"
+				    "    app: podinfo-primary\n"
+				    "  ports:\n");
+	env_free(&e);
+}
+END_TEST
+
+/* reconcile --once with nothing to commit says what is due next (issue 17) */
+START_TEST(test_loop__once_says_what_is_due_next)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_str_eq(e.out.ptr, "");
+	ck_assert_ptr_nonnull(strstr(
+		e.err.ptr,
+		"gitcanary reconcile: nothing to do: no canary is due (every canary is at rest until the source changes)\n"));
+	push_src(&e,
+		 "sed -i 's/^    interval: 1s$/    interval: 1m/' canary.yaml",
+		 "interval 1m");
+	bump(&e, "3.1.1");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_uint_eq(e.out.len, 41); /* the commit id and \n */
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_str_eq(e.out.ptr, "");
+	ck_assert_ptr_nonnull(strstr(
+		e.err.ptr,
+		"gitcanary reconcile: nothing to do: next due is test/podinfo at 20"));
+	ck_assert_ptr_nonnull(strstr(e.err.ptr, "Z (in "));
 	env_free(&e);
 }
 END_TEST
@@ -956,7 +1038,8 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 		&e,
 		"git rm -q extra.yaml && printf '  bad: [\\n' >>hpa-total.yaml",
 		"break");
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	/* an error of the source is exit 1, syntax or schema (issue 17) */
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(
 		e.err.ptr,
 		"hpa-total.yaml:24:1: did not find expected node content"));
@@ -1030,7 +1113,7 @@ START_TEST(test_loop__deleted_canary_leaves_the_deploy_branch)
 	 * its target does not pass through */
 	push_src(&e, "sed -i 's/^kind: Canary$/kind: Canery/' canary.yaml",
 		 "misspell the kind");
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	files = deploy_tree(&e);
 	ck_assert_str_eq(files, managed);
 	free(files);
@@ -1038,7 +1121,7 @@ START_TEST(test_loop__deleted_canary_leaves_the_deploy_branch)
 		 "fix the kind");
 	/* a Canary that does not parse is not a deleted one */
 	push_src(&e, "printf '  bad: [\\n' >>canary.yaml", "break canary");
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	files = deploy_tree(&e);
 	ck_assert_str_eq(files, managed);
 	free(files);
@@ -1449,6 +1532,8 @@ Suite *gc_suite_loop(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
 	tcase_add_test(tc, test_loop__get_and_describe_in_a_clone);
+	tcase_add_test(tc, test_loop__once_says_what_is_due_next);
+	tcase_add_test(tc, test_loop__apex_service_is_taken_over);
 	tcase_add_test(tc, test_loop__include_label_prefix);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
