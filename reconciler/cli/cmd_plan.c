@@ -16,6 +16,7 @@
 #include "reconciler/cli/cli.h"
 #include "reconciler/release/machine.h"
 #include "reconciler/release/message.h"
+#include "reconciler/release/validate.h"
 #include "render/revision.h"
 #include "repo-layout/git.h"
 #include "repo-layout/source.h"
@@ -279,12 +280,30 @@ static int drive(const plan *p)
 	return error;
 }
 
+/* Prints the errors of p as validate does; returns how many. */
+static size_t print_errors(const gc_problems *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const gc_problem *x = &p->v[i];
+
+		if (x->warning)
+			continue;
+		fprintf(stderr, "%s:%u:%u: %s\n", x->path, x->line, x->column,
+			x->msg);
+		n++;
+	}
+	return n;
+}
+
 /* Looks the Canary, its target and HPA up and fills the plan. */
 static int prepare(plan *p, gc_index *idx, const plan_args *a,
 		   const gc_canary_spec_opts *sopts, gc_error *err)
 {
 	char *ns = gc_xstrdup(a->canary), *name = strchr(ns, '/');
 	const gc_object *c, *target, *hpa;
+	gc_problems probs = { NULL, 0, 0 };
 	const char *hpa_name;
 	int error = 0;
 
@@ -298,6 +317,13 @@ static int prepare(plan *p, gc_index *idx, const plan_args *a,
 	if (!(c = gc_index_find(idx, "Canary", ns, name))) {
 		error = gc_error_set(err, GC_ENOTFOUND,
 				     "canary '%s/%s' not found", ns, name);
+		goto cleanup;
+	}
+	/* what reconcile would skip is not planned (docs/cli.md) */
+	if (gc_validate_canary(&probs, idx, c) > 0) {
+		print_errors(&probs);
+		error = gc_error_set(err, GC_EINVALID,
+				     "canary '%s/%s' is invalid", ns, name);
 		goto cleanup;
 	}
 	if ((error = gc_canary_spec_parse(&p->spec, c->doc->root, c->namespace,
@@ -331,6 +357,7 @@ static int prepare(plan *p, gc_index *idx, const plan_args *a,
 		p->hpa_min =
 			(int)gc_json_num(hpa->doc->root, "spec.minReplicas", 1);
 cleanup:
+	gc_problems_release(&probs);
 	free(ns);
 	return error;
 }
@@ -354,6 +381,7 @@ int cmd_plan(int argc, char **argv)
 	gc_index *idx = NULL;
 	plan p;
 	char *end = NULL;
+	size_t source_errors;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
@@ -377,11 +405,13 @@ int cmd_plan(int argc, char **argv)
 	opts.default_namespace = a.src.default_ns;
 	if (gc_cli_load(&idx, &a.src, &opts, &err) < 0)
 		return fail("", &err);
+	/* one rule for errors of the source: reported, then exit 1 */
+	source_errors = print_errors(gc_index_problems(idx));
 	if (prepare(&p, idx, &a, &sopts, &err) < 0) {
 		rc = fail("", &err);
 		goto cleanup;
 	}
-	rc = GC_EXIT_OK;
+	rc = source_errors ? GC_EXIT_FAILURE : GC_EXIT_OK;
 	if (drive(&p) < 0) {
 		fprintf(stderr,
 			"gitcanary plan: the release did not finish within %d ticks\n",

@@ -189,7 +189,7 @@ START_TEST(test_plan__min_interval)
 			"'metadata: {name: podinfo, namespace: default}' 'spec:' "
 			"'  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}' "
 			"'  progressDeadlineSeconds: 1' '  service: {port: 9898}' "
-			"'  analysis:' '    interval: 1s' '    stepWeights: [5, 50]' "
+			"'  analysis:' '    interval: 1s' '    threshold: 1' '    stepWeights: [5, 50]' "
 			"'    webhooks: [{name: gate, type: confirm-promotion, url: \"http://h/\"}]' "
 			"> '%s/m/canary.yaml'",
 			dir, gc_test_source_dir, dir, dir),
@@ -208,6 +208,55 @@ START_TEST(test_plan__min_interval)
 		"4    WaitingPromotion 50      50     off    1        Warning: Halt podinfo.default advancement waiting for promotion approval gate\n"
 		"5    Failed           100     0      off    0        Warning: Rolling back podinfo.default progress deadline exceeded waiting for promotion approval gate | Warning: Canary failed! Scaling down podinfo.default\n");
 	gc_buf_release(&out);
+	gc_test_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/*
+ * One exit rule for errors of the source (issue 17): a Canary validate
+ * refuses is not planned; a syntax error elsewhere is reported and the
+ * plan printed, exit 1 either way.
+ */
+START_TEST(test_plan__source_errors_exit_1)
+{
+	char *dir = gc_test_tmpdir();
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/p' && "
+			"sed -i 's/^    port: 9898$/    port: \"9898\"/' '%s/p/canary.yaml'",
+			gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' plan --dir '%s/p' --canary test/podinfo",
+			   gc_test_binary, dir),
+		1);
+	ck_assert_str_eq(out.ptr, "");
+	ck_assert_str_eq(
+		err.ptr,
+		"canary.yaml:22:11: spec.service.port: must be an integer, not a string\n"
+		"gitcanary plan: canary 'test/podinfo' is invalid\n");
+	ck_assert_int_eq(
+		gc_test_sh(NULL, NULL,
+			   "cp '%s/examples/podinfo/canary.yaml' '%s/p/' && "
+			   "printf 'x: [\\n' >'%s/p/broken.yaml'",
+			   gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' plan --dir '%s/p' --canary test/podinfo",
+			   gc_test_binary, dir),
+		1);
+	ck_assert_str_eq(out.ptr, seed_plan);
+	ck_assert_str_eq(
+		err.ptr,
+		"broken.yaml:2:1: did not find expected node content while parsing a flow node\n");
+	gc_buf_release(&out);
+	gc_buf_release(&err);
 	gc_test_rmrf(dir);
 	free(dir);
 }
@@ -258,6 +307,7 @@ static Suite *gc_suite_plan(void)
 	tcase_add_test(tc, test_plan__ab_shows_the_match);
 	tcase_add_test(tc, test_plan__markdown);
 	tcase_add_test(tc, test_plan__min_interval);
+	tcase_add_test(tc, test_plan__source_errors_exit_1);
 	tcase_add_loop_test(tc, test_plan__bad_usage, 0, GC_ARRAY_SIZE(bad));
 	suite_add_tcase(s, tc);
 	return s;
