@@ -215,6 +215,25 @@ cleanup:
 	return error;
 }
 
+/*
+ * Errors of the source itself (a YAML syntax error, a duplicate): printed
+ * as validate prints them; render then exits 1 (one rule, docs/cli.md).
+ */
+static size_t print_source_errors(gc_index *idx)
+{
+	const gc_problems *p = gc_index_problems(idx);
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].warning)
+			continue;
+		fprintf(stderr, "%s:%u:%u: %s\n", p->v[i].path, p->v[i].line,
+			p->v[i].column, p->v[i].msg);
+		n++;
+	}
+	return n;
+}
+
 static int run(const render_args *a, gc_error *err)
 {
 	gc_index *idx = NULL;
@@ -223,7 +242,7 @@ static int run(const render_args *a, gc_error *err)
 	const gc_object **canaries = NULL;
 	const gc_doc *pdoc = NULL;
 	cJSON **sets = NULL;
-	size_t n = 0, total;
+	size_t n = 0, total, nerrors;
 	int error;
 
 	if ((error = gc_cli_load(&idx, &a->src,
@@ -231,6 +250,7 @@ static int run(const render_args *a, gc_error *err)
 							    a->src.default_ns },
 				 err)) < 0)
 		goto cleanup;
+	nerrors = print_source_errors(idx);
 	if (a->promoted &&
 	    ((error = gc_buf_read_file(&data, a->promoted,
 				       GC_YAML_MAX_FILE_BYTES, err)) < 0 ||
@@ -271,7 +291,11 @@ static int run(const render_args *a, gc_error *err)
 		if ((error = render_one(&sets[i], idx, canaries[i], a, pdoc,
 					err)) < 0)
 			goto cleanup;
-	error = write_out(a, sets, canaries, n, err);
+	if ((error = write_out(a, sets, canaries, n, err)) == 0 && nerrors)
+		error = gc_error_set(
+			err, GC_EINVALID,
+			"the source has %zu error(s) (above); objects of broken files are missing",
+			nerrors);
 cleanup:
 	for (size_t i = 0; sets && i < n; i++)
 		cJSON_Delete(sets[i]);
