@@ -49,6 +49,14 @@ int gc_render__fail(const gc_rctx *c, gc_code code, gc_render_source src,
  */
 cJSON *gc_render__meta(const gc_rctx *c, const char *name, const cJSON *labels,
 		       const cJSON *annotations);
+/*
+ * Metadata of a routing object (Service, VirtualService) as Flagger's
+ * router writes it: labels and annotations copied as given (toolkit keys
+ * included), plus kustomize.toolkit.fluxcd.io/reconcile and
+ * helm.toolkit.fluxcd.io/driftDetection "disabled", plus gitcanary's marks.
+ */
+cJSON *gc_render__router_meta(const gc_rctx *c, const char *name,
+			      const cJSON *labels, const cJSON *annotations);
 /* Copies members of src whose key lacks "toolkit.fluxcd.io" into dst. */
 void gc_render__copy_filtered(cJSON *dst, const cJSON *src);
 /* A new {apiVersion, kind, metadata} object. */

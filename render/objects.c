@@ -107,6 +107,43 @@ cJSON *gc_render__meta(const gc_rctx *c, const char *name, const cJSON *labels,
 	return meta;
 }
 
+static void copy_all(cJSON *dst, const cJSON *src)
+{
+	if (!cJSON_IsObject(src))
+		return;
+	for (const cJSON *m = src->child; m; m = m->next) {
+		cJSON_DeleteItemFromObjectCaseSensitive(dst, m->string);
+		gc_render__add(dst, m->string, gc_json_dup(m));
+	}
+}
+
+cJSON *gc_render__router_meta(const gc_rctx *c, const char *name,
+			      const cJSON *labels, const cJSON *annotations)
+{
+	/* Flagger's pkg/router/util.go filterMetadata */
+	static const char *const disabled[] = {
+		"kustomize.toolkit.fluxcd.io/reconcile",
+		"helm.toolkit.fluxcd.io/driftDetection"
+	};
+	cJSON *meta = gc_render__meta(c, name, NULL, NULL);
+	cJSON *l = cJSON_GetObjectItemCaseSensitive(meta, "labels");
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+	cJSON *ul = cJSON_CreateObject(), *ua = cJSON_CreateObject();
+
+	/* the user's keys first, in their order; the marks win */
+	copy_all(ul, labels);
+	copy_all(ul, l);
+	copy_all(ua, annotations);
+	for (size_t i = 0; i < GC_ARRAY_SIZE(disabled); i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(ua, disabled[i]);
+		gc_json_add_str(ua, disabled[i], "disabled");
+	}
+	copy_all(ua, a);
+	cJSON_ReplaceItemInObjectCaseSensitive(meta, "labels", ul);
+	cJSON_ReplaceItemInObjectCaseSensitive(meta, "annotations", ua);
+	return meta;
+}
+
 cJSON *gc_render__object(const char *api_version, const char *kind, cJSON *meta)
 {
 	cJSON *obj = cJSON_CreateObject();

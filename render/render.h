@@ -69,10 +69,16 @@ typedef struct gc_stage {
 /* clang-format on */
 
 typedef struct gc_render_input {
-	const cJSON *canary;        /* flagger.app/v1beta1 Canary; borrowed */
-	const char *namespace;      /* resolved namespace of the canary */
-	const cJSON *target;        /* the Deployment spec.targetRef names */
-	const cJSON *hpa;           /* the HPA autoscalerRef names, or NULL */
+	const cJSON *canary;   /* flagger.app/v1beta1 Canary; borrowed */
+	const char *namespace; /* resolved namespace of the canary */
+	const cJSON *target;   /* the Deployment spec.targetRef names */
+	const cJSON *hpa;      /* the HPA autoscalerRef names, or NULL */
+	/*
+	 * A Service of the source named like the apex Service (<APEX>, the
+	 * canary's namespace), or NULL. Taken over as Flagger takes over an
+	 * existing Service: only its selector and ports change.
+	 */
+	const cJSON *apex_service;
 	gc_render_lookup_fn lookup; /* ConfigMaps/Secrets; NULL = none exist */
 	void *lookup_payload;
 	gc_render_locate_fn locate; /* optional */

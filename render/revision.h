@@ -10,7 +10,11 @@
 
 /*
  * Flagger's lastAppliedSpec for a pod template (spec.template of the
- * target Deployment): FNV-1a-32 over the canonical serialisation, printed
+ * target Deployment): values the API server defaults (imagePullPolicy,
+ * terminationMessagePath, port protocol TCP, probe timings, ...; the list
+ * is in docs/render.md) are taken out when they equal the default, so
+ * writing a default is not a new revision; then FNV-1a-32 over the
+ * canonical serialisation, printed
  * in decimal with every digit mapped through k8s SafeEncodeString
  * (0->4 1->5 2->6 3->7 4->8 5->9 6->b 7->c 8->d 9->f).
  */

@@ -136,6 +136,66 @@ static cJSON *service_ports(const gc_rctx *c)
 	return ports;
 }
 
+/* Flagger keeps the nodePort of an existing port of the same name. */
+static void keep_node_ports(cJSON *ports, const cJSON *existing)
+{
+	cJSON *p;
+	const cJSON *e;
+
+	cJSON_ArrayForEach (p, ports) {
+		const char *name = gc_json_str(p, "name");
+
+		cJSON_ArrayForEach (e, gc_json_get(existing, "spec.ports")) {
+			const cJSON *np =
+				cJSON_GetObjectItemCaseSensitive(e, "nodePort");
+			const char *en = gc_json_str(e, "name");
+
+			if (name && en && !strcmp(name, en) &&
+			    cJSON_IsNumber(np) && np->valuedouble > 0) {
+				gc_json_add_num(p, "nodePort", np->valuedouble);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * The source's own apex Service, taken over as Flagger's
+ * KubernetesDefaultRouter takes over a Service it does not own: selector
+ * and ports are replaced (nodePorts kept by port name); type, the rest of
+ * the spec, labels and annotations stay, plus Flagger's toolkit
+ * annotations and gitcanary's marks.
+ */
+static cJSON *taken_over(const gc_rctx *c, const cJSON *existing,
+			 const char *selector_value)
+{
+	const char *api = gc_json_str(existing, "apiVersion");
+	const cJSON *espec = gc_json_get(existing, "spec");
+	cJSON *obj, *spec, *sel, *ports = service_ports(c);
+
+	obj = gc_render__object(
+		api ? api : "v1", "Service",
+		gc_render__router_meta(c, c->apex,
+				       gc_json_get(existing, "metadata.labels"),
+				       gc_json_get(existing,
+						   "metadata.annotations")));
+	spec = cJSON_IsObject(espec) ? gc_json_dup(espec)
+				     : cJSON_CreateObject();
+	keep_node_ports(ports, existing);
+	sel = cJSON_CreateObject();
+	gc_json_add_str(sel, c->label_key, selector_value);
+	if (cJSON_GetObjectItemCaseSensitive(spec, "selector"))
+		cJSON_ReplaceItemInObjectCaseSensitive(spec, "selector", sel);
+	else
+		gc_render__add(spec, "selector", sel);
+	if (cJSON_GetObjectItemCaseSensitive(spec, "ports"))
+		cJSON_ReplaceItemInObjectCaseSensitive(spec, "ports", ports);
+	else
+		gc_render__add(spec, "ports", ports);
+	gc_render__add(obj, "spec", spec);
+	return obj;
+}
+
 static cJSON *service(const gc_rctx *c, const char *which, const char *name,
 		      bool primary_selector)
 {
@@ -145,13 +205,23 @@ static cJSON *service(const gc_rctx *c, const char *which, const char *name,
 			      ? gc_xasprintf("%s-primary", c->label_value)
 			      : gc_xstrdup(c->label_value);
 
-	gc_render__copy_filtered(labels, gc_json_get(custom, "labels"));
+	if (!strcmp(which, "apex") && c->in->apex_service) {
+		obj = taken_over(c, c->in->apex_service, value);
+		cJSON_Delete(labels);
+		free(value);
+		return obj;
+	}
+	/* Flagger copies service.<which> as given, toolkit keys included */
+	if (cJSON_IsObject(gc_json_get(custom, "labels")))
+		for (const cJSON *m = gc_json_get(custom, "labels")->child; m;
+		     m = m->next)
+			gc_render__add(labels, m->string, gc_json_dup(m));
 	cJSON_DeleteItemFromObjectCaseSensitive(labels, c->label_key);
 	gc_json_add_str(labels, c->label_key, name);
-	obj = gc_render__object("v1", "Service",
-				gc_render__meta(c, name, labels,
-						gc_json_get(custom,
-							    "annotations")));
+	obj = gc_render__object(
+		"v1", "Service",
+		gc_render__router_meta(c, name, labels,
+				       gc_json_get(custom, "annotations")));
 	spec = gc_json_obj(obj, "spec");
 	gc_json_add_str(spec, "type", "ClusterIP");
 	if (gc_json_bool(c->service, "headless", false))
@@ -352,30 +422,43 @@ static cJSON *smatch(const vs *v)
 	return m ? gc_json_dup(m) : cJSON_CreateArray();
 }
 
-static int interval_seconds(const cJSON *analysis)
+/*
+ * int(time.ParseDuration(analysis.interval).Seconds()), Flagger's primary
+ * cookie Max-Age: the raw interval, no 10 s floor; 60 when unreadable
+ * (validate refuses such a canary).
+ */
+static long interval_seconds(const cJSON *analysis)
 {
+	static const struct {
+		const char *unit;
+		double seconds;
+	} units[] = { { "ns", 1e-9 }, { "us", 1e-6 }, { "\xc2\xb5s", 1e-6 },
+		      { "ms", 1e-3 }, { "s", 1 },     { "m", 60 },
+		      { "h", 3600 } };
 	const char *s = gc_json_str(analysis, "interval");
-	long total = 0;
+	double total = 0;
 
 	if (!s || !*s)
 		return 60;
 	while (*s) {
 		char *end = NULL;
-		long n = strtol(s, &end, 10);
+		double n = strtod(s, &end);
+		size_t i, len = 0;
 
-		if (end == s)
+		if (end == s || *s == '-' || *s == '+')
 			return 60;
-		if (*end == 'h')
-			total += n * 3600;
-		else if (*end == 'm')
-			total += n * 60;
-		else if (*end == 's')
-			total += n;
-		else
+		for (i = 0; i < GC_ARRAY_SIZE(units); i++) {
+			len = strlen(units[i].unit);
+			/* the table has "ms" before "m" */
+			if (!strncmp(end, units[i].unit, len))
+				break;
+		}
+		if (i == GC_ARRAY_SIZE(units))
 			return 60;
-		s = end + 1;
+		total += n * units[i].seconds;
+		s = end + len;
 	}
-	return total < 10 ? 10 : (int)total;
+	return (long)total;
 }
 
 static char *cookie_header(const cJSON *sa, const char *cookie, long max_age)
@@ -553,7 +636,7 @@ int gc_render__virtual_service(const gc_rctx *c, cJSON *out)
 		    *gws = gc_json_get(s, "gateways");
 	const char *proto = gc_json_str(s, "appProtocol");
 	bool delegation = gc_json_bool(s, "delegation", false);
-	cJSON *obj, *spec, *h;
+	cJSON *obj, *spec, *h, *labels;
 	vs v = { c, NULL, NULL, false, gc_json_num(s, "port", 0) };
 	const cJSON *first = cJSON_GetArrayItem(gws, 0);
 
@@ -570,10 +653,25 @@ int gc_render__virtual_service(const gc_rctx *c, cJSON *out)
 		 delegation);
 	v.primary = gc_xasprintf("%s-primary", c->apex);
 	v.canary = gc_xasprintf("%s-canary", c->apex);
+	/*
+	 * With service.apex set, Flagger's Service reconcile has added
+	 * <selector label>: <APEX> to its labels before the VirtualService
+	 * copies them.
+	 */
+	labels = gc_json_dup(gc_json_get(s, "apex.labels"));
+	if (gc_json_get(s, "apex")) {
+		if (!cJSON_IsObject(labels)) {
+			cJSON_Delete(labels);
+			labels = cJSON_CreateObject();
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(labels, c->label_key);
+		gc_json_add_str(labels, c->label_key, c->apex);
+	}
 	obj = gc_render__object(
 		"networking.istio.io/v1beta1", "VirtualService",
-		gc_render__meta(c, c->apex, gc_json_get(s, "apex.labels"),
-				gc_json_get(s, "apex.annotations")));
+		gc_render__router_meta(c, c->apex, labels,
+				       gc_json_get(s, "apex.annotations")));
+	cJSON_Delete(labels);
 	spec = gc_json_obj(obj, "spec");
 	h = cJSON_CreateArray();
 	if (!delegation) {

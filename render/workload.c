@@ -225,7 +225,7 @@ int gc_render__canary_deployment(const gc_rctx *c, cJSON *out)
 int gc_render__hpa(const gc_rctx *c, cJSON *out)
 {
 	const cJSON *hpa = c->in->hpa, *hspec, *ref, *psr;
-	cJSON *obj, *spec, *tgt;
+	cJSON *obj, *spec, *tgt, *labels, *annotations;
 	char *name;
 	double cpu;
 
@@ -237,11 +237,15 @@ int gc_render__hpa(const gc_rctx *c, cJSON *out)
 			    gc_json_str(hpa, "metadata.name")
 				    ? gc_json_str(hpa, "metadata.name")
 				    : c->target);
+	/* Flagger's HPAReconciler: includeLabelsByPrefix on both */
+	labels = gc_render__prefixed(c, gc_json_get(hpa, "metadata.labels"));
+	annotations =
+		gc_render__prefixed(c,
+				    gc_json_get(hpa, "metadata.annotations"));
 	obj = gc_render__object("autoscaling/v2", "HorizontalPodAutoscaler",
-				gc_render__meta(c, name,
-						gc_json_get(hpa,
-							    "metadata.labels"),
-						NULL));
+				gc_render__meta(c, name, labels, annotations));
+	cJSON_Delete(labels);
+	cJSON_Delete(annotations);
 	spec = gc_json_obj(obj, "spec");
 	tgt = gc_json_obj(spec, "scaleTargetRef");
 	gc_json_add_str(tgt, "apiVersion",

@@ -4,10 +4,12 @@
  */
 #include "git_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/hash.h"
@@ -43,6 +45,31 @@ static int mkdir_p(const char *dir, gc_error *err)
 	}
 	free(p);
 	return rc;
+}
+
+/* Removes a directory tree gitcanary made (best effort, no symlinks
+ * followed). */
+static void rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	struct stat st;
+
+	while (d && (e = readdir(d))) {
+		char *sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		sub = gc_xasprintf("%s/%s", path, e->d_name);
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(sub);
+		else
+			unlink(sub);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
 }
 
 bool gc_git__is_url(const char *where)
@@ -360,6 +387,7 @@ int gc_git__open_remote(gc_git *g, const char *url,
 	char *dir = opts && opts->cache_dir ? gc_xstrdup(opts->cache_dir)
 					    : default_cache_dir();
 	char *name = NULL, *path = NULL;
+	bool created = false;
 	int rc;
 
 	split_url(g, url);
@@ -369,8 +397,10 @@ int gc_git__open_remote(gc_git *g, const char *url,
 	name = cache_name(g->display);
 	path = gc_xasprintf("%s/%s", dir, name);
 	rc = git_repository_open_bare(&g->repo, path);
-	if (rc == GIT_ENOTFOUND)
+	if (rc == GIT_ENOTFOUND) {
 		rc = git_repository_init(&g->repo, path, 1);
+		created = rc == 0;
+	}
 	if (rc < 0) {
 		rc = gc_git__fail(g, err, rc,
 				  "cannot open the cache of '%s' in '%s'",
@@ -381,6 +411,12 @@ int gc_git__open_remote(gc_git *g, const char *url,
 		goto cleanup;
 	rc = fetch_remote(g, err);
 cleanup:
+	if (rc < 0 && created) {
+		/* a first clone that failed leaves no empty cache behind */
+		git_repository_free(g->repo);
+		g->repo = NULL;
+		rm_tree(path);
+	}
 	free(dir);
 	free(name);
 	free(path);

@@ -11,7 +11,18 @@ cd "$(dirname "$0")/.."
 . scripts/playground.sh
 
 work=$(mktemp -d /tmp/gitcanary-demo-XXXXXX)
-trap 'pg_stop' EXIT
+# A finished or interrupted demo leaves nothing behind; a failed one keeps
+# its directory for the logs (and so does DEMO_KEEP=1).
+demo_cleanup() {
+	local rc=$?
+	pg_stop
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] || [ -n "${DEMO_KEEP:-}" ]; then
+		echo "== kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap demo_cleanup EXIT
 trap 'echo; echo "interrupted: stopping"; exit 130' INT TERM
 export PG_VERBOSE=1
 

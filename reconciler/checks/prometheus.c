@@ -28,8 +28,8 @@ static const char istio_success_rate[] =
 	"\t\t\t\tresponse_code!~\"5.*\"\n"
 	"\t\t\t}[{{ interval }}]\n"
 	"\t\t)\n"
-	"\t)\n"
-	"\t/\n"
+	"\t) \n"
+	"\t/ \n"
 	"\tsum(\n"
 	"\t\trate(\n"
 	"\t\t\tistio_requests_total{\n"
@@ -38,7 +38,7 @@ static const char istio_success_rate[] =
 	"\t\t\t\tdestination_workload=~\"{{ target }}\"\n"
 	"\t\t\t}[{{ interval }}]\n"
 	"\t\t)\n"
-	"\t)\n"
+	"\t) \n"
 	"\t* 100";
 
 static const char istio_duration[] =

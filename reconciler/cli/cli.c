@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "reconciler/release/canary_spec.h"
+#include "repo-layout/yaml.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -459,21 +460,96 @@ void gc_cli_loop_args_release(gc_cli_loop_args *a)
 int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
 		       const char *branch, gc_error *err)
 {
+	const char *b = branch ? branch : "deploy";
+	char *tracking[2];
 	int error;
 
 	if ((error = gc_git_open(git, repo ? repo : ".", NULL, err)) < 0)
 		return error;
-	error = gc_git_resolve(commit, *git, branch ? branch : "deploy", err);
+	/* an ordinary clone has origin/deploy, no local deploy */
+	tracking[0] = gc_xasprintf("refs/remotes/origin/%s", b);
+	tracking[1] = gc_xasprintf("refs/remotes/%s", b);
+	error = gc_git_resolve(commit, *git, b, err);
+	for (size_t i = 0; error == GC_ENOTFOUND && i < 2; i++) {
+		gc_error_clear(err);
+		error = gc_git_resolve(commit, *git, tracking[i], err);
+	}
+	free(tracking[0]);
+	free(tracking[1]);
 	if (error == GC_ENOTFOUND) {
 		gc_error_clear(err);
 		error = gc_error_set(
 			err, GC_ENOTFOUND,
-			"no deploy branch '%s' (has gitcanary run yet?)",
-			branch ? branch : "deploy");
+			"no deploy branch '%s' (has gitcanary run yet?)", b);
 	}
 	if (error < 0) {
 		gc_git_free(*git);
 		*git = NULL;
 	}
+	return error;
+}
+
+int gc_cli_check_output(const char *verb, const char *output, bool wide,
+			int *rc)
+{
+	char msg[160];
+
+	if (!output || !strcmp(output, "json") || !strcmp(output, "yaml") ||
+	    (wide && !strcmp(output, "wide")))
+		return 0;
+	snprintf(msg, sizeof(msg), "unknown output format '%s' (expected %s)",
+		 output, wide ? "wide, yaml or json" : "yaml or json");
+	*rc = gc_cli_usage(verb, msg);
+	return -1;
+}
+
+/* JSON as kubectl (Go's json.MarshalIndent) lays it out: 4-space indents. */
+static void json_indent(gc_buf *out, const cJSON *v, int depth)
+{
+	const cJSON *m;
+	char *scalar;
+
+	if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child) {
+		bool obj = cJSON_IsObject(v);
+
+		gc_buf_addch(out, obj ? '{' : '[');
+		for (m = v->child; m; m = m->next) {
+			gc_buf_addf(out, "\n%*s", 4 * (depth + 1), "");
+			if (obj) {
+				scalar = cJSON_PrintUnformatted(
+					&(cJSON){ .type = cJSON_String,
+						  .valuestring = m->string });
+				if (!scalar)
+					GC_BUG("cJSON allocation failed");
+				gc_buf_addf(out, "%s: ", scalar);
+				free(scalar);
+			}
+			json_indent(out, m, depth + 1);
+			if (m->next)
+				gc_buf_addch(out, ',');
+		}
+		gc_buf_addf(out, "\n%*s%c", 4 * depth, "", obj ? '}' : ']');
+		return;
+	}
+	if (!(scalar = cJSON_PrintUnformatted(v)))
+		GC_BUG("cJSON allocation failed");
+	gc_buf_adds(out, scalar);
+	free(scalar);
+}
+
+int gc_cli_print_object(const char *output, const cJSON *obj, gc_error *err)
+{
+	gc_buf out = GC_BUF_INIT;
+	int error = 0;
+
+	if (!strcmp(output, "yaml")) {
+		error = gc_yaml_emit(&out, &obj, 1, err);
+	} else {
+		json_indent(&out, obj, 0);
+		gc_buf_addch(&out, '\n');
+	}
+	if (error == 0)
+		fputs(out.ptr, stdout);
+	gc_buf_release(&out);
 	return error;
 }

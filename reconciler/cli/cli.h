@@ -128,9 +128,25 @@ void gc_cli_loop_args_release(gc_cli_loop_args *a);
 /*
  * Opens the repository `repo` (NULL = ".") and resolves its deploy branch
  * (NULL = "deploy") into commit; *git is owned by the caller on success.
- * Shared by get and describe.
+ * In a clone without a local branch of that name, the remote-tracking
+ * branch refs/remotes/origin/<branch> is read; "origin/deploy" names
+ * refs/remotes/origin/deploy. Shared by get and describe.
  */
 int gc_cli_open_deploy(gc_git **git, char commit[GC_OID_HEX], const char *repo,
 		       const char *branch, gc_error *err);
+
+/*
+ * Checks `output` (NULL = the table) against the -o values get and
+ * describe take: "json", "yaml", and "wide" when wide is true. Returns 0,
+ * or -1 with *rc = GC_EXIT_USAGE after printing the problem.
+ */
+int gc_cli_check_output(const char *verb, const char *output, bool wide,
+			int *rc);
+
+/*
+ * Prints obj to stdout as -o json (kubectl's layout: 4-space indents) or
+ * -o yaml (gc_yaml_emit).
+ */
+int gc_cli_print_object(const char *output, const cJSON *obj, gc_error *err);
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * gitcanary describe NS/NAME [--repo PATH|URL] [--deploy-branch NAME]
+ *                    [-o yaml|json]
  *
  * One canary's status from its status file on the deploy branch, then its
  * event history: the event lines of every deploy commit whose trailers
- * name the canary, oldest first.
+ * name the canary, oldest first. -o prints the status file's Canary
+ * document instead, as kubectl get canary -o does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "reconciler/release/status.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "repo-layout/yaml.h"
 
 typedef struct history {
 	const char *id; /* "ns/name" */
@@ -102,11 +105,32 @@ static void print_status(const char *ns, const char *name,
 }
 
 static const char usage_text[] =
-	"usage: gitcanary describe NAMESPACE/NAME [--repo PATH|URL] [--deploy-branch NAME] [-v]\n";
+	"usage: gitcanary describe NAMESPACE/NAME [--repo PATH|URL] [--deploy-branch NAME]\n"
+	"                          [-o yaml|json] [-v]\n"
+	"\n"
+	"  --repo PATH|URL       git repository; default .\n"
+	"  --deploy-branch NAME  the deploy branch; default deploy, else origin/deploy\n"
+	"  -o, --output FORMAT   yaml or json: the status file's Canary document\n"
+	"  -v, --verbose         log debug lines too\n";
+
+/* -o: the Canary document of the status file. */
+static int print_document(const char *output, const char *path,
+			  const gc_buf *data, gc_error *err)
+{
+	gc_doclist docs = { 0 };
+	int error;
+
+	if ((error = gc_yaml_parse(&docs, path, data->ptr, data->len, err)) ==
+		    0 &&
+	    docs.n)
+		error = gc_cli_print_object(output, docs.v[0]->root, err);
+	gc_doclist_release(&docs);
+	return error;
+}
 
 int cmd_describe(int argc, char **argv)
 {
-	const char *repo = NULL, *branch = NULL, *target = NULL;
+	const char *repo = NULL, *branch = NULL, *target = NULL, *output = NULL;
 	gc_error err = GC_ERROR_INIT;
 	gc_deploy_canary dc;
 	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
@@ -117,11 +141,13 @@ int cmd_describe(int argc, char **argv)
 	const gc_cli_opt opts[] = { { "repo", 0, GC_CLI_VALUE, &repo, 0 },
 				    { "deploy-branch", 0, GC_CLI_VALUE, &branch,
 				      0 },
+				    { "output", 'o', GC_CLI_VALUE, &output, 0 },
 				    { NULL, 0, GC_CLI_VALUE, NULL, 0 } };
 
 	gc_deploy_canary_init(&dc);
 	if (gc_cli_parse("describe", usage_text, opts, &target, argc, argv,
-			 &rc) < 0)
+			 &rc) < 0 ||
+	    gc_cli_check_output("describe", output, false, &rc) < 0)
 		return rc;
 	if (!target || !strchr(target, '/'))
 		return gc_cli_usage("describe", "expected NAMESPACE/NAME");
@@ -141,6 +167,11 @@ int cmd_describe(int argc, char **argv)
 				target);
 		}
 		goto fail;
+	}
+	if (output) {
+		if (print_document(output, path.ptr, &data, &err) < 0)
+			goto fail;
+		goto cleanup;
 	}
 	if (gc_deploy_canary_parse(&dc, path.ptr, data.ptr, data.len, &err) <
 		    0 ||

@@ -130,7 +130,8 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	const char *tname = gc_json_str(can->doc->root, "spec.targetRef.name");
 	const char *hname =
 		gc_json_str(can->doc->root, "spec.autoscalerRef.name");
-	const gc_object *target = NULL, *hpa = NULL;
+	const char *apex = gc_json_str(can->doc->root, "spec.service.name");
+	const gc_object *target = NULL, *hpa = NULL, *svc;
 	gc_loc loc;
 	int error;
 
@@ -154,6 +155,9 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	in.namespace = can->namespace;
 	in.target = target->doc->root;
 	in.hpa = hpa ? hpa->doc->root : NULL;
+	svc = gc_index_find_tree(idx, "Service", can->namespace,
+				 apex && *apex ? apex : tname);
+	in.apex_service = svc ? svc->doc->root : NULL;
 	in.lookup = lookup;
 	in.lookup_payload = &c;
 	in.locate = locate;
@@ -219,6 +223,25 @@ cleanup:
 	return error;
 }
 
+/*
+ * Errors of the source itself (a YAML syntax error, a duplicate): printed
+ * as validate prints them; render then exits 1 (one rule, docs/cli.md).
+ */
+static size_t print_source_errors(gc_index *idx)
+{
+	const gc_problems *p = gc_index_problems(idx);
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].warning)
+			continue;
+		fprintf(stderr, "%s:%u:%u: %s\n", p->v[i].path, p->v[i].line,
+			p->v[i].column, p->v[i].msg);
+		n++;
+	}
+	return n;
+}
+
 static int run(const render_args *a, gc_error *err)
 {
 	gc_index *idx = NULL;
@@ -227,7 +250,7 @@ static int run(const render_args *a, gc_error *err)
 	const gc_object **canaries = NULL;
 	const gc_doc *pdoc = NULL;
 	cJSON **sets = NULL;
-	size_t n = 0, total;
+	size_t n = 0, total, nerrors;
 	int error;
 
 	if ((error = gc_cli_load(&idx, &a->src,
@@ -235,6 +258,7 @@ static int run(const render_args *a, gc_error *err)
 							    a->src.default_ns },
 				 err)) < 0)
 		goto cleanup;
+	nerrors = print_source_errors(idx);
 	if (a->promoted &&
 	    ((error = gc_buf_read_file(&data, a->promoted,
 				       GC_YAML_MAX_FILE_BYTES, err)) < 0 ||
@@ -275,7 +299,11 @@ static int run(const render_args *a, gc_error *err)
 		if ((error = render_one(&sets[i], idx, canaries[i], a, pdoc,
 					err)) < 0)
 			goto cleanup;
-	error = write_out(a, sets, canaries, n, err);
+	if ((error = write_out(a, sets, canaries, n, err)) == 0 && nerrors)
+		error = gc_error_set(
+			err, GC_EINVALID,
+			"the source has %zu error(s) (above); objects of broken files are missing",
+			nerrors);
 cleanup:
 	for (size_t i = 0; sets && i < n; i++)
 		cJSON_Delete(sets[i]);
@@ -298,8 +326,9 @@ int cmd_render(int argc, char **argv)
 		return rc;
 	if (run(&a, &err) < 0) {
 		msg = gc_error_format(&err);
+		/* a located error reads like a compiler's; the rest is ours */
 		fprintf(stderr, "%s%s\n",
-			err.path ? "" : "gitcanary render: ", msg);
+			err.path && err.line ? "" : "gitcanary render: ", msg);
 		free(msg);
 		gc_error_release(&err);
 		return GC_EXIT_FAILURE;

@@ -84,6 +84,13 @@ static bool unchanged(gc_canary_work *w, gc_tick *t)
 		gc_json_str(o->doc->root, "spec.autoscalerRef.name");
 	const gc_object *hpa = gc_index_find(l->idx, "HorizontalPodAutoscaler",
 					     o->namespace, hname);
+	const char *sname = gc_json_str(o->doc->root, "spec.service.name");
+	const gc_object *svc =
+		gc_index_find(l->idx, "Service", o->namespace,
+			      sname && *sname
+				      ? sname
+				      : gc_json_str(o->doc->root,
+						    "spec.targetRef.name"));
 	const gc_canary_cache *c = gc_map_gets(&l->can.cache, w->d.id);
 	gc_buf path = GC_BUF_INIT;
 	uint64_t status;
@@ -95,6 +102,7 @@ static bool unchanged(gc_canary_work *w, gc_tick *t)
 			    gc_loop__path_changed(t, o) ||
 			    gc_loop__path_changed(t, target) ||
 			    (hname && gc_loop__path_changed(t, hpa)) ||
+			    (svc && gc_loop__path_changed(t, svc)) ||
 			    gc_map_gets(&t->ch.configs, o->namespace) != NULL;
 	if (w->inputs_changed || c->broken || t->now >= c->due)
 		return false;
@@ -160,6 +168,8 @@ static void load_canary(gc_canary_work *w, gc_tick *t)
 		gc_index_find_tree(idx, "HorizontalPodAutoscaler", o->namespace,
 				   gc_json_str(o->doc->root,
 					       "spec.autoscalerRef.name"));
+	w->apex_service = gc_index_find_tree(idx, "Service", o->namespace,
+					     w->spec.service);
 	if (!w->target) {
 		gc_warn("%s: canary '%s' skipped: target deployment '%s' not found",
 			o->doc->path, w->d.id, w->spec.target);
@@ -478,6 +488,9 @@ static void take_done(gc_canary_done *d, gc_canary_work *w)
 	o->stage.canary_weight = dc->routing.canary;
 	o->stage.primary_weight = dc->routing.primary;
 	o->stage.release_max_weight = dc->release_max_weight;
+	o->stage.ab_match[0] = '\0';
+	if (o->spec_ok && w->spec.strategy == GC_STRATEGY_AB)
+		gc_message_match(o->stage.ab_match, w->spec.match);
 	o->stage.failed_checks = dc->status.failed_checks;
 	o->stage.old_failed_checks = w->old.status.failed_checks;
 	memcpy(o->stage.source_commit, dc->source_commit,

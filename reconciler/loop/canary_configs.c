@@ -109,6 +109,7 @@ void gc_loop__render_input(gc_render_input *in, gc_canary_work *w,
 	in->namespace = w->d.obj->namespace;
 	in->target = w->target->doc->root;
 	in->hpa = w->hpa ? w->hpa->doc->root : NULL;
+	in->apex_service = w->apex_service ? w->apex_service->doc->root : NULL;
 	in->lookup = config_lookup;
 	in->lookup_payload = &w->cfg.source;
 	in->locate = locate_node;

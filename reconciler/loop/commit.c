@@ -142,6 +142,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 		o.promoted = d->stage.phase == GC_PHASE_SUCCEEDED;
 		o.when = t->now;
 		o.max_weight = d->stage.release_max_weight;
+		o.match = d->stage.ab_match;
 		/* SyncStatus(Failed) resets the counter; report the run's */
 		o.failed_checks =
 			d->stage.failed_checks > d->stage.old_failed_checks

@@ -18,6 +18,7 @@
 #include "reconciler/release/canary_spec.h"
 #include "reconciler/release/deploy_state.h"
 #include "reconciler/release/machine.h"
+#include "reconciler/release/message.h"
 #include "render/render.h"
 #include "render/revision.h"
 #include "repo-layout/doc.h"
@@ -137,6 +138,7 @@ typedef struct gc_canary_stage {
 	int canary_weight, primary_weight, release_max_weight;
 	int failed_checks, old_failed_checks;
 	char source_commit[GC_OID_HEX];
+	char ab_match[GC_MESSAGE_MATCH_MAX]; /* A/B: gc_message_match */
 } gc_canary_stage;
 
 /* What a canary's tick said: events, checks run, their webhooks. */
@@ -200,6 +202,7 @@ typedef struct gc_canary_run {
 typedef struct gc_canary_work {
 	gc_canary_done d; /* what outlives the chunk */
 	const gc_object *target, *hpa;
+	const gc_object *apex_service; /* the source's, taken over; or NULL */
 	gc_canary_spec spec;
 	bool due;
 	gc_deploy_canary old, next;

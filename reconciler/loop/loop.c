@@ -302,7 +302,23 @@ static size_t count_canaries(gc_loop *l, gc_tick *t)
 }
 
 /* What a complete tick leaves for the next: the cheap path and caches. */
-static void complete(gc_loop *l, gc_tick *t, const gc_tick_result *res,
+/* The canary of the tick due first (gc_tick_result.next_*). */
+static void next_due(gc_tick_result *res, const gc_loop *l, const gc_tick *t)
+{
+	res->next_due = INT64_MAX;
+	res->next_canary[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		int64_t due = due_at(l, t, &t->d[i]);
+
+		if (due < res->next_due) {
+			res->next_due = due;
+			snprintf(res->next_canary, sizeof(res->next_canary),
+				 "%s", t->d[i].id);
+		}
+	}
+}
+
+static void complete(gc_loop *l, gc_tick *t, gc_tick_result *res,
 		     size_t ncanaries)
 {
 	snprintf(l->seen.source, sizeof(l->seen.source), "%s", l->source);
@@ -310,8 +326,10 @@ static void complete(gc_loop *l, gc_tick *t, const gc_tick_result *res,
 		 res->committed ? res->commit : t->deploy);
 	l->seen.valid = true;
 	update_cache(l, t);
+	next_due(res, l, t);
 	l->seen.ncanaries = ncanaries;
-	l->seen.problems = gc_problems_errors(gc_index_problems(l->idx)) != 0;
+	res->source_errors = gc_problems_errors(gc_index_problems(l->idx));
+	l->seen.problems = res->source_errors != 0;
 	snprintf(l->sel.cache_source, sizeof(l->sel.cache_source), "%s",
 		 l->source);
 }

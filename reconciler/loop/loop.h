@@ -62,7 +62,16 @@ typedef struct gc_tick_result {
 	char commit[GC_OID_HEX];
 	size_t canaries_changed;
 	size_t canaries_broken; /* skipped because of validation problems */
-	int attempts;           /* 1 + pushes lost to a concurrent writer */
+	/* errors of the source itself (YAML syntax, duplicates, bad names) */
+	size_t source_errors;
+	int attempts; /* 1 + pushes lost to a concurrent writer */
+	/*
+	 * The canary this tick looked at that is due first, and when
+	 * (seconds since the epoch); "" and INT64_MAX when every canary is
+	 * at rest. Not filled when skipped.
+	 */
+	char next_canary[320];
+	int64_t next_due;
 } gc_tick_result;
 
 /* opts and its strings are borrowed and must outlive the loop. */

@@ -159,7 +159,11 @@ cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o)
 	gc_json_add_str(r, "canary", id);
 	gc_json_add_str(r, "outcome", o->promoted ? "promoted" : "rolled back");
 	gc_json_add_str(r, "time", when);
-	gc_json_add_num(r, "maxWeight", o->max_weight);
+	/* an A/B release routes by match, never by weight */
+	if (o->match && *o->match)
+		gc_json_add_str(r, "match", o->match);
+	else
+		gc_json_add_num(r, "maxWeight", o->max_weight);
 	gc_json_add_num(r, "failedChecks", o->failed_checks);
 	if (o->revision)
 		gc_json_add_str(r, "revision", o->revision);
@@ -169,4 +173,56 @@ cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o)
 		gc_json_add_str(r, "lastEvent", o->last_event);
 	cJSON_AddItemToArray(arr, r);
 	return root;
+}
+
+/* True when word is an item of the ", "-separated list. */
+static bool listed(const char *list, const char *word)
+{
+	size_t w = strlen(word);
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == w && !strncmp(p, word, w))
+			return true;
+		p += n;
+		p += *p ? 2 : 0;
+	}
+	return false;
+}
+
+static void match_add(char out[GC_MESSAGE_MATCH_MAX], size_t *len,
+		      const char *word)
+{
+	int n;
+
+	if (listed(out, word) || *len >= GC_MESSAGE_MATCH_MAX - 1)
+		return;
+	n = snprintf(out + *len, GC_MESSAGE_MATCH_MAX - *len, "%s%s",
+		     *len ? ", " : "", word);
+	if (n > 0)
+		*len = *len + (size_t)n < GC_MESSAGE_MATCH_MAX
+			       ? *len + (size_t)n
+			       : GC_MESSAGE_MATCH_MAX - 1;
+}
+
+void gc_message_match(char out[GC_MESSAGE_MATCH_MAX], const cJSON *match)
+{
+	const cJSON *m, *k;
+	size_t len = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach (m, match) {
+		const cJSON *headers =
+			cJSON_GetObjectItemCaseSensitive(m, "headers");
+
+		if (cJSON_IsObject(headers) && headers->child) {
+			cJSON_ArrayForEach (k, headers)
+				match_add(out, &len, k->string);
+			continue;
+		}
+		cJSON_ArrayForEach (k, m)
+			if (k->string)
+				match_add(out, &len, k->string);
+	}
 }

@@ -73,7 +73,21 @@ typedef struct gc_msg_outcome {
 	const char *revision;
 	const char *deploy_commit;
 	const char *last_event; /* or NULL */
+	/* an A/B release: what routes to the canary ("x-canary"), else NULL
+	 * or "" (then maxWeight is written) */
+	const char *match;
 } gc_msg_outcome;
+
+/* Room for gc_message_match's summary, NUL included. */
+#define GC_MESSAGE_MATCH_MAX 128
+
+/*
+ * What an A/B release (analysis.match) sends to the canary, for people:
+ * the header names of every match entry ("x-canary", "cookie"), else the
+ * kinds of condition ("uri", "sourceLabels"), comma-separated, truncated
+ * to fit out. "" when match is empty.
+ */
+void gc_message_match(char out[GC_MESSAGE_MATCH_MAX], const cJSON *match);
 
 /*
  * Adds one outcome to the note text of a source commit (existing may be

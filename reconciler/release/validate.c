@@ -392,7 +392,7 @@ static void check_autoscaler(vctx *c, const cJSON *spec)
 	const cJSON *name = member(ref, "name");
 	const char *kind = str_member(ref, "kind");
 	const char *target = str_member(member(spec, "targetRef"), "name");
-	const char *api, *scale_kind, *scale_name;
+	const char *scale_kind, *scale_name;
 	const gc_object *hpa;
 
 	if (!cJSON_IsString(name) ||
@@ -414,14 +414,11 @@ static void check_autoscaler(vctx *c, const cJSON *spec)
 			c->ns, name->valuestring);
 		return;
 	}
-	api = hpa->api_version;
-	if (strcmp(api, "autoscaling/v2") != 0 &&
-	    strcmp(api, "autoscaling/v2beta2") != 0) {
-		problem(c, name, false,
-			"spec.autoscalerRef: HorizontalPodAutoscaler %s/%s has apiVersion %s; gitcanary reads autoscaling/v2 or autoscaling/v2beta2",
-			c->ns, name->valuestring, api);
-		return;
-	}
+	/*
+	 * Any served HPA version is fine: Flagger reads the HPA through the
+	 * autoscaling/v2 API, which converts v1's
+	 * targetCPUUtilizationPercentage; render does the same.
+	 */
 	scale_kind = gc_json_str(hpa->doc->root, "spec.scaleTargetRef.kind");
 	scale_name = gc_json_str(hpa->doc->root, "spec.scaleTargetRef.name");
 	if (target && (!scale_kind || strcmp(scale_kind, "Deployment") != 0 ||
@@ -524,11 +521,19 @@ static void check_gateway(vctx *c, const cJSON *g, const char *path)
 			ns = gc_xstrdup(c->ns);
 		}
 	}
+	/*
+	 * Flagger copies the names and never looks them up: a Gateway
+	 * installed by another repository or by the mesh is fine.
+	 */
 	gw = gc_index_find(c->idx, "Gateway", ns, name);
-	if (!gw || !is_istio_gateway(gw))
-		problem(c, g, false,
-			"%s: Istio Gateway %s/%s not found in the repository (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)",
+	if (!gw)
+		warning(c, g, false,
+			"%s: Istio Gateway %s/%s is not in the repository; the name is copied to the VirtualService as it is (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)",
 			path, ns, name);
+	else if (!is_istio_gateway(gw))
+		warning(c, g, false,
+			"%s: Gateway %s/%s in the repository is a %s Gateway, not an Istio one; the name is copied to the VirtualService as it is",
+			path, ns, name, gw->api_version);
 	free(name);
 	free(ns);
 }

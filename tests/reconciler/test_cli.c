@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -100,6 +101,10 @@ static const struct {
 	/* short options, "--", abbreviations */
 	{ "get -x", 2, "",
 	  "gitcanary get: unknown argument '-x'; see --help\n" },
+	{ "get -o xml", 2, "",
+	  "gitcanary get: unknown output format 'xml' (expected wide, yaml or json)\n" },
+	{ "describe x/y -o wide", 2, "",
+	  "gitcanary describe: unknown output format 'wide' (expected yaml or json)\n" },
 	{ "get -vx", 2, "",
 	  "gitcanary get: unknown argument '-x'; see --help\n" },
 	{ "validate -- stray", 2, "",
@@ -130,6 +135,59 @@ START_TEST(test_cli__usage)
 		      "stdout of '%s': %s", cases[_i].args, out.ptr);
 	if (!*cases[_i].out)
 		ck_assert_str_eq(out.ptr, "");
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+/* --help lists every option a command takes */
+static const struct {
+	const char *args, *want;
+} help[] = {
+	{ "get --help",
+	  "  -n, --namespace NS    only canaries of this namespace\n" },
+	{ "get --help", "  -A, --all-namespaces  " },
+	{ "get --help",
+	  "  -o, --output FORMAT   wide (more columns), yaml or json" },
+	{ "get --help", "  -w, --watch  " },
+	{ "describe --help", "  -o, --output FORMAT   yaml or json" },
+	{ "plan --help",
+	  "  --format FORMAT          text (default) or markdown" },
+};
+
+START_TEST(test_cli__help_lists_options)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(gc_test_sh(&out, &err, "cd /tmp && '%s' %s",
+				    gc_test_binary, help[_i].args),
+			 0);
+	ck_assert_msg(strstr(out.ptr, help[_i].want), "stdout of '%s': %s",
+		      help[_i].args, out.ptr);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+/* a first clone that fails leaves no empty repository in the cache */
+START_TEST(test_cli__failed_clone_leaves_no_cache)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"cd /tmp && XDG_CACHE_HOME='%s' '%s' validate --repo file://%s/missing.git",
+			dir, gc_test_binary, dir),
+		1);
+	ck_assert_msg(strstr(err.ptr, "gitcanary validate: "), "stderr: %s",
+		      err.ptr);
+	ck_assert_int_eq(gc_test_sh(&out, NULL, "ls -A '%s/gitcanary'", dir),
+			 0);
+	ck_assert_str_eq(out.ptr, "");
+	gc_test_rmrf(dir);
+	free(dir);
 	gc_buf_release(&out);
 	gc_buf_release(&err);
 }
@@ -195,6 +253,9 @@ static Suite *gc_suite_cli(void)
 
 	tcase_add_loop_test(tc, test_cli__usage, 0, GC_ARRAY_SIZE(cases));
 	tcase_add_loop_test(tc, test_cli__verbose, 0, GC_ARRAY_SIZE(verbose));
+	tcase_add_loop_test(tc, test_cli__help_lists_options, 0,
+			    GC_ARRAY_SIZE(help));
+	tcase_add_test(tc, test_cli__failed_clone_leaves_no_cache);
 	tcase_add_loop_test(tc, test_cli__version, 0,
 			    GC_ARRAY_SIZE(version_args));
 	suite_add_tcase(s, tc);

@@ -368,7 +368,7 @@ START_TEST(test_loop__first_run_creates_deploy_branch)
 				    "Canary-Weight: 0\n"
 				    "Primary-Weight: 100\n"
 				    "Failed-Checks: 0\n"
-				    "Revision: 67644fcd47\n"
+				    "Revision: 76bd5bbb89\n"
 				    "Source-Commit: S\n");
 	sh_ok(&e,
 	      "git --git-dir=remote.git log -1 --format='%an <%ae>|%cn <%ce>' deploy");
@@ -445,7 +445,7 @@ START_TEST(test_loop__release_commit_by_commit)
 			"test/podinfo: Advance podinfo.test canary weight 10\n\n"
 			"Canary: test/podinfo\nPhase: Progressing\n"
 			"Canary-Weight: 10\nPrimary-Weight: 90\n"
-			"Failed-Checks: 0\nRevision: 58f996cd76\n"
+			"Failed-Checks: 0\nRevision: 59fd49b99d\n"
 			"Source-Commit: %s\n",
 			p);
 
@@ -474,7 +474,7 @@ START_TEST(test_loop__release_commit_by_commit)
 	ck_assert_str_eq(
 		e.out.ptr,
 		"{\"releases\":[{\"canary\":\"test/podinfo\",\"outcome\":\"promoted\",T,"
-		"\"maxWeight\":50,\"failedChecks\":0,\"revision\":\"58f996cd76\",D,"
+		"\"maxWeight\":50,\"failedChecks\":0,\"revision\":\"59fd49b99d\",D,"
 		"\"lastEvent\":\"Promotioncompleted!Scalingdownpodinfo.test\"}]}");
 	/* evidence of the webhook runs on the tick commit */
 	sh_ok(&e,
@@ -564,6 +564,154 @@ START_TEST(test_loop__overlay_images_bump_is_a_release)
 			 "          value: production\n"
 			 "        image: stefanprodan/podinfo:3.1.1\n"
 			 "6\n");
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * get and describe as a kubectl user runs them: in an ordinary clone
+ * (origin/deploy, no local deploy branch), with -o wide|yaml|json, -A and
+ * --deploy-branch origin/deploy (issue 17).
+ */
+START_TEST(test_loop__get_and_describe_in_a_clone)
+{
+	env e;
+	char *cmd;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, "git clone -q remote.git clone 2>/dev/null && "
+		  "git -C clone branch --list deploy");
+	ck_assert_str_eq(e.out.ptr, "");
+	cmd = gc_xasprintf(
+		"cd clone && B='%s' && T='s/20[0-9T:Z-]*$/TIME/' && "
+		"$B get | sed \"$T\" && "
+		"$B get --deploy-branch origin/deploy -n other -A | sed \"$T\" && "
+		"$B get -o wide | sed \"$T\" && "
+		"$B get -n other; "
+		"$B get -o json | sed -n '1,10p;/\"phase\"/p' && "
+		"$B get -o yaml | sed -n '1,6p' && "
+		"$B describe test/podinfo -o yaml | sed -n '1,4p;/^  phase/p' && "
+		"$B describe test/podinfo -o json | sed -n '1,3p'",
+		gc_test_binary);
+	sh_ok(&e, cmd);
+	free(cmd);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"NAMESPACE   NAME      STATUS        WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0        0              TIME\n"
+		"NAMESPACE   NAME      STATUS        WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0        0              TIME\n"
+		"NAMESPACE   NAME      STATUS        WEIGHT   SUSPENDED   FAILEDCHECKS   INTERVAL   MIRROR   STEPWEIGHT   STEPWEIGHTS   MAXWEIGHT   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0                    0              1s                  10                         50          TIME\n"
+		"{\n"
+		"    \"apiVersion\": \"v1\",\n"
+		"    \"kind\": \"List\",\n"
+		"    \"items\": [\n"
+		"        {\n"
+		"            \"apiVersion\": \"flagger.app/v1beta1\",\n"
+		"            \"kind\": \"Canary\",\n"
+		"            \"metadata\": {\n"
+		"                \"name\": \"podinfo\",\n"
+		"                \"namespace\": \"test\"\n"
+		"                \"phase\": \"Initialized\",\n"
+		"apiVersion: v1\n"
+		"kind: List\n"
+		"items:\n"
+		"- apiVersion: flagger.app/v1beta1\n"
+		"  kind: Canary\n"
+		"  metadata:\n"
+		"apiVersion: flagger.app/v1beta1\n"
+		"kind: Canary\n"
+		"metadata:\n"
+		"  name: podinfo\n"
+		"  phase: Initialized\n"
+		"{\n"
+		"    \"apiVersion\": \"flagger.app/v1beta1\",\n"
+		"    \"kind\": \"Canary\",\n");
+	ck_assert_str_eq(e.err.ptr, "No canaries found.\n");
+	/* --watch lists, then waits for the branch to move */
+	cmd = gc_xasprintf("cd clone && timeout 3 '%s' get -w | "
+			   "sed 's/20[0-9T:Z-]*$/TIME/'",
+			   gc_test_binary);
+	sh_ok(&e, cmd);
+	free(cmd);
+	ck_assert_str_eq(
+		e.out.ptr,
+		"NAMESPACE   NAME      STATUS        WEIGHT   FAILEDCHECKS   LASTTRANSITIONTIME\n"
+		"test        podinfo   Initialized   0        0              TIME\n");
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * A Service of the source with the apex name (a LoadBalancer with
+ * external-dns annotations) is taken over as Flagger takes it over: type,
+ * nodePorts, labels and annotations stay; only selector and ports change;
+ * it is not passed through as well (issue 17).
+ */
+START_TEST(test_loop__apex_service_is_taken_over)
+{
+	env e;
+
+	env_setup(&e);
+	push_src(
+		&e,
+		"printf '%s\\n' 'apiVersion: v1' 'kind: Service' "
+		"'metadata:' '  name: podinfo' '  namespace: test' "
+		"'  annotations: {external-dns.alpha.kubernetes.io/hostname: podinfo.example.com}' "
+		"'spec:' '  type: LoadBalancer' '  selector: {app: podinfo}' "
+		"'  ports: [{name: http, port: 9898, nodePort: 30898}]' "
+		">service.yaml && git add service.yaml",
+		"a LoadBalancer for podinfo");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e,
+	      "git --git-dir=remote.git ls-tree --name-only deploy test/_/");
+	ck_assert_str_eq(e.out.ptr,
+			 "test/_/horizontalpodautoscaler-podinfo-total.yaml\n"
+			 "test/_/horizontalpodautoscaler-podinfo.yaml\n");
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/service-podinfo.yaml | "
+		  "grep -E 'external-dns|type:|nodePort'");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"    external-dns.alpha.kubernetes.io/hostname: podinfo.example.com\n"
+		"  type: LoadBalancer\n"
+		"    nodePort: 30898\n");
+	sh_ok(&e, "git --git-dir=remote.git show "
+		  "deploy:test/podinfo/service-podinfo.yaml | "
+		  "sed -n '/selector:/,/ports:/p'");
+	ck_assert_str_eq(e.out.ptr, "  selector:\n"
+				    "    app: podinfo-primary\n"
+				    "  ports:\n");
+	env_free(&e);
+}
+END_TEST
+
+/* reconcile --once with nothing to commit says what is due next (issue 17) */
+START_TEST(test_loop__once_says_what_is_due_next)
+{
+	env e;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_str_eq(e.out.ptr, "");
+	ck_assert_ptr_nonnull(strstr(
+		e.err.ptr,
+		"gitcanary reconcile: nothing to do: no canary is due (every canary is at rest until the source changes)\n"));
+	push_src(&e,
+		 "sed -i 's/^    interval: 1s$/    interval: 1m/' canary.yaml",
+		 "interval 1m");
+	bump(&e, "3.1.1");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_uint_eq(e.out.len, 41); /* the commit id and \n */
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_str_eq(e.out.ptr, "");
+	ck_assert_ptr_nonnull(strstr(
+		e.err.ptr,
+		"gitcanary reconcile: nothing to do: next due is test/podinfo at 20"));
+	ck_assert_ptr_nonnull(strstr(e.err.ptr, "Z (in "));
 	env_free(&e);
 }
 END_TEST
@@ -950,7 +1098,8 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 		&e,
 		"git rm -q extra.yaml && printf '  bad: [\\n' >>hpa-total.yaml",
 		"break");
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	/* an error of the source is exit 1, syntax or schema (issue 17) */
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(
 		e.err.ptr,
 		"hpa-total.yaml:25:1: did not find expected node content"));
@@ -1024,7 +1173,7 @@ START_TEST(test_loop__deleted_canary_leaves_the_deploy_branch)
 	 * its target does not pass through */
 	push_src(&e, "sed -i 's/^kind: Canary$/kind: Canery/' canary.yaml",
 		 "misspell the kind");
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	files = deploy_tree(&e);
 	ck_assert_str_eq(files, managed);
 	free(files);
@@ -1032,7 +1181,7 @@ START_TEST(test_loop__deleted_canary_leaves_the_deploy_branch)
 		 "fix the kind");
 	/* a Canary that does not parse is not a deleted one */
 	push_src(&e, "printf '  bad: [\\n' >>canary.yaml", "break canary");
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	files = deploy_tree(&e);
 	ck_assert_str_eq(files, managed);
 	free(files);
@@ -1442,6 +1591,9 @@ Suite *gc_suite_loop(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_loop__first_run_creates_deploy_branch);
+	tcase_add_test(tc, test_loop__get_and_describe_in_a_clone);
+	tcase_add_test(tc, test_loop__once_says_what_is_due_next);
+	tcase_add_test(tc, test_loop__apex_service_is_taken_over);
 	tcase_add_test(tc, test_loop__include_label_prefix);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__overlay_images_bump_is_a_release);

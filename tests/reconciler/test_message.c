@@ -141,12 +141,42 @@ START_TEST(test_message__evidence_of_event_webhooks)
 }
 END_TEST
 
+static const struct {
+	const char *match, *want;
+} matches[] = {
+	{ "[{\"headers\":{\"x-canary\":{\"exact\":\"insider\"}}}]",
+	  "x-canary" },
+	{ "[{\"headers\":{\"user-agent\":{\"regex\":\".*Firefox.*\"}}},"
+	  "{\"headers\":{\"cookie\":{\"regex\":\"^(.*?;)?(canary=always)(;.*)?$\"}}}]",
+	  "user-agent, cookie" },
+	{ "[{\"headers\":{\"x-canary\":{\"exact\":\"a\"}}},"
+	  "{\"headers\":{\"x-canary\":{\"exact\":\"b\"}},\"uri\":{\"prefix\":\"/\"}}]",
+	  "x-canary" },
+	{ "[{\"sourceLabels\":{\"app\":\"web\"},\"uri\":{\"prefix\":\"/api\"}}]",
+	  "sourceLabels, uri" },
+	{ "[]", "" },
+};
+
+START_TEST(test_message__match_summary)
+{
+	cJSON *m = cJSON_Parse(matches[_i].match);
+	char out[GC_MESSAGE_MATCH_MAX];
+
+	gc_message_match(out, m);
+	ck_assert_str_eq(out, matches[_i].want);
+	cJSON_Delete(m);
+}
+END_TEST
+
 START_TEST(test_message__outcome_keeps_other_releases)
 {
 	gc_msg_outcome a = { "test", "podinfo",    true, 1795708198, 50,
-			     0,      "5f56684589", "d1", NULL };
-	gc_msg_outcome b = { "prod", "backend",    false, 1795708200,      20,
-			     2,      "7c45b9c4d6", "d2",  "Canary failed!" };
+			     0,      "5f56684589", "d1", NULL,       NULL };
+	/* an A/B release says what it matched, not a weight */
+	gc_msg_outcome b = { "prod",       "backend", false,
+			     1795708200,   100,       2,
+			     "7c45b9c4d6", "d2",      "Canary failed!",
+			     "x-canary" };
 	cJSON *j1 = gc_message_outcome(NULL, &a), *j2, *j3;
 	char *s1 = cJSON_PrintUnformatted(j1), *s2, *s3;
 
@@ -162,7 +192,7 @@ START_TEST(test_message__outcome_keeps_other_releases)
 		"\"time\":\"2026-11-26T15:49:58Z\",\"maxWeight\":50,\"failedChecks\":0,"
 		"\"revision\":\"5f56684589\",\"deployCommit\":\"d1\"},"
 		"{\"canary\":\"prod/backend\",\"outcome\":\"rolled back\","
-		"\"time\":\"2026-11-26T15:50:00Z\",\"maxWeight\":20,\"failedChecks\":2,"
+		"\"time\":\"2026-11-26T15:50:00Z\",\"match\":\"x-canary\",\"failedChecks\":2,"
 		"\"revision\":\"7c45b9c4d6\",\"deployCommit\":\"d2\",\"lastEvent\":\"Canary failed!\"}]}");
 	free(s1);
 	free(s2);
@@ -185,6 +215,8 @@ Suite *gc_suite_message(void)
 	tcase_add_test(tc, test_message__evidence);
 	tcase_add_test(tc, test_message__evidence_of_event_webhooks);
 	tcase_add_test(tc, test_message__outcome_keeps_other_releases);
+	tcase_add_loop_test(tc, test_message__match_summary, 0,
+			    GC_ARRAY_SIZE(matches));
 	suite_add_tcase(s, tc);
 	return s;
 }

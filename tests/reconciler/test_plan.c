@@ -37,6 +37,71 @@ static const char fail_pre_plan[] = HEADER
 	"1    Progressing      100     0      off    2        New revision detected! Scaling up podinfo.test\n"
 	"2    Progressing      100     0      off    2        Starting canary analysis for podinfo.test | Warning: Halt podinfo.test advancement pre-rollout check acceptance-test failed simulated failure (--fail-at)\n";
 
+/*
+ * A header-matched A/B release: the canary gets what matches, the primary
+ * the rest (not "0 / 100"); Flagger's newTestABTest (issue 17).
+ */
+static const char ab_plan[] =
+	"TICK PHASE            PRIMARY CANARY             MIRROR REPLICAS EVENTS\n"
+	"1    Progressing      100     0                  off    1        New revision detected! Scaling up abtest.default\n"
+	"2    Progressing      rest    match: x-user-type off    1        Starting canary analysis for abtest.default | Advance abtest.default canary iteration 1/2\n"
+	"3    Progressing      rest    match: x-user-type off    1        Advance abtest.default canary iteration 2/2\n"
+	"4    Promoting        rest    match: x-user-type off    1        Copying abtest.default template spec to abtest-primary.default\n"
+	"5    Finalising       100     0                  off    1        Routing all traffic to primary\n"
+	"6    Succeeded        100     0                  off    0        Promotion completed! Scaling down abtest.default\n";
+
+/* --format markdown: ticks and what each checks, for a PR comment */
+static const char markdown_plan[] =
+	"#### gitcanary plan: test/podinfo\n"
+	"\n"
+	"| tick | phase | primary | canary | mirror | replicas | checks | events |\n"
+	"|---:|---|---:|---|---|---:|---|---|\n"
+	"| 1 | Progressing | 100 | 0 | off | 2 |  | New revision detected! Scaling up podinfo.test |\n"
+	"| 2 | Progressing | 90 | 10 | off | 2 | ✅ pre-rollout webhook acceptance-test | Starting canary analysis for podinfo.test<br>Pre-rollout check acceptance-test passed<br>Advance podinfo.test canary weight 10 |\n"
+	"| 3 | Progressing | 90 | 10 | off | 2 | ❌ rollout webhook load-test<br>⏭️ request-success-rate ≥ 99 (1m)<br>⏭️ request-duration ≤ 500 (30s) | ⚠️ Halt podinfo.test advancement external check load-test failed simulated failure (--fail-at) |\n";
+
+START_TEST(test_plan__ab_shows_the_match)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' plan --dir '%s/tests/fixtures/plan/ab' --canary default/abtest",
+			gc_test_binary, gc_test_source_dir),
+		0);
+	ck_assert_str_eq(err.ptr, "");
+	ck_assert_str_eq(out.ptr, ab_plan);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+START_TEST(test_plan__markdown)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' plan --dir '%s/examples/podinfo' --canary test/podinfo --format markdown --fail-at 3 | sed -n 1,7p",
+			gc_test_binary, gc_test_source_dir),
+		0);
+	ck_assert_str_eq(out.ptr, markdown_plan);
+	gc_buf_clear(&out);
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' plan --dir '%s/examples/podinfo' --canary test/podinfo --format html",
+			gc_test_binary, gc_test_source_dir),
+		2);
+	ck_assert_str_eq(err.ptr,
+			 "gitcanary plan: --format must be text or markdown\n");
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 START_TEST(test_plan__seed_dir)
 {
 	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
@@ -125,7 +190,7 @@ START_TEST(test_plan__min_interval)
 			"'metadata: {name: podinfo, namespace: default}' 'spec:' "
 			"'  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}' "
 			"'  progressDeadlineSeconds: 1' '  service: {port: 9898}' "
-			"'  analysis:' '    interval: 1s' '    stepWeights: [5, 50]' "
+			"'  analysis:' '    interval: 1s' '    threshold: 1' '    stepWeights: [5, 50]' "
 			"'    webhooks: [{name: gate, type: confirm-promotion, url: \"http://h/\"}]' "
 			"> '%s/m/canary.yaml'",
 			dir, gc_test_source_dir, dir, dir),
@@ -144,6 +209,55 @@ START_TEST(test_plan__min_interval)
 		"4    WaitingPromotion 50      50     off    1        Warning: Halt podinfo.default advancement waiting for promotion approval gate\n"
 		"5    Failed           100     0      off    0        Warning: Rolling back podinfo.default progress deadline exceeded waiting for promotion approval gate | Warning: Canary failed! Scaling down podinfo.default\n");
 	gc_buf_release(&out);
+	gc_test_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/*
+ * One exit rule for errors of the source (issue 17): a Canary validate
+ * refuses is not planned; a syntax error elsewhere is reported and the
+ * plan printed, exit 1 either way.
+ */
+START_TEST(test_plan__source_errors_exit_1)
+{
+	char *dir = gc_test_tmpdir();
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/p' && "
+			"sed -i 's/^    port: 9898$/    port: \"9898\"/' '%s/p/canary.yaml'",
+			gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' plan --dir '%s/p' --canary test/podinfo",
+			   gc_test_binary, dir),
+		1);
+	ck_assert_str_eq(out.ptr, "");
+	ck_assert_str_eq(
+		err.ptr,
+		"canary.yaml:22:11: spec.service.port: must be an integer, not a string\n"
+		"gitcanary plan: canary 'test/podinfo' is invalid\n");
+	ck_assert_int_eq(
+		gc_test_sh(NULL, NULL,
+			   "cp '%s/examples/podinfo/canary.yaml' '%s/p/' && "
+			   "printf 'x: [\\n' >'%s/p/broken.yaml'",
+			   gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' plan --dir '%s/p' --canary test/podinfo",
+			   gc_test_binary, dir),
+		1);
+	ck_assert_str_eq(out.ptr, seed_plan);
+	ck_assert_str_eq(
+		err.ptr,
+		"broken.yaml:2:1: did not find expected node content while parsing a flow node\n");
+	gc_buf_release(&out);
+	gc_buf_release(&err);
 	gc_test_rmrf(dir);
 	free(dir);
 }
@@ -191,7 +305,10 @@ static Suite *gc_suite_plan(void)
 	tcase_add_test(tc, test_plan__seed_dir);
 	tcase_add_test(tc, test_plan__fail_at);
 	tcase_add_test(tc, test_plan__from_git);
+	tcase_add_test(tc, test_plan__ab_shows_the_match);
+	tcase_add_test(tc, test_plan__markdown);
 	tcase_add_test(tc, test_plan__min_interval);
+	tcase_add_test(tc, test_plan__source_errors_exit_1);
 	tcase_add_loop_test(tc, test_plan__bad_usage, 0, GC_ARRAY_SIZE(bad));
 	suite_add_tcase(s, tc);
 	return s;

@@ -428,11 +428,6 @@ static const struct {
 		  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: other\n" SERVICE
 			  ANALYSIS,
 		  "canary.yaml:13:11: spec.autoscalerRef: HorizontalPodAutoscaler test/other scales Deployment nolabel, not the target Deployment podinfo\n" },
-		{ "autoscalerRef must be autoscaling/v2 or v2beta2",
-		  HEAD TARGET
-		  "  autoscalerRef:\n    apiVersion: autoscaling/v1\n    kind: HorizontalPodAutoscaler\n    name: old\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:13:11: spec.autoscalerRef: HorizontalPodAutoscaler test/old has apiVersion autoscaling/v1; gitcanary reads autoscaling/v2 or autoscaling/v2beta2\n" },
 		{ "autoscalerRef kind enum",
 		  HEAD TARGET
 		  "  autoscalerRef:\n    apiVersion: keda.sh/v1alpha1\n    kind: ScaledObject\n    name: podinfo\n" SERVICE
@@ -454,19 +449,12 @@ static const struct {
 		  HEAD TARGET
 		  "  service:\n    port: 9898\n    gateways:\n    - mesh\n    - public-gateway.istio-system.svc.cluster.local\n    - public-gateway.istio-system\n    - istio-system/public-gateway\n" ANALYSIS,
 		  NULL },
-		{ "gateways must exist and be Istio Gateways",
-		  HEAD TARGET
-		  "  service:\n    port: 9898\n    gateways:\n    - public-gateway\n    - k8s-gateway.istio-system\n" ANALYSIS,
-		  "canary.yaml:13:7: spec.service.gateways[0]: Istio Gateway test/public-gateway not found in the repository (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)\n"
-		  "canary.yaml:14:7: spec.service.gateways[1]: Istio Gateway istio-system/k8s-gateway not found in the repository (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)\n" },
 		{ "delegation with hosts fails",
 		  HEAD TARGET
 		  "  service:\n    port: 9898\n    delegation: true\n    hosts: [app.example.com]\n" ANALYSIS,
 		  "canary.yaml:12:17: spec.service.delegation: VirtualService podinfo.test cannot have hosts and gateways when delegation enabled\n" },
 		{ "service name is a DNS-1035 label",
-		  HEAD TARGET
-		  "  service:\n    port: 9898\n    name: 1st\n" ANALYSIS,
-		  "canary.yaml:12:11: spec.service.name: Invalid value: \"1st\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character\n" },
+		  HEAD TARGET "  service:\n    port: 9898\n    name: 1st\n" ANALYSIS, "canary.yaml:12:11: spec.service.name: Invalid value: \"1st\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character\n" },
 		{ "canary name is DNS-1123",
 		  "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: PodInfo\nspec: {}\n",
 		  "canary.yaml:4:9: invalid Canary name 'PodInfo': a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
@@ -551,6 +539,17 @@ static const struct {
 	  "    metrics:\n    - name: request-success-rate\n      interval: 1m30\n      thresholdRange:\n        min: 99\n",
 	  1, "",
 	  "canary.yaml:18:17: spec.analysis.metrics[0].interval: Invalid value: \"1m30\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
+	{ "an autoscaling/v1 HPA is read as Flagger reads it (through v2)",
+	  HEAD TARGET
+	  "  autoscalerRef:\n    apiVersion: autoscaling/v1\n    kind: HorizontalPodAutoscaler\n    name: old\n" SERVICE
+		  ANALYSIS,
+	  0, OK, "" },
+	{ "gateways not in the repository are a warning (Flagger never looks)",
+	  HEAD TARGET
+	  "  service:\n    port: 9898\n    gateways:\n    - public-gateway\n    - k8s-gateway.istio-system\n" ANALYSIS,
+	  0, OK,
+	  "canary.yaml:13:7: warning: spec.service.gateways[0]: Istio Gateway test/public-gateway is not in the repository; the name is copied to the VirtualService as it is (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)\n"
+	  "canary.yaml:14:7: warning: spec.service.gateways[1]: Gateway istio-system/k8s-gateway in the repository is a gateway.networking.k8s.io/v1 Gateway, not an Istio one; the name is copied to the VirtualService as it is\n" },
 	{ "alerts are a warning, not a failure",
 	  HEAD TARGET SERVICE ANALYSIS
 	  "    alerts:\n    - name: on-call\n      providerRef:\n        name: slack\n",

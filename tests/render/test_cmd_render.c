@@ -98,6 +98,8 @@ static const struct {
 	  "gitcanary render: unknown argument '--bogus'; see --help\n" },
 	{ "--canary test/nope", 1,
 	  "gitcanary render: canary 'test/nope' not found\n" },
+	{ "--canary test/podinfo --promoted /nonexistent", 1,
+	  "gitcanary render: /nonexistent: cannot open: No such file or directory\n" },
 };
 
 START_TEST(test_cmd_render__rejects_bad_arguments)
@@ -136,6 +138,37 @@ START_TEST(test_cmd_render__bad_target_is_located_and_prints_nothing)
 	ck_assert_str_eq(
 		err.ptr,
 		"deployment.yaml:19:7: deployment 'test/podinfo': spec.selector.matchLabels has none of the labels app, name, app.kubernetes.io/name\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+/* a syntax error elsewhere: reported, the rest rendered, exit 1 (issue 17) */
+START_TEST(test_cmd_render__source_error_exits_1)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(gc_test_sh(NULL, NULL,
+				    "cp -r '%s/examples/podinfo' '%s/repo' && "
+				    "printf 'x: [\\n' >'%s/repo/broken.yaml'",
+				    gc_test_source_dir, dir, dir),
+			 0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' render --dir '%s/repo' | grep -c '^kind:'",
+			   gc_test_binary, dir),
+		0);
+	ck_assert_str_eq(out.ptr, "9\n");
+	ck_assert_str_eq(
+		err.ptr,
+		"broken.yaml:2:1: did not find expected node content while parsing a flow node\n"
+		"gitcanary render: the source has 1 error(s) (above); objects of broken files are missing\n");
+	ck_assert_int_eq(gc_test_sh(NULL, NULL, "'%s' render --dir '%s/repo'",
+				    gc_test_binary, dir),
+			 1);
 	gc_test_rmrf(dir);
 	free(dir);
 	gc_buf_release(&out);
@@ -187,6 +220,7 @@ static Suite *gc_suite_cmd_render(void)
 	tcase_add_test(
 		tc, test_cmd_render__bad_target_is_located_and_prints_nothing);
 	tcase_add_test(tc, test_cmd_render__primary_runs_promoted_template);
+	tcase_add_test(tc, test_cmd_render__source_error_exits_1);
 	suite_add_tcase(s, tc);
 	return s;
 }

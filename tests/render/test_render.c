@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "render/render.h"
+#include "render/revision.h"
 #include "repo-layout/yaml.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -17,7 +18,7 @@
 typedef struct input {
 	gc_doclist docs;
 	gc_doclist promoted;
-	const gc_doc *canary, *target, *hpa, *promoted_target;
+	const gc_doc *canary, *target, *hpa, *promoted_target, *apex_service;
 } input;
 
 static const cJSON *find_in(const gc_doclist *l, const char *kind,
@@ -81,11 +82,15 @@ static void input_link(input *in)
 {
 	const cJSON *c = find_in(&in->docs, "Canary", NULL, &in->canary);
 	const char *hpa = gc_json_str(c, "spec.autoscalerRef.name");
+	const char *apex = gc_json_str(c, "spec.service.name");
 
 	find_in(&in->docs, "Deployment", gc_json_str(c, "spec.targetRef.name"),
 		&in->target);
 	if (hpa)
 		find_in(&in->docs, "HorizontalPodAutoscaler", hpa, &in->hpa);
+	find_in(&in->docs, "Service",
+		apex ? apex : gc_json_str(c, "spec.targetRef.name"),
+		&in->apex_service);
 	if (in->promoted.n)
 		find_in(&in->promoted, "Deployment", NULL,
 			&in->promoted_target);
@@ -112,6 +117,7 @@ static int render_prefixed(gc_buf *out, char **msg, input *in,
 	ri.namespace = "test";
 	ri.target = in->target ? in->target->root : NULL;
 	ri.hpa = in->hpa ? in->hpa->root : NULL;
+	ri.apex_service = in->apex_service ? in->apex_service->root : NULL;
 	ri.lookup = lookup;
 	ri.lookup_payload = &in->docs;
 	ri.locate = locate;
@@ -176,6 +182,16 @@ static const struct golden {
 	{ "labels-prefixes", "labels.yaml", NULL, NULL,
 	  "app.kubernetes.io,team,,kustomize" },
 	{ "labels-all", "labels.yaml", NULL, NULL, "*" },
+	/* Flagger's router fixtures (issue 17) */
+	{ "flagger-canary", "flagger-canary.yaml", NULL, "progressing:10",
+	  NULL },
+	{ "flagger-mirror", "flagger-canary.yaml", NULL, "mirror", NULL },
+	{ "flagger-abtest", "flagger-abtest.yaml", NULL, "ab", NULL },
+	{ "flagger-hpa-v1", "flagger-hpa-v1.yaml", NULL, NULL, NULL },
+	{ "flagger-hpa-v1-prefixes", "flagger-hpa-v1.yaml", NULL, NULL,
+	  "team,app.kubernetes.io" },
+	{ "flagger-affinity", "flagger-affinity.yaml", NULL, "progressing:10",
+	  NULL },
 };
 
 static void load_case(input *in, const char *file, const char *promoted)
@@ -253,6 +269,105 @@ START_TEST(test_render__flagger_id_follows_revision)
 	ck_assert_uint_eq(strlen(a), 36);
 	ck_assert_int_eq(a[14], '8'); /* version nibble */
 	ck_assert(strchr("89ab", a[19]));
+}
+END_TEST
+
+/*
+ * Issue 17, item 7: a commit that only writes what the API server would
+ * default is not a new revision; anything else is.
+ */
+static const char bare_template[] =
+	"metadata: {labels: {app: podinfo}}\n"
+	"spec:\n"
+	"  containers:\n"
+	"  - name: podinfo\n"
+	"    image: stefanprodan/podinfo:6.0.0\n"
+	"    ports: [{name: http, containerPort: 9898}]\n"
+	"    readinessProbe: {httpGet: {port: 9898}}\n"
+	"    env: [{name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}]\n"
+	"  volumes: [{name: c, configMap: {name: c}}]\n";
+
+static const struct {
+	const char *template;
+	bool same;
+} defaulted[] = {
+	{ "metadata: {labels: {app: podinfo}, creationTimestamp: null}\n"
+	  "spec:\n"
+	  "  restartPolicy: Always\n"
+	  "  dnsPolicy: ClusterFirst\n"
+	  "  schedulerName: default-scheduler\n"
+	  "  terminationGracePeriodSeconds: 30\n"
+	  "  securityContext: {}\n"
+	  "  containers:\n"
+	  "  - name: podinfo\n"
+	  "    image: stefanprodan/podinfo:6.0.0\n"
+	  "    imagePullPolicy: IfNotPresent\n"
+	  "    terminationMessagePath: /dev/termination-log\n"
+	  "    terminationMessagePolicy: File\n"
+	  "    resources: {}\n"
+	  "    ports: [{name: http, containerPort: 9898, protocol: TCP}]\n"
+	  "    readinessProbe: {httpGet: {port: 9898, path: /, scheme: HTTP}, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3}\n"
+	  "    env: [{name: NS, valueFrom: {fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}}}]\n"
+	  "  volumes: [{name: c, configMap: {name: c, defaultMode: 420}}]\n",
+	  true },
+	/* Always is not the default for a tagged image */
+	{ "metadata: {labels: {app: podinfo}}\n"
+	  "spec:\n"
+	  "  containers:\n"
+	  "  - name: podinfo\n"
+	  "    image: stefanprodan/podinfo:6.0.0\n"
+	  "    imagePullPolicy: Always\n"
+	  "    ports: [{name: http, containerPort: 9898}]\n"
+	  "    readinessProbe: {httpGet: {port: 9898}}\n"
+	  "    env: [{name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}]\n"
+	  "  volumes: [{name: c, configMap: {name: c}}]\n",
+	  false },
+	/* a probe timing other than the default */
+	{ "metadata: {labels: {app: podinfo}}\n"
+	  "spec:\n"
+	  "  containers:\n"
+	  "  - name: podinfo\n"
+	  "    image: stefanprodan/podinfo:6.0.0\n"
+	  "    ports: [{name: http, containerPort: 9898}]\n"
+	  "    readinessProbe: {httpGet: {port: 9898}, timeoutSeconds: 2}\n"
+	  "    env: [{name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}]\n"
+	  "  volumes: [{name: c, configMap: {name: c}}]\n",
+	  false },
+};
+
+START_TEST(test_render__api_defaults_are_not_a_revision)
+{
+	gc_doclist a = { 0 }, b = { 0 };
+	char ra[GC_REVISION_MAX], rb[GC_REVISION_MAX];
+
+	parse_text(&a, "bare.yaml", bare_template);
+	parse_text(&b, "defaulted.yaml", defaulted[_i].template);
+	gc_revision_hash(ra, a.v[0]->root);
+	gc_revision_hash(rb, b.v[0]->root);
+	if (defaulted[_i].same)
+		ck_assert_str_eq(ra, rb);
+	else
+		ck_assert_str_ne(ra, rb);
+	gc_doclist_release(&a);
+	gc_doclist_release(&b);
+}
+END_TEST
+
+START_TEST(test_render__latest_image_defaults_to_always)
+{
+	gc_doclist a = { 0 }, b = { 0 };
+	char ra[GC_REVISION_MAX], rb[GC_REVISION_MAX];
+
+	parse_text(&a, "a.yaml",
+		   "spec: {containers: [{name: a, image: 'reg:5000/a'}]}\n");
+	parse_text(
+		&b, "b.yaml",
+		"spec: {containers: [{name: a, image: 'reg:5000/a', imagePullPolicy: Always}]}\n");
+	gc_revision_hash(ra, a.v[0]->root);
+	gc_revision_hash(rb, b.v[0]->root);
+	ck_assert_str_eq(ra, rb);
+	gc_doclist_release(&a);
+	gc_doclist_release(&b);
 }
 END_TEST
 
@@ -699,6 +814,9 @@ static Suite *gc_suite_render(void)
 			    (int)GC_ARRAY_SIZE(goldens));
 	tcase_add_test(tc, test_render__is_deterministic);
 	tcase_add_test(tc, test_render__flagger_id_follows_revision);
+	tcase_add_loop_test(tc, test_render__api_defaults_are_not_a_revision, 0,
+			    GC_ARRAY_SIZE(defaulted));
+	tcase_add_test(tc, test_render__latest_image_defaults_to_always);
 	tcase_add_loop_test(tc, test_render__bad_input_is_located, 0,
 			    (int)GC_ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_render__uses_each_selector_label, 0,
