@@ -121,9 +121,40 @@ static void read_flux(gc_src_file *f, const char *data, size_t len)
 	gc_error_release(&err);
 }
 
-void gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
+static bool same_refs(const gc_kref *a, size_t na, const gc_kref *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].path, b[i].path) ||
+		    a[i].remote != b[i].remote || a[i].outside != b[i].outside)
+			return false;
+	return true;
+}
+
+/* Whether old and new plan alike (an images: bump keeps the shape). */
+static bool same_shape(const gc_src_file *old, const gc_src_file *new)
+{
+	const gc_kustomization *a = old->kust, *b = new->kust;
+
+	if (old->flags != new->flags || (old->flags & GC_SRC_FLUX))
+		return false;
+	if (!(old->flags & GC_SRC_KUST))
+		return true;
+	return a && b && a->plain == b->plain &&
+	       !!a->namespace == !!b->namespace &&
+	       (!a->namespace || !strcmp(a->namespace, b->namespace)) &&
+	       same_refs(a->resources, a->nresources, b->resources,
+			 b->nresources) &&
+	       same_refs(a->reads, a->nreads, b->reads, b->nreads) &&
+	       !old->problems.n && !new->problems.n;
+}
+
+bool gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
 		     size_t len)
 {
+	bool moves;
+
 	size_t at = lower_bound(t, path);
 	bool found = at < t->n && !strcmp(t->v[at]->path, path);
 	gc_src_file *f;
@@ -135,7 +166,7 @@ void gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
 				(t->n - at - 1) * sizeof(*t->v));
 			t->n--;
 		}
-		return;
+		return found;
 	}
 	f = gc_xcalloc(1, sizeof(*f));
 	f->path = gc_xstrdup(path);
@@ -158,9 +189,10 @@ void gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
 	if (f->flags & GC_SRC_FLUX)
 		read_flux(f, data, len);
 	if (found) {
+		moves = !same_shape(t->v[at], f);
 		file_free(t->v[at]);
 		t->v[at] = f;
-		return;
+		return moves;
 	}
 	if (t->n == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 256;
@@ -169,14 +201,7 @@ void gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
 	memmove(&t->v[at + 1], &t->v[at], (t->n - at) * sizeof(*t->v));
 	t->v[at] = f;
 	t->n++;
-}
-
-bool gc_src_tree_plans(const gc_src_tree *t, const char *path)
-{
-	const gc_src_file *f = gc_src_tree_get(t, path);
-
-	return gc_name_is_kustomization(path) ||
-	       (f && (f->flags & GC_SRC_FLUX));
+	return true;
 }
 
 void gc_src_tree_release(gc_src_tree *t)
@@ -260,53 +285,37 @@ typedef struct planner {
 	const gc_plan_opts *opts;
 	gc_plan *p;
 	gc_map native; /* this root's: path -> namespace or "" (owned) */
-	gc_map tool;   /* "dir\0ns?" memo of needs_tool: 1 native, 2 tool */
 	gc_map seen;   /* kustomization dirs of the root's walk (cycles) */
 } planner;
 
-static bool needs_tool(planner *pl, const char *dir, bool ns_applies,
-		       unsigned depth);
-
-/* Whether reaching the resource r natively is impossible. */
-static bool ref_needs_tool(planner *pl, const gc_kref *r, bool ns_applies,
-			   unsigned depth)
-{
-	const gc_src_file *f;
-
-	if (r->remote || r->outside)
-		return true;
-	if ((f = gc_src_tree_get(pl->t, r->path)))
-		return ns_applies && (f->flags & GC_SRC_NS_SENSITIVE);
-	if (kust_of(pl->t, r->path))
-		return needs_tool(pl, r->path, ns_applies, depth + 1);
-	return false; /* missing: a problem of the native build */
-}
-
-static bool needs_tool(planner *pl, const char *dir, bool ns_applies,
-		       unsigned depth)
+/*
+ * Whether the kustomization of dir needs the tool for itself: a field
+ * beyond resources: and namespace:, a remote or escaping resource, or a
+ * namespace over a file the namespace transformer treats specially. Its
+ * subdirectories decide for themselves: a plain kustomization is the
+ * union of its resources, each built with its namespace on top.
+ */
+static bool needs_tool(planner *pl, const char *dir, bool ns_applies)
 {
 	const gc_src_file *f = kust_of(pl->t, dir);
 	const gc_kustomization *k = f ? f->kust : NULL;
-	gc_buf key = GC_BUF_INIT;
-	void *memo;
-	bool tool = false;
 
 	if (!k)
 		return pl->opts->tool_only && f;
-	if (pl->opts->tool_only || !k->plain || depth > 32)
+	if (pl->opts->tool_only || !k->plain)
 		return true;
 	ns_applies = ns_applies || k->namespace;
-	gc_buf_addf(&key, "%s%c%d", dir, 0, ns_applies);
-	if ((memo = gc_map_get(&pl->tool, key.ptr, key.len))) {
-		gc_buf_release(&key);
-		return memo == (void *)2;
+	for (size_t i = 0; i < k->nresources; i++) {
+		const gc_kref *r = &k->resources[i];
+		const gc_src_file *rf;
+
+		if (r->remote || r->outside)
+			return true;
+		if ((rf = gc_src_tree_get(pl->t, r->path)) && ns_applies &&
+		    (rf->flags & GC_SRC_NS_SENSITIVE))
+			return true;
 	}
-	for (size_t i = 0; !tool && i < k->nresources; i++)
-		tool = ref_needs_tool(pl, &k->resources[i], ns_applies, depth);
-	gc_map_put(&pl->tool, key.ptr, key.len,
-		   (void *)(uintptr_t)(tool ? 2 : 1));
-	gc_buf_release(&key);
-	return tool;
+	return false;
 }
 
 static void add_native(planner *pl, const char *path, const char *ns)
@@ -319,6 +328,27 @@ static void add_native(planner *pl, const char *path, const char *ns)
 
 static void visit_kust(planner *pl, const char *dir, const char *ns,
 		       unsigned depth);
+static void add_build(planner *pl, const char *dir, const char *ns);
+
+/* A kustomization directory reached from a root: native or the tool. */
+static void visit_dir(planner *pl, const char *dir, const char *ns,
+		      unsigned depth)
+{
+	const gc_src_file *f = kust_of(pl->t, dir);
+
+	if (gc_map_gets(&pl->seen, dir)) {
+		gc_problems_add(&pl->p->problems, f ? f->path : dir, 1, 1,
+				"kustomization '%s' is reached twice (a cycle "
+				"or a resource listed twice)",
+				dir);
+		return;
+	}
+	gc_map_sets(&pl->seen, dir, (void *)1);
+	if (needs_tool(pl, dir, ns != NULL))
+		add_build(pl, dir, ns);
+	else
+		visit_kust(pl, dir, ns, depth);
+}
 
 static void ref_problem(planner *pl, const gc_kustomization *k,
 			const gc_kref *r, const char *what)
@@ -336,14 +366,6 @@ static void visit_kust(planner *pl, const char *dir, const char *ns,
 
 	if (!k)
 		return; /* broken: its problems are the tree's */
-	if (gc_map_gets(&pl->seen, dir)) {
-		gc_problems_add(&pl->p->problems, k->path, 1, 1,
-				"kustomization '%s' is reached twice (a cycle "
-				"or a resource listed twice)",
-				dir);
-		return;
-	}
-	gc_map_sets(&pl->seen, dir, (void *)1);
 	ns = ns ? ns : k->namespace;
 	for (size_t i = 0; i < k->nresources; i++) {
 		const gc_kref *r = &k->resources[i];
@@ -351,7 +373,7 @@ static void visit_kust(planner *pl, const char *dir, const char *ns,
 		if (gc_src_tree_get(pl->t, r->path))
 			add_native(pl, r->path, ns);
 		else if (kust_of(pl->t, r->path) && depth < 32)
-			visit_kust(pl, r->path, ns, depth + 1);
+			visit_dir(pl, r->path, ns, depth + 1);
 		else if (dir_exists(pl->t, r->path))
 			ref_problem(pl, k, r,
 				    "is a directory without a kustomization "
@@ -434,52 +456,45 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_build(planner *pl, const char *dir, const char *ns,
-		      const char *key_suffix)
+/* The inputs of a build, sorted, into b (and the plan's inputs). */
+static void set_inputs(gc_plan *p, gc_plan_build *b, const gc_map *in)
+{
+	const gc_map_entry *e;
+
+	b->inputs = gc_xcalloc(in->len + 1, sizeof(*b->inputs));
+	for (size_t i = 0; gc_map_next(in, &i, &e);) {
+		b->inputs[b->ninputs++] = gc_xstrdup(e->key);
+		gc_map_sets(&p->inputs, e->key, (void *)1);
+	}
+	qsort(b->inputs, b->ninputs, sizeof(*b->inputs), cmp_str);
+}
+
+/* The tool's build of dir's kustomization file, namespace ns on top. */
+static void add_build(planner *pl, const char *dir, const char *ns)
 {
 	gc_plan *p = pl->p;
 	gc_plan_build *b;
 	gc_map in = GC_MAP_INIT, dirs = GC_MAP_INIT;
 	const gc_src_file *f = kust_of(pl->t, dir);
-	const gc_map_entry *e;
-	gc_buf key = GC_BUF_INIT;
+	char *key =
+		gc_xasprintf("%s%s%s", f->path, ns ? "#" : "", ns ? ns : "");
 	bool broken = false;
 
+	if (gc_plan_find(p, key)) { /* another root builds it too */
+		free(key);
+		return;
+	}
 	closure(pl, &in, &dirs, dir, &broken, 0);
 	p->builds = gc_xrealloc(p->builds, (p->nbuilds + 1) * sizeof(*b));
-	b = &p->builds[p->nbuilds++];
-	memset(b, 0, sizeof(*b));
+	b = memset(&p->builds[p->nbuilds++], 0, sizeof(*b));
+	b->key = key;
 	b->dir = gc_xstrdup(dir);
-	if (f)
-		b->kust = gc_xstrdup(f->path);
-	else
-		gc_buf_addf(&key, "%s%skustomization.yaml", dir,
-			    *dir ? "/" : ""),
-			b->kust = gc_xstrdup(key.ptr);
-	gc_buf_clear(&key);
-	gc_buf_addf(&key, "%s%s%s%s", b->kust, ns ? "#" : "", ns ? ns : "",
-		    key_suffix ? key_suffix : "");
-	b->key = gc_buf_detach(&key, NULL);
+	b->kust = gc_xstrdup(f->path);
 	b->wrap_namespace = ns ? gc_xstrdup(ns) : NULL;
 	b->broken = broken;
-	b->inputs = gc_xcalloc(in.len + 1, sizeof(*b->inputs));
-	for (size_t i = 0; gc_map_next(&in, &i, &e);) {
-		b->inputs[b->ninputs++] = gc_xstrdup(e->key);
-		gc_map_sets(&p->inputs, e->key, (void *)1);
-	}
-	qsort(b->inputs, b->ninputs, sizeof(*b->inputs), cmp_str);
+	set_inputs(p, b, &in);
 	gc_map_release(&in);
 	gc_map_release(&dirs);
-	gc_buf_release(&key);
-}
-
-/* A kustomization directory reached from a root: native or the tool. */
-static void visit_dir(planner *pl, const char *dir, const char *ns)
-{
-	if (needs_tool(pl, dir, ns != NULL, 0))
-		add_build(pl, dir, ns, NULL);
-	else
-		visit_kust(pl, dir, ns, 0);
 }
 
 static void free_values(gc_map *m)
@@ -526,12 +541,12 @@ static void plan_unit(planner *pl, const char *dir, const char *ns)
 {
 	size_t nbuilds = pl->p->nbuilds;
 
-	visit_dir(pl, dir, ns);
+	visit_dir(pl, dir, ns, 0);
 	if (merge_native(pl))
 		return;
 	while (pl->p->nbuilds > nbuilds)
 		build_release(&pl->p->builds[--pl->p->nbuilds]);
-	add_build(pl, dir, ns, NULL);
+	add_build(pl, dir, ns);
 }
 
 /*
@@ -658,7 +673,6 @@ static void add_flux_build(planner *pl, gc_flux_ks *ks)
 	gc_plan_build *b;
 	gc_map in = GC_MAP_INIT, dirs = GC_MAP_INIT;
 	const gc_src_file *f = kust_of(pl->t, ks->path);
-	const gc_map_entry *e;
 	bool broken = false;
 	char **res = NULL;
 	size_t nres = 0;
@@ -689,12 +703,7 @@ static void add_flux_build(planner *pl, gc_flux_ks *ks)
 	b->flux = ks;
 	b->resources = res;
 	b->nresources = nres;
-	b->inputs = gc_xcalloc(in.len + 1, sizeof(*b->inputs));
-	for (size_t i = 0; gc_map_next(&in, &i, &e);) {
-		b->inputs[b->ninputs++] = gc_xstrdup(e->key);
-		gc_map_sets(&p->inputs, e->key, (void *)1);
-	}
-	qsort(b->inputs, b->ninputs, sizeof(*b->inputs), cmp_str);
+	set_inputs(p, b, &in);
 	free(spec);
 	gc_map_release(&in);
 	gc_map_release(&dirs);
@@ -765,8 +774,7 @@ static bool plan_fluxes(planner *pl)
 void gc_plan_make(gc_plan *out, const gc_src_tree *t, const gc_plan_opts *opts)
 {
 	static const gc_plan_opts none = { 0 };
-	planner pl = { t,           opts ? opts : &none, out,
-		       GC_MAP_INIT, GC_MAP_INIT,         GC_MAP_INIT };
+	planner pl = { t, opts ? opts : &none, out, GC_MAP_INIT, GC_MAP_INIT };
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < t->n; i++)
@@ -791,7 +799,6 @@ void gc_plan_make(gc_plan *out, const gc_src_tree *t, const gc_plan_opts *opts)
 		plan_root(&pl, dir, NULL);
 		free(dir);
 	}
-	gc_map_release(&pl.tool);
 }
 
 static void build_release(gc_plan_build *b)

@@ -42,13 +42,16 @@ typedef struct gc_src_tree {
 	size_t n, alloc;
 } gc_src_tree;
 
-/* Adds or replaces path with what data says it is (data NULL removes). */
-void gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
+/*
+ * Adds or replaces path with what data says it is (data NULL removes).
+ * True when the change can move the plan: a file added or removed, a
+ * kustomization whose namespace, resources or the paths it names changed
+ * (not an images: tag), a Flux file, a file whose kinds changed.
+ */
+bool gc_src_tree_set(gc_src_tree *t, const char *path, const char *data,
 		     size_t len);
 const gc_src_file *gc_src_tree_get(const gc_src_tree *t, const char *path);
 void gc_src_tree_release(gc_src_tree *t);
-/* Whether path's changes can move the plan (kustomizations, Flux). */
-bool gc_src_tree_plans(const gc_src_tree *t, const char *path);
 /* Whether path is a file or a directory of the tree. */
 bool gc_src_tree_exists(const gc_src_tree *t, const char *path);
 
@@ -84,6 +87,8 @@ typedef struct gc_plan {
 	size_t nbuilds;
 	gc_map inputs; /* input path -> (void *)1: read by some build */
 	gc_problems problems;
+	size_t gen; /* how many plans an index made before this one (source.c)
+		     */
 } gc_plan;
 
 void gc_plan_make(gc_plan *out, const gc_src_tree *t, const gc_plan_opts *opts);

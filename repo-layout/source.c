@@ -493,19 +493,18 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 	}
 	for (size_t i = 0; gc_map_next(&changed, &i, &e);) {
 		gc_buf *b = gc_map_gets(&fs.data, e->key);
-		bool existed = gc_src_tree_get(tree, e->key) != NULL;
 
-		replan = replan || gc_src_tree_plans(tree, e->key) ||
-			 existed != (b != NULL);
-		gc_src_tree_set(tree, e->key, b ? (b->ptr ? b->ptr : "") : NULL,
-				b ? b->len : 0);
-		replan = replan || gc_src_tree_plans(tree, e->key);
+		if (gc_src_tree_set(tree, e->key,
+				    b ? (b->ptr ? b->ptr : "") : NULL,
+				    b ? b->len : 0))
+			replan = true;
 	}
 	gc_index__set_origin(idx, git, to, opts && opts->trees_on_demand);
 	old = *gc_index__plan(idx);
 	if (replan) {
 		plan_opts(&po, opts);
 		gc_plan_make(gc_index__plan(idx), tree, &po);
+		gc_index__plan(idx)->gen = old.gen + 1;
 		plan_problems(idx);
 	}
 	error = apply_update(idx, &fs, &old, &changed, opts, err);
@@ -525,6 +524,11 @@ cleanup:
 static int cmp_input(const void *key, const void *elem)
 {
 	return strcmp(key, *(char *const *)elem);
+}
+
+size_t gc_source_plan_gen(gc_index *idx)
+{
+	return gc_index__plan(idx)->gen;
 }
 
 void gc_source_keys_of(gc_index *idx, const char *path, gc_source_key_cb cb,

@@ -119,6 +119,12 @@ void gc_index_free(gc_index *idx);
  * kustomize build that reads it.
  */
 typedef void (*gc_source_key_cb)(const char *key, void *payload);
+/*
+ * Counts the plans the index made (the first load's, and each update that
+ * made it again): when it moved, a changed kustomization may have moved
+ * any object; when not, gc_source_keys_of says what a change touches.
+ */
+size_t gc_source_plan_gen(gc_index *idx);
 void gc_source_keys_of(gc_index *idx, const char *path, gc_source_key_cb cb,
 		       void *payload);
 /*

@@ -75,6 +75,7 @@ typedef struct gc_loop_seen {
 typedef struct gc_loop_select {
 	gc_map configs; /* source path -> "ns\n..." of its ConfigMaps/Secrets */
 	char cache_source[GC_OID_HEX]; /* source the caches describe */
+	size_t plan_gen; /* gc_source_plan_gen of the index then */
 } gc_loop_select;
 
 /* What each canary was, owned and read (canary.c; loop.c's update_cache

@@ -277,6 +277,7 @@ static int load_source(gc_loop *l, gc_error *err)
 		gc_error_clear(err);
 		gc_index_free(l->idx);
 		l->idx = NULL;
+		l->sel.plan_gen = (size_t)-1; /* a new plan: anything moved */
 		if ((error = gc_source_load_git(&l->idx, l->git, l->source,
 						&sopts, err)) < 0)
 			return error;
@@ -330,6 +331,7 @@ static void complete(gc_loop *l, gc_tick *t, gc_tick_result *res,
 	l->seen.ncanaries = ncanaries;
 	res->source_errors = gc_problems_errors(gc_index_problems(l->idx));
 	l->seen.problems = res->source_errors != 0;
+	l->sel.plan_gen = gc_source_plan_gen(l->idx);
 	snprintf(l->sel.cache_source, sizeof(l->sel.cache_source), "%s",
 		 l->source);
 }

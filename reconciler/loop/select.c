@@ -28,13 +28,15 @@ static void collect_key(const char *key, void *payload)
 
 /*
  * A changed source file: the index files it feeds (itself, the kustomize
- * builds that read it); a changed kustomization can move everything.
+ * builds that read it); a changed kustomization that made the plan again
+ * can move everything (one that bumps an images: tag does not).
  */
 static int collect_changed(const char *path, void *payload)
 {
 	gc_tick *t = payload;
 
-	if (gc_name_is_kustomization(path))
+	if (gc_name_is_kustomization(path) &&
+	    t->loop->sel.plan_gen != gc_source_plan_gen(t->loop->idx))
 		t->ch.all = true;
 	gc_map_sets(&t->ch.paths, path, (void *)1);
 	gc_source_keys_of(t->loop->idx, path, collect_key, t);
