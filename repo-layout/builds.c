@@ -35,9 +35,7 @@ typedef struct prep {
 	gc_kfile *in; /* its inputs, Flux's kustomization in place */
 	size_t nin;
 	gc_buf flux_kust; /* Flux's kustomization bytes */
-	char *wrap_path;  /* its wrapper kustomization, or NULL */
-	gc_buf wrap;
-	bool ready; /* false: nothing to run (broken; Flux problems) */
+	bool ready;       /* false: nothing to run (broken; Flux problems) */
 } prep;
 
 /* One kustomize run: one build, or a batch of them. */
@@ -47,7 +45,10 @@ typedef struct job {
 	const char *root;
 	gc_kfile *in;
 	size_t nin;
-	gc_buf batch; /* the batch kustomization */
+	gc_buf batch;  /* the batch kustomization */
+	bool prefixed; /* the repository is under REPO_DIR */
+	char **strs;   /* owned: paths and bytes the inputs point at */
+	size_t nstrs;
 	gc_doclist docs;
 	gc_problems problems;
 	gc_error err;
@@ -177,49 +178,82 @@ static int prepare(prep *p, const gc_plan_build *b, gc_build_out *out,
 }
 
 /*
- * The wrapper of p: its directory, its namespace from above, and (in a
- * batch) the label that tells its objects back.
+ * A run with wrappers puts the repository under REPO_DIR: kustomize
+ * refuses a kustomization that includes a directory above it ("cycle
+ * detected"), so wrappers live beside the repository, not in it.
  */
-static void wrap(prep *p, size_t label)
-{
-	const gc_plan_build *b = p->b;
+#define REPO_DIR "r"
 
-	gc_buf_clear(&p->wrap);
-	gc_buf_adds(&p->wrap, "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-			      "kind: Kustomization\n");
-	if (b->wrap_namespace)
-		gc_buf_addf(&p->wrap, "namespace: %s\n", b->wrap_namespace);
-	gc_buf_adds(&p->wrap, "resources:\n- ..\n");
-	if (label != (size_t)-1)
-		gc_buf_addf(&p->wrap,
-			    "labels:\n- pairs:\n    " BUILD_LABEL ": \"%zu\"\n",
-			    label);
-	if (!p->wrap_path)
-		p->wrap_path = gc_xasprintf("%s%s" WRAP_DIR, b->dir,
-					    *b->dir ? "/" : "");
+static const char *job_str(job *j, char *s)
+{
+	j->strs = gc_xrealloc(j->strs, (j->nstrs + 1) * sizeof(*j->strs));
+	j->strs[j->nstrs++] = s;
+	return s;
 }
 
-static void wrap_file(const prep *p, gc_kfile **in, size_t *n, char **owned)
+/* p's inputs into j, under REPO_DIR when prefixed. */
+static void add_inputs(job *j, const prep *p, bool prefixed, const gc_map *only)
 {
-	*owned = gc_xasprintf("%s/kustomization.yaml", p->wrap_path);
-	kfile_add(in, n, *owned, p->wrap.ptr, p->wrap.len);
+	for (size_t k = 0; k < p->nin; k++) {
+		const gc_kfile *f = &p->in[k];
+
+		if (only && gc_map_gets(only, f->path) != f)
+			continue;
+		kfile_add(&j->in, &j->nin,
+			  prefixed ? job_str(j, gc_xasprintf(REPO_DIR "/%s",
+							     f->path))
+				   : f->path,
+			  f->data, f->len);
+	}
+}
+
+/*
+ * The wrapper of preps[k] (WRAP_DIR/<k>): its directory, its namespace
+ * from above, and in a batch the label that tells its objects back.
+ */
+static void add_wrapper(job *j, const prep *p, size_t k, long label)
+{
+	const gc_plan_build *b = p->b;
+	gc_buf w = GC_BUF_INIT;
+
+	gc_buf_adds(&w, "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+			"kind: Kustomization\n");
+	if (b->wrap_namespace)
+		gc_buf_addf(&w, "namespace: %s\n", b->wrap_namespace);
+	gc_buf_addf(&w, "resources:\n- ../../" REPO_DIR "%s%s\n",
+		    *b->dir ? "/" : "", b->dir);
+	if (label >= 0)
+		gc_buf_addf(&w,
+			    "labels:\n- pairs:\n    " BUILD_LABEL ": \"%ld\"\n",
+			    label);
+	kfile_add(&j->in, &j->nin,
+		  job_str(j,
+			  gc_xasprintf(WRAP_DIR "/%zu/kustomization.yaml", k)),
+		  job_str(j, gc_buf_detach(&w, NULL)), 0);
+	j->in[j->nin - 1].len = strlen(j->in[j->nin - 1].data);
 }
 
 /* ---- jobs ---- */
 
-static void job_single(job *j, prep *p, size_t i, char **owned)
+static void job_init(job *j)
 {
+	memset(j, 0, sizeof(*j));
+	j->err = (gc_error)GC_ERROR_INIT;
+}
+
+static void job_single(job *j, prep *p, size_t k)
+{
+	job_init(j);
 	j->members = gc_xcalloc(1, sizeof(*j->members));
-	j->members[j->n++] = i;
-	j->root = p->b->dir;
-	for (size_t k = 0; k < p->nin; k++)
-		kfile_add(&j->in, &j->nin, p->in[k].path, p->in[k].data,
-			  p->in[k].len);
-	if (p->b->wrap_namespace) {
-		wrap(p, (size_t)-1);
-		wrap_file(p, &j->in, &j->nin, owned);
-		j->root = p->wrap_path;
+	j->members[j->n++] = k;
+	j->prefixed = p->b->wrap_namespace != NULL;
+	add_inputs(j, p, j->prefixed, NULL);
+	if (!j->prefixed) {
+		j->root = p->b->dir;
+		return;
 	}
+	add_wrapper(j, p, k, -1);
+	j->root = job_str(j, gc_xasprintf(WRAP_DIR "/%zu", k));
 }
 
 /* Whether p can join a batch whose files are `files`. */
@@ -236,73 +270,67 @@ static bool fits(const prep *p, const gc_map *files, const gc_map *dirs)
 	return true;
 }
 
+/* The batch kustomization of j's members, and their files once each. */
+static void job_batch(job *j, prep *preps, const gc_map *files)
+{
+	gc_buf_adds(&j->batch, "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+			       "kind: Kustomization\nresources:\n");
+	j->prefixed = true;
+	for (size_t m = 0; m < j->n; m++) {
+		size_t k = j->members[m];
+
+		add_wrapper(j, &preps[k], k, (long)m);
+		add_inputs(j, &preps[k], true, files);
+		gc_buf_addf(&j->batch, "- ../" WRAP_DIR "/%zu\n", k);
+	}
+	kfile_add(&j->in, &j->nin, BATCH_DIR "/kustomization.yaml",
+		  j->batch.ptr, j->batch.len);
+	j->root = BATCH_DIR;
+}
+
 /*
- * Batches of the ready preps (each used once, `done` marks them); the
- * ones that fit no batch of two or more run alone.
+ * Batches of the ready preps, each prep in one; a prep that fits no
+ * batch of two or more runs alone.
  */
-static size_t make_jobs(job **out, prep *preps, size_t n, char ***owned,
-			size_t *nowned)
+static size_t make_jobs(job **out, prep *preps, size_t n)
 {
 	bool *done = gc_xcalloc(n + 1, sizeof(*done));
 	job *jobs = NULL;
 	size_t njobs = 0;
 
-	*owned = gc_xcalloc(2 * n + 1, sizeof(**owned));
 	for (size_t i = 0; i < n; i++) {
 		gc_map files = GC_MAP_INIT, dirs = GC_MAP_INIT;
+		size_t members[GC_BUILDS_BATCH], nm = 0;
 		job *j;
 
 		if (done[i] || !preps[i].ready)
 			continue;
-		jobs = gc_xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
-		j = memset(&jobs[njobs++], 0, sizeof(*jobs));
-		j->err = (gc_error)GC_ERROR_INIT;
-		j->members = gc_xcalloc(GC_BUILDS_BATCH, sizeof(*j->members));
-		for (size_t k = i; k < n && j->n < GC_BUILDS_BATCH; k++) {
+		for (size_t k = i; k < n && nm < GC_BUILDS_BATCH; k++) {
 			prep *p = &preps[k];
 
 			if (done[k] || !p->ready || !fits(p, &files, &dirs))
 				continue;
 			done[k] = true;
-			j->members[j->n++] = k;
+			members[nm++] = k;
 			gc_map_sets(&dirs, p->b->dir, (void *)1);
 			for (size_t f = 0; f < p->nin; f++)
 				if (!gc_map_gets(&files, p->in[f].path))
 					gc_map_sets(&files, p->in[f].path,
 						    &p->in[f]);
 		}
-		gc_map_release(&dirs);
-		if (j->n == 1) {
-			size_t only = j->members[0];
-
-			free(j->members);
-			j->members = NULL;
-			j->n = 0;
-			job_single(j, &preps[only], only,
-				   &(*owned)[(*nowned)++]);
-			gc_map_release(&files);
-			continue;
+		jobs = gc_xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
+		j = &jobs[njobs++];
+		if (nm == 1) {
+			job_single(j, &preps[members[0]], members[0]);
+		} else {
+			job_init(j);
+			j->members = gc_xcalloc(nm, sizeof(*j->members));
+			memcpy(j->members, members, nm * sizeof(*members));
+			j->n = nm;
+			job_batch(j, preps, &files);
 		}
-		gc_buf_adds(&j->batch,
-			    "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-			    "kind: Kustomization\nresources:\n");
-		for (size_t m = 0; m < j->n; m++) {
-			prep *p = &preps[j->members[m]];
-
-			wrap(p, m);
-			wrap_file(p, &j->in, &j->nin, &(*owned)[(*nowned)++]);
-			gc_buf_addf(&j->batch, "- ../%s\n", p->wrap_path);
-			for (size_t f = 0; f < p->nin; f++)
-				if (gc_map_gets(&files, p->in[f].path) ==
-				    &p->in[f])
-					kfile_add(&j->in, &j->nin,
-						  p->in[f].path, p->in[f].data,
-						  p->in[f].len);
-		}
-		kfile_add(&j->in, &j->nin, BATCH_DIR "/kustomization.yaml",
-			  j->batch.ptr, j->batch.len);
-		j->root = BATCH_DIR;
 		gc_map_release(&files);
+		gc_map_release(&dirs);
 	}
 	free(done);
 	*out = jobs;
@@ -377,12 +405,15 @@ static long take_label(cJSON *root, size_t nmembers)
 	return m;
 }
 
+static void job_unprefix(job *j);
+
 /* Moves a batch's objects to their builds; false: it cannot be split. */
-static bool split(job *j, const prep *preps, gc_build_out *out)
+static bool split(job *j, gc_build_out *out)
 {
 	long *to = gc_xcalloc(j->docs.n + 1, sizeof(*to));
 	bool ok = !j->error && !j->problems.n && j->docs.n;
 
+	job_unprefix(j);
 	for (size_t d = 0; ok && d < j->docs.n; d++)
 		ok = (to[d] = take_label(j->docs.v[d]->root, j->n)) >= 0;
 	for (size_t d = 0; ok && d < j->docs.n; d++) {
@@ -390,12 +421,14 @@ static bool split(job *j, const prep *preps, gc_build_out *out)
 		j->docs.v[d] = NULL;
 	}
 	free(to);
-	(void)preps;
 	return ok;
 }
 
 static void job_release(job *j)
 {
+	for (size_t i = 0; i < j->nstrs; i++)
+		free(j->strs[i]);
+	free(j->strs);
 	free(j->members);
 	free(j->in);
 	gc_buf_release(&j->batch);
@@ -404,32 +437,44 @@ static void job_release(job *j)
 	gc_error_release(&j->err);
 }
 
+static void unprefix(char *path)
+{
+	size_t n = strlen(REPO_DIR "/");
+
+	if (path && !strncmp(path, REPO_DIR "/", n))
+		memmove(path, path + n, strlen(path + n) + 1);
+}
+
+/* Paths of a run with wrappers back to the repository's. */
+static void job_unprefix(job *j)
+{
+	if (!j->prefixed)
+		return;
+	for (size_t d = 0; d < j->docs.n; d++)
+		unprefix(j->docs.v[d]->path);
+	for (size_t k = 0; k < j->problems.n; k++)
+		unprefix(j->problems.v[k].path);
+}
+
 /*
  * A single build's result to its output: its kustomization, not the
- * wrapper, is where problems and transformed fields point.
+ * wrapper, is where problems point.
  */
 static void finish_single(job *j, prep *p, gc_build_out *o)
 {
-	char *wrapped = p->wrap_path ? gc_xasprintf("%s/kustomization.yaml",
-						    p->wrap_path)
-				     : NULL;
-
+	job_unprefix(j);
 	for (size_t k = 0; k < j->problems.n; k++) {
 		gc_problem *pr = &j->problems.v[k];
+		bool wrapper = !strncmp(pr->path, WRAP_DIR "/", 17);
 
-		if (wrapped && !strcmp(pr->path, wrapped)) {
-			free(pr->path);
-			pr->path = gc_xstrdup(p->b->kust);
-			pr->line = pr->column = 1;
-		}
-		gc_problems_add(&o->problems, pr->path, pr->line, pr->column,
-				"%s", pr->msg);
+		gc_problems_add(&o->problems, wrapper ? p->b->kust : pr->path,
+				wrapper ? 1 : pr->line,
+				wrapper ? 1 : pr->column, "%s", pr->msg);
 	}
 	for (size_t d = 0; d < j->docs.n; d++) {
 		gc_doclist_push(&o->docs, j->docs.v[d]);
 		j->docs.v[d] = NULL;
 	}
-	free(wrapped);
 }
 
 static void finish(const gc_builds_env *env, prep *p, gc_build_out *o)
@@ -450,40 +495,28 @@ int gc_builds_run(const gc_plan_build *const *v, size_t n, gc_build_out *out,
 	gc_kustomize_opts kopts = { env->kustomize_command, 0, 0 };
 	prep *preps = gc_xcalloc(n + 1, sizeof(*preps));
 	job *jobs = NULL, *again = NULL;
-	size_t njobs = 0, nagain = 0, nowned = 0;
-	char **owned = NULL;
+	size_t njobs = 0, nagain = 0;
 	int error = 0;
 
 	for (size_t i = 0; error == 0 && i < n; i++)
 		error = prepare(&preps[i], v[i], &out[i], env, err);
 	if (error < 0)
 		goto cleanup;
-	njobs = make_jobs(&jobs, preps, n, &owned, &nowned);
+	njobs = make_jobs(&jobs, preps, n);
 	run_jobs(jobs, njobs, &kopts);
 	/* batches that failed: each of their builds alone */
 	for (size_t i = 0; i < njobs; i++) {
 		job *j = &jobs[i];
 
-		if (j->batch.len && !split(j, preps, out)) {
-			for (size_t m = 0; m < j->n; m++) {
-				size_t k = j->members[m];
-
-				again = gc_xrealloc(again,
-						    (nagain + 1) *
-							    sizeof(*again));
-				memset(&again[nagain], 0, sizeof(*again));
-				again[nagain].err = (gc_error)GC_ERROR_INIT;
-				gc_doclist_release(&out[k].docs);
-				owned = gc_xrealloc(owned,
-						    (nowned + 2) *
-							    sizeof(*owned));
-				job_single(&again[nagain++], &preps[k], k,
-					   &owned[nowned++]);
-			}
-		}
+		if (!j->batch.len || split(j, out))
+			continue;
+		again = gc_xrealloc(again, (nagain + j->n) * sizeof(*again));
+		for (size_t m = 0; m < j->n; m++)
+			job_single(&again[nagain++], &preps[j->members[m]],
+				   j->members[m]);
 	}
 	run_jobs(again, nagain, &kopts);
-	for (size_t pass = 0; pass < 2; pass++) {
+	for (size_t pass = 0; pass < 2 && error == 0; pass++) {
 		job *js = pass ? again : jobs;
 		size_t nj = pass ? nagain : njobs;
 
@@ -493,9 +526,8 @@ int gc_builds_run(const gc_plan_build *const *v, size_t n, gc_build_out *out,
 			if (j->batch.len)
 				continue;
 			if (j->error < 0) {
-				error = j->error;
-				gc_error_set(err, j->error, "%s",
-					     gc_error_msg(&j->err));
+				error = gc_error_set(err, j->error, "%s",
+						     gc_error_msg(&j->err));
 				break;
 			}
 			finish_single(j, &preps[j->members[0]],
@@ -512,14 +544,9 @@ cleanup:
 		job_release(&again[i]);
 	free(jobs);
 	free(again);
-	for (size_t i = 0; i < nowned; i++)
-		free(owned[i]);
-	free(owned);
 	for (size_t i = 0; i < n; i++) {
 		free(preps[i].in);
 		gc_buf_release(&preps[i].flux_kust);
-		gc_buf_release(&preps[i].wrap);
-		free(preps[i].wrap_path);
 	}
 	free(preps);
 	return error;

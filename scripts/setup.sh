@@ -12,7 +12,6 @@ packages=(
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
-command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,3 +37,26 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# kustomize v5 builds overlays that use more than resources: and
+# namespace: (docs/repository-layout.md): `kustomize` itself, or kubectl
+# 1.27+ (`kubectl kustomize`). Debian's kubernetes-client is older, so it
+# is not installed from here: say what is missing instead.
+kustomize_version() {
+	if command -v kustomize >/dev/null 2>&1; then
+		kustomize version 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1
+	elif command -v kubectl >/dev/null 2>&1; then
+		kubectl version --client 2>/dev/null |
+			sed -n 's/^Kustomize Version: //p' | head -1
+	fi
+}
+kv=$(kustomize_version)
+case "$kv" in
+v[5-9].* | v[1-9][0-9].*) ;;
+*)
+	echo "setup: kustomize v5 not found (${kv:-none}): install kustomize v5" \
+		"(https://kubectl.docs.kubernetes.io/installation/kustomize/)" \
+		"or kubectl 1.27 or later; repositories of resources: and" \
+		"namespace: only work without it, overlays and their tests do not" >&2
+	;;
+esac

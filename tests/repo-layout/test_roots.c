@@ -253,6 +253,37 @@ START_TEST(test_roots__batched_builds_equal_single_ones)
 }
 END_TEST
 
+static const char *const wrapped[] = { "apps/wrapped" };
+
+/*
+ * A plain kustomization's namespace over an overlay the tool builds:
+ * the overlay is built with that namespace on top, as kustomize builds
+ * the whole.
+ */
+START_TEST(test_roots__namespace_over_a_tool_build)
+{
+	gc_source_opts native = { .paths = wrapped, .npaths = 1 }, tool = {
+		.paths = wrapped, .npaths = 1, .kustomize_always = true
+	};
+	gc_index *a = load("roots/overlay", &native),
+		 *b = load("roots/overlay", &tool);
+	char *x = objects(a), *y = objects(b);
+	const gc_object *dep =
+		gc_index_find(a, "Deployment", "wrapped", "stage-web");
+
+	ck_assert_str_eq(x, y);
+	ck_assert_uint_eq(gc_index_count(a), 2);
+	ck_assert_ptr_nonnull(dep);
+	/* built on its own, not as part of apps/wrapped */
+	ck_assert_str_eq(dep->file, "apps/staging/kustomization.yaml#wrapped");
+	ck_assert_str_eq(dep->doc->path, "apps/base/deployment.yaml");
+	free(x);
+	free(y);
+	gc_index_free(a);
+	gc_index_free(b);
+}
+END_TEST
+
 static const char *const two_roots[] = { "apps/broken", "apps/production" };
 
 /* One root does not build: the other's objects are all there. */
@@ -357,6 +388,7 @@ static Suite *gc_suite_roots(void)
 	tcase_add_test(tc, test_roots__generated_kustomization);
 	tcase_add_test(tc, test_roots__overlay_with_transformers);
 	tcase_add_test(tc, test_roots__batched_builds_equal_single_ones);
+	tcase_add_test(tc, test_roots__namespace_over_a_tool_build);
 	tcase_add_test(tc, test_roots__broken_root_is_its_own_problem);
 	tcase_add_test(tc, test_roots__fast_path_needs_no_kustomize);
 	tcase_add_test(tc, test_roots__flux_kustomizations);
