@@ -216,9 +216,12 @@ static loop_times run_loop(const char *dir, int nbumps)
 			"git push -q origin main",
 			dir, i + 1, i * 7));
 		now += 20;
+		if (getenv("ROOTS_BENCH_DEBUG"))
+			gc_log_set_level(GC_LOG_DEBUG);
 		t0 = gc_bench_now_ms();
 		if (gc_loop_tick(loop, &res, now, &err) < 0)
 			die("bump tick", &err);
+		gc_log_set_level(GC_LOG_ERROR);
 		bump[i] = gc_bench_now_ms() - t0;
 		if (!res.committed || res.canaries_changed != 1) {
 			fprintf(stderr, "committed %d changed %zu\n",

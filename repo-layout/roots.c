@@ -469,6 +469,18 @@ static void set_inputs(gc_plan *p, gc_plan_build *b, const gc_map *in)
 	qsort(b->inputs, b->ninputs, sizeof(*b->inputs), cmp_str);
 }
 
+/* A new build of the plan named key (taken over). */
+static gc_plan_build *new_build(gc_plan *p, char *key)
+{
+	gc_plan_build *b;
+
+	p->builds = gc_xrealloc(p->builds, (p->nbuilds + 1) * sizeof(*b));
+	b = memset(&p->builds[p->nbuilds++], 0, sizeof(*b));
+	b->key = key;
+	gc_map_sets(&p->by_key, key, (void *)(uintptr_t)p->nbuilds);
+	return b;
+}
+
 /* The tool's build of dir's kustomization file, namespace ns on top. */
 static void add_build(planner *pl, const char *dir, const char *ns)
 {
@@ -485,9 +497,7 @@ static void add_build(planner *pl, const char *dir, const char *ns)
 		return;
 	}
 	closure(pl, &in, &dirs, dir, &broken, 0);
-	p->builds = gc_xrealloc(p->builds, (p->nbuilds + 1) * sizeof(*b));
-	b = memset(&p->builds[p->nbuilds++], 0, sizeof(*b));
-	b->key = key;
+	b = new_build(p, key);
 	b->dir = gc_xstrdup(dir);
 	b->kust = gc_xstrdup(f->path);
 	b->wrap_namespace = ns ? gc_xstrdup(ns) : NULL;
@@ -678,7 +688,7 @@ static void add_flux_build(planner *pl, gc_flux_ks *ks)
 	size_t nres = 0;
 	flux_build fb = { &in,  &dirs, &broken,
 			  &res, &nres, *ks->path ? strlen(ks->path) + 1 : 0 };
-	char *spec = cJSON_PrintUnformatted(ks->spec);
+	char *spec = cJSON_PrintUnformatted(ks->spec), *kust;
 
 	if (f)
 		closure(pl, &in, &dirs, ks->path, &broken, 0);
@@ -689,15 +699,13 @@ static void add_flux_build(planner *pl, gc_flux_ks *ks)
 		for (size_t i = 0; i < pl->t->n; i++)
 			if (pl->t->v[i]->flags & GC_SRC_CONFIG)
 				add_input(&in, pl->t->v[i]->path);
-	p->builds = gc_xrealloc(p->builds, (p->nbuilds + 1) * sizeof(*b));
-	b = &p->builds[p->nbuilds++];
-	memset(b, 0, sizeof(*b));
+	kust = f ? gc_xstrdup(f->path)
+		 : gc_xasprintf("%s%skustomization.yaml", ks->path,
+				*ks->path ? "/" : "");
+	b = new_build(p, gc_xasprintf("%s#flux:%s/%s", kust, ks->namespace,
+				      ks->name));
+	b->kust = kust;
 	b->dir = gc_xstrdup(ks->path);
-	b->kust = f ? gc_xstrdup(f->path)
-		    : gc_xasprintf("%s%skustomization.yaml", ks->path,
-				   *ks->path ? "/" : "");
-	b->key =
-		gc_xasprintf("%s#flux:%s/%s", b->kust, ks->namespace, ks->name);
 	b->def = gc_xasprintf("%s %s", ks->doc->path, spec ? spec : "");
 	b->broken = broken;
 	b->flux = ks;
@@ -827,14 +835,14 @@ void gc_plan_release(gc_plan *p)
 		build_release(&p->builds[i]);
 	free(p->builds);
 	gc_map_release(&p->inputs);
+	gc_map_release(&p->by_key);
 	gc_problems_release(&p->problems);
 	memset(p, 0, sizeof(*p));
 }
 
 const gc_plan_build *gc_plan_find(const gc_plan *p, const char *key)
 {
-	for (size_t i = 0; i < p->nbuilds; i++)
-		if (!strcmp(p->builds[i].key, key))
-			return &p->builds[i];
-	return NULL;
+	uintptr_t at = (uintptr_t)gc_map_gets(&p->by_key, key);
+
+	return at ? &p->builds[at - 1] : NULL;
 }

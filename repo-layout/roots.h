@@ -86,6 +86,7 @@ typedef struct gc_plan {
 	gc_plan_build *builds;
 	size_t nbuilds;
 	gc_map inputs; /* input path -> (void *)1: read by some build */
+	gc_map by_key; /* build key -> its index + 1 */
 	gc_problems problems;
 	size_t gen; /* how many plans an index made before this one (source.c)
 		     */
