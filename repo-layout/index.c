@@ -22,15 +22,16 @@
  * documents, a document's own problems and the claims on each
  * kind/namespace/name key. The objects list callers see (path order then
  * document order) follows each change in place once the index is settled;
- * a load, a new default namespace, a changed kustomization or a large
- * update rebuild it instead. The problems list is rebuilt at each settle,
+ * a load, a new default namespace or a large update rebuild it instead.
+ * Which files are in it, and the namespace their kustomizations give them,
+ * is the build plan's (roots.c, source.c). The problems list is rebuilt at each settle,
  * but only when some file or document has a problem.
  */
 typedef struct idoc {
 	gc_doc *doc; /* owned */
 	gc_object
 		obj; /* filled when the document is an object or claims a key */
-	char *ns;    /* its metadata.namespace, NULL = inherited */
+	char *ns;    /* its metadata.namespace, NULL = none */
 	gc_loc at;   /* where its root is (for duplicate problems) */
 	bool valid;  /* an object with valid names: obj has them */
 	gc_problems *local; /* owned or NULL: shape, name, namespace problems */

@@ -320,10 +320,7 @@ static bool needs_tool(planner *pl, const char *dir, bool ns_applies)
 
 static void add_native(planner *pl, const char *path, const char *ns)
 {
-	char *old = gc_map_gets(&pl->native, path);
-
 	free(gc_map_sets(&pl->native, path, gc_xstrdup(ns ? ns : "")));
-	(void)old;
 }
 
 static void visit_kust(planner *pl, const char *dir, const char *ns,

@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "builds.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "yaml.h"
 
 /*
@@ -383,6 +385,14 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 
 /* ---- incremental update ---- */
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static int changed_path(const char *path, void *payload)
 {
 	gc_map_sets(payload, path, (void *)1);
@@ -422,6 +432,7 @@ static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
 	const gc_plan_build **builds;
 	gc_build_out *outs;
 	size_t n, nb = 0;
+	double t0;
 	int error = 0;
 
 	for (size_t i = 0; gc_map_next(&old->native, &i, &e);)
@@ -452,8 +463,11 @@ static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
 			builds[nb++] = b;
 	}
 	outs = gc_xcalloc(nb + 1, sizeof(*outs));
+	t0 = now_ms();
 	if (error == 0)
 		error = run_builds(idx, fs, builds, nb, outs, opts, err);
+	gc_debug("source: %zu of %zu builds run in %.1f ms", nb, now->nbuilds,
+		 now_ms() - t0);
 	for (size_t i = 0; i < nb; i++) {
 		if (error == 0)
 			set_build(idx, builds[i], &outs[i]);
@@ -507,6 +521,8 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 		gc_index__plan(idx)->gen = old.gen + 1;
 		plan_problems(idx);
 	}
+	gc_debug("source: %zu paths changed, %s", changed.len,
+		 replan ? "planned again" : "same plan");
 	error = apply_update(idx, &fs, &old, &changed, opts, err);
 	if (!replan)
 		memset(&old, 0, sizeof(old)); /* still the index's */
