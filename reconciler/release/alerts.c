@@ -34,6 +34,22 @@ void gc_alert_dest_release(gc_alert_dest *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* "info", "warn", "error" or "" (GC_ALERT_NONE); GC_EINVALID else. */
+static int severity_parse(gc_alert_severity *out, const char *s)
+{
+	if (!s || !*s)
+		*out = GC_ALERT_NONE;
+	else if (!strcmp(s, "info"))
+		*out = GC_ALERT_INFO;
+	else if (!strcmp(s, "warn"))
+		*out = GC_ALERT_WARN;
+	else if (!strcmp(s, "error"))
+		*out = GC_ALERT_ERROR;
+	else
+		return GC_EINVALID;
+	return 0;
+}
+
 int gc_alerts_global(gc_alert_dest *out, const char *slack_url,
 		     const char *slack_channel, const char *slack_user,
 		     const char *msteams_url, const char *severity,
@@ -47,8 +63,7 @@ int gc_alerts_global(gc_alert_dest *out, const char *slack_url,
 
 	if (!url || !*url)
 		return GC_ENOTFOUND;
-	if (gc_alerts_severity_parse(&d.severity,
-				     severity ? severity : "info") < 0 ||
+	if (severity_parse(&d.severity, severity ? severity : "info") < 0 ||
 	    d.severity == GC_ALERT_NONE)
 		return gc_error_set(
 			err, GC_EINVALID,
@@ -69,21 +84,6 @@ int gc_alerts_global(gc_alert_dest *out, const char *slack_url,
 	d.username = dup_or(slack_user, "flagger");
 	d.channel = dup_or(slack_channel, "");
 	*out = d;
-	return 0;
-}
-
-int gc_alerts_severity_parse(gc_alert_severity *out, const char *s)
-{
-	if (!s || !*s)
-		*out = GC_ALERT_NONE;
-	else if (!strcmp(s, "info"))
-		*out = GC_ALERT_INFO;
-	else if (!strcmp(s, "warn"))
-		*out = GC_ALERT_WARN;
-	else if (!strcmp(s, "error"))
-		*out = GC_ALERT_ERROR;
-	else
-		return GC_EINVALID;
 	return 0;
 }
 
@@ -259,9 +259,10 @@ cleanup:
 	return error;
 }
 
-const gc_object *gc_alerts_find_provider(const gc_index *idx, const char *ns,
-					 const cJSON *alert,
-					 const char **ns_out)
+/* The AlertProvider of alert for a canary of namespace ns (Flagger:
+ * providerRef.namespace or the canary's); *ns_out: where it looked. */
+static const gc_object *find_provider(const gc_index *idx, const char *ns,
+				      const cJSON *alert, const char **ns_out)
 {
 	const char *name = gc_json_str(alert, "providerRef.name");
 	const char *pns = gc_json_str(alert, "providerRef.namespace");
@@ -293,7 +294,7 @@ void gc_alerts_resolve(gc_alert_dest **out, size_t *n, const gc_index *idx,
 		const char *pns, *name = gc_json_str(a, "name");
 		gc_alert_severity sev = GC_ALERT_NONE;
 
-		p = gc_alerts_find_provider(idx, spec->namespace, a, &pns);
+		p = find_provider(idx, spec->namespace, a, &pns);
 		if (!p)
 			d->problem = gc_xasprintf(
 				"alert provider %s/%s not found", pns,
@@ -307,8 +308,7 @@ void gc_alerts_resolve(gc_alert_dest **out, size_t *n, const gc_index *idx,
 		if (!d->provider && p)
 			d->provider =
 				gc_xasprintf("%s/%s", p->namespace, p->name);
-		(void)gc_alerts_severity_parse(&sev,
-					       gc_json_str(a, "severity"));
+		(void)severity_parse(&sev, gc_json_str(a, "severity"));
 		d->severity = sev;
 	}
 	*out = v;

@@ -54,9 +54,6 @@ int gc_alerts_global(gc_alert_dest *out, const char *slack_url,
 		     const char *msteams_url, const char *severity,
 		     gc_error *err);
 
-/* "info", "warn", "error" or "" (GC_ALERT_NONE); GC_EINVALID else. */
-int gc_alerts_severity_parse(gc_alert_severity *out, const char *s);
-
 /*
  * Flagger's rule: an alert of severity `alert` receives an alert of
  * severity `sev` when it is info, or equal, or warn receiving error. An
@@ -74,15 +71,6 @@ bool gc_alerts_wants(gc_alert_severity alert, gc_alert_severity sev);
  */
 int gc_alerts_resolve_provider(gc_alert_dest *out, const gc_index *idx,
 			       const gc_object *provider, gc_error *err);
-
-/*
- * The AlertProvider alerts[i].providerRef points at for a canary of
- * namespace ns: providerRef.namespace or ns. Borrowed or NULL;
- * ns_out (may be NULL) gets the namespace looked in (borrowed).
- */
-const gc_object *gc_alerts_find_provider(const gc_index *idx, const char *ns,
-					 const cJSON *alert,
-					 const char **ns_out);
 
 /*
  * Every destination of a canary's analysis.alerts, in spec order (owned
