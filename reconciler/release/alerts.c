@@ -233,6 +233,9 @@ int gc_alerts_resolve_provider(gc_alert_dest *out, const gc_index *idx,
 	if (cJSON_IsObject(ref)) {
 		if ((error = from_secret(&d, idx, provider, ref, err)) < 0)
 			goto cleanup;
+		/* the factory hands the token to NewSlack only */
+		if (d.type != GC_NOTIFIER_SLACK)
+			GC_FREE_AND_NULL(d.token);
 	} else {
 		d.url = gc_xstrdup(address ? address : "");
 	}
