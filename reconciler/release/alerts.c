@@ -25,8 +25,9 @@ void gc_alert_dest_release(gc_alert_dest *d)
 {
 	free(d->name);
 	free(d->provider);
-	free(d->url);
-	free(d->token);
+	/* they may be a Secret's: wiped, not just freed */
+	gc_free_secret(d->url);
+	gc_free_secret(d->token);
 	free(d->proxy);
 	free(d->username);
 	free(d->channel);
@@ -146,12 +147,14 @@ static int secret_value(char **out, const cJSON *secret, const char *key,
 	n = EVP_DecodeBlock(dec, (const unsigned char *)v->valuestring,
 			    (int)len);
 	if (n < 0 || (size_t)n < pad) {
+		gc_wipe(dec, len / 4 * 3 + 1);
 		free(dec);
 		return GC_EINVALID;
 	}
 	n -= (int)pad;
 	dec[n] = '\0';
 	if (strlen((char *)dec) != (size_t)n) { /* a NUL inside */
+		gc_wipe(dec, (size_t)n);
 		free(dec);
 		return GC_EINVALID;
 	}
@@ -197,7 +200,7 @@ static int from_secret(gc_alert_dest *d, const gc_index *idx,
 			s->namespace, s->name);
 	error = secret_value(&token, s->doc->root, "token", &where);
 	if (error == GC_EINVALID) {
-		free(d->url);
+		gc_free_secret(d->url);
 		d->url = NULL;
 		return located(
 			err, GC_EINVALID, s, where, false,
@@ -248,7 +251,7 @@ int gc_alerts_resolve_provider(gc_alert_dest *out, const gc_index *idx,
 		goto cleanup;
 	}
 	gc_notifier_url(&url, d.type, d.url);
-	free(d.url);
+	gc_free_secret(d.url);
 	d.url = gc_buf_detach(&url, NULL);
 	d.provider = gc_xasprintf("%s/%s", provider->namespace, provider->name);
 	d.proxy = proxy && *proxy ? gc_xstrdup(proxy) : NULL;
