@@ -3,7 +3,8 @@
 # Builds everything, makes a local bare repository from examples/podinfo, starts a
 # real Prometheus scraping the cluster simulator, the simulator and gitcanary, then
 # pushes the image bump 3.1.0 -> 3.1.1 (promoted) and a bad image 3.1.2 (rolled back),
-# showing every deploy-branch commit as it lands.
+# showing every deploy-branch commit as it lands, and the rollback's alert arriving
+# at a local Slack-compatible sink (gitcanary --slack-url).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh >/dev/null
@@ -39,6 +40,8 @@ echo "== push: podinfo 3.1.1 -> 3.1.2 (20 % of requests answer 500)"
 pg_set_image 3.1.2
 pg_wait '^Canary failed! Scaling down podinfo.test$' 150
 pg_follow
+echo "== the rollback's alert, as the local Slack-compatible sink got it"
+pg_alert 'Failed checks threshold reached' 30
 
 echo
 echo "== git log deploy (the audit trail)"

@@ -10,6 +10,8 @@
 #                                    among those made since the last pg_set_image
 #   pg_follow                        print new deploy-branch subjects since the last call
 #   pg_gate_open                     open podinfo.test's gate on the simulator's load tester
+#   pg_alert TEXT SECONDS            wait for an alert containing TEXT at the simulator's
+#                                    alert sink (gitcanary runs with --slack-url) and print it
 #   pg_stop                          stop every process pg_start started
 #
 # Needs a build: build/ (scripts/build.sh), or the directory in $PG_BUILD.
@@ -121,6 +123,8 @@ pg_start() {
 		--metrics-server "http://127.0.0.1:$PG_PROM_PORT" \
 		--connect-to "flagger-loadtester.test:80:127.0.0.1:$PG_LT_PORT" \
 		--connect-to "prometheus.istio-system:9090:127.0.0.1:$PG_PROM_PORT" \
+		--slack-url http://flagger-loadtester.test/alerts/slack \
+		--slack-channel demo --cluster-name playground \
 		>"$PG_WORK/gitcanary.log" 2>&1 &
 	PG_PIDS+=($!)
 }
@@ -161,6 +165,20 @@ pg_wait() {
 pg_gate_open() {
 	curl -sf -m 5 -X POST -d '{"name":"podinfo","namespace":"test"}' \
 		"http://127.0.0.1:$PG_LT_PORT/gate/open" >/dev/null
+}
+
+pg_alert() {
+	local text=$1 limit=$2 start=$SECONDS line
+	while ((SECONDS - start < limit)); do
+		line=$(grep -F " alert slack: " "$PG_WORK/sim.log" | grep -F -- "$text" | tail -n 1)
+		if [ -n "$line" ]; then
+			printf '  sink: %s\n' "${line#* alert slack: }"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "timed out after ${limit}s waiting for an alert containing: $text" >&2
+	return 1
 }
 
 pg_stop() {

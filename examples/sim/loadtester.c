@@ -229,6 +229,8 @@ int gc_sim_loadtester_handle(const char *method, const char *url,
 		return reply(status, resp, 200, "OK");
 	if (!strcmp(url, "/gate/halt"))
 		return reply(status, resp, 403, "Forbidden");
+	if (!strncmp(url, "/alerts/", 8))
+		return gc_sim_alert_sink(url + 8, body, len, status, resp);
 	for (size_t i = 0; i < GC_ARRAY_SIZE(verbs); i++) {
 		char *g = gc_xasprintf("/gate/%s", verbs[i]);
 		char *r = gc_xasprintf("/rollback/%s", verbs[i]);

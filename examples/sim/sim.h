@@ -12,6 +12,7 @@
  *   metrics.c    Prometheus exposition text (kube-state-metrics + Istio)
  *   http.c       libmicrohttpd servers with body collection
  *   loadtester.c flagger-loadtester compatible webhook and gate API
+ *   alert_sink.c a Slack-compatible hook that logs the alerts it gets
  *   main.c       flags and the loop
  *
  * All times are seconds of CLOCK_MONOTONIC as doubles.
@@ -238,6 +239,16 @@ int gc_sim_loadtester_handle(const char *method, const char *url,
 			     const char *body, size_t len, int *status,
 			     gc_buf *resp, const char **content_type,
 			     void *payload);
+
+/* ---- alert_sink.c ---- */
+
+/*
+ * POST /alerts/<name> on the loadtester's listener: a Slack (or Discord,
+ * Rocket) incoming webhook that answers "ok" and logs one line per alert:
+ * "alert <name>: <author_name> [<color>] <text>". The demo's local sink.
+ */
+int gc_sim_alert_sink(const char *name, const char *body, size_t len,
+		      int *status, gc_buf *resp);
 
 /* ---- apply.c ---- */
 

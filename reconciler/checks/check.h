@@ -15,7 +15,11 @@
 
 typedef enum gc_check_kind {
 	GC_CHECK_WEBHOOK = 1, /* spec.analysis.webhooks[i] */
-	GC_CHECK_METRIC       /* spec.analysis.metrics[i] */
+	GC_CHECK_METRIC,      /* spec.analysis.metrics[i] */
+	/* an alert delivery (alert_hooks.h): spec {name, provider, type,
+	 * severity, message, url, token, proxy, body}; never asked by the
+	 * machine */
+	GC_CHECK_ALERT
 } gc_check_kind;
 
 typedef enum gc_check_status {

@@ -8,6 +8,7 @@
 #include "reconciler/checks/prometheus.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "reconciler/checks/notifier.h"
 #include "reconciler/checks/webhook.h"
 
 static const char *const json_headers[] = {
@@ -27,10 +28,12 @@ typedef struct batch_run {
 	/* metric state */
 	gc_prom_query *q;
 	size_t nq, qi;
-	/* webhook state */
+	/* webhook and alert state */
 	char *body;
 	const char *url;
 	unsigned attempts, max_attempts;
+	char *auth; /* an alert's "Authorization: Bearer ..." header */
+	const char *alert_headers[3];
 } batch_run;
 
 struct runner {
@@ -54,6 +57,8 @@ static void clear_metric(batch_run *br)
 static void clear_webhook(batch_run *br)
 {
 	GC_FREE_AND_NULL(br->body);
+	GC_FREE_AND_NULL(br->auth);
+	br->req.proxy = NULL;
 	br->url = NULL;
 	br->attempts = br->max_attempts = 0;
 }
@@ -242,6 +247,86 @@ static void start_webhook(batch_run *br, gc_check *c)
 	webhook_send(br, 0);
 }
 
+/* ---- alerts -------------------------------------------------------- */
+
+static void alert_done(gc_http_request *req, void *payload);
+
+static void alert_send(batch_run *br, long delay_ms)
+{
+	br->attempts++;
+	br->req.method = "POST";
+	br->req.url = br->url;
+	br->req.headers = br->alert_headers;
+	br->req.body = br->body;
+	br->req.body_len = strlen(br->body);
+	br->req.username = br->req.password = NULL;
+	gc_http_submit(br->r->client, &br->req, delay_ms, alert_done, br);
+}
+
+/* Flagger's success rule for notifications: a 2xx answer. */
+static void alert_done(gc_http_request *req, void *payload)
+{
+	batch_run *br = payload;
+	gc_check *c = &br->b->v[br->idx];
+	bool pass = req->result == GC_HTTP_OK && req->status >= 200 &&
+		    req->status < 300;
+	char *msg = NULL;
+
+	if (!pass && gc_webhook_retryable(req) &&
+	    br->attempts < br->max_attempts) {
+		alert_send(br, gc_webhook_backoff_ms(req, br->attempts,
+						     br->r->backoff_ms,
+						     br->r->backoff_max_ms));
+		return;
+	}
+	gc_json_add_num(c->evidence, "status", (double)req->status);
+	gc_json_add_num(c->evidence, "duration_ms", req->elapsed_ms);
+	gc_json_add_num(c->evidence, "attempts", br->attempts);
+	if (!pass) {
+		msg = gc_notifier_failure(req->result == GC_HTTP_OK,
+					  req->status, req->response.ptr,
+					  req->error, br->url);
+		gc_json_add_str(c->evidence, "error", msg);
+	}
+	finish_check(br, pass, msg, false);
+}
+
+/* The evidence names the alert and its provider, never the address. */
+static void start_alert(batch_run *br, gc_check *c)
+{
+	static const char *const keep[] = { "name", "provider", "type",
+					    "severity", "message" };
+	const cJSON *s = c->spec;
+	const char *token = gc_json_str(s, "token");
+	const char *body = gc_json_str(s, "body");
+
+	c->evidence = cJSON_CreateObject();
+	GC_ASSERT(c->evidence);
+	for (size_t i = 0; i < GC_ARRAY_SIZE(keep); i++)
+		if (gc_json_str(s, keep[i]))
+			gc_json_add_str(c->evidence, keep[i],
+					gc_json_str(s, keep[i]));
+	br->url = gc_json_str(s, "url");
+	if (!br->url || !body) {
+		finish_check(br, false, gc_xstrdup("alert has no address"),
+			     false);
+		return;
+	}
+	br->body = gc_xstrdup(body);
+	br->auth = token && *token
+			   ? gc_xasprintf("Authorization: Bearer %s", token)
+			   : NULL;
+	br->alert_headers[0] = "Content-Type: application/json";
+	br->alert_headers[1] = br->auth;
+	br->alert_headers[2] = NULL;
+	br->req.proxy = gc_json_str(s, "proxy");
+	br->req.timeout_ms = GC_NOTIFIER_TIMEOUT_MS;
+	br->req.insecure = false;
+	br->attempts = 0;
+	br->max_attempts = GC_NOTIFIER_ATTEMPTS;
+	alert_send(br, 0);
+}
+
 /* ---- driver -------------------------------------------------------- */
 
 static void advance(batch_run *br)
@@ -253,6 +338,8 @@ static void advance(batch_run *br)
 	c = &br->b->v[br->idx];
 	if (c->kind == GC_CHECK_METRIC)
 		start_metric(br, c);
+	else if (c->kind == GC_CHECK_ALERT)
+		start_alert(br, c);
 	else
 		start_webhook(br, c);
 }

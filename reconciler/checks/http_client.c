@@ -236,6 +236,8 @@ static void start(gc_http_client *c, gc_http_request *req)
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "gitcanary");
 	curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
+	if (req->proxy)
+		curl_easy_setopt(e, CURLOPT_PROXY, req->proxy);
 	if (req->username) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, req->username);

@@ -45,6 +45,7 @@ struct gc_http_request {
 	bool insecure;        /* skip TLS verification */
 	const char *username; /* HTTP Basic when non-NULL (with password) */
 	const char *password;
+	const char *proxy; /* HTTP(S) proxy URL (CURLOPT_PROXY) or NULL */
 
 	/* output, filled before `done` runs */
 	gc_http_result result;

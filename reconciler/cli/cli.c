@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/release/alerts.h"
 #include "reconciler/release/canary_spec.h"
 #include "repo-layout/yaml.h"
 #include "util/alloc.h"
@@ -322,6 +323,13 @@ static const char loop_help[] =
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
 	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
 	"                             (comma list, * = all) go onto the primary; default none\n"
+	"  --slack-url URL            Slack hook for alerts of canaries without analysis.alerts\n"
+	"                             (also $SLACK_URL); needs --slack-channel\n"
+	"  --slack-channel NAME       its channel\n"
+	"  --slack-user NAME          its user name; default flagger\n"
+	"  --msteams-url URL          MS Teams hook instead of Slack (also $MSTEAMS_URL)\n"
+	"  --alert-severity LEVEL     what the global hook receives: info (default), warn, error\n"
+	"  --cluster-name NAME        a Cluster field in every alert\n"
 	"  -v, --verbose              log debug lines too\n";
 
 /* "Name <email>" into two owned strings; -1 when it is not that. */
@@ -360,6 +368,27 @@ static char *read_token(const char *path)
 	return token;
 }
 
+/* The global notifier's flags (Flagger's; URLs also from the
+ * environment, as Flagger's fromEnv): a usage error when unusable. */
+static int check_alerts(gc_loop_opts *o, const char *verb)
+{
+	gc_alert_dest d = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	int rc = 0;
+
+	if (!o->slack_url && getenv("SLACK_URL"))
+		o->slack_url = getenv("SLACK_URL");
+	if (!o->msteams_url && getenv("MSTEAMS_URL"))
+		o->msteams_url = getenv("MSTEAMS_URL");
+	if (gc_alerts_global(&d, o->slack_url, o->slack_channel, o->slack_user,
+			     o->msteams_url, o->alert_severity,
+			     &err) == GC_EINVALID)
+		rc = gc_cli_usage(verb, gc_error_msg(&err));
+	gc_alert_dest_release(&d);
+	gc_error_release(&err);
+	return rc;
+}
+
 /* Reads what gc_cli_parse left as strings into a; 0 or a usage error. */
 static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 		      const char *committer, const char *min,
@@ -389,7 +418,7 @@ static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 	o->token = a->token;
 	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
 		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
-	return 0;
+	return check_alerts(o, verb);
 }
 
 int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
@@ -425,6 +454,12 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		{ "kustomize-command", 0, GC_CLI_VALUE, &o->kustomize_command,
 		  0 },
 		{ "flux-source", 0, GC_CLI_VALUE, &o->flux_source, 0 },
+		{ "slack-url", 0, GC_CLI_VALUE, &o->slack_url, 0 },
+		{ "slack-channel", 0, GC_CLI_VALUE, &o->slack_channel, 0 },
+		{ "slack-user", 0, GC_CLI_VALUE, &o->slack_user, 0 },
+		{ "msteams-url", 0, GC_CLI_VALUE, &o->msteams_url, 0 },
+		{ "alert-severity", 0, GC_CLI_VALUE, &o->alert_severity, 0 },
+		{ "cluster-name", 0, GC_CLI_VALUE, &o->cluster_name, 0 },
 		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
 	};
 	gc_cli_opt opts[GC_CLI_MAX_OPTS + 1];

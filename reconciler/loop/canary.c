@@ -426,7 +426,7 @@ void gc_loop__done_release(gc_canary_done *d)
 
 	free(d->id);
 	for (size_t k = 0; k < r->nevents; k++)
-		free(r->events[k].message);
+		gc_event_release(&r->events[k]);
 	free(r->events);
 	for (size_t k = 0; k < r->nbatches; k++)
 		gc_check_batch_release(&r->batches[k]);
@@ -436,6 +436,11 @@ void gc_loop__done_release(gc_canary_done *d)
 	free(d->target);
 	free(d->hpa);
 	gc_event_hooks_release(&r->deliveries);
+	for (size_t k = 0; k < r->nalert_dests; k++)
+		gc_alert_dest_release(&r->alert_dests[k]);
+	free(r->alert_dests);
+	gc_alert_fields_release(&r->alert_metadata);
+	gc_alert_hooks_release(&r->alerts);
 }
 
 static void work_release(gc_canary_work *w)
@@ -471,6 +476,30 @@ static void copy_event_hooks(gc_canary_done *d, const gc_hook_list *h)
 		cJSON_AddItemToArray(d->report.hooks, copy);
 		d->report.event_hooks.v[d->report.event_hooks.n++] = copy;
 	}
+}
+
+/*
+ * Where the alerts of w's events go, resolved now: the index drops the
+ * trees of its AlertProviders and Secrets before they are delivered.
+ */
+static void resolve_alerts(gc_canary_work *w, gc_tick *t)
+{
+	gc_canary_report *r = &w->d.report;
+	bool any = false;
+
+	if (!w->d.ran || !w->d.spec_ok)
+		return;
+	for (size_t k = 0; k < w->m.out.nevents; k++)
+		any |= w->m.out.events[k].alert != GC_ALERT_NONE;
+	if (!any)
+		return;
+	r->alerts_due = true;
+	gc_alerts_resolve(&r->alert_dests, &r->nalert_dests, t->loop->idx,
+			  &w->spec);
+	r->own_alerts =
+		cJSON_GetArraySize(
+			gc_json_get(w->spec.root, "spec.analysis.alerts")) > 0;
+	gc_alerts_metadata(&r->alert_metadata, &w->spec);
 }
 
 /*
@@ -588,6 +617,7 @@ static int process_chunk(gc_tick *t, size_t from, size_t nw,
 			w->d.changed = true;
 	keys:
 		own_keys(t, w);
+		resolve_alerts(w, t);
 		take_done(&t->d[from + i], w);
 		work_release(w); /* one at a time: renders are large */
 	}

@@ -167,11 +167,53 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 	gc_buf_release(&old);
 }
 
+/* The alerts of the tick's events (docs/alerts.md), as its events go. */
+static void send_alerts(gc_tick *t)
+{
+	const gc_loop *l = t->loop;
+	gc_alert_hooks_canary *c = gc_xcalloc(t->n + 1, sizeof(*c));
+	gc_check_ctx *ctx = gc_xcalloc(t->n + 1, sizeof(*ctx));
+	gc_canary_done **owner = gc_xcalloc(t->n + 1, sizeof(*owner));
+	gc_alert_hooks_opts aopts = { 0 };
+	gc_checks_opts copts = { 0 };
+	gc_error err = GC_ERROR_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		gc_canary_done *d = &t->d[i];
+
+		if (!d->report.alerts_due || (d->moved && !d->changed))
+			continue;
+		ctx[n].name = d->obj->name;
+		ctx[n].namespace = d->obj->namespace;
+		c[n].ctx = &ctx[n];
+		c[n].events = d->report.events;
+		c[n].nevents = d->report.nevents;
+		c[n].own = d->report.own_alerts;
+		c[n].dests = d->report.alert_dests;
+		c[n].ndests = d->report.nalert_dests;
+		c[n].metadata = &d->report.alert_metadata;
+		owner[n++] = d;
+	}
+	aopts.global = l->has_alert_global ? &l->alert_global : NULL;
+	aopts.cluster = l->opts.cluster_name;
+	copts.connect_to = l->opts.connect_to;
+	if (n && gc_alert_hooks_deliver(c, n, &aopts, &copts, &err) < 0)
+		gc_warn("alerts: %s", gc_error_msg(&err));
+	for (size_t i = 0; i < n; i++)
+		owner[i]->report.alerts = c[i]; /* hand over */
+	gc_error_release(&err);
+	free(owner);
+	free(ctx);
+	free(c);
+}
+
 /*
- * POSTs the tick's events to the event webhooks (docs/reconcile.md), once
- * the tick is final: its commit pushed, or nothing to commit. A lost push
- * never gets here, so its events go only with the recomputed tick. Events
- * of a canary whose new stage was not written are dropped with it.
+ * POSTs the tick's events to the event webhooks (docs/reconcile.md) and
+ * their alerts to the alert providers, once the tick is final: its
+ * commit pushed, or nothing to commit. A lost push never gets here, so
+ * its events go only with the recomputed tick. Events of a canary whose
+ * new stage was not written are dropped with it.
  */
 void gc_loop__send_events(gc_tick *t)
 {
@@ -207,6 +249,7 @@ void gc_loop__send_events(gc_tick *t)
 	free(owner);
 	free(ctx);
 	free(c);
+	send_alerts(t);
 }
 
 int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err)
@@ -244,7 +287,8 @@ int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err)
 		if (!t->d[i].changed)
 			continue;
 		msgs[k].deliveries = t->d[i].report.deliveries.batches;
-		msgs[k++].ndeliveries = t->d[i].report.deliveries.nbatches;
+		msgs[k].ndeliveries = t->d[i].report.deliveries.nbatches;
+		msgs[k++].alerts = t->d[i].report.alerts.evidence;
 	}
 	write_notes(t, commit, msgs, nm);
 cleanup:

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reconciler/checks/alert_hooks.h"
 #include "reconciler/checks/check.h"
 #include "reconciler/checks/event_hooks.h"
 #include "reconciler/loop/canary_deps.h"
@@ -109,6 +110,8 @@ struct gc_loop {
 	gc_loop_select sel;
 	gc_loop_canaries can;
 	gc_loop_passthru pt;
+	gc_alert_dest alert_global; /* the global notifier (type, url...) */
+	bool has_alert_global;
 };
 
 /* ConfigMaps/Secrets of the source, for render and config tracking. */
@@ -152,6 +155,14 @@ typedef struct gc_canary_report {
 	cJSON *hooks;             /* owned copies: the index drops its trees */
 	/* event webhook deliveries of its events, once the tick is final */
 	gc_event_hooks_canary deliveries;
+	/* where its events' alerts go, resolved while its tree is loaded
+	 * (owned; canary.c resolve_alerts), and their deliveries */
+	bool alerts_due; /* some event raised an alert */
+	bool own_alerts; /* it has analysis.alerts */
+	gc_alert_dest *alert_dests;
+	size_t nalert_dests;
+	gc_alert_fields alert_metadata;
+	gc_alert_hooks_canary alerts;
 } gc_canary_report;
 
 /*

@@ -45,6 +45,12 @@ int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
 	l->opts = *opts;
 	gc_deploy_tree_init(&l->tree);
 	l->seen.next_due = INT64_MAX;
+	error = gc_alerts_global(&l->alert_global, opts->slack_url,
+				 opts->slack_channel, opts->slack_user,
+				 opts->msteams_url, opts->alert_severity, err);
+	if (error < 0 && error != GC_ENOTFOUND)
+		goto fail;
+	l->has_alert_global = error == 0;
 	if ((error = gc_git_open(&l->git, gc_loop__opt_or(opts->repo, "."),
 				 &gopts, err)) < 0)
 		goto fail;
@@ -69,6 +75,7 @@ void gc_loop_free(gc_loop *l)
 	gc_index_free(l->idx);
 	gc_deploy_tree_release(&l->tree);
 	gc_git_free(l->git);
+	gc_alert_dest_release(&l->alert_global);
 	free(l->source_branch);
 	free(l);
 }

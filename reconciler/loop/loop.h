@@ -46,6 +46,15 @@ typedef struct gc_loop_opts {
 	const char *paths[GC_SOURCE_MAX_PATHS + 1];
 	const char *kustomize_command;
 	const char *flux_source; /* --flux-source; NULL = flux-system */
+	/*
+	 * The global notifier for canaries without analysis.alerts
+	 * (Flagger's -slack-url, -slack-channel, -slack-user, -msteams-url;
+	 * gc_alerts_global), what it receives (--alert-severity, NULL =
+	 * info) and --cluster-name, the Cluster field of every alert.
+	 */
+	const char *slack_url, *slack_channel, *slack_user, *msteams_url;
+	const char *alert_severity;
+	const char *cluster_name;
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"

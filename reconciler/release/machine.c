@@ -37,10 +37,17 @@ void gc_machine_out_release(gc_machine_out *out)
 {
 	gc_status_release(&out->status);
 	for (size_t i = 0; i < out->nevents; i++)
-		free(out->events[i].message);
+		gc_event_release(&out->events[i]);
 	free(out->events);
 	gc_check_batch_release(&out->need);
 	gc_machine_out_init(out);
+}
+
+void gc_event_release(gc_event *e)
+{
+	free(e->message);
+	free(e->alert_message);
+	e->message = e->alert_message = NULL;
 }
 
 static void ev(tick *t, gc_event_type type, const char *fmt, ...)
@@ -59,11 +66,43 @@ static void ev(tick *t, gc_event_type type, const char *fmt, ...)
 		o->events =
 			gc_xrealloc(o->events, o->alloc * sizeof(*o->events));
 	}
+	memset(&o->events[o->nevents], 0, sizeof(*o->events));
 	o->events[o->nevents].type = type;
-	o->events[o->nevents].error = false;
 	o->events[o->nevents].phase = t->st->phase;
 	o->events[o->nevents].message = gc_buf_detach(&b, NULL);
 	o->nevents++;
+}
+
+/*
+ * Flagger's c.alert(canary, message, metadata, severity) after the event
+ * just emitted (§3.12): it rides on that event, so it is delivered with
+ * it, once the tick is final.
+ */
+static void alert(tick *t, gc_alert_severity severity, bool metadata,
+		  const char *fmt, ...) GC_PRINTF(4, 5);
+static void alert(tick *t, gc_alert_severity severity, bool metadata,
+		  const char *fmt, ...)
+{
+	gc_event *e;
+	gc_buf b = GC_BUF_INIT;
+	va_list ap;
+
+	GC_ASSERT(t->out->nevents > 0);
+	e = &t->out->events[t->out->nevents - 1];
+	va_start(ap, fmt);
+	gc_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(e->alert_message);
+	e->alert = severity;
+	e->alert_metadata = metadata;
+	e->alert_message = gc_buf_detach(&b, NULL);
+}
+
+/* A gate's "waiting for approval" alert, unless its hook mutes it. */
+static void gate_alert(tick *t, const gc_check *c, const char *msg)
+{
+	if (!gc_json_bool(c->spec, "muteAlert", false))
+		alert(t, GC_ALERT_WARN, false, "%s", msg);
 }
 
 static void set_routing(tick *t, int primary, int canary, bool mirror)
@@ -232,6 +271,10 @@ static int rollback(tick *t)
 		ev(t, GC_EVENT_WARNING,
 		   "Rolling back %s.%s failed checks threshold reached %d",
 		   s->name, s->namespace, t->st->failed_checks);
+	if (t->st->failed_checks >= s->threshold)
+		alert(t, GC_ALERT_ERROR, false,
+		      "Failed checks threshold reached %d",
+		      t->st->failed_checks);
 	set_routing(t, 100, 0, false);
 	t->out->replicas = GC_REPLICAS_ZERO;
 	sync_status(t, GC_PHASE_FAILED, 0);
@@ -245,6 +288,7 @@ static int deadline_rollback(tick *t, const char *why)
 	ev(t, GC_EVENT_WARNING,
 	   "Rolling back %s.%s progress deadline exceeded %s", t->s->name,
 	   t->s->namespace, why);
+	alert(t, GC_ALERT_ERROR, false, "Progress deadline exceeded %s", why);
 	return rollback(t);
 }
 
@@ -268,6 +312,8 @@ static int failed_promotion(tick *t, const char *why)
 	ev(t, GC_EVENT_WARNING,
 	   "Promotion of %s.%s failed, primary not ready: %s", t->s->target,
 	   t->s->namespace, why);
+	alert(t, GC_ALERT_ERROR, false,
+	      "Promotion failed, primary not ready: %s", why);
 	set_routing(t, 0, 100, false);
 	sync_status(t, GC_PHASE_FAILED, 100);
 	return post_rollout(t);
@@ -335,6 +381,8 @@ static int tick_init(tick *t)
 	sync_status(t, GC_PHASE_INITIALIZED, 0);
 	ev(t, GC_EVENT_NORMAL, "Initialization done! %s.%s", s->name,
 	   s->namespace);
+	alert(t, GC_ALERT_INFO, true,
+	      "New %s detected, initialization completed.", s->target_kind);
 	return T_DONE;
 }
 
@@ -416,6 +464,7 @@ static int start_run(tick *t)
 			ev(t, GC_EVENT_WARNING,
 			   "Halt %s.%s advancement waiting for approval %s",
 			   s->name, s->namespace, hook_name(c));
+			gate_alert(t, c, "Canary is waiting for approval.");
 		}
 		return gate_closed(t, "approval", hook_name(c));
 	}
@@ -424,6 +473,8 @@ static int start_run(tick *t)
 	sync_status(t, GC_PHASE_PROGRESSING, 0);
 	ev(t, GC_EVENT_NORMAL, "New revision detected! Scaling up %s.%s",
 	   s->target, s->namespace);
+	alert(t, GC_ALERT_INFO, true, "%s",
+	      "New revision detected, progressing canary analysis.");
 	return T_DONE;
 }
 
@@ -443,6 +494,8 @@ static int rollback_hooks(tick *t)
 	ev(t, GC_EVENT_WARNING, "Rollback check %s passed", hook_name(c));
 	ev(t, GC_EVENT_WARNING, "Rolling back %s.%s manual webhook invoked",
 	   t->s->name, t->s->namespace);
+	alert(t, GC_ALERT_WARN, false, "%s",
+	      "Rolling back manual webhook invoked");
 	return rollback(t);
 }
 
@@ -463,6 +516,8 @@ static int skip_promote(tick *t)
 	ev(t, GC_EVENT_NORMAL,
 	   "Promotion completed! Canary analysis was skipped for %s.%s",
 	   s->target, s->namespace);
+	alert(t, GC_ALERT_INFO, false, "%s",
+	      "Canary analysis was skipped, promotion finished.");
 	return T_DONE;
 }
 
@@ -503,6 +558,8 @@ static int finalising(tick *t)
 		return ret;
 	ev(t, GC_EVENT_NORMAL, "Promotion completed! Scaling down %s.%s",
 	   t->s->target, t->s->namespace);
+	alert(t, GC_ALERT_INFO, false, "%s",
+	      "Canary analysis completed successfully, promotion finished.");
 	return T_DONE;
 }
 
@@ -585,6 +642,7 @@ static int confirm_promotion(tick *t)
 		ev(t, GC_EVENT_WARNING,
 		   "Halt %s.%s advancement waiting for promotion approval %s",
 		   s->name, s->namespace, hook_name(c));
+		gate_alert(t, c, "Canary promotion is waiting for approval.");
 	} else {
 		t->st->iterations = s->iterations - 1;
 	}
@@ -607,6 +665,7 @@ static int confirm_traffic_increase(tick *t)
 	ev(t, GC_EVENT_WARNING,
 	   "Halt %s.%s advancement waiting for traffic increase approval %s",
 	   s->name, s->namespace, hook_name(c));
+	gate_alert(t, c, "Canary traffic increase is waiting for approval.");
 	return gate_closed(t, "traffic increase approval", hook_name(c));
 }
 

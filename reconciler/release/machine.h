@@ -96,13 +96,32 @@ typedef enum gc_event_type {
 	GC_EVENT_WARNING
 } gc_event_type;
 
+/* Flagger's alert severities (flaggerv1.AlertSeverity, §3.12). */
+typedef enum gc_alert_severity {
+	GC_ALERT_NONE = 0, /* no alert (or an alert's empty severity) */
+	GC_ALERT_INFO,
+	GC_ALERT_WARN,
+	GC_ALERT_ERROR
+} gc_alert_severity;
+
 typedef struct gc_event {
 	gc_event_type type;
 	bool error;     /* W(E): also logged at error level (§3.12) */
 	gc_phase phase; /* the canary's phase when emitted (event webhook
 			   payload) */
 	char *message;  /* owned; exact Flagger text */
+	/*
+	 * The alert Flagger raises right after this event (c.alert() in
+	 * pkg/controller), or GC_ALERT_NONE: its severity, its exact text
+	 * (owned) and whether it carries the canary's metadata fields.
+	 */
+	gc_alert_severity alert;
+	char *alert_message;
+	bool alert_metadata;
 } gc_event;
+
+/* Frees what e owns. */
+void gc_event_release(gc_event *e);
 
 typedef struct gc_machine_out {
 	gc_status status; /* the new status (owned) */

@@ -122,6 +122,9 @@ cJSON *gc_message_evidence(const gc_msg_canary *canaries, size_t n,
 			cJSON_AddItemToObject(o, "eventWebhooks",
 					      checks_json(c->deliveries,
 							  c->ndeliveries));
+		if (cJSON_GetArraySize(c->alerts) > 0)
+			cJSON_AddItemToObject(o, "alerts",
+					      gc_json_dup(c->alerts));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return root;

@@ -44,6 +44,8 @@ typedef struct gc_msg_canary {
 	/* event webhook deliveries of its events (event_hooks.h) */
 	const gc_check_batch *deliveries;
 	size_t ndeliveries;
+	/* evidence of its alerts, sent or not (alert_hooks.h), or NULL */
+	const cJSON *alerts;
 } gc_msg_canary;
 
 /*
@@ -57,8 +59,9 @@ void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
 /*
  * The evidence note of a tick commit (owned): {"sourceCommit", "time",
  * "canaries": [{"canary", "phase", "events": [{"type", "message"}],
- * "checks": [evidence...], "eventWebhooks": [evidence...]}]};
- * "eventWebhooks" only when some event was delivered.
+ * "checks": [evidence...], "eventWebhooks": [evidence...],
+ * "alerts": [evidence...]}]}; "eventWebhooks" only when some event was
+ * delivered, "alerts" only when some alert was due.
  */
 cJSON *gc_message_evidence(const gc_msg_canary *canaries, size_t n,
 			   const char *source_commit, int64_t now);

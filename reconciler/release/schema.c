@@ -413,7 +413,7 @@ static const gc_field s_analysis[] = {
 	{ "match", GC_T_OBJARR, 0, NULL, s_ab_match },
 	{ "metrics", GC_T_OBJARR, 0, NULL, s_metric },
 	{ "webhooks", GC_T_OBJARR, 0, NULL, s_webhook },
-	{ "alerts", GC_T_OBJARR, GC_F_NOT_YET, NULL, s_alert },
+	{ "alerts", GC_T_OBJARR, 0, NULL, s_alert },
 	OBJ("sessionAffinity", s_session_affinity),
 	END,
 };

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconciler/release/alerts.h"
 #include "reconciler/release/canary_spec.h"
 #include "reconciler/release/removed_apis.h"
 #include "reconciler/release/schema.h"
@@ -485,6 +486,57 @@ static void check_metrics(vctx *c, const cJSON *analysis)
 	gc_buf_release(&path);
 }
 
+/*
+ * analysis.alerts: each providerRef names an AlertProvider of the source
+ * (providerRef.namespace or the canary's); an alert without severity
+ * receives nothing in Flagger (events.go), which is worth a warning.
+ */
+static void check_alerts(vctx *c, const cJSON *analysis)
+{
+	const cJSON *alerts = member(analysis, "alerts");
+	gc_buf path = GC_BUF_INIT;
+	int i = 0;
+
+	if (!cJSON_IsArray(alerts))
+		return;
+	for (const cJSON *a = alerts->child; a; a = a->next, i++) {
+		const cJSON *ref = member(a, "providerRef");
+		const cJSON *pname = member(ref, "name");
+		const cJSON *pns = member(ref, "namespace");
+		const char *sev = str_member(a, "severity");
+		const char *ns = c->ns, *why;
+
+		if (!cJSON_IsObject(a))
+			continue;
+		gc_buf_clear(&path);
+		gc_buf_addf(&path, "spec.analysis.alerts[%d]", i);
+		if (!sev || !*sev)
+			warning(c,
+				member(a, "severity") ? member(a, "severity")
+						      : a,
+				!member(a, "severity"),
+				"%s.severity: not set: Flagger sends this alert nothing (set info, warn or error)",
+				path.ptr);
+		if (cJSON_IsString(pns) && *pns->valuestring) {
+			ns = pns->valuestring;
+			if (!gc_name_is_dns1123_label(ns, &why)) {
+				problem(c, pns, false,
+					"%s.providerRef.namespace: Invalid value: \"%s\": %s",
+					path.ptr, ns, why);
+				continue;
+			}
+		}
+		if (!cJSON_IsString(pname))
+			continue;
+		if (!gc_index_find(c->idx, "AlertProvider", ns,
+				   pname->valuestring))
+			problem(c, pname, false,
+				"%s.providerRef: AlertProvider %s/%s not found in the repository",
+				path.ptr, ns, pname->valuestring);
+	}
+	gc_buf_release(&path);
+}
+
 static bool is_istio_gateway(const gc_object *o)
 {
 	return !strcmp(o->api_version, "networking.istio.io/v1alpha3") ||
@@ -613,6 +665,7 @@ static void check_analysis(vctx *c, const cJSON *analysis)
 		problem(c, member(sa, "primaryCookieName"), false, "%s",
 			"spec.analysis.sessionAffinity.primaryCookieName: can't use the same cookie name for both primary and cookie name; please update them to be different");
 	check_metrics(c, analysis);
+	check_alerts(c, analysis);
 }
 
 int gc_validate_is_canary(const gc_object *obj)
@@ -670,15 +723,25 @@ static void validate_alert_provider(vctx *c)
 {
 	const cJSON *root = c->obj->doc->root;
 	const cJSON *spec = member(root, "spec");
+	int before = c->count;
+	gc_alert_dest d = { 0 };
+	gc_error err = GC_ERROR_INIT;
 
-	warning(c, cJSON_GetObjectItem(root, "kind"), false, "%s",
-		"AlertProvider: accepted but not acted on yet (alerts are not implemented)");
 	check_fields(c, root, "", gc_schema_alert_provider);
 	/* oneOf: type with address, or type with secretRef */
 	if (cJSON_IsObject(spec) &&
 	    !member(spec, "address") == !member(spec, "secretRef"))
 		problem(c, spec, true, "%s",
 			"spec: must set exactly one of address or secretRef");
+	if (c->count > before || !cJSON_IsObject(spec))
+		return;
+	/* the address (or its Secret) as a delivery would read it */
+	if (gc_alerts_resolve_provider(&d, c->idx, c->obj, &err) < 0) {
+		gc_problems_add_error(c->out, &err);
+		c->count++;
+	}
+	gc_alert_dest_release(&d);
+	gc_error_release(&err);
 }
 
 int gc_validate_is_flagger(const gc_object *obj)

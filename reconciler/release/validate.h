@@ -4,13 +4,14 @@
 /*
  * Checks Canaries as Flagger's CRD schema and controller would, plus the
  * cross references gitcanary can resolve in the repository (target
- * Deployment, HPA, MetricTemplates, Istio Gateways). Schemas are strict
- * (schema.h): an unknown field, kind or version of the flagger.app group is
- * an error. Problems are appended to `out` with the position of the
- * offending node; nothing is printed. What Flagger accepts but gitcanary
- * does not act on yet (analysis.alerts, AlertProvider, a MetricTemplate of
- * another provider than prometheus) is added as a warning, which the
- * returned counts leave out.
+ * Deployment, HPA, MetricTemplates, AlertProviders and their Secrets, Istio
+ * Gateways). Schemas are strict (schema.h): an unknown field, kind or
+ * version of the flagger.app group is an error. Problems are appended to
+ * `out` with the position of the offending node; nothing is printed. What
+ * Flagger accepts but gitcanary does not act on yet (a MetricTemplate of
+ * another provider than prometheus), or what Flagger silently ignores (an
+ * alert without severity), is added as a warning, which the returned counts
+ * leave out.
  */
 
 #include <stdbool.h>

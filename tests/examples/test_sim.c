@@ -383,6 +383,37 @@ static const struct {
 	{ "hey -z 2s -q 10 -c 2 http://nowhere:9898/", 0, 0 },
 };
 
+/* The demo's alert sink: a Slack body is "ok", anything else 400. */
+START_TEST(test_sim__alert_sink)
+{
+	static const char slack[] =
+		"{\"channel\":\"demo\",\"username\":\"flagger\",\"icon_url\":\"\","
+		"\"icon_emoji\":\":rocket:\",\"attachments\":[{\"color\":\"danger\","
+		"\"author_name\":\"podinfo.test\",\"text\":\"Failed checks threshold reached 5\","
+		"\"mrkdwn_in\":[\"text\"],\"fields\":[]}]}";
+	gc_sim_loadtester lt = GC_SIM_LOADTESTER_INIT;
+	gc_buf resp = GC_BUF_INIT;
+	const char *type;
+	int status = 0;
+
+	ck_assert_int_eq(gc_sim_loadtester_handle("POST", "/alerts/slack",
+						  slack, strlen(slack), &status,
+						  &resp, &type, &lt),
+			 0);
+	ck_assert_int_eq(status, 200);
+	ck_assert_str_eq(resp.ptr, "ok");
+	gc_buf_clear(&resp);
+	ck_assert_int_eq(gc_sim_loadtester_handle("POST", "/alerts/slack", "{}",
+						  2, &status, &resp, &type,
+						  &lt),
+			 0);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(resp.ptr, "invalid_payload");
+	gc_buf_release(&resp);
+	gc_sim_loadtester_release(&lt);
+}
+END_TEST
+
 /* Blue/green sends the canary nothing; the load tester's hey does. */
 START_TEST(test_sim__loadtester_hey_generates_load)
 {
@@ -1047,6 +1078,7 @@ static Suite *gc_suite_sim(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sim__follows_deploy_branch);
 	tcase_add_test(tc, test_sim__loadtester_api);
+	tcase_add_test(tc, test_sim__alert_sink);
 	tcase_add_test(tc, test_sim__flagger_queries_through_prometheus);
 	suite_add_tcase(s, tc);
 	return s;

@@ -66,8 +66,10 @@ static cJSON *hook(const char *name, const char *path, const char *team)
 static char advance_msg[] = "Advance podinfo.test canary weight 10";
 static char failed_msg[] = "Canary failed! Scaling down podinfo.test";
 static gc_event events[] = {
-	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, advance_msg },
-	{ GC_EVENT_WARNING, false, GC_PHASE_FAILED, failed_msg },
+	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, advance_msg,
+	  GC_ALERT_NONE, NULL, false },
+	{ GC_EVENT_WARNING, false, GC_PHASE_FAILED, failed_msg, GC_ALERT_NONE,
+	  NULL, false },
 };
 
 static const gc_check_ctx ctx_a = { "podinfo", "test",   "podinfo",

@@ -1015,10 +1015,10 @@ START_TEST(test_loop__broken_app_does_not_stop_others)
 END_TEST
 
 /*
- * What Flagger accepts but gitcanary does not act on yet (alerts, an
- * AlertProvider) and an object of a removed apiVersion are warnings: logged
- * once for the revision, not at every tick of the release, and the release
- * goes on.
+ * What Flagger silently ignores (an alert without severity: it receives
+ * nothing) and an object of a removed apiVersion are warnings: logged once
+ * for the revision, not at every tick of the release, and the release goes
+ * on. The valid AlertProvider is worth no line, and nothing is sent.
  */
 START_TEST(test_loop__warnings_are_logged_once_and_stop_nothing)
 {
@@ -1043,13 +1043,14 @@ START_TEST(test_loop__warnings_are_logged_once_and_stop_nothing)
 	daemon_start(&e, "gc");
 	wait_phase(&e, "test", "Succeeded", 60);
 	daemon_signal(&e, "gc", "TERM");
-	sh_ok(&e, "grep -c ' warning: spec.analysis.alerts: accepted but not "
-		  "acted on yet (alerts are not implemented)$' gc.log; "
-		  "grep -c 'alert.yaml:2:7: warning: AlertProvider: accepted' "
-		  "gc.log; grep -c 'pdb.yaml:1:13: warning: policy/v1beta1 "
-		  "PodDisruptionBudget was removed in Kubernetes 1.25: use "
-		  "policy/v1$' gc.log; grep -c 'skipped' gc.log || true");
-	ck_assert_str_eq(e.out.ptr, "1\n1\n1\n0\n");
+	sh_ok(&e,
+	      "grep -c ' warning: spec.analysis.alerts.0..severity: not set: "
+	      "Flagger sends this alert nothing (set info, warn or error)$' "
+	      "gc.log; grep -c -e 'alert.yaml' -e \"alert 'on-call'\" "
+	      "gc.log; grep -c 'pdb.yaml:1:13: warning: policy/v1beta1 "
+	      "PodDisruptionBudget was removed in Kubernetes 1.25: use "
+	      "policy/v1$' gc.log; grep -c 'skipped' gc.log || true");
+	ck_assert_str_eq(e.out.ptr, "1\n0\n1\n0\n");
 	env_free(&e);
 }
 END_TEST

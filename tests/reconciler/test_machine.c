@@ -33,8 +33,10 @@ typedef struct sim {
 	cJSON *promoted_configs; /* owned; in.promoted_configs */
 	rule fail[8];
 	size_t nfail;
-	gc_buf ev;    /* "N|W message\n" per event of the last tick */
-	gc_buf calls; /* "<phase> <name>\n" per check run in the last tick */
+	gc_buf ev;     /* "N|W message\n" per event of the last tick */
+	gc_buf calls;  /* "<phase> <name>\n" per check run in the last tick */
+	gc_buf alerts; /* "<severity>[+] text\n" per alert of the last tick;
+			* + = with metadata */
 	bool promoted, changed;
 	int ticks;
 } sim;
@@ -70,6 +72,7 @@ static void sim_init_doc(sim *s, cJSON *doc, const char *ns)
 	s->revision = "rev1";
 	gc_buf_init(&s->ev);
 	gc_buf_init(&s->calls);
+	gc_buf_init(&s->alerts);
 }
 
 static void sim_init(sim *s, const char *spec, const char *analysis)
@@ -111,6 +114,7 @@ static void sim_free(sim *s)
 	cJSON_Delete(s->promoted_configs);
 	gc_buf_release(&s->ev);
 	gc_buf_release(&s->calls);
+	gc_buf_release(&s->alerts);
 }
 
 static void sim_fail(sim *s, const char *name, const char *message)
@@ -181,10 +185,20 @@ static void sim_tick(sim *s)
 		n++;
 	}
 	gc_buf_clear(&s->ev);
-	for (size_t i = 0; i < out.nevents; i++)
+	gc_buf_clear(&s->alerts);
+	for (size_t i = 0; i < out.nevents; i++) {
+		static const char *const sev[] = { "", "info", "warn",
+						   "error" };
+		const gc_event *e = &out.events[i];
+
 		gc_buf_addf(&s->ev, "%s %s\n",
-			    out.events[i].type == GC_EVENT_WARNING ? "W" : "N",
-			    out.events[i].message);
+			    e->type == GC_EVENT_WARNING ? "W" : "N",
+			    e->message);
+		if (e->alert != GC_ALERT_NONE)
+			gc_buf_addf(&s->alerts, "%s%s %s\n", sev[e->alert],
+				    e->alert_metadata ? "+" : "",
+				    e->alert_message);
+	}
 	gc_status_release(&s->st);
 	gc_status_copy(&s->st, &out.status);
 	s->routing = out.routing;
@@ -1509,6 +1523,142 @@ START_TEST(test_machine__event_phases)
 }
 END_TEST
 
+/* ---- alerts (pkg/controller c.alert) ------------------------------ */
+
+/* A whole release: initialization, new revision, promotion. */
+START_TEST(test_machine__alerts_of_a_release)
+{
+	sim s;
+
+	sim_init(&s, "", STEP10);
+	sim_tick(&s);
+	ck_assert_str_eq(
+		s.alerts.ptr,
+		"info+ New Deployment detected, initialization completed.\n");
+	s.revision = "rev2";
+	sim_tick(&s);
+	ck_assert_str_eq(
+		s.alerts.ptr,
+		"info+ New revision detected, progressing canary analysis.\n");
+	for (int i = 0; i < 7; i++) {
+		sim_tick(&s);
+		ck_assert_str_eq(s.alerts.ptr, "");
+	}
+	ck_assert_str_eq(gc_phase_name(s.st.phase), "Finalising");
+	sim_tick(&s);
+	ck_assert_str_eq(
+		s.alerts.ptr,
+		"info Canary analysis completed successfully, promotion finished.\n");
+	sim_free(&s);
+}
+END_TEST
+
+START_TEST(test_machine__alerts_of_failures)
+{
+	sim s;
+
+	/* threshold */
+	sim_init(&s, "", STEP10);
+	sim_running(&s, GC_PHASE_PROGRESSING, 90, 10);
+	s.st.failed_checks = 10;
+	sim_tick(&s);
+	ck_assert_str_eq(s.alerts.ptr,
+			 "error Failed checks threshold reached 10\n");
+	sim_free(&s);
+	/* the progress deadline */
+	sim_init(&s, DEADLINE60, STEP10);
+	sim_running(&s, GC_PHASE_PROGRESSING, 90, 10);
+	s.canary.state = GC_READY_WAITING;
+	s.canary.message = WAITMSG;
+	sim_tick(&s);
+	ck_assert_str_eq(s.alerts.ptr, "");
+	sim_tick(&s);
+	ck_assert_str_eq(
+		s.alerts.ptr,
+		"error Progress deadline exceeded canary deployment podinfo.default not ready: " WAITMSG
+		"\n");
+	sim_free(&s);
+	/* a failed promotion */
+	sim_init(&s, "", STEP10);
+	sim_running(&s, GC_PHASE_PROMOTING, 50, 50);
+	s.primary.state = GC_READY_FAILED;
+	s.primary.message =
+		"deployment \"podinfo-primary\" exceeded its progress deadline";
+	sim_tick(&s);
+	ck_assert_str_eq(
+		s.alerts.ptr,
+		"error Promotion failed, primary not ready: deployment \"podinfo-primary\" exceeded its progress deadline\n");
+	sim_free(&s);
+	/* a rollback hook */
+	sim_init(&s, "",
+		 STEP10 ",\"webhooks\":[{\"name\":\"rb\",\"type\":\"rollback\","
+			"\"url\":\"http://h/\"}]");
+	sim_running(&s, GC_PHASE_PROGRESSING, 90, 10);
+	sim_tick(&s);
+	ck_assert_str_eq(s.alerts.ptr,
+			 "warn Rolling back manual webhook invoked\n");
+	sim_free(&s);
+	/* skipped analysis */
+	sim_init(&s, ",\"skipAnalysis\":true", STEP10);
+	sim_running(&s, GC_PHASE_PROGRESSING, 100, 0);
+	sim_tick(&s);
+	ck_assert_str_eq(
+		s.alerts.ptr,
+		"info Canary analysis was skipped, promotion finished.\n");
+	sim_free(&s);
+}
+END_TEST
+
+/*
+ * Gates: confirm-rollout and confirm-promotion alert when they start to
+ * wait, confirm-traffic-increase at every closed tick; muteAlert mutes.
+ */
+static const struct {
+	const char *type;
+	gc_phase phase;
+	int canary;
+	bool mute;
+	const char *first, *second;
+} alert_gates[] = {
+	{ "confirm-rollout", GC_PHASE_INITIALIZED, 0, false,
+	  "warn Canary is waiting for approval.\n", "" },
+	{ "confirm-traffic-increase", GC_PHASE_PROGRESSING, 10, false,
+	  "warn Canary traffic increase is waiting for approval.\n",
+	  "warn Canary traffic increase is waiting for approval.\n" },
+	{ "confirm-promotion", GC_PHASE_PROGRESSING, 50, false,
+	  "warn Canary promotion is waiting for approval.\n", "" },
+	{ "confirm-rollout", GC_PHASE_INITIALIZED, 0, true, "", "" },
+	{ "confirm-traffic-increase", GC_PHASE_PROGRESSING, 10, true, "", "" },
+	{ "confirm-promotion", GC_PHASE_PROGRESSING, 50, true, "", "" },
+};
+
+START_TEST(test_machine__alerts_of_gates)
+{
+	char *analysis =
+		gc_xasprintf(STEP10
+			     ",\"webhooks\":[{\"name\":\"g\",\"type\":\"%s\","
+			     "\"url\":\"http://h/\",\"muteAlert\":%s}]",
+			     alert_gates[_i].type,
+			     alert_gates[_i].mute ? "true" : "false");
+	sim s;
+
+	sim_init(&s, "", analysis);
+	if (alert_gates[_i].phase == GC_PHASE_INITIALIZED)
+		sim_released(&s);
+	else
+		sim_running(&s, alert_gates[_i].phase,
+			    100 - alert_gates[_i].canary,
+			    alert_gates[_i].canary);
+	sim_fail(&s, "g", "Forbidden");
+	sim_tick(&s);
+	ck_assert_str_eq(s.alerts.ptr, alert_gates[_i].first);
+	sim_tick(&s);
+	ck_assert_str_eq(s.alerts.ptr, alert_gates[_i].second);
+	sim_free(&s);
+	free(analysis);
+}
+END_TEST
+
 START_TEST(test_machine__due)
 {
 	gc_status st;
@@ -1737,6 +1887,10 @@ static Suite *gc_suite_machine(void)
 	tcase_add_test(misc, test_machine__steady_states);
 	tcase_add_test(misc, test_machine__resumable_and_pure);
 	tcase_add_test(misc, test_machine__event_phases);
+	tcase_add_test(misc, test_machine__alerts_of_a_release);
+	tcase_add_test(misc, test_machine__alerts_of_failures);
+	tcase_add_loop_test(misc, test_machine__alerts_of_gates, 0,
+			    GC_ARRAY_SIZE(alert_gates));
 	tcase_add_test(misc, test_machine__due);
 	tcase_add_test(misc, test_machine__next_due);
 	tcase_add_test(misc, test_machine__at_rest_wakes);

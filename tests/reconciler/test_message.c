@@ -14,22 +14,25 @@ static char m_halt[] =
 	"Halt backend.prod advancement external check smoke failed: 500";
 
 static gc_event ev_adv[] = {
-	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, m_start },
-	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, m_adv },
+	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, m_start, GC_ALERT_NONE,
+	  NULL, false },
+	{ GC_EVENT_NORMAL, false, GC_PHASE_PROGRESSING, m_adv, GC_ALERT_NONE,
+	  NULL, false },
 };
 static gc_event ev_halt[] = {
-	{ GC_EVENT_WARNING, false, GC_PHASE_PROGRESSING, m_halt },
+	{ GC_EVENT_WARNING, false, GC_PHASE_PROGRESSING, m_halt, GC_ALERT_NONE,
+	  NULL, false },
 };
 
 static const gc_msg_canary one = { "test", "podinfo", "Progressing", 10,
 				   90,     0,         "5f56684589",  "abc123",
 				   ev_adv, 2,         NULL,          0,
-				   NULL,   0 };
+				   NULL,   0,         NULL };
 static const gc_msg_canary two[] = {
 	{ "test", "podinfo", "Progressing", 10, 90, 0, "5f56684589", "abc123",
-	  ev_adv, 2, NULL, 0, NULL, 0 },
+	  ev_adv, 2, NULL, 0, NULL, 0, NULL },
 	{ "prod", "backend", "Progressing", 20, 80, 1, "7c45b9c4d6", "",
-	  ev_halt, 1, NULL, 0, NULL, 0 },
+	  ev_halt, 1, NULL, 0, NULL, 0, NULL },
 };
 
 static const struct {

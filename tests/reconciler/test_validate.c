@@ -96,13 +96,12 @@ static const struct {
 	  "canary.yaml:14:15: spec.analysis.interval: Invalid value: \"30sec\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n"
 	  "canary.yaml:19:9: spec.analysis.metrics[0].thresholdRnage: unknown field\n"
 	  "canary.yaml:24:9: spec.analysis.webhooks[0].timout: unknown field\n"
-	  "canary.yaml:25:5: warning: spec.analysis.alerts: accepted but not acted on yet (alerts are not implemented)\n"
+	  "canary.yaml:26:9: warning: spec.analysis.alerts[0].severity: not set: Flagger sends this alert nothing (set info, warn or error)\n"
+	  "canary.yaml:28:17: spec.analysis.alerts[0].providerRef: AlertProvider test/slack not found in the repository\n"
 	  "canary.yaml:31:7: flagger.app/v1beta1 has no kind 'Canery'\n"
 	  "templates.yaml:8:5: spec.provider.adress: unknown field\n" },
 	{ "--dir tests/fixtures/validate/warnings", 0,
 	  "1 canaries, 4 manifests OK\n",
-	  "canary.yaml:23:5: warning: spec.analysis.alerts: accepted but not acted on yet (alerts are not implemented)\n"
-	  "flagger.yaml:2:7: warning: AlertProvider: accepted but not acted on yet (alerts are not implemented)\n"
 	  "flagger.yaml:16:11: warning: spec.provider.type: accepted but not acted on yet (gitcanary queries every MetricTemplate as prometheus)\n" },
 	{ "--dir tests/fixtures/validate/removed-apis", 0,
 	  "0 canaries, 5 manifests OK\n",
@@ -282,186 +281,180 @@ static const struct {
 	const char *what;
 	const char *canary;
 	const char *err; /* NULL: passes */
-} rules
-	[] = {
-		{ "minimal canary passes", HEAD TARGET SERVICE ANALYSIS, NULL },
-		{ "spec is required", HEAD,
-		  "canary.yaml:1:1: spec: Required value\n" },
-		{ "targetRef is required", HEAD SERVICE ANALYSIS,
-		  "canary.yaml:5:1: spec.targetRef: Required value\n" },
-		{ "service.port is required",
-		  HEAD TARGET "  service:\n    name: podinfo\n" ANALYSIS,
-		  "canary.yaml:10:3: spec.service.port: Required value\n" },
-		{ "analysis is required", HEAD TARGET SERVICE,
-		  "canary.yaml:5:1: spec.analysis: Required value\n" },
-		{ "targetRef fields are required",
-		  HEAD "  targetRef:\n    name: podinfo\n" SERVICE ANALYSIS,
-		  "canary.yaml:6:3: spec.targetRef.apiVersion: Required value\n"
-		  "canary.yaml:6:3: spec.targetRef.kind: Required value\n" },
-		{ "provider enum",
-		  HEAD "  provider: istio\n" TARGET SERVICE ANALYSIS, NULL },
-		{ "provider enum fails",
-		  HEAD "  provider: envoy\n" TARGET SERVICE ANALYSIS,
-		  "canary.yaml:6:13: spec.provider: Unsupported value: \"envoy\": supported values: \"apisix\", \"appmesh\", \"appmesh:v1beta2\", \"contour\", \"gatewayapi:v1\", \"gatewayapi:v1beta1\", \"gloo\", \"istio\", \"knative\", \"kubernetes\", \"kuma\", \"linkerd\", \"nginx\", \"osm\", \"skipper\", \"smi:v1alpha1\", \"smi:v1alpha2\", \"smi:v1alpha3\", \"traefik\"\n" },
-		{ "targetRef kind enum",
-		  HEAD
-		  "  targetRef:\n    apiVersion: apps/v1\n    kind: StatefulSet\n    name: podinfo\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:8:11: spec.targetRef.kind: Unsupported value: \"StatefulSet\": supported values: \"DaemonSet\", \"Deployment\", \"Service\"\n" },
-		{ "only Deployment targets",
-		  HEAD
-		  "  targetRef:\n    apiVersion: apps/v1\n    kind: DaemonSet\n    name: podinfo\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:8:11: spec.targetRef.kind: Unsupported value: \"DaemonSet\": gitcanary supports only \"Deployment\" targets\n" },
-		{ "interval with seconds passes",
-		  HEAD TARGET SERVICE
-		  "  analysis:\n    interval: 1m30s\n    threshold: 5\n    stepWeight: 10\n",
-		  NULL },
-		{ "interval in hours fails",
-		  HEAD TARGET SERVICE
-		  "  analysis:\n    interval: 1h\n    threshold: 5\n    stepWeight: 10\n",
-		  "canary.yaml:13:15: spec.analysis.interval: Invalid value: \"1h\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)\n" },
-		{ "interval as a number fails",
-		  HEAD TARGET SERVICE
-		  "  analysis:\n    interval: 60\n    threshold: 5\n    stepWeight: 10\n",
-		  "canary.yaml:13:15: spec.analysis.interval: must be a string, not a number\n" },
-		{ "metric interval pattern",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    metrics:\n    - name: request-success-rate\n      interval: 5x\n      thresholdRange:\n        min: 99\n",
-		  "canary.yaml:18:17: spec.analysis.metrics[0].interval: Invalid value: \"5x\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)\n" },
-		{ "webhook timeout pattern",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    webhooks:\n    - name: load\n      url: http://lt/\n      timeout: soon\n",
-		  "canary.yaml:19:16: spec.analysis.webhooks[0].timeout: Invalid value: \"soon\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)\n" },
-		{ "threshold is required",
-		  HEAD TARGET SERVICE
-		  "  analysis:\n    interval: 1m\n    stepWeight: 10\n",
-		  "canary.yaml:12:3: spec.analysis.threshold: Required value\n" },
-		{ "interval is required",
-		  HEAD TARGET SERVICE
-		  "  analysis:\n    threshold: 1\n    stepWeight: 10\n",
-		  "canary.yaml:12:3: spec.analysis.interval: Required value\n" },
-		{ "a mode is required", HEAD TARGET SERVICE ANALYSIS_NO_MODE,
-		  "canary.yaml:12:3: spec.analysis: must set one of stepWeight (canary), stepWeights (canary) or iterations (A/B testing, blue/green)\n" },
-		{ "stepWeights alone passes",
-		  HEAD TARGET SERVICE ANALYSIS_NO_MODE
-		  "    stepWeights: [1, 10, 50]\n",
-		  NULL },
-		{ "iterations alone passes",
-		  HEAD TARGET SERVICE ANALYSIS_NO_MODE "    iterations: 10\n",
-		  NULL },
-		{ "two modes fail",
-		  HEAD TARGET SERVICE ANALYSIS "    iterations: 10\n",
-		  "canary.yaml:16:5: spec.analysis: stepWeight and iterations cannot be set together; set exactly one of stepWeight, stepWeights or iterations\n" },
-		{ "numbers where numbers",
-		  HEAD TARGET "  service:\n    port: \"9898\"\n" ANALYSIS,
-		  "canary.yaml:11:11: spec.service.port: must be an integer, not a string\n" },
-		{ "integers where integers",
-		  HEAD TARGET SERVICE ANALYSIS_NO_MODE "    stepWeight: 2.5\n",
-		  "canary.yaml:15:17: spec.analysis.stepWeight: must be an integer\n" },
-		{ "booleans where booleans",
-		  HEAD TARGET SERVICE ANALYSIS "    mirror: \"yes\"\n",
-		  "canary.yaml:16:13: spec.analysis.mirror: must be a boolean, not a string\n" },
-		{ "lists of integers",
-		  HEAD TARGET SERVICE ANALYSIS_NO_MODE
-		  "    stepWeights: [5, x]\n",
-		  "canary.yaml:15:22: spec.analysis.stepWeights[1]: must be an integer, not a string\n" },
-		{ "string maps",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    webhooks:\n    - name: a\n      url: http://x/\n      metadata:\n        retries: 3\n",
-		  "canary.yaml:20:18: spec.analysis.webhooks[0].metadata.retries: must be a string, not a number\n" },
-		{ "int-or-string",
-		  HEAD TARGET
-		  "  service:\n    port: 9898\n    targetPort: [1]\n" ANALYSIS,
-		  "canary.yaml:12:17: spec.service.targetPort: must be an integer or a string, not a list\n" },
-		{ "webhook type enum and required url",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    webhooks:\n    - name: gate\n      type: pre-promotion\n",
-		  "canary.yaml:17:7: spec.analysis.webhooks[0].url: Required value\n"
-		  "canary.yaml:18:13: spec.analysis.webhooks[0].type: Unsupported value: \"pre-promotion\": supported values: \"\", \"confirm-rollout\", \"pre-rollout\", \"rollout\", \"confirm-promotion\", \"post-rollout\", \"event\", \"rollback\", \"confirm-traffic-increase\"\n" },
-		{ "alert severity enum and providerRef",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    alerts:\n    - name: on-call\n      severity: critical\n",
-		  "canary.yaml:16:5: warning: spec.analysis.alerts: accepted but not acted on yet (alerts are not implemented)\n"
-		  "canary.yaml:17:7: spec.analysis.alerts[0].providerRef: Required value\n"
-		  "canary.yaml:18:17: spec.analysis.alerts[0].severity: Unsupported value: \"critical\": supported values: \"\", \"info\", \"warn\", \"error\"\n" },
-		{ "session affinity passes",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    sessionAffinity:\n      cookieName: canary\n      primaryCookieName: primary\n      sameSite: Lax\n",
-		  NULL },
-		{ "session affinity needs cookieName",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    sessionAffinity:\n      maxAge: 60\n",
-		  "canary.yaml:16:5: spec.analysis.sessionAffinity.cookieName: Required value\n" },
-		{ "session affinity cookie names differ",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    sessionAffinity:\n      cookieName: c\n      primaryCookieName: c\n      sameSite: lax\n",
-		  "canary.yaml:18:26: spec.analysis.sessionAffinity.primaryCookieName: can't use the same cookie name for both primary and cookie name; please update them to be different\n"
-		  "canary.yaml:19:17: spec.analysis.sessionAffinity.sameSite: Unsupported value: \"lax\": supported values: \"Strict\", \"Lax\", \"None\"\n" },
-		{ "target Deployment must exist",
-		  HEAD
-		  "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:9:11: spec.targetRef: Deployment test/web not found in the repository\n" },
-		{ "target selector needs app, name or app.kubernetes.io/name",
-		  HEAD
-		  "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: nolabel\n" SERVICE
-			  ANALYSIS,
-		  "deployment.yaml:24:5: deployment nolabel.test spec.selector.matchLabels must contain one of [app name app.kubernetes.io/name]\n" },
-		{ "target name must be DNS-1123",
-		  HEAD
-		  "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: Pod_Info\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:9:11: spec.targetRef.name: Invalid value: \"Pod_Info\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
-		{ "autoscalerRef passes",
-		  HEAD TARGET
-		  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: podinfo\n" SERVICE
-			  ANALYSIS,
-		  NULL },
-		{ "autoscalerRef must exist",
-		  HEAD TARGET
-		  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: web\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:13:11: spec.autoscalerRef: HorizontalPodAutoscaler test/web not found in the repository\n" },
-		{ "autoscalerRef must scale the target",
-		  HEAD TARGET
-		  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: other\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:13:11: spec.autoscalerRef: HorizontalPodAutoscaler test/other scales Deployment nolabel, not the target Deployment podinfo\n" },
-		{ "autoscalerRef kind enum",
-		  HEAD TARGET
-		  "  autoscalerRef:\n    apiVersion: keda.sh/v1alpha1\n    kind: ScaledObject\n    name: podinfo\n" SERVICE
-			  ANALYSIS,
-		  "canary.yaml:12:11: spec.autoscalerRef.kind: Unsupported value: \"ScaledObject\": gitcanary supports only \"HorizontalPodAutoscaler\"\n" },
-		{ "metric templates resolve in the canary namespace or the given one",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    metrics:\n    - name: latency\n      templateRef:\n        name: latency\n    - name: not-found\n      templateRef:\n        name: not-found-percentage\n        namespace: istio-system\n",
-		  NULL },
-		{ "metric template must exist",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    metrics:\n    - name: not-found\n      templateRef:\n        name: not-found-percentage\n",
-		  "canary.yaml:19:15: spec.analysis.metrics[0].templateRef: MetricTemplate test/not-found-percentage not found in the repository\n" },
-		{ "custom metric needs a template or a query",
-		  HEAD TARGET SERVICE ANALYSIS
-		  "    metrics:\n    - name: error-rate\n      thresholdRange:\n        max: 1\n",
-		  "canary.yaml:17:7: spec.analysis.metrics[0]: metric 'error-rate' is not a builtin metric (request-success-rate, request-duration) and has no templateRef or query\n" },
-		{ "gateways in every spelling",
-		  HEAD TARGET
-		  "  service:\n    port: 9898\n    gateways:\n    - mesh\n    - public-gateway.istio-system.svc.cluster.local\n    - public-gateway.istio-system\n    - istio-system/public-gateway\n" ANALYSIS,
-		  NULL },
-		{ "delegation with hosts fails",
-		  HEAD TARGET
-		  "  service:\n    port: 9898\n    delegation: true\n    hosts: [app.example.com]\n" ANALYSIS,
-		  "canary.yaml:12:17: spec.service.delegation: VirtualService podinfo.test cannot have hosts and gateways when delegation enabled\n" },
-		{ "service name is a DNS-1035 label",
-		  HEAD TARGET "  service:\n    port: 9898\n    name: 1st\n" ANALYSIS, "canary.yaml:12:11: spec.service.name: Invalid value: \"1st\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character\n" },
-		{ "canary name is DNS-1123",
-		  "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: PodInfo\nspec: {}\n",
-		  "canary.yaml:4:9: invalid Canary name 'PodInfo': a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
-		{ "only flagger.app/v1beta1",
-		  "apiVersion: flagger.app/v1alpha3\nkind: Canary\nmetadata:\n  name: podinfo\nspec: {}\n",
-		  "canary.yaml:1:13: apiVersion: Unsupported value: \"flagger.app/v1alpha3\": supported values: \"flagger.app/v1beta1\"\n" },
-	};
+} rules[] = {
+	{ "minimal canary passes", HEAD TARGET SERVICE ANALYSIS, NULL },
+	{ "spec is required", HEAD, "canary.yaml:1:1: spec: Required value\n" },
+	{ "targetRef is required", HEAD SERVICE ANALYSIS,
+	  "canary.yaml:5:1: spec.targetRef: Required value\n" },
+	{ "service.port is required",
+	  HEAD TARGET "  service:\n    name: podinfo\n" ANALYSIS,
+	  "canary.yaml:10:3: spec.service.port: Required value\n" },
+	{ "analysis is required", HEAD TARGET SERVICE,
+	  "canary.yaml:5:1: spec.analysis: Required value\n" },
+	{ "targetRef fields are required",
+	  HEAD "  targetRef:\n    name: podinfo\n" SERVICE ANALYSIS,
+	  "canary.yaml:6:3: spec.targetRef.apiVersion: Required value\n"
+	  "canary.yaml:6:3: spec.targetRef.kind: Required value\n" },
+	{ "provider enum", HEAD "  provider: istio\n" TARGET SERVICE ANALYSIS,
+	  NULL },
+	{ "provider enum fails",
+	  HEAD "  provider: envoy\n" TARGET SERVICE ANALYSIS,
+	  "canary.yaml:6:13: spec.provider: Unsupported value: \"envoy\": supported values: \"apisix\", \"appmesh\", \"appmesh:v1beta2\", \"contour\", \"gatewayapi:v1\", \"gatewayapi:v1beta1\", \"gloo\", \"istio\", \"knative\", \"kubernetes\", \"kuma\", \"linkerd\", \"nginx\", \"osm\", \"skipper\", \"smi:v1alpha1\", \"smi:v1alpha2\", \"smi:v1alpha3\", \"traefik\"\n" },
+	{ "targetRef kind enum",
+	  HEAD
+	  "  targetRef:\n    apiVersion: apps/v1\n    kind: StatefulSet\n    name: podinfo\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:8:11: spec.targetRef.kind: Unsupported value: \"StatefulSet\": supported values: \"DaemonSet\", \"Deployment\", \"Service\"\n" },
+	{ "only Deployment targets",
+	  HEAD
+	  "  targetRef:\n    apiVersion: apps/v1\n    kind: DaemonSet\n    name: podinfo\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:8:11: spec.targetRef.kind: Unsupported value: \"DaemonSet\": gitcanary supports only \"Deployment\" targets\n" },
+	{ "interval with seconds passes",
+	  HEAD TARGET SERVICE
+	  "  analysis:\n    interval: 1m30s\n    threshold: 5\n    stepWeight: 10\n",
+	  NULL },
+	{ "interval in hours fails",
+	  HEAD TARGET SERVICE
+	  "  analysis:\n    interval: 1h\n    threshold: 5\n    stepWeight: 10\n",
+	  "canary.yaml:13:15: spec.analysis.interval: Invalid value: \"1h\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)\n" },
+	{ "interval as a number fails",
+	  HEAD TARGET SERVICE
+	  "  analysis:\n    interval: 60\n    threshold: 5\n    stepWeight: 10\n",
+	  "canary.yaml:13:15: spec.analysis.interval: must be a string, not a number\n" },
+	{ "metric interval pattern",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    metrics:\n    - name: request-success-rate\n      interval: 5x\n      thresholdRange:\n        min: 99\n",
+	  "canary.yaml:18:17: spec.analysis.metrics[0].interval: Invalid value: \"5x\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)\n" },
+	{ "webhook timeout pattern",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    webhooks:\n    - name: load\n      url: http://lt/\n      timeout: soon\n",
+	  "canary.yaml:19:16: spec.analysis.webhooks[0].timeout: Invalid value: \"soon\": must match '^[0-9]+(m|s)' (e.g. 30s, 1m)\n" },
+	{ "threshold is required",
+	  HEAD TARGET SERVICE
+	  "  analysis:\n    interval: 1m\n    stepWeight: 10\n",
+	  "canary.yaml:12:3: spec.analysis.threshold: Required value\n" },
+	{ "interval is required",
+	  HEAD TARGET SERVICE
+	  "  analysis:\n    threshold: 1\n    stepWeight: 10\n",
+	  "canary.yaml:12:3: spec.analysis.interval: Required value\n" },
+	{ "a mode is required", HEAD TARGET SERVICE ANALYSIS_NO_MODE,
+	  "canary.yaml:12:3: spec.analysis: must set one of stepWeight (canary), stepWeights (canary) or iterations (A/B testing, blue/green)\n" },
+	{ "stepWeights alone passes",
+	  HEAD TARGET SERVICE ANALYSIS_NO_MODE "    stepWeights: [1, 10, 50]\n",
+	  NULL },
+	{ "iterations alone passes",
+	  HEAD TARGET SERVICE ANALYSIS_NO_MODE "    iterations: 10\n", NULL },
+	{ "two modes fail", HEAD TARGET SERVICE ANALYSIS "    iterations: 10\n",
+	  "canary.yaml:16:5: spec.analysis: stepWeight and iterations cannot be set together; set exactly one of stepWeight, stepWeights or iterations\n" },
+	{ "numbers where numbers",
+	  HEAD TARGET "  service:\n    port: \"9898\"\n" ANALYSIS,
+	  "canary.yaml:11:11: spec.service.port: must be an integer, not a string\n" },
+	{ "integers where integers",
+	  HEAD TARGET SERVICE ANALYSIS_NO_MODE "    stepWeight: 2.5\n",
+	  "canary.yaml:15:17: spec.analysis.stepWeight: must be an integer\n" },
+	{ "booleans where booleans",
+	  HEAD TARGET SERVICE ANALYSIS "    mirror: \"yes\"\n",
+	  "canary.yaml:16:13: spec.analysis.mirror: must be a boolean, not a string\n" },
+	{ "lists of integers",
+	  HEAD TARGET SERVICE ANALYSIS_NO_MODE "    stepWeights: [5, x]\n",
+	  "canary.yaml:15:22: spec.analysis.stepWeights[1]: must be an integer, not a string\n" },
+	{ "string maps",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    webhooks:\n    - name: a\n      url: http://x/\n      metadata:\n        retries: 3\n",
+	  "canary.yaml:20:18: spec.analysis.webhooks[0].metadata.retries: must be a string, not a number\n" },
+	{ "int-or-string",
+	  HEAD TARGET
+	  "  service:\n    port: 9898\n    targetPort: [1]\n" ANALYSIS,
+	  "canary.yaml:12:17: spec.service.targetPort: must be an integer or a string, not a list\n" },
+	{ "webhook type enum and required url",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    webhooks:\n    - name: gate\n      type: pre-promotion\n",
+	  "canary.yaml:17:7: spec.analysis.webhooks[0].url: Required value\n"
+	  "canary.yaml:18:13: spec.analysis.webhooks[0].type: Unsupported value: \"pre-promotion\": supported values: \"\", \"confirm-rollout\", \"pre-rollout\", \"rollout\", \"confirm-promotion\", \"post-rollout\", \"event\", \"rollback\", \"confirm-traffic-increase\"\n" },
+	{ "alert severity enum and providerRef",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    alerts:\n    - name: on-call\n      severity: critical\n",
+	  "canary.yaml:17:7: spec.analysis.alerts[0].providerRef: Required value\n"
+	  "canary.yaml:18:17: spec.analysis.alerts[0].severity: Unsupported value: \"critical\": supported values: \"\", \"info\", \"warn\", \"error\"\n" },
+	{ "session affinity passes",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    sessionAffinity:\n      cookieName: canary\n      primaryCookieName: primary\n      sameSite: Lax\n",
+	  NULL },
+	{ "session affinity needs cookieName",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    sessionAffinity:\n      maxAge: 60\n",
+	  "canary.yaml:16:5: spec.analysis.sessionAffinity.cookieName: Required value\n" },
+	{ "session affinity cookie names differ",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    sessionAffinity:\n      cookieName: c\n      primaryCookieName: c\n      sameSite: lax\n",
+	  "canary.yaml:18:26: spec.analysis.sessionAffinity.primaryCookieName: can't use the same cookie name for both primary and cookie name; please update them to be different\n"
+	  "canary.yaml:19:17: spec.analysis.sessionAffinity.sameSite: Unsupported value: \"lax\": supported values: \"Strict\", \"Lax\", \"None\"\n" },
+	{ "target Deployment must exist",
+	  HEAD
+	  "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:9:11: spec.targetRef: Deployment test/web not found in the repository\n" },
+	{ "target selector needs app, name or app.kubernetes.io/name",
+	  HEAD
+	  "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: nolabel\n" SERVICE
+		  ANALYSIS,
+	  "deployment.yaml:24:5: deployment nolabel.test spec.selector.matchLabels must contain one of [app name app.kubernetes.io/name]\n" },
+	{ "target name must be DNS-1123",
+	  HEAD
+	  "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: Pod_Info\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:9:11: spec.targetRef.name: Invalid value: \"Pod_Info\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
+	{ "autoscalerRef passes",
+	  HEAD TARGET
+	  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: podinfo\n" SERVICE
+		  ANALYSIS,
+	  NULL },
+	{ "autoscalerRef must exist",
+	  HEAD TARGET
+	  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: web\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:13:11: spec.autoscalerRef: HorizontalPodAutoscaler test/web not found in the repository\n" },
+	{ "autoscalerRef must scale the target",
+	  HEAD TARGET
+	  "  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: other\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:13:11: spec.autoscalerRef: HorizontalPodAutoscaler test/other scales Deployment nolabel, not the target Deployment podinfo\n" },
+	{ "autoscalerRef kind enum",
+	  HEAD TARGET
+	  "  autoscalerRef:\n    apiVersion: keda.sh/v1alpha1\n    kind: ScaledObject\n    name: podinfo\n" SERVICE
+		  ANALYSIS,
+	  "canary.yaml:12:11: spec.autoscalerRef.kind: Unsupported value: \"ScaledObject\": gitcanary supports only \"HorizontalPodAutoscaler\"\n" },
+	{ "metric templates resolve in the canary namespace or the given one",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    metrics:\n    - name: latency\n      templateRef:\n        name: latency\n    - name: not-found\n      templateRef:\n        name: not-found-percentage\n        namespace: istio-system\n",
+	  NULL },
+	{ "metric template must exist",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    metrics:\n    - name: not-found\n      templateRef:\n        name: not-found-percentage\n",
+	  "canary.yaml:19:15: spec.analysis.metrics[0].templateRef: MetricTemplate test/not-found-percentage not found in the repository\n" },
+	{ "custom metric needs a template or a query",
+	  HEAD TARGET SERVICE ANALYSIS
+	  "    metrics:\n    - name: error-rate\n      thresholdRange:\n        max: 1\n",
+	  "canary.yaml:17:7: spec.analysis.metrics[0]: metric 'error-rate' is not a builtin metric (request-success-rate, request-duration) and has no templateRef or query\n" },
+	{ "gateways in every spelling",
+	  HEAD TARGET
+	  "  service:\n    port: 9898\n    gateways:\n    - mesh\n    - public-gateway.istio-system.svc.cluster.local\n    - public-gateway.istio-system\n    - istio-system/public-gateway\n" ANALYSIS,
+	  NULL },
+	{ "delegation with hosts fails",
+	  HEAD TARGET
+	  "  service:\n    port: 9898\n    delegation: true\n    hosts: [app.example.com]\n" ANALYSIS,
+	  "canary.yaml:12:17: spec.service.delegation: VirtualService podinfo.test cannot have hosts and gateways when delegation enabled\n" },
+	{ "service name is a DNS-1035 label",
+	  HEAD TARGET "  service:\n    port: 9898\n    name: 1st\n" ANALYSIS,
+	  "canary.yaml:12:11: spec.service.name: Invalid value: \"1st\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character\n" },
+	{ "canary name is DNS-1123",
+	  "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: PodInfo\nspec: {}\n",
+	  "canary.yaml:4:9: invalid Canary name 'PodInfo': a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
+	{ "only flagger.app/v1beta1",
+	  "apiVersion: flagger.app/v1alpha3\nkind: Canary\nmetadata:\n  name: podinfo\nspec: {}\n",
+	  "canary.yaml:1:13: apiVersion: Unsupported value: \"flagger.app/v1alpha3\": supported values: \"flagger.app/v1beta1\"\n" },
+};
 
 START_TEST(test_validate__canary_rules)
 {
@@ -479,124 +472,168 @@ END_TEST
 
 #define OK13 "1 canaries, 11 manifests OK\n"
 #define DOC2 "---\napiVersion: flagger.app/v1beta1\n" /* lines 16-17 */
-#define ALERTS_WARNING \
-	"canary.yaml:16:5: warning: spec.analysis.alerts: accepted but not acted on yet (alerts are not implemented)\n"
+#define PROVIDER(spec) \
+	DOC2 "kind: AlertProvider\nmetadata:\n  name: slack\nspec:\n" spec
+#define SECRET(data) \
+	"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: hook\n" data
 
 static const struct {
 	const char *what;
 	const char *canary;
 	int status;
 	const char *out, *err;
-} strict[] = {
-	{ "unknown field at the top of spec",
-	  HEAD TARGET SERVICE ANALYSIS "  strategy: canary\n", 1, "",
-	  "canary.yaml:16:3: spec.strategy: unknown field\n" },
-	{ "unknown field deep in analysis",
-	  HEAD TARGET SERVICE ANALYSIS "    thresholdRnage:\n      min: 1\n", 1,
-	  "",
-	  "canary.yaml:16:5: spec.analysis.thresholdRnage: unknown field\n" },
-	{ "unknown field in a webhook",
-	  HEAD TARGET SERVICE ANALYSIS
-	  "    webhooks:\n    - name: load\n      url: http://lt/\n      timout: 5s\n",
-	  1, "",
-	  "canary.yaml:19:7: spec.analysis.webhooks[0].timout: unknown field\n" },
-	{ "unknown field in a metric",
-	  HEAD TARGET SERVICE ANALYSIS
-	  "    metrics:\n    - name: request-success-rate\n      thresholdRnage:\n        min: 99\n",
-	  1, "",
-	  "canary.yaml:18:7: spec.analysis.metrics[0].thresholdRnage: unknown field\n" },
-	{ "unknown field in a match header",
-	  HEAD TARGET SERVICE ANALYSIS_NO_MODE
-	  "    iterations: 10\n    match:\n    - headers:\n        x-canary:\n          exakt: insider\n",
-	  1, "",
-	  "canary.yaml:19:11: spec.analysis.match[0].headers.x-canary.exakt: unknown field\n" },
-	{ "unknown top-level key", HEAD TARGET SERVICE ANALYSIS "specs: {}\n",
-	  1, "", "canary.yaml:16:1: specs: unknown field\n" },
-	{ "unknown field in a MetricTemplate",
-	  HEAD TARGET SERVICE ANALYSIS DOC2
-	  "kind: MetricTemplate\nmetadata:\n  name: errors\nspec:\n  provider:\n    type: prometheus\n    adress: http://prom:9090\n  query: vector(1)\n",
-	  1, "", "canary.yaml:24:5: spec.provider.adress: unknown field\n" },
-	{ "unknown kind of the flagger.app group",
-	  "apiVersion: flagger.app/v1beta1\nkind: Canery\nmetadata:\n  name: podinfo\nspec: {}\n",
-	  1, "",
-	  "canary.yaml:2:7: flagger.app/v1beta1 has no kind 'Canery'\n" },
-	{ "a version Flagger does not serve",
-	  "apiVersion: flagger.app/v1\nkind: MetricTemplate\nmetadata:\n  name: errors\nspec: {}\n",
-	  1, "",
-	  "canary.yaml:1:13: apiVersion: Unsupported value: \"flagger.app/v1\": supported values: \"flagger.app/v1beta1\"\n" },
-	{ "an interval Go does not parse",
-	  HEAD TARGET SERVICE
-	  "  analysis:\n    interval: 30sec\n    threshold: 5\n    stepWeight: 10\n",
-	  1, "",
-	  "canary.yaml:13:15: spec.analysis.interval: Invalid value: \"30sec\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
-	{ "a webhook timeout Go does not parse",
-	  HEAD TARGET SERVICE ANALYSIS
-	  "    webhooks:\n    - name: load\n      url: http://lt/\n      timeout: 5secs\n",
-	  1, "",
-	  "canary.yaml:19:16: spec.analysis.webhooks[0].timeout: Invalid value: \"5secs\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
-	{ "a metric interval Go does not parse",
-	  HEAD TARGET SERVICE ANALYSIS
-	  "    metrics:\n    - name: request-success-rate\n      interval: 1m30\n      thresholdRange:\n        min: 99\n",
-	  1, "",
-	  "canary.yaml:18:17: spec.analysis.metrics[0].interval: Invalid value: \"1m30\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
-	{ "an autoscaling/v1 HPA is read as Flagger reads it (through v2)",
-	  HEAD TARGET
-	  "  autoscalerRef:\n    apiVersion: autoscaling/v1\n    kind: HorizontalPodAutoscaler\n    name: old\n" SERVICE
-		  ANALYSIS,
-	  0, OK, "" },
-	{ "gateways not in the repository are a warning (Flagger never looks)",
-	  HEAD TARGET
-	  "  service:\n    port: 9898\n    gateways:\n    - public-gateway\n    - k8s-gateway.istio-system\n" ANALYSIS,
-	  0, OK,
-	  "canary.yaml:13:7: warning: spec.service.gateways[0]: Istio Gateway test/public-gateway is not in the repository; the name is copied to the VirtualService as it is (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)\n"
-	  "canary.yaml:14:7: warning: spec.service.gateways[1]: Gateway istio-system/k8s-gateway in the repository is a gateway.networking.k8s.io/v1 Gateway, not an Istio one; the name is copied to the VirtualService as it is\n" },
-	{ "alerts are a warning, not a failure",
-	  HEAD TARGET SERVICE ANALYSIS
-	  "    alerts:\n    - name: on-call\n      providerRef:\n        name: slack\n",
-	  0, OK, ALERTS_WARNING },
-	{ "an AlertProvider is a warning, not a failure",
-	  HEAD TARGET SERVICE ANALYSIS DOC2
-	  "kind: AlertProvider\nmetadata:\n  name: slack\nspec:\n  type: slack\n  address: https://hooks.slack.com/services/x\n",
-	  0, OK13,
-	  "canary.yaml:18:7: warning: AlertProvider: accepted but not acted on yet (alerts are not implemented)\n" },
-	{ "an AlertProvider is checked too",
-	  HEAD TARGET SERVICE ANALYSIS DOC2
-	  "kind: AlertProvider\nmetadata:\n  name: slack\nspec:\n  type: pager\n  chanel: ops\n",
-	  1, "",
-	  "canary.yaml:18:7: warning: AlertProvider: accepted but not acted on yet (alerts are not implemented)\n"
-	  "canary.yaml:21:1: spec: must set exactly one of address or secretRef\n"
-	  "canary.yaml:22:9: spec.type: Unsupported value: \"pager\": supported values: \"slack\", \"msteams\", \"discord\", \"rocket\", \"gchat\"\n"
-	  "canary.yaml:23:3: spec.chanel: unknown field\n" },
-	{ "a MetricTemplate of another provider is a warning",
-	  HEAD TARGET SERVICE ANALYSIS DOC2
-	  "kind: MetricTemplate\nmetadata:\n  name: errors\nspec:\n  provider:\n    type: datadog\n  query: avg:errors\n",
-	  0, OK13,
-	  "canary.yaml:23:11: warning: spec.provider.type: accepted but not acted on yet (gitcanary queries every MetricTemplate as prometheus)\n" },
-	{ "open objects stay open",
-	  "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\n  labels: {any: thing}\n  annotations: {x/y: z}\n"
-	  "spec:\n" TARGET
-	  "  service:\n    port: 9898\n    apex:\n      labels: {a: b}\n    trafficPolicy:\n      loadBalancer:\n        localityLbSetting:\n          distribute:\n          - from: us/*\n            to: {eu/*: 100}\n"
-	  "  analysis:\n    interval: 1m\n    threshold: 5\n    stepWeight: 10\n"
-	  "    webhooks:\n    - name: a\n      url: http://x/\n      metadata: {cmd: hey, anything: goes}\n"
-	  "status:\n  phase: Succeeded\n  whatever: 1\n",
-	  0, OK, "" },
-	{ "every field the CRD defines is known",
-	  HEAD TARGET
-	  "  progressDeadlineSeconds: 60\n  skipAnalysis: false\n  revertOnDeletion: true\n  suspend: false\n  metricsServer: http://prom:9090\n"
-	  "  service:\n    port: 9898\n    portName: http\n    appProtocol: http\n    targetPort: http\n    portDiscovery: true\n    timeout: 5s\n    backendTimeout: 5s\n"
-	  "    retries: {attempts: 3, perTryTimeout: 1s, retryOn: 5xx}\n    rewrite: {uri: /, authority: x, type: ReplacePrefixMatch}\n"
-	  "    headers: {request: {add: {a: b}, remove: [c], set: {d: e}}}\n    corsPolicy: {allowOrigins: [{exact: x}], maxAge: 24h, allowCredentials: true}\n"
-	  "    match: [{uri: {prefix: /}, ignoreUriCase: true, withoutHeaders: {x: {exact: v}}}]\n"
-	  "    gatewayRefs: [{name: gw, namespace: istio-system, sectionName: http, port: 80}]\n"
-	  "    mirror: [{backendRef: {name: shadow, port: 80}}]\n    unmanagedMetadata: {annotations: [a], labels: [b]}\n"
-	  "    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, connectionPool: {http: {h2UpgradePolicy: UPGRADE}}, outlierDetection: {consecutive5xxErrors: 5, interval: 10s}}\n"
-	  "  analysis:\n    interval: 1m\n    threshold: 5\n    iterations: 10\n    mirror: true\n    mirrorWeight: 10\n    primaryReadyThreshold: 100\n    canaryReadyThreshold: 100\n"
-	  "    match: [{headers: {x: {suffix: v}}, queryParams: {q: {regex: z}}, sourceLabels: {app: a}}]\n"
-	  "    metrics: [{name: request-duration, interval: 1m30s, thresholdRange: {max: 500}, templateVariables: {a: b}}]\n"
-	  "    webhooks: [{name: w, url: http://w/, type: pre-rollout, timeout: 500ms, retries: 2, disableTLS: true, muteAlert: true}]\n"
-	  "    sessionAffinity: {cookieName: c, domain: d, httpOnly: true, maxAge: 60, partitioned: true, path: /, sameSite: Lax, secure: true}\n",
-	  0, OK, "" },
-};
+} strict
+	[] = {
+		{ "unknown field at the top of spec",
+		  HEAD TARGET SERVICE ANALYSIS "  strategy: canary\n", 1, "",
+		  "canary.yaml:16:3: spec.strategy: unknown field\n" },
+		{ "unknown field deep in analysis",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    thresholdRnage:\n      min: 1\n",
+		  1, "",
+		  "canary.yaml:16:5: spec.analysis.thresholdRnage: unknown field\n" },
+		{ "unknown field in a webhook",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    webhooks:\n    - name: load\n      url: http://lt/\n      timout: 5s\n",
+		  1, "",
+		  "canary.yaml:19:7: spec.analysis.webhooks[0].timout: unknown field\n" },
+		{ "unknown field in a metric",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    metrics:\n    - name: request-success-rate\n      thresholdRnage:\n        min: 99\n",
+		  1, "",
+		  "canary.yaml:18:7: spec.analysis.metrics[0].thresholdRnage: unknown field\n" },
+		{ "unknown field in a match header",
+		  HEAD TARGET SERVICE ANALYSIS_NO_MODE
+		  "    iterations: 10\n    match:\n    - headers:\n        x-canary:\n          exakt: insider\n",
+		  1, "",
+		  "canary.yaml:19:11: spec.analysis.match[0].headers.x-canary.exakt: unknown field\n" },
+		{ "unknown top-level key",
+		  HEAD TARGET SERVICE ANALYSIS "specs: {}\n", 1, "",
+		  "canary.yaml:16:1: specs: unknown field\n" },
+		{ "unknown field in a MetricTemplate",
+		  HEAD TARGET SERVICE ANALYSIS DOC2
+		  "kind: MetricTemplate\nmetadata:\n  name: errors\nspec:\n  provider:\n    type: prometheus\n    adress: http://prom:9090\n  query: vector(1)\n",
+		  1, "",
+		  "canary.yaml:24:5: spec.provider.adress: unknown field\n" },
+		{ "unknown kind of the flagger.app group",
+		  "apiVersion: flagger.app/v1beta1\nkind: Canery\nmetadata:\n  name: podinfo\nspec: {}\n",
+		  1, "",
+		  "canary.yaml:2:7: flagger.app/v1beta1 has no kind 'Canery'\n" },
+		{ "a version Flagger does not serve",
+		  "apiVersion: flagger.app/v1\nkind: MetricTemplate\nmetadata:\n  name: errors\nspec: {}\n",
+		  1, "",
+		  "canary.yaml:1:13: apiVersion: Unsupported value: \"flagger.app/v1\": supported values: \"flagger.app/v1beta1\"\n" },
+		{ "an interval Go does not parse",
+		  HEAD TARGET SERVICE
+		  "  analysis:\n    interval: 30sec\n    threshold: 5\n    stepWeight: 10\n",
+		  1, "",
+		  "canary.yaml:13:15: spec.analysis.interval: Invalid value: \"30sec\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
+		{ "a webhook timeout Go does not parse",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    webhooks:\n    - name: load\n      url: http://lt/\n      timeout: 5secs\n",
+		  1, "",
+		  "canary.yaml:19:16: spec.analysis.webhooks[0].timeout: Invalid value: \"5secs\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
+		{ "a metric interval Go does not parse",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    metrics:\n    - name: request-success-rate\n      interval: 1m30\n      thresholdRange:\n        min: 99\n",
+		  1, "",
+		  "canary.yaml:18:17: spec.analysis.metrics[0].interval: Invalid value: \"1m30\": not a valid duration (Go's time.ParseDuration: e.g. 30s, 1m30s)\n" },
+		{ "an autoscaling/v1 HPA is read as Flagger reads it (through v2)",
+		  HEAD TARGET
+		  "  autoscalerRef:\n    apiVersion: autoscaling/v1\n    kind: HorizontalPodAutoscaler\n    name: old\n" SERVICE
+			  ANALYSIS,
+		  0, OK, "" },
+		{ "gateways not in the repository are a warning (Flagger never looks)",
+		  HEAD TARGET
+		  "  service:\n    port: 9898\n    gateways:\n    - public-gateway\n    - k8s-gateway.istio-system\n" ANALYSIS,
+		  0, OK,
+		  "canary.yaml:13:7: warning: spec.service.gateways[0]: Istio Gateway test/public-gateway is not in the repository; the name is copied to the VirtualService as it is (gateways are 'mesh', NAME, NAMESPACE/NAME, NAME.NAMESPACE or NAME.NAMESPACE.svc.cluster.local)\n"
+		  "canary.yaml:14:7: warning: spec.service.gateways[1]: Gateway istio-system/k8s-gateway in the repository is a gateway.networking.k8s.io/v1 Gateway, not an Istio one; the name is copied to the VirtualService as it is\n" },
+		{ "an alert needs its AlertProvider in the repository",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    alerts:\n    - name: on-call\n      severity: warn\n      providerRef:\n        name: slack\n        namespace: ops\n",
+		  1, "",
+		  "canary.yaml:20:15: spec.analysis.alerts[0].providerRef: AlertProvider ops/slack not found in the repository\n" },
+		{ "an alert without severity receives nothing: a warning",
+		  HEAD TARGET SERVICE ANALYSIS
+		  "    alerts:\n    - name: on-call\n      providerRef:\n        name: slack\n" PROVIDER(
+			  "  type: slack\n  address: https://hooks.slack.com/services/x\n"),
+		  0, OK13,
+		  "canary.yaml:17:7: warning: spec.analysis.alerts[0].severity: not set: Flagger sends this alert nothing (set info, warn or error)\n" },
+		{ "an AlertProvider with an address passes",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: slack\n  address: https://hooks.slack.com/services/x\n"),
+		  0, OK13, "" },
+		{ "an AlertProvider's address is an http(s) URL",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: msteams\n  address: hooks.example.com/x\n"),
+		  1, "",
+		  "canary.yaml:23:12: spec.address: the address is not an http:// or https:// URL\n" },
+		{ "an AlertProvider's Secret must be in the repository",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: discord\n  secretRef:\n    name: hook\n"),
+		  1, "",
+		  "canary.yaml:24:11: spec.secretRef: Secret test/hook not found in the repository\n" },
+		{ "an AlertProvider's Secret must hold an address",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: discord\n  secretRef:\n    name: hook\n")
+			  SECRET("data:\n  token: dG9rZW4=\n"),
+		  1, "",
+		  "canary.yaml:26:1: Secret test/hook has no 'address' in data or stringData (AlertProvider test/slack)\n" },
+		{ "an AlertProvider's Secret address is base64",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: rocket\n  secretRef:\n    name: hook\n")
+			  SECRET("data:\n  address: https://x/\n"),
+		  1, "",
+		  "canary.yaml:31:12: data.address: not a base64-encoded string (Secret test/hook)\n" },
+		{ "an AlertProvider's Secret address, decoded, is checked",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: gchat\n  secretRef:\n    name: hook\n")
+			  SECRET("data:\n  address: aG9va3MuZXhhbXBsZS5jb20=\n"),
+		  1, "",
+		  "canary.yaml:23:3: spec.secretRef: the address is not an http:// or https:// URL\n" },
+		{ "an AlertProvider with a Secret passes",
+		  HEAD TARGET SERVICE ANALYSIS PROVIDER(
+			  "  type: slack\n  secretRef:\n    name: hook\n")
+			  SECRET("stringData:\n  address: https://hooks.slack.com/services/T/B/x\n"),
+		  0, "1 canaries, 12 manifests OK\n", "" },
+		{ "an AlertProvider is checked too",
+		  HEAD TARGET SERVICE ANALYSIS DOC2
+		  "kind: AlertProvider\nmetadata:\n  name: slack\nspec:\n  type: pager\n  chanel: ops\n",
+		  1, "",
+		  "canary.yaml:21:1: spec: must set exactly one of address or secretRef\n"
+		  "canary.yaml:22:9: spec.type: Unsupported value: \"pager\": supported values: \"slack\", \"msteams\", \"discord\", \"rocket\", \"gchat\"\n"
+		  "canary.yaml:23:3: spec.chanel: unknown field\n" },
+		{ "a MetricTemplate of another provider is a warning",
+		  HEAD TARGET SERVICE ANALYSIS DOC2
+		  "kind: MetricTemplate\nmetadata:\n  name: errors\nspec:\n  provider:\n    type: datadog\n  query: avg:errors\n",
+		  0, OK13,
+		  "canary.yaml:23:11: warning: spec.provider.type: accepted but not acted on yet (gitcanary queries every MetricTemplate as prometheus)\n" },
+		{ "open objects stay open",
+		  "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\n  labels: {any: thing}\n  annotations: {x/y: z}\n"
+		  "spec:\n" TARGET
+		  "  service:\n    port: 9898\n    apex:\n      labels: {a: b}\n    trafficPolicy:\n      loadBalancer:\n        localityLbSetting:\n          distribute:\n          - from: us/*\n            to: {eu/*: 100}\n"
+		  "  analysis:\n    interval: 1m\n    threshold: 5\n    stepWeight: 10\n"
+		  "    webhooks:\n    - name: a\n      url: http://x/\n      metadata: {cmd: hey, anything: goes}\n"
+		  "status:\n  phase: Succeeded\n  whatever: 1\n",
+		  0, OK, "" },
+		{ "every field the CRD defines is known",
+		  HEAD TARGET
+		  "  progressDeadlineSeconds: 60\n  skipAnalysis: false\n  revertOnDeletion: true\n  suspend: false\n  metricsServer: http://prom:9090\n"
+		  "  service:\n    port: 9898\n    portName: http\n    appProtocol: http\n    targetPort: http\n    portDiscovery: true\n    timeout: 5s\n    backendTimeout: 5s\n"
+		  "    retries: {attempts: 3, perTryTimeout: 1s, retryOn: 5xx}\n    rewrite: {uri: /, authority: x, type: ReplacePrefixMatch}\n"
+		  "    headers: {request: {add: {a: b}, remove: [c], set: {d: e}}}\n    corsPolicy: {allowOrigins: [{exact: x}], maxAge: 24h, allowCredentials: true}\n"
+		  "    match: [{uri: {prefix: /}, ignoreUriCase: true, withoutHeaders: {x: {exact: v}}}]\n"
+		  "    gatewayRefs: [{name: gw, namespace: istio-system, sectionName: http, port: 80}]\n"
+		  "    mirror: [{backendRef: {name: shadow, port: 80}}]\n    unmanagedMetadata: {annotations: [a], labels: [b]}\n"
+		  "    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, connectionPool: {http: {h2UpgradePolicy: UPGRADE}}, outlierDetection: {consecutive5xxErrors: 5, interval: 10s}}\n"
+		  "  analysis:\n    interval: 1m\n    threshold: 5\n    iterations: 10\n    mirror: true\n    mirrorWeight: 10\n    primaryReadyThreshold: 100\n    canaryReadyThreshold: 100\n"
+		  "    match: [{headers: {x: {suffix: v}}, queryParams: {q: {regex: z}}, sourceLabels: {app: a}}]\n"
+		  "    metrics: [{name: request-duration, interval: 1m30s, thresholdRange: {max: 500}, templateVariables: {a: b}}]\n"
+		  "    webhooks: [{name: w, url: http://w/, type: pre-rollout, timeout: 500ms, retries: 2, disableTLS: true, muteAlert: true}]\n"
+		  "    sessionAffinity: {cookieName: c, domain: d, httpOnly: true, maxAge: 60, partitioned: true, path: /, sameSite: Lax, secure: true}\n",
+		  0, OK, "" },
+	};
 
 START_TEST(test_validate__strict_schemas)
 {
