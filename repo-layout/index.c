@@ -24,8 +24,8 @@
  * document order) follows each change in place once the index is settled;
  * a load, a new default namespace or a large update rebuild it instead.
  * Which files are in it, and the namespace their kustomizations give them,
- * is the build plan's (roots.c, source.c). The problems list is rebuilt at each settle,
- * but only when some file or document has a problem.
+ * is the build plan's (roots.c, source.c). The problems list is rebuilt at
+ * each settle, but only when some file or document has a problem.
  */
 typedef struct idoc {
 	gc_doc *doc; /* owned */
