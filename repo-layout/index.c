@@ -39,6 +39,13 @@ typedef struct idoc {
 	bool claims;        /* obj names a key (owner or duplicate) */
 	bool owner;         /* first claimant: the object of its key */
 	bool listed;        /* &obj is in the objects list */
+	/*
+	 * An invalid flagger.app document (a misspelt Canary): the kind and
+	 * name of its targetRef, and its own namespace (owned), whose object
+	 * is held as deployed (gc_index_held); NULL otherwise.
+	 */
+	const char *held_kind, *held_name;
+	char *held_ns;
 } idoc;
 
 typedef struct ifile {
@@ -85,6 +92,8 @@ struct gc_index {
 	 */
 	gc_problems phase1;
 	gc_problems plan; /* of the build plan (gc_index__set_plan_problems) */
+	gc_map held; /* "kind\0ns\0name" of held targets: rebuilt with problems
+		      */
 	gc_problems problems;
 	/* where the files come from: source.c's, freed with the index */
 	gc_src_tree tree;
@@ -429,6 +438,26 @@ static void unclaim(gc_index *idx, idoc *d, gc_buf *key)
 }
 
 /*
+ * A flagger.app document that is no object (a misspelt kind, a bad
+ * name): the object its spec.targetRef names is held as deployed, so a
+ * typo never sends a new image out without its canary.
+ */
+static void hold_target(gc_index *idx, idoc *d)
+{
+	const cJSON *root = d->doc->root;
+	const char *api = gc_json_str(root, "apiVersion");
+	const char *kind = gc_json_str(root, "spec.targetRef.kind");
+	const char *name = gc_json_str(root, "spec.targetRef.name");
+	const char *ns = gc_json_str(root, "metadata.namespace");
+
+	if (!api || strncmp(api, "flagger.app/", 12) || !name)
+		return;
+	d->held_kind = intern(idx, kind ? kind : "Deployment");
+	d->held_name = intern(idx, name);
+	d->held_ns = ns && *ns ? gc_xstrdup(ns) : NULL;
+}
+
+/*
  * Checks one document's shape and names, which do not depend on other
  * files: fills obj's identity and d->ns, or adds problems.
  */
@@ -537,6 +566,7 @@ static void file_free(ifile *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		problems_drop(&f->docs[i].local);
+		free(f->docs[i].held_ns);
 		gc_doc_free(f->docs[i].doc);
 	}
 	gc_problems_release(&f->problems);
@@ -615,6 +645,8 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		d->obj.file = f->path;
 		d->at = gc_doc_loc(d->doc, d->doc->root);
 		d->valid = check_object(idx, d, &p);
+		if (!d->valid)
+			hold_target(idx, d);
 		if ((d->local = problems_take(&p)))
 			idx->problem_docs++;
 		if (idx->lazy && !built)
@@ -702,10 +734,32 @@ static void rebuild_objects(gc_index *idx)
 	}
 }
 
-/* The problems list, from the files. */
+/* The held key of an invalid document, as evaluate would place it. */
+static void held_key(const gc_index *idx, const ifile *f, const idoc *d,
+		     gc_buf *key)
+{
+	const char *ns = f->ns             ? f->ns
+			 : d->held_ns      ? d->held_ns
+			 : idx->default_ns ? idx->default_ns
+					   : "default";
+
+	key_of(key, d->held_kind, ns, d->held_name);
+}
+
+/* The problems list, from the files; the held targets with it. */
 static void rebuild_problems(gc_index *idx)
 {
 	gc_buf key = GC_BUF_INIT;
+
+	gc_map_release(&idx->held);
+	for (size_t i = 0; i < idx->nfiles; i++)
+		for (size_t j = 0; j < idx->files[i]->n; j++)
+			if (idx->files[i]->docs[j].held_kind) {
+				held_key(idx, idx->files[i],
+					 &idx->files[i]->docs[j], &key);
+				gc_map_put(&idx->held, key.ptr, key.len,
+					   (void *)1);
+			}
 
 	if (idx->settled) {
 		gc_problems_release(&idx->phase1);
@@ -787,6 +841,7 @@ void gc_index_free(gc_index *idx)
 	free(idx->objs);
 	free(idx->default_ns);
 	gc_map_release(&idx->by_key);
+	gc_map_release(&idx->held);
 	gc_src_tree_release(&idx->tree);
 	gc_plan_release(&idx->build_plan);
 	gc_problems_release(&idx->plan);
@@ -917,6 +972,19 @@ void gc_index_foreach_in_file(const gc_index *idx, const char *path,
 	for (size_t j = 0; j < f->n; j++)
 		if (f->docs[j].owner)
 			cb(&f->docs[j].obj, payload);
+}
+
+bool gc_index_held(const gc_index *idx, const gc_object *o)
+{
+	gc_buf key = GC_BUF_INIT;
+	bool held;
+
+	if (!idx->held.len)
+		return false;
+	key_of(&key, o->kind, o->namespace, o->name);
+	held = gc_map_get(&idx->held, key.ptr, key.len) != NULL;
+	gc_buf_release(&key);
+	return held;
 }
 
 size_t gc_index_doc_count(const gc_index *idx)

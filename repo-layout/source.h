@@ -162,6 +162,12 @@ const gc_object *gc_index_at(const gc_index *idx, size_t i);
 typedef void (*gc_index_object_cb)(const gc_object *obj, void *payload);
 void gc_index_foreach_in_file(const gc_index *idx, const char *path,
 			      gc_index_object_cb cb, void *payload);
+/*
+ * Whether o is the target of a flagger.app document that is broken (a
+ * misspelt Canary, `kind: Canery`): it is kept as deployed, never passed
+ * through, while the document is broken.
+ */
+bool gc_index_held(const gc_index *idx, const gc_object *o);
 /* Number of YAML documents loaded (objects, pass-through, kustomizations). */
 size_t gc_index_doc_count(const gc_index *idx);
 /* Problems found while loading (syntax, duplicates, bad names). */

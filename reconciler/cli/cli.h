@@ -86,6 +86,17 @@ typedef struct gc_cli_source_args {
 	const char *flux_source;
 } gc_cli_source_args;
 
+/* The help of the options that say how the source is built. */
+#define GC_CLI_ROOTS_HELP                                                                   \
+	"  --path DIR               a root to build, as a Flux Kustomization's spec.path\n" \
+	"                           (repeatable); default the repository root, or the\n"    \
+	"                           paths of the Flux Kustomizations of the source\n"       \
+	"  --kustomize-command CMD  kustomize to run for overlays; default `kustomize\n"    \
+	"                           build` when on PATH, else `kubectl kustomize`\n"        \
+	"  --flux-source [NS/]NAME  the GitRepository that is this repository, for the\n"   \
+	"                           sourceRef of Flux Kustomizations; default\n"            \
+	"                           flux-system/flux-system\n"
+
 /*
  * gc_cli_parse for validate, render and plan: --repo, --ref, --dir,
  * --path, --kustomize-command and --default-namespace into *src, then the

@@ -22,15 +22,7 @@ static const char usage_text[] =
 	"\n"
 	"  --repo PATH|URL          git repository (work tree, bare, or file://, https://, ssh:// URL); default .\n"
 	"  --ref REV                branch, tag or commit to check; default HEAD (the remote's HEAD branch for a URL)\n"
-	"  --dir DIR                check a plain directory instead of a commit (no git)\n"
-	"  --path DIR               a root to build, as a Flux Kustomization's spec.path\n"
-	"                           (repeatable); default the repository root, or the\n"
-	"                           paths of the Flux Kustomizations of the source\n"
-	"  --kustomize-command CMD  kustomize to run for overlays; default `kustomize\n"
-	"                           build` when on PATH, else `kubectl kustomize`\n"
-	"  --flux-source [NS/]NAME  the GitRepository that is this repository, for the\n"
-	"                           sourceRef of Flux Kustomizations; default\n"
-	"                           flux-system/flux-system\n"
+	"  --dir DIR                check a plain directory instead of a commit (no git)\n" GC_CLI_ROOTS_HELP
 	"  --default-namespace NS   namespace of documents without one and outside any kustomization; default \"default\"\n"
 	"  -v, --verbose            log debug lines too\n";
 

@@ -716,6 +716,54 @@ START_TEST(test_loop__once_says_what_is_due_next)
 }
 END_TEST
 
+/*
+ * A misspelt Canary (kind: Canery) never turns safety off: the new image
+ * of the Deployment it names is not passed through while it is broken;
+ * spelt right, the canary takes the Deployment over.
+ */
+START_TEST(test_loop__misspelt_canary_holds_its_target)
+{
+	env e;
+	const char *image =
+		"git --git-dir=remote.git show deploy:other/_/deployment-podinfo.yaml"
+		" | sed -n 's|.*image: stefanprodan/||p'";
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	push_src(&e,
+		 "mkdir other && for f in deployment.yaml hpa.yaml; do "
+		 "sed 's/namespace: test/namespace: other/' $f >other/$f; "
+		 "done && git add other",
+		 "other app");
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	sh_ok(&e, image);
+	ck_assert_str_eq(e.out.ptr, "podinfo:3.1.0\n");
+	push_src(
+		&e,
+		"sed 's/namespace: test/namespace: other/; "
+		"s/^kind: Canary$/kind: Canery/' canary.yaml >other/canary.yaml "
+		"&& sed -i 's|podinfo:[0-9.]*$|podinfo:3.1.1|' "
+		"other/deployment.yaml && git add other",
+		"canery and a new image");
+	reconcile(&e, NULL);
+	ck_assert_ptr_nonnull(strstr(e.err.ptr, "has no kind 'Canery'"));
+	sh_ok(&e, image);
+	ck_assert_str_eq(e.out.ptr, "podinfo:3.1.0\n");
+	push_src(&e,
+		 "sed -i 's/^kind: Canery$/kind: Canary/' other/canary.yaml",
+		 "canary");
+	ck_assert_msg(reconcile(&e, NULL) == 0, "%s", e.err.ptr);
+	sh_ok(&e,
+	      "git --git-dir=remote.git ls-tree -r --name-only deploy other/");
+	ck_assert_ptr_null(
+		strstr(e.out.ptr, "other/_/deployment-podinfo.yaml"));
+	ck_assert_ptr_nonnull(
+		strstr(e.out.ptr,
+		       "other/podinfo/deployment-podinfo-primary.yaml"));
+	env_free(&e);
+}
+END_TEST
+
 /* ---- config tracking ---- */
 
 #define CONFIG_COPY "test/podinfo/configmap-podinfo-config-primary.yaml"
@@ -1598,6 +1646,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__include_label_prefix);
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__overlay_images_bump_is_a_release);
+	tcase_add_test(tc, test_loop__misspelt_canary_holds_its_target);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
