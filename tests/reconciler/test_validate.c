@@ -111,6 +111,18 @@ static const struct {
 	  "old-ingress.yaml:1:13: warning: extensions/v1beta1 Ingress was removed in Kubernetes 1.22: use networking.k8s.io/v1\n" },
 	{ "--dir tests/fixtures/validate/namespaces", 0,
 	  "0 canaries, 7 manifests OK\n", "" },
+	/* roots: --path, Flux Kustomizations (docs/repository-layout.md) */
+	{ "--dir tests/fixtures/roots/overlay --path apps/production", 0,
+	  "0 canaries, 4 manifests OK\n", "" },
+	{ "--dir tests/fixtures/roots/overlay --path apps/production --path apps/nope",
+	  1, "",
+	  "apps/nope:1:1: root directory does not exist in the commit\n" },
+	{ "--dir tests/fixtures/roots/flux", 0, "0 canaries, 2 manifests OK\n",
+	  "clusters/prod/more.yaml:10:3: warning: spec.sourceRef: GitRepository 'flux-system/other-repo' is another source: Kustomization 'flux-system/other' is not built\n" },
+	{ "--dir tests/fixtures/roots/flux --flux-source flux-system/other-repo",
+	  0, "0 canaries, 1 manifests OK\n",
+	  "clusters/prod/apps.yaml:10:3: warning: spec.sourceRef: GitRepository 'flux-system/flux-system' is another source: Kustomization 'flux-system/apps' is not built\n"
+	  "clusters/prod/more.yaml:23:3: warning: spec.sourceRef: GitRepository 'flux-system/flux-system' is another source: Kustomization 'flux-system/plain' is not built\n" },
 	{ "--dir=tests/fixtures/validate/nokustomize --default-namespace=prod",
 	  0, "0 canaries, 1 manifests OK\n", "" },
 	{ "--bogus", 2, "",
