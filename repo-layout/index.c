@@ -86,14 +86,10 @@ struct gc_index {
 	size_t problem_files, problem_docs, claims, keys;
 	gc_object **objs; /* path order then document order */
 	size_t n, alloc;
-	/*
-	 * File problems: in load order after a full load (a directory walk
-	 * is not path order), in path order after an update (git only).
-	 */
+	/* problems of directories (a load's), then of files in path order */
 	gc_problems phase1;
 	gc_problems plan; /* of the build plan (gc_index__set_plan_problems) */
-	gc_map held; /* "kind\0ns\0name" of held targets: rebuilt with problems
-		      */
+	gc_map held;      /* keys of held targets, rebuilt with the problems */
 	gc_problems problems;
 	/* where the files come from: source.c's, freed with the index */
 	gc_src_tree tree;
@@ -613,6 +609,27 @@ static int cmp_doc(const void *a, const void *b)
 /* Past this many files set between two settles, relist at the settle. */
 #define RELIST_FILES 64
 
+bool gc_index__set_ns(gc_index *idx, const char *path, const char *ns)
+{
+	ifile *f = find_file(idx, path);
+
+	if (!f)
+		return false;
+	free(f->ns);
+	f->ns = ns && *ns ? gc_xstrdup(ns) : NULL;
+	if (idx->settled && !f->dirty) {
+		if (idx->ndirty == idx->dalloc) {
+			idx->dalloc = idx->dalloc ? idx->dalloc * 2 : 16;
+			idx->dirty =
+				gc_xrealloc(idx->dirty,
+					    idx->dalloc * sizeof(*idx->dirty));
+		}
+		idx->dirty[idx->ndirty++] = f;
+		f->dirty = true;
+	}
+	return true;
+}
+
 void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 			gc_problems *problems, const char *ns, bool built)
 {
@@ -661,8 +678,6 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 		memset(problems, 0, sizeof(*problems));
 	}
 	idx->problem_files += f->problems.n > 0;
-	if (!idx->settled)
-		problems_copy(&idx->problems, &f->problems);
 	if (idx->nfiles == idx->falloc) {
 		idx->falloc = idx->falloc ? idx->falloc * 2 : 64;
 		idx->files = gc_xrealloc(idx->files,
@@ -767,9 +782,11 @@ static void rebuild_problems(gc_index *idx)
 			problems_copy(&idx->phase1, &idx->files[i]->problems);
 		gc_problems_release(&idx->problems);
 	} else {
-		/* what the loader added, files and directories, in its order */
+		/* what the loader added (directories), then the files' */
 		idx->phase1 = idx->problems;
 		memset(&idx->problems, 0, sizeof(idx->problems));
+		for (size_t i = 0; i < idx->nfiles; i++)
+			problems_copy(&idx->phase1, &idx->files[i]->problems);
 	}
 	problems_copy(&idx->problems, &idx->plan);
 	problems_copy(&idx->problems, &idx->phase1);

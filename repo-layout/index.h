@@ -36,6 +36,11 @@ void gc_index__parse(const char *path, const char *data, size_t len,
  */
 void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 			gc_problems *problems, const char *ns, bool built);
+/*
+ * Gives the file at path the namespace its kustomizations give it (NULL or
+ * "": none); false when the index has no such file.
+ */
+bool gc_index__set_ns(gc_index *idx, const char *path, const char *ns);
 /* The build plan's problems, listed first (taken over). */
 void gc_index__set_plan_problems(gc_index *idx, gc_problems *problems);
 /* The source tree and build plan the index was loaded from (source.c). */

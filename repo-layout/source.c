@@ -101,6 +101,29 @@ static int set_native(gc_index *idx, files *fs, const char *path,
 	return 0;
 }
 
+/*
+ * A file of a fresh load: into the source tree and, when it is a manifest
+ * a root may reach (most are), parsed into the index at once, so a load
+ * never holds every file's bytes and trees (load_all drops what no root
+ * reaches). keep: its bytes stay in fs (no git to read them from again).
+ */
+static void take_file(gc_index *idx, files *fs, const char *path,
+		      const char *data, size_t len, bool keep)
+{
+	const gc_src_file *f;
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_problems problems = { 0 };
+
+	gc_src_tree_set(gc_index__tree(idx), path, data, len);
+	f = gc_src_tree_get(gc_index__tree(idx), path);
+	if (f && (f->flags & GC_SRC_MANIFEST)) {
+		gc_index__parse(path, data, len, &docs, &problems);
+		gc_index__set_file(idx, path, &docs, &problems, NULL, false);
+	}
+	if (keep)
+		files_put(fs, path, data, len);
+}
+
 static int read_file(const gc_buf **out, const char *path, void *payload,
 		     gc_error *err)
 {
@@ -173,62 +196,50 @@ static const gc_map_entry **native_sorted(const gc_plan *p, size_t *n)
 	return v;
 }
 
-/* One index file a plan makes: a native file or a build's output. */
-typedef struct plan_file {
-	const char *key;
-	const char *ns;    /* native */
-	gc_build_out *out; /* else */
-	const gc_plan_build *build;
-} plan_file;
-
-static int cmp_plan_file(const void *a, const void *b)
-{
-	return strcmp(((const plan_file *)a)->key, ((const plan_file *)b)->key);
-}
-
 /*
- * A fresh load: the tree is complete and every byte is in fs. Files go
- * into the index in path order, as an update lists their problems.
+ * A fresh load: the tree is complete and its manifests are in the index
+ * already. The plan's namespaces go to them, what no root reaches leaves,
+ * what a root names outside them (a hidden file) comes in, and the builds
+ * run.
  */
 static int load_all(gc_index *idx, files *fs, const gc_source_opts *opts,
 		    gc_error *err)
 {
 	gc_plan *plan = gc_index__plan(idx);
+	const gc_src_tree *tree = gc_index__tree(idx);
 	gc_plan_opts po;
-	plan_file *v;
 	const gc_plan_build **builds;
 	gc_build_out *outs;
 	const gc_map_entry *e;
-	size_t n = 0;
 	int error;
 
 	plan_opts(&po, opts);
-	gc_plan_make(plan, gc_index__tree(idx), &po);
+	gc_plan_make(plan, tree, &po);
 	plan_problems(idx);
+	for (size_t i = 0; i < tree->n; i++) {
+		const gc_src_file *f = tree->v[i];
+
+		if ((f->flags & GC_SRC_MANIFEST) &&
+		    !gc_map_gets(&plan->native, f->path))
+			gc_index__set_file(idx, f->path, NULL, NULL, NULL,
+					   false);
+	}
+	for (size_t i = 0; gc_map_next(&plan->native, &i, &e);)
+		if (e->value && !gc_index__set_ns(idx, e->key, e->value) &&
+		    (error = set_native(idx, fs, e->key, e->value, err)) < 0)
+			return error;
 	builds = gc_xcalloc(plan->nbuilds + 1, sizeof(*builds));
 	outs = gc_xcalloc(plan->nbuilds + 1, sizeof(*outs));
 	for (size_t i = 0; i < plan->nbuilds; i++)
 		builds[i] = &plan->builds[i];
 	error = run_builds(idx, fs, builds, plan->nbuilds, outs, opts, err);
-	v = gc_xcalloc(plan->native.len + plan->nbuilds + 1, sizeof(*v));
-	for (size_t i = 0; gc_map_next(&plan->native, &i, &e);)
-		if (e->value)
-			v[n++] = (plan_file){ e->key, e->value, NULL, NULL };
-	for (size_t i = 0; i < plan->nbuilds; i++)
-		v[n++] = (plan_file){ plan->builds[i].key, NULL, &outs[i],
-				      &plan->builds[i] };
-	qsort(v, n, sizeof(*v), cmp_plan_file);
-	for (size_t i = 0; error == 0 && i < n; i++) {
-		if (v[i].build)
-			set_build(idx, v[i].build, v[i].out);
-		else
-			error = set_native(idx, fs, v[i].key, v[i].ns, err);
-	}
-	for (size_t i = 0; i < plan->nbuilds; i++)
+	for (size_t i = 0; i < plan->nbuilds; i++) {
+		if (error == 0)
+			set_build(idx, builds[i], &outs[i]);
 		gc_build_out_release(&outs[i]);
+	}
 	free(outs);
 	free(builds);
-	free(v);
 	return error;
 }
 
@@ -258,9 +269,7 @@ static void load_file(gc_index *idx, files *fs, const char *full,
 		gc_problems_add(problems, rel, 1, 1, "%s", gc_error_msg(&err));
 		goto cleanup;
 	}
-	gc_src_tree_set(gc_index__tree(idx), rel, data.ptr ? data.ptr : "",
-			data.len);
-	files_put(fs, rel, data.ptr ? data.ptr : "", data.len);
+	take_file(idx, fs, rel, data.ptr ? data.ptr : "", data.len, true);
 cleanup:
 	gc_error_release(&err);
 	gc_buf_release(&data);
@@ -365,8 +374,7 @@ static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
 	walk_ctx *w = payload;
 
 	(void)blob_id;
-	gc_src_tree_set(gc_index__tree(w->idx), path, data, len);
-	files_put(w->fs, path, data, len);
+	take_file(w->idx, w->fs, path, data, len, false);
 	return 0;
 }
 
@@ -375,7 +383,7 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	gc_index *idx = gc_index__new();
-	files fs = { GC_MAP_INIT, NULL, NULL };
+	files fs = { GC_MAP_INIT, git, commit };
 	walk_ctx w = { idx, &fs };
 
 	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
