@@ -491,14 +491,15 @@ static void resolve_alerts(gc_canary_work *w, gc_tick *t)
 		return;
 	for (size_t k = 0; k < w->m.out.nevents; k++)
 		any |= w->m.out.events[k].alert != GC_ALERT_NONE;
-	if (!any)
+	r->own_alerts =
+		cJSON_GetArraySize(
+			gc_json_get(w->spec.root, "spec.analysis.alerts")) > 0;
+	/* nowhere to send them: nothing to keep until the push */
+	if (!any || (!r->own_alerts && !t->loop->has_alert_global))
 		return;
 	r->alerts_due = true;
 	gc_alerts_resolve(&r->alert_dests, &r->nalert_dests, t->loop->idx,
 			  &w->spec);
-	r->own_alerts =
-		cJSON_GetArraySize(
-			gc_json_get(w->spec.root, "spec.analysis.alerts")) > 0;
 	gc_alerts_metadata(&r->alert_metadata, &w->spec);
 }
 
