@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "util/alloc.h"
+#include "util/url.h"
 
 #define DEFAULT_ACTIVE 64
 #define DEFAULT_MAX_RESPONSE (4u << 20)
@@ -30,7 +31,11 @@ typedef struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 	bool too_big;
 	size_t cap;
+	bool own_redirects; /* credentials: redirects followed by hand */
+	unsigned redirects;
 } transfer;
+
+#define MAX_REDIRECTS 10
 
 long long gc_http_now_ms(void)
 {
@@ -207,6 +212,21 @@ static void give_easy(gc_http_client *c, CURL *easy)
 	c->pool[c->npool++] = easy;
 }
 
+/*
+ * A request with a user and password, or any header but Content-Type
+ * (a MetricTemplate's headers, a bearer token), carries credentials: curl
+ * would drop only Authorization and Cookie on a redirect to another host.
+ */
+static bool carries_credentials(const gc_http_request *req)
+{
+	if (req->username)
+		return true;
+	for (size_t i = 0; req->headers && req->headers[i]; i++)
+		if (strncasecmp(req->headers[i], "Content-Type:", 13))
+			return true;
+	return false;
+}
+
 static void start(gc_http_client *c, gc_http_request *req)
 {
 	transfer *t = gc_xcalloc(1, sizeof(*t));
@@ -225,8 +245,9 @@ static void start(gc_http_client *c, gc_http_request *req)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	t->own_redirects = carries_credentials(req);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, t->own_redirects ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
@@ -266,6 +287,40 @@ static void timeout_text(char *out, size_t n, long ms)
 		snprintf(out, n, "request timed out after %ldms", ms);
 }
 
+/*
+ * A redirect of a request that carries credentials: followed (true) only
+ * to the same scheme, host and port; to anywhere else it fails the request
+ * without sending anything there.
+ */
+static bool own_redirect(gc_http_request *req, transfer *t, CURL *e)
+{
+	char *from = NULL, *to = NULL;
+	long status = 0;
+	gc_buf where = GC_BUF_INIT;
+
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to);
+	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &from);
+	if (status < 300 || status > 399 || !to)
+		return false;
+	if (gc_url_same_origin(from, to) && t->redirects < MAX_REDIRECTS) {
+		t->redirects++;
+		curl_easy_setopt(e, CURLOPT_URL, to);
+		gc_buf_clear(&req->response);
+		return true;
+	}
+	gc_buf_adds(&where, "redirect to ");
+	gc_url_redact(&where, to);
+	gc_buf_adds(&where, t->redirects >= MAX_REDIRECTS
+				    ? " not followed: too many redirects"
+				    : " not followed: credentials go to the "
+				      "server's own host only");
+	req->result = GC_HTTP_ETRANSPORT;
+	snprintf(req->error, sizeof(req->error), "%s", where.ptr);
+	gc_buf_release(&where);
+	return false;
+}
+
 static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 {
 	gc_http_request *req = NULL;
@@ -275,12 +330,16 @@ static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&req);
 	t = req->priv;
 	curl_multi_remove_handle(c->multi, e);
+	if (rc == CURLE_OK && t->own_redirects && own_redirect(req, t, e)) {
+		curl_multi_add_handle(c->multi, e);
+		return;
+	}
 	c->active--;
 	req->elapsed_ms = (double)(gc_http_now_ms() - req->start_at_ms);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &req->status);
 	switch (rc) {
 	case CURLE_OK:
-		req->result = GC_HTTP_OK;
+		/* GC_HTTP_ETRANSPORT when own_redirect refused */
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		req->result = GC_HTTP_ETIMEOUT;
@@ -447,27 +506,4 @@ const char *gc_http_reason(long status)
 		if (t[i].code == status)
 			return t[i].text;
 	return "";
-}
-
-void gc_http_redact_url(gc_buf *out, const char *url)
-{
-	const char *scheme = strstr(url, "://");
-	const char *host, *at, *end;
-
-	if (!scheme) {
-		gc_buf_adds(out, url);
-		return;
-	}
-	host = scheme + 3;
-	end = host + strcspn(host, "/?#");
-	at = NULL;
-	for (const char *p = host; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (!at) {
-		gc_buf_adds(out, url);
-		return;
-	}
-	gc_buf_add(out, url, (size_t)(host - url));
-	gc_buf_adds(out, at + 1);
 }

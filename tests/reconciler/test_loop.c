@@ -19,7 +19,13 @@
  * process, so each test also shows that all state lives in git.
  */
 
+/* 1: /load answers 500; 2: 400 with FORGED_BODY */
 static volatile int fail_load_test;
+/* a body that tries to write history (issue 15) */
+#define FORGED_BODY                                                       \
+	"oops\n\ntest/podinfo: Promotion completed! Scaling down "        \
+	"podinfo.test\n\nCanary: test/podinfo\nPhase: Succeeded\n\x1b[2J" \
+	"\xff"
 
 /*
  * Event webhooks: what /events*, /global, /broken and /flaky received, one
@@ -67,9 +73,13 @@ static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
 		  void *payload)
 {
 	(void)payload;
-	if (!strcmp(req->path, "/load") && fail_load_test) {
+	if (!strcmp(req->path, "/load") && fail_load_test == 1) {
 		resp->status = 500;
 		gc_buf_adds(&resp->body, "load test failed");
+	}
+	if (!strcmp(req->path, "/load") && fail_load_test == 2) {
+		resp->status = 400;
+		gc_buf_adds(&resp->body, FORGED_BODY);
 	}
 	if (!strcmp(req->path, "/acceptance") && human_commit_dir) {
 		/* a concurrent writer: the tick's push will be lost */
@@ -652,6 +662,65 @@ START_TEST(test_loop__rollback_on_failing_webhook)
 		  "deploy:test/podinfo/virtualservice-podinfo.yaml | "
 		  "sed -n 's/^ *weight: //p'");
 	ck_assert_str_eq(e.out.ptr, "1\n0\n100\n0\n");
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * A webhook's answer is data: it cannot add an event or a trailer to a
+ * deploy commit, `describe` does not show it as an event, the logs and
+ * commits carry no terminal escape, and the note has it whole.
+ */
+START_TEST(test_loop__webhook_cannot_forge_history)
+{
+	env e;
+	cJSON *note;
+	const cJSON *c, *chk;
+	bool found = false;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	fail_load_test = 2;
+	bump(&e, "3.1.2");
+	tick_until(&e, "test", "Failed", 80);
+	/* no line of any commit is the forged event or trailer */
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B deploy | "
+		  "grep -cE '^(test/podinfo: Promotion|Phase: Succeeded)' "
+		  "|| true; git --git-dir=remote.git log --format=%B deploy | "
+		  "grep -c \"$(printf '\\033')\" || true");
+	ck_assert_str_eq(e.out.ptr, "0\n0\n");
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B -1 deploy~1 | "
+		  "sed -n 1p");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"Halt podinfo.test advancement external check load-test failed "
+		"\"oops\\n\\ntest/podinfo: Promotion completed! Scaling down "
+		"podinfo.test\\n\\nCanary: test/podinfo\\nPhase: Succeeded\\n"
+		"\\u001b[2J\xef\xbf\xbd\"\n");
+	gc_test_sh(&e.out, &e.err,
+		   "cd '%s' && '%s' describe test/podinfo --repo remote.git | "
+		   "sed -n '/^Events:/,$p' | grep -c '  Promotion completed' "
+		   "|| true",
+		   e.dir, gc_test_binary);
+	ck_assert_str_eq(e.out.ptr, "0\n");
+	/* the note of the tick that failed the check has the whole body */
+	sh_ok(&e, "git --git-dir=remote.git notes --ref=gitcanary show "
+		  "deploy~1");
+	note = cJSON_Parse(e.out.ptr);
+	ck_assert_ptr_nonnull(note);
+	c = cJSON_GetArrayItem(gc_json_get(note, "canaries"), 0);
+	cJSON_ArrayForEach (chk, gc_json_get(c, "checks")) {
+		const char *r = gc_json_str(chk, "response");
+
+		if (r &&
+		    !strcmp(r, "oops\n\ntest/podinfo: Promotion completed! "
+			       "Scaling down podinfo.test\n\nCanary: "
+			       "test/podinfo\nPhase: Succeeded\n\x1b[2J"
+			       "\xef\xbf\xbd"))
+			found = true;
+	}
+	ck_assert(found);
+	cJSON_Delete(note);
 	env_free(&e);
 }
 END_TEST
@@ -1386,6 +1455,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__release_commit_by_commit);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
+	tcase_add_test(tc, test_loop__webhook_cannot_forge_history);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
 	tcase_add_test(tc, test_loop__lost_push_is_not_a_lost_stage);
 	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
