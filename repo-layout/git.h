@@ -29,6 +29,12 @@ typedef struct gc_git_open_opts {
 				$XDG_CACHE_HOME/gitcanary or ~/.cache/gitcanary */
 	const char *ssh_key; /* private key file for ssh://, or NULL (agent) */
 	const char *token;   /* HTTPS token, or NULL; never logged */
+	/*
+	 * Send the token or a URL password to an http:// (not https://)
+	 * remote; without it such a remote that asks for credentials is
+	 * refused (also set by $GITCANARY_ALLOW_INSECURE_HTTP=1).
+	 */
+	bool allow_insecure_http;
 } gc_git_open_opts;
 
 /*
