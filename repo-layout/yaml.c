@@ -192,6 +192,26 @@ static void offset_to_loc(const char *data, size_t len, size_t off,
 	}
 }
 
+/*
+ * The last position in the file: the end of its last line. libyaml reports
+ * errors at end of input one line past the end when the file does not end
+ * with a newline; they are moved back here.
+ */
+static void clamp_to_file(const char *data, size_t len, gc_error *err)
+{
+	unsigned line, col;
+
+	if (!err || !err->line)
+		return;
+	if (len && data[len - 1] == '\n')
+		len--;
+	offset_to_loc(data, len, len, &line, &col);
+	if (err->line > line || (err->line == line && err->column > col)) {
+		err->line = line;
+		err->column = col;
+	}
+}
+
 static int yaml_parse_error(parse_ctx *ctx)
 {
 	const yaml_parser_t *p = &ctx->parser;
@@ -713,6 +733,7 @@ int gc_yaml_parse(gc_doclist *out, const char *path, const char *data,
 	yaml_parser_delete(&ctx.parser);
 	gc_map_release(&ctx.anchors);
 	if (error < 0) {
+		clamp_to_file(data, len, err);
 		gc_doclist_release(&docs);
 		return error;
 	}

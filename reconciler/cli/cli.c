@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "reconciler/release/canary_spec.h"
+#include "reconciler/release/validate.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -253,6 +254,36 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 	if (!src->dir && !src->repo)
 		src->repo = ".";
 	return 0;
+}
+
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx)
+{
+	const gc_problems *loaded = gc_index_problems(idx);
+
+	for (size_t i = 0; i < loaded->n; i++) {
+		gc_problems_add(out, loaded->v[i].path, loaded->v[i].line,
+				loaded->v[i].column, "%s", loaded->v[i].msg);
+		if (loaded->v[i].warning)
+			gc_problems_last_is_warning(out);
+	}
+	gc_validate_index(out, idx, canaries);
+}
+
+size_t gc_cli_print_problems(gc_problems *p)
+{
+	gc_problems_sort(p);
+	for (size_t i = 0; i < p->n; i++) {
+		const gc_problem *x = &p->v[i], *prev = i ? &p->v[i - 1] : NULL;
+
+		/* one Deployment targeted by two canaries: report once */
+		if (prev && !strcmp(prev->path, x->path) &&
+		    prev->line == x->line && prev->column == x->column &&
+		    !strcmp(prev->msg, x->msg))
+			continue;
+		fprintf(stderr, "%s:%u:%u: %s%s\n", x->path, x->line, x->column,
+			x->warning ? "warning: " : "", x->msg);
+	}
+	return gc_problems_errors(p);
 }
 
 int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,

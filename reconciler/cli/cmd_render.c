@@ -6,8 +6,10 @@
  * Renders the objects of one stage for every Canary (or one) of a commit
  * or directory: a multi-document YAML stream on stdout, or one file per
  * object under --out laid out as on the deploy branch
- * (<ns>/<canary>/<kind>-<name>.yaml). All or nothing: on any error nothing
- * is printed or written.
+ * (<ns>/<canary>/<kind>-<name>.yaml). It first runs exactly validate's
+ * checks and prints their problems as validate does; with any error it
+ * renders nothing. All or nothing: on any error nothing is printed or
+ * written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +218,7 @@ static int run(const render_args *a, gc_error *err)
 	gc_index *idx = NULL;
 	gc_doclist promoted = GC_DOCLIST_INIT;
 	gc_buf data = GC_BUF_INIT;
+	gc_problems problems = { NULL, 0, 0 };
 	const gc_object **canaries = NULL;
 	const gc_doc *pdoc = NULL;
 	cJSON **sets = NULL;
@@ -227,6 +230,14 @@ static int run(const render_args *a, gc_error *err)
 							    a->src.default_ns },
 				 err)) < 0)
 		goto cleanup;
+	gc_cli_check(&problems, &total, idx);
+	if ((total = gc_cli_print_problems(&problems)) > 0) {
+		error = gc_error_set(err, GC_EINVALID,
+				     "%zu problem(s) found by validate; "
+				     "nothing rendered",
+				     total);
+		goto cleanup;
+	}
 	if (a->promoted &&
 	    ((error = gc_buf_read_file(&data, a->promoted,
 				       GC_YAML_MAX_FILE_BYTES, err)) < 0 ||
@@ -275,6 +286,7 @@ cleanup:
 	free(canaries);
 	gc_doclist_release(&promoted);
 	gc_buf_release(&data);
+	gc_problems_release(&problems);
 	gc_index_free(idx);
 	return error;
 }
