@@ -149,3 +149,36 @@ void gc_text_quote(gc_buf *out, const char *s)
 	s = s ? s : "";
 	gc_text_escape(out, s, strlen(s), GC_TEXT_SNIPPET, GC_TEXT_QUOTE);
 }
+
+/* The first s[0..slen) in p[0..len), or NULL (NUL bytes included). */
+static const char *find(const char *p, size_t len, const char *s, size_t slen)
+{
+	for (const char *end = p + len; (size_t)(end - p) >= slen; p++) {
+		if (!(p = memchr(p, s[0], (size_t)(end - p) - slen + 1)))
+			return NULL;
+		if (!memcmp(p, s, slen))
+			return p;
+	}
+	return NULL;
+}
+
+void gc_text_scrub(gc_buf *buf, const char *const *secrets, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t slen = secrets[k] ? strlen(secrets[k]) : 0;
+		const char *start = buf->ptr, *end = buf->ptr + buf->len, *p;
+		gc_buf out = GC_BUF_INIT;
+
+		if (!slen || !find(start, buf->len, secrets[k], slen))
+			continue;
+		while ((p = find(start, (size_t)(end - start), secrets[k],
+				 slen))) {
+			gc_buf_add(&out, start, (size_t)(p - start));
+			gc_buf_adds(&out, "***");
+			start = p + slen;
+		}
+		gc_buf_add(&out, start, (size_t)(end - start));
+		gc_buf_release(buf);
+		*buf = out;
+	}
+}

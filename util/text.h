@@ -46,6 +46,12 @@ void gc_text_quote(gc_buf *out, const char *s);
  * string (cJSON escapes the controls).
  */
 void gc_text_utf8(gc_buf *out, const char *s, size_t len);
+/*
+ * Replaces every occurrence of each of secrets[0..n) (non-empty strings)
+ * in buf by "***": a server that echoes what it was sent (a header, a
+ * password, a query parameter) cannot put it into a commit or a log.
+ */
+void gc_text_scrub(gc_buf *buf, const char *const *secrets, size_t n);
 /* Whether s[0..len) is valid UTF-8 without NUL. */
 bool gc_text_valid_utf8(const char *s, size_t len);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "util/alloc.h"
+#include "util/text.h"
 #include "util/url.h"
 
 #define DEFAULT_ACTIVE 64
@@ -321,6 +322,124 @@ static bool own_redirect(gc_http_request *req, transfer *t, CURL *e)
 	return false;
 }
 
+static void base64(gc_buf *out, const char *s)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		v |= i + 1 < n ? (unsigned)p[i + 1] << 8 : 0;
+		v |= i + 2 < n ? p[i + 2] : 0;
+		gc_buf_addch(out, tab[(v >> 18) & 63]);
+		gc_buf_addch(out, tab[(v >> 12) & 63]);
+		gc_buf_addch(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+		gc_buf_addch(out, i + 2 < n ? tab[v & 63] : '=');
+	}
+}
+
+#define MAX_SECRETS 24
+
+/* Adds "user:pass" in base64 and pass (a Basic credential). */
+static size_t add_basic(gc_buf *v, size_t n, const char *user, const char *pass)
+{
+	char *up = gc_xasprintf("%s:%s", user, pass);
+
+	base64(&v[n++], up);
+	gc_buf_adds(&v[n++], pass);
+	gc_wipe(up, strlen(up));
+	free(up);
+	return n;
+}
+
+/*
+ * What req sent that a server must not echo into our messages: the Basic
+ * credential (of the request or of the URL's userinfo), every header value
+ * but Content-Type's (and the token of "Bearer X"), and query parameter
+ * values of 6 or more characters.
+ */
+static size_t secrets_of(gc_buf *v, const gc_http_request *req)
+{
+	const char *url = req->url, *auth = strstr(url, "://"), *q, *end;
+	size_t n = 0;
+
+	if (req->username)
+		n = add_basic(v, n, req->username,
+			      req->password ? req->password : "");
+	for (size_t i = 0;
+	     req->headers && req->headers[i] && n + 2 < MAX_SECRETS; i++) {
+		const char *h = req->headers[i], *val = strchr(h, ':');
+
+		if (!val || !strncasecmp(h, "Content-Type:", 13))
+			continue;
+		val += strspn(val + 1, " \t") + 1;
+		if (strlen(val) < 4)
+			continue;
+		gc_buf_adds(&v[n++], val);
+		if (strchr(val, ' '))
+			gc_buf_adds(&v[n++], strrchr(val, ' ') + 1);
+	}
+	if (auth) {
+		const char *host = auth + 3,
+			   *path = host + strcspn(host, "/?#");
+		const char *at = NULL, *colon;
+
+		for (const char *p = host; p < path; p++)
+			if (*p == '@')
+				at = p;
+		colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+		if (colon && n + 2 < MAX_SECRETS) {
+			char *user = gc_xstrndup(host, (size_t)(colon - host));
+			char *pass = gc_xstrndup(colon + 1,
+						 (size_t)(at - colon - 1));
+
+			n = add_basic(v, n, user, pass);
+			free(user);
+			gc_free_secret(pass);
+		}
+	}
+	for (q = strchr(url, '?'); q && n < MAX_SECRETS; q = end) {
+		const char *eq = strchr(q + 1, '=');
+
+		end = strpbrk(q + 1, "&;#");
+		if (eq && (!end || eq < end) &&
+		    (size_t)((end ? end : eq + strlen(eq)) - eq - 1) >= 6)
+			gc_buf_add(&v[n++], eq + 1,
+				   (size_t)((end ? end : eq + strlen(eq)) - eq -
+					    1));
+		if (end && *end == '#')
+			break;
+	}
+	return n;
+}
+
+/* The response and error of req without what it sent (secrets_of). */
+static void scrub_echoes(gc_http_request *req)
+{
+	gc_buf v[MAX_SECRETS];
+	const char *s[MAX_SECRETS];
+	gc_buf err = GC_BUF_INIT;
+	size_t n;
+
+	for (size_t i = 0; i < MAX_SECRETS; i++)
+		gc_buf_init(&v[i]);
+	n = secrets_of(v, req);
+	for (size_t i = 0; i < n; i++)
+		s[i] = v[i].ptr;
+	gc_text_scrub(&req->response, s, n);
+	gc_buf_adds(&err, req->error);
+	gc_text_scrub(&err, s, n);
+	snprintf(req->error, sizeof(req->error), "%s", err.ptr);
+	gc_buf_release(&err);
+	for (size_t i = 0; i < MAX_SECRETS; i++) {
+		gc_wipe(v[i].ptr, v[i].len);
+		gc_buf_release(&v[i]);
+	}
+}
+
 static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 {
 	gc_http_request *req = NULL;
@@ -397,6 +516,7 @@ static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 	free(t);
 	req->priv = NULL;
 	give_easy(c, e);
+	scrub_echoes(req);
 	req->done(req, req->payload);
 }
 

@@ -352,6 +352,40 @@ START_TEST(test_checks__credentials_never_follow_to_another_host)
 }
 END_TEST
 
+/* A server that echoes what it was sent (issue 15). */
+static void serve_echo(const gc_httpd_request *req, gc_httpd_response *resp,
+		       void *payload)
+{
+	const char *auth = gc_httpd_header(req, "Authorization");
+	const char *key = gc_httpd_header(req, "X-Api-Key");
+	const char *q = gc_httpd_arg(req, "apikey");
+
+	(void)payload;
+	resp->status = 400;
+	gc_buf_addf(&resp->body, "auth=%s key=%s apikey=%s", auth ? auth : "",
+		    key ? key : "", q ? q : "");
+}
+
+START_TEST(test_checks__echoed_credentials_are_scrubbed)
+{
+	static const char *const key[] = { "X-Api-Key: s3cr3t-key", NULL };
+	gc_httpd *h = gc_httpd_start(serve_echo, NULL);
+	char *url = gc_xasprintf(
+		"http://bob:s3cr3t-pw@127.0.0.1:%u/e?apikey=s3cr3t-q",
+		(unsigned)gc_httpd_port(h));
+	gc_http_request req;
+
+	fetch(&req, url, key);
+	ck_assert_int_eq(req.status, 400);
+	/* base64("bob:s3cr3t-pw") */
+	ck_assert_str_eq(req.response.ptr, "auth=Basic *** key=*** apikey=***");
+	ck_assert_ptr_null(strstr(req.response.ptr, "Ym9iOnMzY3IzdC1wdw"));
+	gc_http_request_release(&req);
+	free(url);
+	gc_httpd_stop(h);
+}
+END_TEST
+
 START_TEST(test_checks__empty_round)
 {
 	ck_assert_int_eq(gc_checks_run(NULL, NULL, 0, NULL, NULL), 0);
@@ -373,6 +407,7 @@ Suite *gc_suite_checks(void)
 	tcase_add_test(tc, test_checks__connect_to_maps_hosts);
 	tcase_add_test(tc,
 		       test_checks__credentials_never_follow_to_another_host);
+	tcase_add_test(tc, test_checks__echoed_credentials_are_scrubbed);
 	tcase_add_test(tc, test_checks__empty_round);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
