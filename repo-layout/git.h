@@ -49,6 +49,11 @@ void gc_git_free(gc_git *git);
 /* Fetches every branch and the notes refs from the remote (no-op for a local
  * repository). */
 int gc_git_fetch(gc_git *git, gc_error *err);
+/*
+ * Whether the repository can be reached: a remote's last fetch worked, a
+ * local repository's directory still exists.
+ */
+bool gc_git_reachable(const gc_git *git);
 
 /*
  * Resolves a branch, tag or commit (NULL = the remote's HEAD branch, or

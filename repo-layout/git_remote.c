@@ -399,7 +399,19 @@ cleanup:
 
 int gc_git_fetch(gc_git *g, gc_error *err)
 {
-	return g->url ? fetch_remote(g, err) : 0;
+	int rc = g->url ? fetch_remote(g, err) : 0;
+
+	g->fetch_failed = rc < 0;
+	return rc;
+}
+
+bool gc_git_reachable(const gc_git *g)
+{
+	struct stat st;
+
+	if (g->url)
+		return !g->fetch_failed;
+	return stat(git_repository_path(g->repo), &st) == 0;
 }
 
 /*

@@ -17,6 +17,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/url.h"
 
 int gc_cli_usage(const char *verb, const char *msg)
 {
@@ -445,10 +446,12 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		return -1;
 	if ((*rc = check_loop(a, verb, author, committer, min, token_file)))
 		return -1;
+	gc_url_redact(&help, o->repo ? o->repo : ".");
 	gc_debug("%s: repository %s, source branch %s, deploy branch %s", verb,
-		 o->repo ? o->repo : ".",
+		 help.ptr,
 		 o->source_branch ? o->source_branch : "(remote HEAD)",
 		 o->deploy_branch ? o->deploy_branch : "deploy");
+	gc_buf_release(&help);
 	return 0;
 }
 

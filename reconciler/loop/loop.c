@@ -117,8 +117,12 @@ static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
 
 	if ((error = gc_git_fetch(l->git, err)) < 0 ||
 	    (error = gc_git_resolve(l->source, l->git, l->source_branch, err)) <
-		    0)
+		    0) {
+		/* not "no branch 'main'" on every poll when it is gone */
+		if (!gc_git_reachable(l->git))
+			gc_error_prefixf(err, "the repository is unreachable");
 		return error;
+	}
 	error = gc_git_resolve(deploy, l->git, gc_loop__deploy_branch(l), err);
 	if (error == GC_ENOTFOUND) {
 		gc_error_clear(err);

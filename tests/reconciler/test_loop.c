@@ -759,6 +759,42 @@ START_TEST(test_loop__killed_daemon_resumes_from_git)
 }
 END_TEST
 
+/*
+ * The repository goes away (issue 15): the daemon says it is unreachable
+ * and backs off (100, 200, 400, 800 ms, ...) instead of logging "no
+ * branch 'main'" every poll, and carries on once it is back.
+ */
+START_TEST(test_loop__unreachable_repository_backs_off)
+{
+	env e;
+
+	env_setup(&e);
+	daemon_start(&e, "gc");
+	wait_phase(&e, "test", "Initialized", 30);
+	sh_ok(&e,
+	      "mv remote.git gone.git && sleep 2 && "
+	      "grep -c 'tick failed' gc.log; "
+	      "grep -c 'tick failed.*the repository is unreachable' gc.log; "
+	      "grep -c 'no branch' gc.log; true");
+	{
+		int failed = 0, unreachable = 0, plain = 0;
+
+		ck_assert_int_eq(sscanf(e.out.ptr, "%d %d %d", &failed,
+					&unreachable, &plain),
+				 3);
+		/* 20 polls of 100 ms; backoff leaves 4 or 5 tries */
+		ck_assert_msg(failed >= 3 && failed <= 6, "%s", e.out.ptr);
+		ck_assert_int_eq(unreachable, failed);
+	}
+	sh_ok(&e, "mv gone.git remote.git && for i in $(seq 100); do "
+		  "grep -q 'tick worked again' gc.log && break; sleep 0.1; "
+		  "done; grep -c 'tick worked again after' gc.log");
+	ck_assert_str_eq(e.out.ptr, "1\n");
+	daemon_signal(&e, "gc", "TERM");
+	env_free(&e);
+}
+END_TEST
+
 /* ---- concurrency ---- */
 
 /* A push that cannot land is retried, reported, and the stage not lost. */
@@ -962,7 +998,7 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 	ck_assert_int_eq(reconcile(&e, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(
 		e.err.ptr,
-		"hpa-total.yaml:24:1: did not find expected node content"));
+		"hpa-total.yaml:23:9: did not find expected node content"));
 	deploy_files(&e, "test/_");
 	ck_assert_str_eq(e.out.ptr,
 			 "test/_/configmap-extra.yaml\n"
@@ -1457,6 +1493,7 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
 	tcase_add_test(tc, test_loop__webhook_cannot_forge_history);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
+	tcase_add_test(tc, test_loop__unreachable_repository_backs_off);
 	tcase_add_test(tc, test_loop__lost_push_is_not_a_lost_stage);
 	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
 	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
