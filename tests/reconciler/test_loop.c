@@ -92,6 +92,15 @@ static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
 			human_commit_dir);
 		GC_FREE_AND_NULL(human_commit_dir);
 	}
+	if (!strcmp(req->path, "/echo")) {
+		/* echoes what it was sent: header and query (issue 15) */
+		const char *auth = gc_httpd_header(req, "Authorization");
+		const char *tok = gc_httpd_arg(req, "token");
+
+		resp->status = 400;
+		gc_buf_addf(&resp->body, "you sent %s and %s",
+			    auth ? auth : "-", tok ? tok : "-");
+	}
 	if (!strncmp(req->path, "/events", 7) ||
 	    !strcmp(req->path, "/global") || !strcmp(req->path, "/broken") ||
 	    !strcmp(req->path, "/flaky"))
@@ -721,6 +730,87 @@ START_TEST(test_loop__webhook_cannot_forge_history)
 	}
 	ck_assert(found);
 	cJSON_Delete(note);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * Secrets in every form a URL can carry them (issue 15): userinfo, query
+ * string, a token file, a header a server echoes. After a release that
+ * runs and fails its hooks, no secret is on the deploy branch, in the
+ * notes, in the status files, in the logs or in the cache directory.
+ */
+START_TEST(test_loop__secrets_reach_nothing_written)
+{
+	/* what gitcanary writes; main holds the user's own canary.yaml */
+	static const char *const where[] = {
+		"git --git-dir=remote.git log -p deploy",
+		"git --git-dir=remote.git log -p refs/notes/gitcanary",
+		"git --git-dir=remote.git notes --ref=gitcanary list | "
+		"while read n c; do git --git-dir=remote.git show $n; done",
+		"cat gc.log",
+		"find cache",
+		"grep -r -a . cache",
+	};
+	env e;
+	char *url = NULL, *cmd;
+
+	env_setup(&e);
+	url = gc_httpd_url(e.hooks, "");
+	cmd = gc_xasprintf(
+		"printf 'Sec-TOKEN-1\\n' >token && "
+		"cd src && sed -i "
+		"'s|http://127.0.0.1:\\([0-9]*\\)/acceptance|"
+		"http://bob:Sec-USER-2@127.0.0.1:\\1/acceptance?apikey=Sec-QUERY-3|;"
+		"s|http://127.0.0.1:\\([0-9]*\\)/load|"
+		"http://eve:Sec-ECHO-4@127.0.0.1:\\1/echo?token=Sec-ECHOQ-5|' "
+		"canary.yaml && grep -c Sec- canary.yaml && " GIT
+		" commit -qam secrets && git push -q origin main");
+	sh_ok(&e, cmd);
+	free(cmd);
+	ck_assert_str_eq(e.out.ptr, "2\n");
+	cmd = gc_xasprintf(
+		"cd '%s' && '%s' reconcile --once -v "
+		"--repo \"file://$PWD/remote.git\" --cache-dir cache "
+		"--token-file token --assume-ready --min-interval 1s "
+		"--metrics-server 'http://pat:Sec-PROM-6@127.0.0.1:1/?k=Sec-PROMQ-7' "
+		"--event-webhook '%s/events?key=Sec-EVENT-8' 2>>gc.log",
+		e.dir, gc_test_binary, url);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(gc_test_sh(&e.out, &e.err, "%s", cmd), 0);
+	bump(&e, "3.1.2");
+	for (int i = 0; i < 40; i++) {
+		char *p;
+
+		gc_test_sh(&e.out, &e.err, "%s", cmd);
+		p = phase(&e, "test");
+		if (!strcmp(p, "Failed")) {
+			free(p);
+			break;
+		}
+		free(p);
+		nap_ms(250);
+	}
+	/* the hooks ran and failed, so their answers were written */
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B deploy | "
+		  "grep -c 'you sent Basic \\*\\*\\* and \\*\\*\\*' | "
+		  "sed 's/^[1-9][0-9]*$/some/'");
+	ck_assert_str_eq(e.out.ptr, "some\n");
+	/* base64 of eve:Sec-ECHO-4 and bob:Sec-USER-2 too */
+	for (size_t i = 0; i < GC_ARRAY_SIZE(where); i++) {
+		char *grep = gc_xasprintf(
+			"{ %s; } | grep -a -o -E '.{0,60}(Sec-|"
+			"ZXZlOlNlYy1FQ0hPLTQ|Ym9iOlNlYy1VU0VSLTI).{0,20}' | "
+			"head -3; true",
+			where[i]);
+
+		sh_ok(&e, grep);
+		ck_assert_msg(!e.out.len, "a secret in `%s`:\n%s", where[i],
+			      e.out.ptr);
+		free(grep);
+	}
+	free(cmd);
+	free(url);
 	env_free(&e);
 }
 END_TEST
@@ -1506,6 +1596,11 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__event_webhooks_follow_the_commits);
 	tcase_add_test(tc, test_loop__event_webhook_flag_and_failing_hooks);
 	tcase_add_test(tc, test_loop__lost_push_sends_no_events);
+	suite_add_tcase(s, tc);
+	/* its own case: CK_RUN_CASE=secrets runs it alone */
+	tc = tcase_create("secrets");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_loop__secrets_reach_nothing_written);
 	suite_add_tcase(s, tc);
 	return s;
 }
