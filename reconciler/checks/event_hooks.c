@@ -88,7 +88,7 @@ static void plan(gc_event_hooks_canary *c, const cJSON *global, long long ts)
 	}
 }
 
-/* Replaces the runner's url in place (it only removed userinfo). */
+/* Sets the redacted url in the evidence (also when the runner set none). */
 static void set_url(cJSON *evidence, const char *url)
 {
 	cJSON *u = cJSON_CreateString(url);

@@ -402,14 +402,12 @@ static size_t secrets_of(gc_buf *v, const gc_http_request *req)
 		}
 	}
 	for (q = strchr(url, '?'); q && n < MAX_SECRETS; q = end) {
-		const char *eq = strchr(q + 1, '=');
+		const char *eq = strchr(q + 1, '='), *vend;
 
 		end = strpbrk(q + 1, "&;#");
-		if (eq && (!end || eq < end) &&
-		    (size_t)((end ? end : eq + strlen(eq)) - eq - 1) >= 6)
-			gc_buf_add(&v[n++], eq + 1,
-				   (size_t)((end ? end : eq + strlen(eq)) - eq -
-					    1));
+		vend = end ? end : q + strlen(q);
+		if (eq && eq < vend && vend - eq - 1 >= 6)
+			gc_buf_add(&v[n++], eq + 1, (size_t)(vend - eq - 1));
 		if (end && *end == '#')
 			break;
 	}
