@@ -29,3 +29,17 @@ void gc_bench_die(const char *prog, const char *what, const gc_error *err)
 	fprintf(stderr, "%s: %s: %s\n", prog, what, gc_error_msg(err));
 	exit(1);
 }
+
+double gc_bench_rss_mib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	double kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lf kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024.0;
+}

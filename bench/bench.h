@@ -11,6 +11,8 @@
 double gc_bench_now_ms(void);
 /* Sorts v[0..n) ascending (for medians and maxima). */
 void gc_bench_sort(double *v, size_t n);
+/* VmRSS of this process now, MiB (what a daemon holds between ticks). */
+double gc_bench_rss_mib(void);
 /* Prints "prog: what: message" to stderr and exits 1. */
 void gc_bench_die(const char *prog, const char *what, const gc_error *err);
 

@@ -84,21 +84,6 @@ static void make_repo(const char *dir, int n)
 	gc_buf_release(&data);
 }
 
-/* VmRSS of this process now, MiB (what a daemon holds between ticks). */
-static double rss_now(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	double kb = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %lf kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb / 1024.0;
-}
-
 static void die(const char *what, const gc_error *err)
 {
 	gc_bench_die("loop_bench", what, err);
@@ -169,7 +154,7 @@ static void run(int n)
 	gc_bench_sort(bump, (size_t)nbump);
 	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f |\n",
 	       n, first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
-	       (double)ru.ru_maxrss / 1024.0, rss_now());
+	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib());
 	fflush(stdout);
 	gc_loop_free(loop);
 	sh(gc_xasprintf("rm -rf %s", dir));

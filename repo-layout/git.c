@@ -3,8 +3,8 @@
  * semantics): open, resolve, read, diff, log, commit and refs. Remotes are
  * in git_remote.c, raw trees in git_rawtree.c, notes in git_notes.c.
  * libgit2 codes become gc_code values in one place, gc_git__code(), and
- * every message goes through scrub() so a token or URL userinfo never
- * reaches an error message.
+ * every message goes through scrub() so a token, a URL password, userinfo
+ * or query string never reaches an error message.
  */
 #include "git_internal.h"
 
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/url.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -32,32 +33,36 @@ static void lib_init(void)
 
 /* ---- errors ---------------------------------------------------------- */
 
-/* Appends s with the secret and any URL userinfo replaced by "***". */
+/*
+ * Appends s with the secret replaced by "***" and every URL in it redacted
+ * (util/url.h: no userinfo, query string or fragment).
+ */
 static void scrub(gc_buf *out, const char *s, const char *secret)
 {
-	size_t slen = secret ? strlen(secret) : 0;
+	static const char scheme_chars[] = "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789+.-";
+	size_t slen = secret ? strlen(secret) : 0, base = out->len;
 
 	while (*s) {
-		const char *p;
-
 		if (slen && !strncmp(s, secret, slen)) {
 			gc_buf_adds(out, "***");
 			s += slen;
 			continue;
 		}
 		if (!strncmp(s, "://", 3)) {
-			size_t auth = strcspn(s + 3, "/ \t'\"");
-			const char *at = NULL;
+			size_t back = out->len, end = strcspn(s, " \t'\"");
+			char *url;
 
-			for (p = s + 3; p < s + 3 + auth; p++)
-				if (*p == '@')
-					at = p;
-			gc_buf_adds(out, "://");
-			s += 3;
-			if (at) {
-				gc_buf_adds(out, "***");
-				s = at;
-			}
+			while (back > base &&
+			       strchr(scheme_chars, out->ptr[back - 1]))
+				back--;
+			url = gc_xasprintf("%.*s%.*s", (int)(out->len - back),
+					   out->ptr + back, (int)end, s);
+			gc_buf_truncate(out, back);
+			gc_url_redact(out, url);
+			free(url);
+			s += end;
 			continue;
 		}
 		gc_buf_addch(out, *s++);
@@ -181,11 +186,14 @@ int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 						: getenv("GITCANARY_GIT_TOKEN");
 	const char *key = opts && opts->ssh_key ? opts->ssh_key
 						: getenv("GITCANARY_SSH_KEY");
+	const char *insecure = getenv("GITCANARY_ALLOW_INSECURE_HTTP");
 	int rc;
 
 	pthread_once(&init_once, lib_init);
 	g->token = token && *token ? gc_xstrdup(token) : NULL;
 	g->ssh_key = key && *key ? gc_xstrdup(key) : NULL;
+	g->insecure_http = (opts && opts->allow_insecure_http) ||
+			   (insecure && !strcmp(insecure, "1"));
 	if (gc_git__is_url(where)) {
 		rc = gc_git__open_remote(g, where, opts, err);
 	} else {
@@ -223,6 +231,7 @@ void gc_git_free(gc_git *g)
 {
 	if (!g)
 		return;
+	git_remote_free(g->remote);
 	git_repository_free(g->repo);
 	free(g->url);
 	free(g->display);

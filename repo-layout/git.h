@@ -29,6 +29,12 @@ typedef struct gc_git_open_opts {
 				$XDG_CACHE_HOME/gitcanary or ~/.cache/gitcanary */
 	const char *ssh_key; /* private key file for ssh://, or NULL (agent) */
 	const char *token;   /* HTTPS token, or NULL; never logged */
+	/*
+	 * Send the token or a URL password to an http:// (not https://)
+	 * remote; without it such a remote that asks for credentials is
+	 * refused (also set by $GITCANARY_ALLOW_INSECURE_HTTP=1).
+	 */
+	bool allow_insecure_http;
 } gc_git_open_opts;
 
 /*
@@ -43,6 +49,11 @@ void gc_git_free(gc_git *git);
 /* Fetches every branch and the notes refs from the remote (no-op for a local
  * repository). */
 int gc_git_fetch(gc_git *git, gc_error *err);
+/*
+ * Whether the repository can be reached: a remote's last fetch worked, a
+ * local repository's directory still exists.
+ */
+bool gc_git_reachable(const gc_git *git);
 
 /*
  * Resolves a branch, tag or commit (NULL = the remote's HEAD branch, or

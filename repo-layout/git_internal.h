@@ -31,11 +31,14 @@ struct raw_tree; /* git_rawtree.c */
 struct gc_git {
 	git_repository *repo;
 	char *url;     /* remote URL without password, NULL = local; owned */
-	char *display; /* url without userinfo, for messages; owned */
+	char *display; /* gc_url_redact(url), for messages; owned */
 	char *token;   /* HTTPS token or NULL; owned, never logged */
 	char *ssh_key; /* private key path or NULL; owned */
 	char *user;    /* user of a "user:password@" URL, or NULL; owned */
 	char *pass;    /* its password; owned, never logged or stored */
+	bool insecure_http; /* credentials may go to an http:// remote */
+	git_remote *remote; /* the remote of a URL, kept open across fetches */
+	bool fetch_failed;  /* the last fetch of the remote failed */
 	/*
 	 * Refs peeled lately: object id -> the commit it peels to. Objects
 	 * never change, so this is always right; it saves reading the

@@ -36,6 +36,8 @@ typedef struct idoc {
 	bool valid;  /* an object with valid names: obj has them */
 	gc_problems *local; /* owned or NULL: shape, name, namespace problems */
 	struct idoc *next;  /* next claimant of the same key, document order */
+	struct idoc *prev;  /* the one before, NULL for the first */
+	struct idoc *tail;  /* on the first claimant: the last one */
 	bool claims;        /* obj names a key (owner or duplicate) */
 	bool owner;         /* first claimant: the object of its key */
 	bool listed;        /* &obj is in the objects list */
@@ -386,49 +388,73 @@ static void set_owner(gc_index *idx, idoc *d, bool owner)
 	relist(idx, d);
 }
 
+/*
+ * Claimants of a key form a list in document order, doubly linked with
+ * the last one known, so a load's appends and any removal are O(1): a
+ * file of 80,000 duplicates loads in linear time.
+ */
 static void claim(gc_index *idx, idoc *d, const gc_buf *key)
 {
-	idoc *head = gc_map_get(&idx->by_key, key->ptr, key->len), **at;
+	idoc *head = gc_map_get(&idx->by_key, key->ptr, key->len), *x;
 
-	at = &head;
-	while (*at && cmp_doc_order(&(*at)->obj, &d->obj) < 0)
-		at = &(*at)->next;
-	d->next = *at;
-	*at = d;
 	d->claims = true;
 	idx->claims++;
-	if (at == &head) {
-		if (d->next)
-			set_owner(idx, d->next, false);
-		else
-			idx->keys++;
+	if (!head) {
+		d->prev = d->next = NULL;
+		d->tail = d;
+		idx->keys++;
 		set_owner(idx, d, true);
 		gc_map_put(&idx->by_key, key->ptr, key->len, d);
+		return;
 	}
+	if (cmp_doc_order(&head->tail->obj, &d->obj) < 0) {
+		d->prev = head->tail;
+		d->next = NULL;
+		head->tail->next = d;
+		head->tail = d;
+		return;
+	}
+	for (x = head; cmp_doc_order(&x->obj, &d->obj) < 0; x = x->next)
+		;
+	d->next = x;
+	d->prev = x->prev;
+	x->prev = d;
+	if (d->prev) {
+		d->prev->next = d;
+		return;
+	}
+	d->tail = head->tail; /* d comes first: it owns the key now */
+	set_owner(idx, head, false);
+	set_owner(idx, d, true);
+	gc_map_put(&idx->by_key, key->ptr, key->len, d);
 }
 
 static void unclaim(gc_index *idx, idoc *d, gc_buf *key)
 {
-	idoc *head, **at;
+	idoc *head;
 
 	if (!d->claims)
 		return;
 	key_of(key, d->obj.kind, d->obj.namespace, d->obj.name);
 	head = gc_map_get(&idx->by_key, key->ptr, key->len);
-	at = &head;
-	while (*at && *at != d)
-		at = &(*at)->next;
-	if (*at)
-		*at = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	if (d->prev)
+		d->prev->next = d->next;
 	idx->claims--;
-	if (d->owner) {
-		if (head)
+	if (d == head) {
+		head = d->next;
+		if (head) {
+			head->tail = d->tail;
 			set_owner(idx, head, true);
-		else
+		} else {
 			idx->keys--;
+		}
 		gc_map_put(&idx->by_key, key->ptr, key->len, head);
+	} else if (head && head->tail == d) {
+		head->tail = d->prev;
 	}
-	d->next = NULL;
+	d->next = d->prev = d->tail = NULL;
 	d->claims = false;
 	set_owner(idx, d, false);
 }

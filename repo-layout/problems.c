@@ -7,6 +7,20 @@
 
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/text.h"
+
+/*
+ * A problem is one line, like an error (util/text.h): a value quoted in
+ * the message (a YAML string with a newline, a file name) cannot start a
+ * "path:line:col:" line of its own.
+ */
+static char *one_line(const char *s)
+{
+	gc_buf b = GC_BUF_INIT;
+
+	gc_text_escape(&b, s, strlen(s), 0, 0);
+	return gc_buf_detach(&b, NULL);
+}
 
 static void problems_push(gc_problems *p, const char *path, unsigned line,
 			  unsigned column, char *msg)
@@ -18,10 +32,11 @@ static void problems_push(gc_problems *p, const char *path, unsigned line,
 		p->v = gc_xrealloc(p->v, p->alloc * sizeof(*p->v));
 	}
 	pr = &p->v[p->n++];
-	pr->path = gc_xstrdup(path ? path : "");
+	pr->path = one_line(path ? path : "");
 	pr->line = line;
 	pr->column = column;
-	pr->msg = msg;
+	pr->msg = one_line(msg);
+	free(msg);
 	pr->warning = false;
 }
 

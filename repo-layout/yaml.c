@@ -192,6 +192,54 @@ static void offset_to_loc(const char *data, size_t len, size_t off,
 	}
 }
 
+/*
+ * The length of the line break at p (libyaml's: LF, CR LF, CR, NEL, LS,
+ * PS), or 0.
+ */
+static size_t line_break(const unsigned char *p, size_t left)
+{
+	if (p[0] == '\n')
+		return 1;
+	if (p[0] == '\r')
+		return left > 1 && p[1] == '\n' ? 2 : 1;
+	if (left > 1 && p[0] == 0xc2 && p[1] == 0x85)
+		return 2;
+	if (left > 2 && p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0xa8 || p[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+/*
+ * The last position in the file as libyaml counts lines: the end of its
+ * last line. libyaml reports errors at end of input one line past the end
+ * when the file does not end with a line break; they are moved back here.
+ */
+static void clamp_to_file(const char *data, size_t len, gc_error *err)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	unsigned line = 1, col = 1;
+
+	if (!err || !err->line)
+		return;
+	for (size_t i = 0, n; i < len; i += n) {
+		if ((n = line_break(p + i, len - i)) > 0) {
+			if (i + n == len)
+				break; /* the last line's own break */
+			line++;
+			col = 1;
+			continue;
+		}
+		n = 1;
+		if ((p[i] & 0xc0) != 0x80)
+			col++;
+	}
+	if (err->line > line || (err->line == line && err->column > col)) {
+		err->line = line;
+		err->column = col;
+	}
+}
+
 static int yaml_parse_error(parse_ctx *ctx)
 {
 	const yaml_parser_t *p = &ctx->parser;
@@ -713,6 +761,7 @@ int gc_yaml_parse(gc_doclist *out, const char *path, const char *data,
 	yaml_parser_delete(&ctx.parser);
 	gc_map_release(&ctx.anchors);
 	if (error < 0) {
+		clamp_to_file(data, len, err);
 		gc_doclist_release(&docs);
 		return error;
 	}

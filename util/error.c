@@ -1,10 +1,23 @@
 #include "error.h"
 #include "alloc.h"
 #include "buf.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * An error is one line (util/text.h): values pasted into a message (a YAML
+ * value, a server's text, a file name) cannot start a line of their own.
+ */
+static char *one_line(const char *s)
+{
+	gc_buf b = GC_BUF_INIT;
+
+	gc_text_escape(&b, s, strlen(s), 0, 0);
+	return gc_buf_detach(&b, NULL);
+}
 
 int gc_error_vset_at(gc_error *err, gc_code code, const char *path,
 		     unsigned line, unsigned column, const char *fmt,
@@ -17,8 +30,9 @@ int gc_error_vset_at(gc_error *err, gc_code code, const char *path,
 		return code;
 	gc_buf_vaddf(&msg, fmt, ap);
 	err->code = code;
-	err->msg = gc_buf_detach(&msg, NULL);
-	err->path = path ? gc_xstrdup(path) : NULL;
+	err->msg = one_line(msg.ptr);
+	err->path = path ? one_line(path) : NULL;
+	gc_buf_release(&msg);
 	err->line = line;
 	err->column = column;
 	return code;
@@ -63,7 +77,8 @@ void gc_error_prefixf(gc_error *err, const char *fmt, ...)
 	va_end(ap);
 	gc_buf_addf(&msg, ": %s", err->msg ? err->msg : "");
 	free(err->msg);
-	err->msg = gc_buf_detach(&msg, NULL);
+	err->msg = one_line(msg.ptr);
+	gc_buf_release(&msg);
 }
 
 void gc_error_release(gc_error *err)

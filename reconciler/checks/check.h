@@ -38,7 +38,8 @@ typedef struct gc_check {
 	/* result, filled by the runner */
 	gc_check_status status;
 	/*
-	 * Owned. Webhook: the failure text of §6.2 (the response body, or
+	 * Owned. Webhook: the failure text of §6.2 (the response body quoted
+	 * by gc_text_quote, or
 	 * "POST <url> giving up after <n> attempt(s)[: <err>]").
 	 * Metric: the complete event message of §5.3 ("Halt podinfo.test
 	 * advancement success rate 98.69% < 99%", "Prometheus query failed:
@@ -49,9 +50,11 @@ typedef struct gc_check {
 			   */
 	/*
 	 * Owned evidence for git notes: metric {name, query, server, value,
-	 * min, max, result}; webhook {name, type, url, status, duration_ms,
-	 * attempts, result, and error: the transport error when there was no
-	 * response}. Never contains credentials.
+	 * min, max, result, and response: the whole body of a response that
+	 * failed}; webhook {name, type, url, status, duration_ms, attempts,
+	 * result, response: the whole body of a failed one, and error: the
+	 * transport error when there was no response}. URLs redacted
+	 * (util/url.h), strings valid UTF-8. Never contains credentials.
 	 */
 	cJSON *evidence;
 } gc_check;

@@ -9,6 +9,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "reconciler/checks/notifier.h"
+#include "util/url.h"
 #include "reconciler/checks/webhook.h"
 
 static const char *const json_headers[] = {
@@ -150,6 +151,8 @@ static void metric_done(gc_http_request *req, void *payload)
 
 	if (have && isfinite(v))
 		gc_json_add_num(c->evidence, "value", v);
+	else if (req->result == GC_HTTP_OK && req->response.len)
+		gc_json_add_str(c->evidence, "response", req->response.ptr);
 	if (pass && br->qi + 1 < br->nq) {
 		br->qi++;
 		metric_next(br);
@@ -200,6 +203,8 @@ static void webhook_done(gc_http_request *req, void *payload)
 	gc_json_add_num(c->evidence, "attempts", br->attempts);
 	if (req->result != GC_HTTP_OK)
 		gc_json_add_str(c->evidence, "error", req->error);
+	else if (!pass && req->response.len)
+		gc_json_add_str(c->evidence, "response", req->response.ptr);
 	finish_check(br, pass, msg, false);
 }
 
@@ -218,7 +223,7 @@ static void start_webhook(batch_run *br, gc_check *c)
 	GC_ASSERT(c->evidence);
 	gc_json_add_str(c->evidence, "name", name ? name : "");
 	gc_json_add_str(c->evidence, "type", type && *type ? type : "rollout");
-	gc_http_redact_url(&red, url ? url : "");
+	gc_url_redact(&red, url ? url : "");
 	gc_json_add_str(c->evidence, "url", red.ptr);
 	gc_buf_release(&red);
 	if (!url || !*url) {

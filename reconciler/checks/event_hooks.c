@@ -10,19 +10,8 @@
 #include "util/common.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/url.h"
 #include "reconciler/checks/webhook.h"
-
-void gc_event_hooks_redact_url(gc_buf *out, const char *url)
-{
-	size_t start = out->len, q;
-
-	gc_http_redact_url(out, url);
-	q = start + strcspn(out->ptr + start, "?#");
-	if (q < out->len) {
-		gc_buf_truncate(out, q);
-		gc_buf_adds(out, "?<redacted>");
-	}
-}
 
 void gc_event_hooks_release(gc_event_hooks_canary *c)
 {
@@ -99,7 +88,7 @@ static void plan(gc_event_hooks_canary *c, const cJSON *global, long long ts)
 	}
 }
 
-/* Replaces the runner's url in place (it only removed userinfo). */
+/* Sets the redacted url in the evidence (also when the runner set none). */
 static void set_url(cJSON *evidence, const char *url)
 {
 	cJSON *u = cJSON_CreateString(url);
@@ -124,7 +113,7 @@ static void finish(gc_event_hooks_canary *c)
 
 			gc_buf_clear(&url);
 			url_s = gc_json_str(chk->spec, "url");
-			gc_event_hooks_redact_url(&url, url_s ? url_s : "");
+			gc_url_redact(&url, url_s ? url_s : "");
 			if (!chk->evidence)
 				chk->evidence = cJSON_CreateObject();
 			GC_ASSERT(chk->evidence);

@@ -63,10 +63,4 @@ int gc_event_hooks_deliver(gc_event_hooks_canary *c, size_t n,
 /* Releases the outputs of c (the inputs are borrowed). */
 void gc_event_hooks_release(gc_event_hooks_canary *c);
 
-/*
- * A URL as it may be logged: gc_http_redact_url (no userinfo) and any
- * query string or fragment replaced by "?<redacted>".
- */
-void gc_event_hooks_redact_url(gc_buf *out, const char *url);
-
 #endif

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "util/alloc.h"
+#include "util/text.h"
+#include "util/url.h"
 
 #define DEFAULT_ACTIVE 64
 #define DEFAULT_MAX_RESPONSE (4u << 20)
@@ -30,7 +32,11 @@ typedef struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 	bool too_big;
 	size_t cap;
+	bool own_redirects; /* credentials: redirects followed by hand */
+	unsigned redirects;
 } transfer;
+
+#define MAX_REDIRECTS 10
 
 long long gc_http_now_ms(void)
 {
@@ -207,6 +213,21 @@ static void give_easy(gc_http_client *c, CURL *easy)
 	c->pool[c->npool++] = easy;
 }
 
+/*
+ * A request with a user and password, or any header but Content-Type
+ * (a MetricTemplate's headers, a bearer token), carries credentials: curl
+ * would drop only Authorization and Cookie on a redirect to another host.
+ */
+static bool carries_credentials(const gc_http_request *req)
+{
+	if (req->username)
+		return true;
+	for (size_t i = 0; req->headers && req->headers[i]; i++)
+		if (strncasecmp(req->headers[i], "Content-Type:", 13))
+			return true;
+	return false;
+}
+
 static void start(gc_http_client *c, gc_http_request *req)
 {
 	transfer *t = gc_xcalloc(1, sizeof(*t));
@@ -225,8 +246,9 @@ static void start(gc_http_client *c, gc_http_request *req)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	t->own_redirects = carries_credentials(req);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, t->own_redirects ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
@@ -268,6 +290,156 @@ static void timeout_text(char *out, size_t n, long ms)
 		snprintf(out, n, "request timed out after %ldms", ms);
 }
 
+/*
+ * A redirect of a request that carries credentials: followed (true) only
+ * to the same scheme, host and port; to anywhere else it fails the request
+ * without sending anything there.
+ */
+static bool own_redirect(gc_http_request *req, transfer *t, CURL *e)
+{
+	char *from = NULL, *to = NULL;
+	long status = 0;
+	gc_buf where = GC_BUF_INIT;
+
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to);
+	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &from);
+	if (status < 300 || status > 399 || !to)
+		return false;
+	if (gc_url_same_origin(from, to) && t->redirects < MAX_REDIRECTS) {
+		t->redirects++;
+		curl_easy_setopt(e, CURLOPT_URL, to);
+		gc_buf_clear(&req->response);
+		return true;
+	}
+	gc_buf_adds(&where, "redirect to ");
+	gc_url_redact(&where, to);
+	gc_buf_adds(&where, t->redirects >= MAX_REDIRECTS
+				    ? " not followed: too many redirects"
+				    : " not followed: credentials go to the "
+				      "server's own host only");
+	req->result = GC_HTTP_ETRANSPORT;
+	snprintf(req->error, sizeof(req->error), "%s", where.ptr);
+	gc_buf_release(&where);
+	return false;
+}
+
+static void base64(gc_buf *out, const char *s)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		v |= i + 1 < n ? (unsigned)p[i + 1] << 8 : 0;
+		v |= i + 2 < n ? p[i + 2] : 0;
+		gc_buf_addch(out, tab[(v >> 18) & 63]);
+		gc_buf_addch(out, tab[(v >> 12) & 63]);
+		gc_buf_addch(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+		gc_buf_addch(out, i + 2 < n ? tab[v & 63] : '=');
+	}
+}
+
+#define MAX_SECRETS 24
+
+/* Adds "user:pass" in base64 and pass (a Basic credential). */
+static size_t add_basic(gc_buf *v, size_t n, const char *user, const char *pass)
+{
+	char *up = gc_xasprintf("%s:%s", user, pass);
+
+	base64(&v[n++], up);
+	gc_buf_adds(&v[n++], pass);
+	gc_wipe(up, strlen(up));
+	free(up);
+	return n;
+}
+
+/*
+ * What req sent that a server must not echo into our messages: the Basic
+ * credential (of the request or of the URL's userinfo), every header value
+ * but Content-Type's (and the token of "Bearer X"), and query parameter
+ * values of 6 or more characters.
+ */
+static size_t secrets_of(gc_buf *v, const gc_http_request *req)
+{
+	const char *url = req->url, *auth = strstr(url, "://"), *q, *end;
+	size_t n = 0;
+
+	if (req->username)
+		n = add_basic(v, n, req->username,
+			      req->password ? req->password : "");
+	for (size_t i = 0;
+	     req->headers && req->headers[i] && n + 2 < MAX_SECRETS; i++) {
+		const char *h = req->headers[i], *val = strchr(h, ':');
+
+		if (!val || !strncasecmp(h, "Content-Type:", 13))
+			continue;
+		val += strspn(val + 1, " \t") + 1;
+		if (strlen(val) < 4)
+			continue;
+		gc_buf_adds(&v[n++], val);
+		if (strchr(val, ' '))
+			gc_buf_adds(&v[n++], strrchr(val, ' ') + 1);
+	}
+	if (auth) {
+		const char *host = auth + 3,
+			   *path = host + strcspn(host, "/?#");
+		const char *at = NULL, *colon;
+
+		for (const char *p = host; p < path; p++)
+			if (*p == '@')
+				at = p;
+		colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+		if (colon && n + 2 < MAX_SECRETS) {
+			char *user = gc_xstrndup(host, (size_t)(colon - host));
+			char *pass = gc_xstrndup(colon + 1,
+						 (size_t)(at - colon - 1));
+
+			n = add_basic(v, n, user, pass);
+			free(user);
+			gc_free_secret(pass);
+		}
+	}
+	for (q = strchr(url, '?'); q && n < MAX_SECRETS; q = end) {
+		const char *eq = strchr(q + 1, '='), *vend;
+
+		end = strpbrk(q + 1, "&;#");
+		vend = end ? end : q + strlen(q);
+		if (eq && eq < vend && vend - eq - 1 >= 6)
+			gc_buf_add(&v[n++], eq + 1, (size_t)(vend - eq - 1));
+		if (end && *end == '#')
+			break;
+	}
+	return n;
+}
+
+/* The response and error of req without what it sent (secrets_of). */
+static void scrub_echoes(gc_http_request *req)
+{
+	gc_buf v[MAX_SECRETS];
+	const char *s[MAX_SECRETS];
+	gc_buf err = GC_BUF_INIT;
+	size_t n;
+
+	for (size_t i = 0; i < MAX_SECRETS; i++)
+		gc_buf_init(&v[i]);
+	n = secrets_of(v, req);
+	for (size_t i = 0; i < n; i++)
+		s[i] = v[i].ptr;
+	gc_text_scrub(&req->response, s, n);
+	gc_buf_adds(&err, req->error);
+	gc_text_scrub(&err, s, n);
+	snprintf(req->error, sizeof(req->error), "%s", err.ptr);
+	gc_buf_release(&err);
+	for (size_t i = 0; i < MAX_SECRETS; i++) {
+		gc_wipe(v[i].ptr, v[i].len);
+		gc_buf_release(&v[i]);
+	}
+}
+
 static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 {
 	gc_http_request *req = NULL;
@@ -277,12 +449,16 @@ static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&req);
 	t = req->priv;
 	curl_multi_remove_handle(c->multi, e);
+	if (rc == CURLE_OK && t->own_redirects && own_redirect(req, t, e)) {
+		curl_multi_add_handle(c->multi, e);
+		return;
+	}
 	c->active--;
 	req->elapsed_ms = (double)(gc_http_now_ms() - req->start_at_ms);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &req->status);
 	switch (rc) {
 	case CURLE_OK:
-		req->result = GC_HTTP_OK;
+		/* GC_HTTP_ETRANSPORT when own_redirect refused */
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		req->result = GC_HTTP_ETIMEOUT;
@@ -340,6 +516,7 @@ static void finish(gc_http_client *c, CURL *e, CURLcode rc)
 	free(t);
 	req->priv = NULL;
 	give_easy(c, e);
+	scrub_echoes(req);
 	req->done(req, req->payload);
 }
 
@@ -449,27 +626,4 @@ const char *gc_http_reason(long status)
 		if (t[i].code == status)
 			return t[i].text;
 	return "";
-}
-
-void gc_http_redact_url(gc_buf *out, const char *url)
-{
-	const char *scheme = strstr(url, "://");
-	const char *host, *at, *end;
-
-	if (!scheme) {
-		gc_buf_adds(out, url);
-		return;
-	}
-	host = scheme + 3;
-	end = host + strcspn(host, "/?#");
-	at = NULL;
-	for (const char *p = host; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (!at) {
-		gc_buf_adds(out, url);
-		return;
-	}
-	gc_buf_add(out, url, (size_t)(host - url));
-	gc_buf_adds(out, at + 1);
 }

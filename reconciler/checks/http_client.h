@@ -103,12 +103,6 @@ void gc_http_request_release(gc_http_request *req);
 /* "Internal Server Error" for 500, "" for unknown codes; borrowed. */
 const char *gc_http_reason(long status);
 
-/*
- * Writes url without any userinfo ("user:pass@") into out, so URLs can
- * be shown in messages and evidence.
- */
-void gc_http_redact_url(gc_buf *out, const char *url);
-
 /* Milliseconds on a monotonic clock. */
 long long gc_http_now_ms(void);
 

@@ -106,8 +106,14 @@ static void go_json(gc_buf *out, const cJSON *v)
 			s++;
 			continue;
 		}
-		if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 &&
-		    (s[2] == 0xA8 || s[2] == 0xA9))
+		/*
+		 * gc_json_add_str has already made invalid bytes U+FFFD (the
+		 * audit trail is UTF-8): Go writes those as \ufffd.
+		 */
+		if (n == 3 && s[0] == 0xEF && s[1] == 0xBF && s[2] == 0xBD)
+			gc_buf_adds(out, "\\ufffd");
+		else if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 &&
+			 (s[2] == 0xA8 || s[2] == 0xA9))
 			gc_buf_addf(out, "\\u20%02x",
 				    s[2] == 0xA8 ? 0x28 : 0x29);
 		else

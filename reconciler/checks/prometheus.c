@@ -12,8 +12,9 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/text.h"
+#include "util/url.h"
 
-#define BODY_EXCERPT 256
 #define CRED_MAX (64u << 10)
 
 /* Flagger's pkg/metrics/observers/istio.go templates, byte for byte. */
@@ -305,7 +306,7 @@ int gc_prometheus_query_url(char **out, const char *address, const char *query,
 invalid:
 	gc_buf_adds(&url, "prometheus address ");
 	if (address)
-		gc_http_redact_url(&url, address);
+		gc_url_redact(&url, address);
 	gc_buf_adds(&url, " is not a valid URL");
 	gc_error_set(err, GC_EINVALID, "%s", url.ptr);
 	gc_buf_release(&url);
@@ -314,16 +315,12 @@ invalid:
 
 /* ---- response ------------------------------------------------------ */
 
+/* The server's words as data (util/text.h); the evidence has them all. */
 static void excerpt(gc_buf *out, const char *body, size_t len)
 {
 	while (len && isspace((unsigned char)body[len - 1]))
 		len--;
-	if (len > BODY_EXCERPT) {
-		gc_buf_add(out, body, BODY_EXCERPT);
-		gc_buf_adds(out, "...");
-		return;
-	}
-	gc_buf_add(out, body, len);
+	gc_text_escape(out, body, len, GC_TEXT_SNIPPET, GC_TEXT_QUOTE);
 }
 
 static int parse_sample(double *v, const char *s, gc_error *err)
@@ -365,7 +362,7 @@ int gc_prometheus_parse(double *value, long status, const char *body,
 		excerpt(&ex, body, len);
 		error = gc_error_set(
 			err, GC_ERROR,
-			"error unmarshaling result: malformed JSON, '%s'",
+			"error unmarshaling result: malformed JSON, %s",
 			ex.ptr);
 		goto cleanup;
 	}
@@ -547,7 +544,7 @@ static void set_server(gc_prom_query *q, const char *server)
 {
 	gc_buf b = GC_BUF_INIT;
 
-	gc_http_redact_url(&b, server ? server : "");
+	gc_url_redact(&b, server ? server : "");
 	q->server = gc_buf_detach(&b, NULL);
 }
 
@@ -940,7 +937,7 @@ bool gc_prometheus_evaluate(char **message, bool *error_event, double *value,
 		rc = GC_ERROR;
 	} else if (req->result != GC_HTTP_OK) {
 		gc_buf_adds(&b, "Get \"");
-		gc_http_redact_url(&b, q->url);
+		gc_url_redact(&b, q->url);
 		gc_buf_addf(&b, "\": %s", req->error);
 		rc = gc_error_set(&err, GC_ERROR, "%s", b.ptr);
 	} else {

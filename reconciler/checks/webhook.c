@@ -8,6 +8,8 @@
 #include "reconciler/release/canary_spec.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/text.h"
+#include "util/url.h"
 
 static int cmp_keys(const void *a, const void *b)
 {
@@ -176,11 +178,13 @@ bool gc_webhook_judge(char **message, const gc_http_request *req,
 	if (req->result == GC_HTTP_OK && !gc_webhook_retryable(req)) {
 		if (req->status <= 202)
 			return true;
-		*message = gc_xstrdup(req->response.ptr);
+		/* the server's words, quoted: the note has them all */
+		gc_text_quote(&b, req->response.ptr);
+		*message = gc_buf_detach(&b, NULL);
 		return false;
 	}
 	gc_buf_adds(&b, "POST ");
-	gc_http_redact_url(&b, url);
+	gc_url_redact(&b, url);
 	gc_buf_addf(&b, " giving up after %u attempt(s)", attempts);
 	if (req->result != GC_HTTP_OK)
 		gc_buf_addf(&b, ": %s", req->error);

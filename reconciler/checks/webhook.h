@@ -56,8 +56,10 @@ long gc_webhook_backoff_ms(const gc_http_request *req, unsigned attempt,
 
 /*
  * Judges the final attempt: true when passed; else *message (owned) is the
- * §6.2 failure text: the response body, or "POST <url> giving up after <n>
- * attempt(s)[: <err>]".
+ * §6.2 failure text: the response body quoted as data (gc_text_quote: one
+ * line, escaped, at most GC_TEXT_SNIPPET bytes; the evidence keeps all of
+ * it), or "POST <url> giving up after <n> attempt(s)[: <err>]" with the
+ * url redacted.
  */
 bool gc_webhook_judge(char **message, const gc_http_request *req,
 		      const char *url, unsigned attempts);

@@ -15,9 +15,11 @@
 #include "reconciler/release/alerts.h"
 #include "reconciler/release/canary_spec.h"
 #include "repo-layout/yaml.h"
+#include "reconciler/release/validate.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/url.h"
 
 int gc_cli_usage(const char *verb, const char *msg)
 {
@@ -262,6 +264,36 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 	return 0;
 }
 
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx)
+{
+	const gc_problems *loaded = gc_index_problems(idx);
+
+	for (size_t i = 0; i < loaded->n; i++) {
+		gc_problems_add(out, loaded->v[i].path, loaded->v[i].line,
+				loaded->v[i].column, "%s", loaded->v[i].msg);
+		if (loaded->v[i].warning)
+			gc_problems_last_is_warning(out);
+	}
+	gc_validate_index(out, idx, canaries);
+}
+
+size_t gc_cli_print_problems(gc_problems *p)
+{
+	gc_problems_sort(p);
+	for (size_t i = 0; i < p->n; i++) {
+		const gc_problem *x = &p->v[i], *prev = i ? &p->v[i - 1] : NULL;
+
+		/* one Deployment targeted by two canaries: report once */
+		if (prev && !strcmp(prev->path, x->path) &&
+		    prev->line == x->line && prev->column == x->column &&
+		    !strcmp(prev->msg, x->msg))
+			continue;
+		fprintf(stderr, "%s:%u:%u: %s%s\n", x->path, x->line, x->column,
+			x->warning ? "warning: " : "", x->msg);
+	}
+	return gc_problems_errors(p);
+}
+
 /* --path, --kustomize-command and --flux-source into opts. */
 static void source_opts(gc_source_opts *opts, const char *const *paths,
 			const char *kustomize_command, const char *flux_source)
@@ -321,6 +353,8 @@ static const char loop_help[] =
 	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
+	"  --allow-insecure-http      send the token to an http:// remote (refused otherwise;\n"
+	"                             also $GITCANARY_ALLOW_INSECURE_HTTP=1)\n"
 	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
 	"                             (comma list, * = all) go onto the primary; default none\n"
 	"  --slack-url URL            Slack hook for alerts of canaries without analysis.alerts\n"
@@ -448,6 +482,8 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		{ "cache-dir", 0, GC_CLI_VALUE, &o->cache_dir, 0 },
 		{ "ssh-key", 0, GC_CLI_VALUE, &o->ssh_key, 0 },
 		{ "token-file", 0, GC_CLI_VALUE, &token_file, 0 },
+		{ "allow-insecure-http", 0, GC_CLI_FLAG,
+		  &o->allow_insecure_http, 0 },
 		{ "include-label-prefix", 0, GC_CLI_VALUE,
 		  &o->include_label_prefix, 0 },
 		{ "path", 0, GC_CLI_LIST, o->paths, GC_SOURCE_MAX_PATHS },
@@ -475,10 +511,12 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		return -1;
 	if ((*rc = check_loop(a, verb, author, committer, min, token_file)))
 		return -1;
+	gc_url_redact(&help, o->repo ? o->repo : ".");
 	gc_debug("%s: repository %s, source branch %s, deploy branch %s", verb,
-		 o->repo ? o->repo : ".",
+		 help.ptr,
 		 o->source_branch ? o->source_branch : "(remote HEAD)",
 		 o->deploy_branch ? o->deploy_branch : "deploy");
+	gc_buf_release(&help);
 	return 0;
 }
 

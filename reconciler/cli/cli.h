@@ -109,6 +109,17 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 			char **argv, int *rc);
 
 /*
+ * validate's checks of a loaded index, the one set `validate` and `render`
+ * run: the index's own problems (parse errors, duplicates) then every
+ * flagger.app object's (reconciler/release/validate.h). *canaries counts
+ * the Canaries checked. Printed by gc_cli_print_problems as
+ * path:line:column: [warning: ]message on stderr, sorted, each once;
+ * the number of errors is returned.
+ */
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx);
+size_t gc_cli_print_problems(gc_problems *p);
+
+/*
  * Loads the manifests every read-only command works on: a plain directory
  * (src->dir != NULL), or the commit src->ref (NULL = HEAD / the remote's
  * HEAD branch) of the repository or URL src->repo; src's roots and

@@ -26,16 +26,47 @@ typedef struct history {
 	size_t n, alloc;
 } history;
 
-static bool names_canary(const char *message, const char *id)
+/*
+ * The paragraphs of a deploy commit's message (release/message.h): the
+ * subject, the events (one line each, every one "<ns>/<name>: "), the
+ * trailers. Only the last two are read, so nothing but gitcanary's own
+ * lines is ever taken for an event or a trailer.
+ */
+typedef struct paragraphs {
+	const char *events, *events_end; /* NULL when there is none */
+	const char *trailers;
+} paragraphs;
+
+static void split_message(paragraphs *p, const char *message)
+{
+	const char *before = NULL, *last = message, *s = message;
+	size_t n = 1;
+
+	while ((s = strstr(s, "\n\n")) != NULL) {
+		s += 2;
+		while (*s == '\n')
+			s++;
+		if (!*s)
+			break;
+		before = last;
+		last = s;
+		n++;
+	}
+	p->trailers = n == 1 ? "" : last;
+	p->events = n >= 3 ? before : NULL;
+	p->events_end = p->events ? strstr(p->events, "\n\n") : NULL;
+	if (p->events && !p->events_end)
+		p->events_end = p->events + strlen(p->events);
+}
+
+static bool names_canary(const char *trailers, const char *id)
 {
 	size_t n = strlen(id);
-	const char *p = message;
 
-	while ((p = strstr(p, "\nCanary: ")) != NULL) {
-		p += 9;
-		if (!strncmp(p, id, n) && (p[n] == '\n' || p[n] == '\0'))
+	for (const char *p = trailers; *p; p += strcspn(p, "\n"), p += !!*p)
+		if (!strncmp(p, "Canary: ", 8) && !strncmp(p + 8, id, n) &&
+		    (p[8 + n] == '\n' || p[8 + n] == '\0'))
 			return true;
-	}
 	return false;
 }
 
@@ -45,18 +76,20 @@ static int collect(const char id[GC_OID_HEX], const char *message,
 	history *h = payload;
 	size_t n = strlen(h->id);
 	char t[GC_TIME_MAX];
-	const char *line = message, *end;
+	const char *line, *end;
 	gc_buf block = GC_BUF_INIT;
+	paragraphs para;
 
-	if (!names_canary(message, h->id))
+	split_message(&para, message);
+	if (!names_canary(para.trailers, h->id) || !para.events)
 		return 0;
 	gc_time_format(t, when);
-	for (; *line; line = *end ? end + 1 : end) {
+	for (line = para.events; line < para.events_end; line = end + 1) {
 		const char *text, *type = "Normal";
 
 		end = strchr(line, '\n');
-		if (!end)
-			end = line + strlen(line);
+		if (!end || end > para.events_end)
+			end = para.events_end;
 		if (strncmp(line, h->id, n) || line[n] != ':' ||
 		    line[n + 1] != ' ')
 			continue;

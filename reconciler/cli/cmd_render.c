@@ -6,8 +6,10 @@
  * Renders the objects of one stage for every Canary (or one) of a commit
  * or directory: a multi-document YAML stream on stdout, or one file per
  * object under --out laid out as on the deploy branch
- * (<ns>/<canary>/<kind>-<name>.yaml). All or nothing: on any error nothing
- * is printed or written.
+ * (<ns>/<canary>/<kind>-<name>.yaml). It first runs exactly validate's
+ * checks and prints their problems as validate does; with any error it
+ * renders nothing. All or nothing: on any error nothing is printed or
+ * written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,34 +217,16 @@ cleanup:
 	return error;
 }
 
-/*
- * Errors of the source itself (a YAML syntax error, a duplicate): printed
- * as validate prints them; render then exits 1 (one rule, docs/cli.md).
- */
-static size_t print_source_errors(gc_index *idx)
-{
-	const gc_problems *p = gc_index_problems(idx);
-	size_t n = 0;
-
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->v[i].warning)
-			continue;
-		fprintf(stderr, "%s:%u:%u: %s\n", p->v[i].path, p->v[i].line,
-			p->v[i].column, p->v[i].msg);
-		n++;
-	}
-	return n;
-}
-
 static int run(const render_args *a, gc_error *err)
 {
 	gc_index *idx = NULL;
 	gc_doclist promoted = GC_DOCLIST_INIT;
 	gc_buf data = GC_BUF_INIT;
+	gc_problems problems = { NULL, 0, 0 };
 	const gc_object **canaries = NULL;
 	const gc_doc *pdoc = NULL;
 	cJSON **sets = NULL;
-	size_t n = 0, total, nerrors;
+	size_t n = 0, total;
 	int error;
 
 	if ((error = gc_cli_load(&idx, &a->src,
@@ -250,7 +234,14 @@ static int run(const render_args *a, gc_error *err)
 							    a->src.default_ns },
 				 err)) < 0)
 		goto cleanup;
-	nerrors = print_source_errors(idx);
+	gc_cli_check(&problems, &total, idx);
+	if ((total = gc_cli_print_problems(&problems)) > 0) {
+		error = gc_error_set(err, GC_EINVALID,
+				     "%zu problem(s) found by validate; "
+				     "nothing rendered",
+				     total);
+		goto cleanup;
+	}
 	if (a->promoted &&
 	    ((error = gc_buf_read_file(&data, a->promoted,
 				       GC_YAML_MAX_FILE_BYTES, err)) < 0 ||
@@ -291,11 +282,7 @@ static int run(const render_args *a, gc_error *err)
 		if ((error = render_one(&sets[i], idx, canaries[i], a, pdoc,
 					err)) < 0)
 			goto cleanup;
-	if ((error = write_out(a, sets, canaries, n, err)) == 0 && nerrors)
-		error = gc_error_set(
-			err, GC_EINVALID,
-			"the source has %zu error(s) (above); objects of broken files are missing",
-			nerrors);
+	error = write_out(a, sets, canaries, n, err);
 cleanup:
 	for (size_t i = 0; sets && i < n; i++)
 		cJSON_Delete(sets[i]);
@@ -303,6 +290,7 @@ cleanup:
 	free(canaries);
 	gc_doclist_release(&promoted);
 	gc_buf_release(&data);
+	gc_problems_release(&problems);
 	gc_index_free(idx);
 	return error;
 }

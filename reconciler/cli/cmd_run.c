@@ -3,7 +3,9 @@
  *
  * The daemon: a reconcile tick every poll interval (default 10s). SIGINT
  * and SIGTERM let the running tick finish, then it exits 0. A failed tick
- * is logged and retried at the next poll.
+ * is logged and retried with a capped exponential backoff: after the n-th
+ * failure in a row the next tick waits poll * 2^(n-1), at most
+ * BACKOFF_MAX_MS (or the poll interval, when that is longer).
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,8 +18,22 @@
 #include "reconciler/cli/cli.h"
 #include "reconciler/loop/loop.h"
 #include "util/log.h"
+#include "util/url.h"
+
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
 
 static volatile sig_atomic_t stop;
+
+/* The wait after the n-th failed tick in a row (n >= 1). */
+static int64_t backoff_ms(int64_t poll_ms, unsigned n)
+{
+	int64_t cap = poll_ms > BACKOFF_MAX_MS ? poll_ms : BACKOFF_MAX_MS;
+	int64_t d = poll_ms;
+
+	for (unsigned i = 1; i < n && d < cap; i++)
+		d *= 2;
+	return d < cap ? d : cap;
+}
 
 static void on_signal(int sig)
 {
@@ -53,6 +69,8 @@ int cmd_run(int argc, char **argv)
 	gc_loop *loop = NULL;
 	const char *poll = NULL;
 	int64_t poll_ms = 10000;
+	gc_buf where = GC_BUF_INIT;
+	unsigned failures = 0;
 	struct sigaction sa;
 	char *msg;
 	int rc;
@@ -75,20 +93,28 @@ int cmd_run(int argc, char **argv)
 		rc = gc_cli_fail("run", &err);
 		goto cleanup;
 	}
-	gc_info("watching %s every %lldms", a.opts.repo ? a.opts.repo : ".",
-		(long long)poll_ms);
+	gc_url_redact(&where, a.opts.repo ? a.opts.repo : ".");
+	gc_info("watching %s every %lldms", where.ptr, (long long)poll_ms);
 	while (!stop) {
+		int64_t wait = poll_ms;
+
 		if (gc_loop_tick(loop, &res, 0, &err) < 0) {
+			wait = backoff_ms(poll_ms, ++failures);
 			msg = gc_error_format(&err);
-			gc_err("tick failed: %s", msg);
+			gc_err("tick failed (%u in a row): %s; next try in %lldms",
+			       failures, msg, (long long)wait);
 			free(msg);
+		} else if (failures) {
+			gc_info("tick worked again after %u failed", failures);
+			failures = 0;
 		}
 		gc_error_release(&err);
-		nap(poll_ms);
+		nap(wait);
 	}
 	gc_info("stopping");
 	rc = GC_EXIT_OK;
 cleanup:
+	gc_buf_release(&where);
 	gc_loop_free(loop);
 	gc_cli_loop_args_release(&a);
 	return rc;

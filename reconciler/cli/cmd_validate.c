@@ -44,22 +44,6 @@ static int parse_args(gc_cli_source_args *a, int argc, char **argv, int *rc)
 	return 0;
 }
 
-static void print_problems(gc_problems *p)
-{
-	gc_problems_sort(p);
-	for (size_t i = 0; i < p->n; i++) {
-		const gc_problem *x = &p->v[i], *prev = i ? &p->v[i - 1] : NULL;
-
-		/* one Deployment targeted by two canaries: report once */
-		if (prev && !strcmp(prev->path, x->path) &&
-		    prev->line == x->line && prev->column == x->column &&
-		    !strcmp(prev->msg, x->msg))
-			continue;
-		fprintf(stderr, "%s:%u:%u: %s%s\n", x->path, x->line, x->column,
-			x->warning ? "warning: " : "", x->msg);
-	}
-}
-
 int cmd_validate(int argc, char **argv)
 {
 	gc_cli_source_args a = { 0 };
@@ -67,7 +51,6 @@ int cmd_validate(int argc, char **argv)
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
 	gc_problems problems = { NULL, 0, 0 };
-	gc_problems *loaded;
 	size_t canaries = 0;
 	int rc;
 
@@ -76,16 +59,8 @@ int cmd_validate(int argc, char **argv)
 	opts.default_namespace = a.default_ns;
 	if (gc_cli_load(&idx, &a, &opts, &err) < 0)
 		return gc_cli_fail("validate", &err);
-	loaded = gc_index_problems(idx);
-	for (size_t i = 0; i < loaded->n; i++) {
-		gc_problems_add(&problems, loaded->v[i].path, loaded->v[i].line,
-				loaded->v[i].column, "%s", loaded->v[i].msg);
-		if (loaded->v[i].warning)
-			gc_problems_last_is_warning(&problems);
-	}
-	gc_validate_index(&problems, idx, &canaries);
-	print_problems(&problems);
-	if (gc_problems_errors(&problems)) {
+	gc_cli_check(&problems, &canaries, idx);
+	if (gc_cli_print_problems(&problems)) {
 		rc = GC_EXIT_FAILURE;
 	} else {
 		printf("%zu canaries, %zu manifests OK\n", canaries,

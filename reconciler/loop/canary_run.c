@@ -14,6 +14,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/url.h"
 
 static const cJSON *find_template(const char *ns, const char *name,
 				  void *payload)
@@ -60,7 +61,10 @@ static void readiness(gc_tick *t, gc_canary_work *ws, size_t nw)
 	if (!failed && gc_prometheus_readiness_many(items, n, server, NULL,
 						    GC_HTTP_DEFAULT_TIMEOUT_MS,
 						    &err) < 0) {
-		gc_warn("readiness from %s: %s", server, gc_error_msg(&err));
+		char *where = gc_url_redacted(server);
+
+		gc_warn("readiness from %s: %s", where, gc_error_msg(&err));
+		free(where);
 		t->ready_error = gc_xstrdup(gc_error_msg(&err));
 		failed = true;
 	}

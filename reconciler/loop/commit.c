@@ -13,6 +13,7 @@
 #include "reconciler/release/message.h"
 #include "reconciler/release/status.h"
 #include "util/alloc.h"
+#include "util/json.h"
 #include "util/log.h"
 
 const char *gc_loop__deploy_branch(const gc_loop *l)
@@ -117,7 +118,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 	signatures(l, &a, &c, t->now);
 	if (nm) {
 		note = gc_message_evidence(msgs, nm, l->source, t->now);
-		text = cJSON_Print(note);
+		text = gc_json_print(note);
 		if (gc_git_note_set(l->git, notes_ref_name(l), commit, text, &c,
 				    &err) < 0)
 			gc_warn("evidence note on %.12s: %s", commit,
@@ -155,7 +156,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 						 .message
 				       : NULL;
 		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
-		text = cJSON_Print(note);
+		text = gc_json_print(note);
 		if (gc_git_note_set(l->git, notes_ref_name(l),
 				    d->stage.source_commit, text, &c, &err) < 0)
 			gc_warn("outcome note on %.12s: %s",

@@ -37,8 +37,8 @@ static void clear_caches(gc_loop *l)
 
 int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
 {
-	gc_git_open_opts gopts = { opts->cache_dir, opts->ssh_key,
-				   opts->token };
+	gc_git_open_opts gopts = { opts->cache_dir, opts->ssh_key, opts->token,
+				   opts->allow_insecure_http };
 	gc_loop *l = gc_xcalloc(1, sizeof(*l));
 	int error;
 
@@ -124,8 +124,12 @@ static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
 
 	if ((error = gc_git_fetch(l->git, err)) < 0 ||
 	    (error = gc_git_resolve(l->source, l->git, l->source_branch, err)) <
-		    0)
+		    0) {
+		/* not "no branch 'main'" on every poll when it is gone */
+		if (!gc_git_reachable(l->git))
+			gc_error_prefixf(err, "the repository is unreachable");
 		return error;
+	}
 	error = gc_git_resolve(deploy, l->git, gc_loop__deploy_branch(l), err);
 	if (error == GC_ENOTFOUND) {
 		gc_error_clear(err);

@@ -33,10 +33,11 @@ typedef struct gc_loop_opts {
 	const char *credentials_dir;  /* NULL = none */
 	/* --connect-to HOST:PORT:TO_HOST:TO_PORT, NULL-terminated */
 	const char *connect_to[GC_LOOP_MAX_CONNECT_TO + 1];
-	const char *cache_dir; /* clones of URLs; NULL = default */
-	const char *ssh_key;   /* never logged */
-	const char *token;     /* never logged */
-	int max_attempts;      /* ticks retried after a lost push; 0 = 5 */
+	const char *cache_dir;    /* clones of URLs; NULL = default */
+	const char *ssh_key;      /* never logged */
+	const char *token;        /* never logged */
+	bool allow_insecure_http; /* credentials to an http:// remote */
+	int max_attempts;         /* ticks retried after a lost push; 0 = 5 */
 	/* --event-webhook: events of canaries without event hooks; NULL =
 	 * none */
 	const char *event_webhook;

@@ -10,6 +10,7 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/map.h"
+#include "util/url.h"
 
 void gc_deploy_canary_init(gc_deploy_canary *dc)
 {
@@ -155,6 +156,32 @@ static void add_gitcanary(cJSON *status, const gc_deploy_canary *dc)
 				      gc_json_dup(dc->promoted_template));
 }
 
+/*
+ * The spec as the status file shows it: webhook URLs redacted (util/url.h),
+ * so a token in a hook's userinfo or query string stays in the source
+ * branch and never reaches the deploy branch. Nothing reads it back.
+ */
+static cJSON *shown_spec(const cJSON *spec)
+{
+	cJSON *copy = gc_json_dup(spec), *hook;
+	cJSON *hooks = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(copy, "analysis"), "webhooks");
+
+	cJSON_ArrayForEach (hook, hooks) {
+		const cJSON *url =
+			cJSON_GetObjectItemCaseSensitive(hook, "url");
+		char *red;
+
+		if (!cJSON_IsString(url))
+			continue;
+		red = gc_url_redacted(url->valuestring);
+		cJSON_ReplaceItemInObjectCaseSensitive(hook, "url",
+						       cJSON_CreateString(red));
+		free(red);
+	}
+	return copy;
+}
+
 int gc_deploy_canary_emit(gc_buf *out, const gc_deploy_canary *dc,
 			  const char *ns, const char *name, const cJSON *canary,
 			  gc_error *err)
@@ -170,7 +197,7 @@ int gc_deploy_canary_emit(gc_buf *out, const gc_deploy_canary *dc,
 	gc_json_add_str(meta, "name", name);
 	gc_json_add_str(meta, "namespace", ns);
 	if (spec)
-		cJSON_AddItemToObject(doc, "spec", gc_json_dup(spec));
+		cJSON_AddItemToObject(doc, "spec", shown_spec(spec));
 	status = gc_status_to_json(&dc->status);
 	add_gitcanary(status, dc);
 	cJSON_AddItemToObject(doc, "status", status);

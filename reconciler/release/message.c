@@ -5,18 +5,30 @@
 
 #include "reconciler/release/status.h"
 #include "util/json.h"
+#include "util/text.h"
 
 static const char *last_event(const gc_msg_canary *c)
 {
 	return c->nevents ? c->events[c->nevents - 1].message : NULL;
 }
 
+/*
+ * Every event line is one line, however much of a server's text the event
+ * quotes (util/text.h): the commit's only lines are gitcanary's own.
+ */
+static void add_line(gc_buf *out, const char *text)
+{
+	gc_text_escape(out, text, strlen(text), GC_MSG_LINE_MAX, 0);
+	gc_buf_addch(out, '\n');
+}
+
 static void add_subject(gc_buf *out, const gc_msg_canary *canaries, size_t n,
 			const char *source, const char *branch)
 {
-	if (n == 1 && last_event(&canaries[0]))
-		gc_buf_adds(out, last_event(&canaries[0]));
-	else if (n == 1)
+	if (n == 1 && last_event(&canaries[0])) {
+		add_line(out, last_event(&canaries[0]));
+		return;
+	} else if (n == 1)
 		gc_buf_addf(out, "Reconcile %s/%s", canaries[0].ns,
 			    canaries[0].name);
 	else if (n > 1)
@@ -39,11 +51,11 @@ void gc_message_commit(gc_buf *out, const gc_msg_canary *canaries, size_t n,
 			if (!body)
 				gc_buf_addch(out, '\n');
 			body = true;
-			gc_buf_addf(out, "%s/%s: %s%s\n", c->ns, c->name,
+			gc_buf_addf(out, "%s/%s: %s", c->ns, c->name,
 				    c->events[k].type == GC_EVENT_WARNING
 					    ? "warning: "
-					    : "",
-				    c->events[k].message);
+					    : "");
+			add_line(out, c->events[k].message);
 		}
 	}
 	if (n == 0) {

@@ -17,6 +17,12 @@
  *   Failed-Checks: 0
  *   Revision: 5f56684589
  *   Source-Commit: <40 hex>
+ *
+ * An event is written as one line (util/text.h: controls escaped, at most
+ * GC_MSG_LINE_MAX bytes), so the subject is one line, the events paragraph
+ * has one line per event, each "<ns>/<name>: ", and nothing a server says
+ * can add a line, an event or a trailer; `describe` reads events from that
+ * paragraph only. The note keeps the events and evidence whole.
  */
 
 #include <stdbool.h>
@@ -28,6 +34,8 @@
 #include "reconciler/checks/check.h"
 #include "reconciler/release/machine.h"
 #include "util/buf.h"
+
+#define GC_MSG_LINE_MAX 1024
 
 /* One canary that changed in a tick; all pointers borrowed. */
 typedef struct gc_msg_canary {

@@ -358,6 +358,22 @@ static void check_selector(vctx *c, const gc_object *dep)
 	c->count++;
 }
 
+/* What render copies into the primary: without it nothing renders. */
+static void check_pod_template(vctx *c, const gc_object *dep)
+{
+	const cJSON *tmpl = gc_json_get(dep->doc->root, "spec.template");
+	const cJSON *where = tmpl ? tmpl : gc_json_get(dep->doc->root, "spec");
+	gc_loc loc;
+
+	if (cJSON_IsObject(gc_json_get(tmpl, "spec")))
+		return;
+	loc = gc_doc_key_loc(dep->doc, where ? where : dep->doc->root);
+	gc_problems_add(c->out, dep->doc->path, loc.line, loc.column,
+			"deployment %s.%s spec.template.spec is missing",
+			dep->name, dep->namespace);
+	c->count++;
+}
+
 static void check_target(vctx *c, const cJSON *spec)
 {
 	const cJSON *ref = member(spec, "targetRef");
@@ -385,6 +401,7 @@ static void check_target(vctx *c, const cJSON *spec)
 		return;
 	}
 	check_selector(c, dep);
+	check_pod_template(c, dep);
 }
 
 static void check_autoscaler(vctx *c, const cJSON *spec)
@@ -601,12 +618,18 @@ static void check_service(vctx *c, const cJSON *spec)
 	const cJSON *gateways = member(svc, "gateways");
 	const cJSON *sname = member(svc, "name");
 	const cJSON *deleg = member(svc, "delegation");
+	const cJSON *port = member(svc, "port");
 	const char *apex = str_member(svc, "name");
 	gc_buf path = GC_BUF_INIT;
 	int i = 0;
 
 	if (!cJSON_IsObject(svc))
 		return;
+	if (port && is_int(port) &&
+	    (port->valuedouble < 1 || port->valuedouble > 65535))
+		problem(c, port, false,
+			"spec.service.port: Invalid value: %g: must be between 1 and 65535, inclusive",
+			port->valuedouble);
 	if (!apex || !*apex)
 		apex = str_member(member(spec, "targetRef"), "name");
 	if (cJSON_IsString(sname) && *sname->valuestring)

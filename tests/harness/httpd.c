@@ -62,6 +62,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	resp.content_type = "text/plain";
 	resp.delay_ms = 0;
 	resp.retry_after = NULL;
+	resp.location = NULL;
 	h->fn(&req, &resp, h->payload);
 	if (resp.delay_ms) {
 		struct timespec ts = { resp.delay_ms / 1000,
@@ -74,6 +75,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	MHD_add_response_header(r, "Content-Type", resp.content_type);
 	if (resp.retry_after)
 		MHD_add_response_header(r, "Retry-After", resp.retry_after);
+	if (resp.location)
+		MHD_add_response_header(r, "Location", resp.location);
 	ret = MHD_queue_response(c, resp.status, r);
 	MHD_destroy_response(r);
 	gc_buf_release(&resp.body);

@@ -27,6 +27,7 @@ typedef struct gc_httpd_response {
 	const char *content_type; /* default text/plain */
 	unsigned delay_ms;        /* sleep before answering */
 	const char *retry_after;  /* Retry-After header value or NULL */
+	const char *location;     /* Location header value or NULL */
 } gc_httpd_response;
 
 typedef void (*gc_httpd_fn)(const gc_httpd_request *req,

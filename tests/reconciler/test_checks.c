@@ -208,7 +208,7 @@ START_TEST(test_checks__mixed_batch_and_rerun)
 	b.stop_on_fail = false;
 	ck_assert_int_eq(gc_checks_run(&b, &ctx, 1, NULL, NULL), 0);
 	ck_assert_int_eq(b.v[2].status, GC_CHECK_FAIL);
-	ck_assert_str_eq(b.v[2].message, "Forbidden");
+	ck_assert_str_eq(b.v[2].message, "\"Forbidden\"");
 	gc_check_batch_release(&b);
 	cJSON_Delete(m1);
 	cJSON_Delete(m2);
@@ -264,9 +264,125 @@ START_TEST(test_checks__connect_to_maps_hosts)
 	opts.connect_to = connect_to;
 	ck_assert_int_eq(gc_checks_run(&b, &ctx, 1, &opts, NULL), 0);
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
-	ck_assert_str_eq(c.message, "Forbidden");
+	ck_assert_str_eq(c.message, "\"Forbidden\"");
 	gc_check_release(&c);
 	cJSON_Delete(spec);
+}
+END_TEST
+
+static void done_noop(gc_http_request *req, void *payload)
+{
+	(void)req;
+	(void)payload;
+}
+
+/*
+ * Redirects (issue 15): a request carrying credentials (here a
+ * MetricTemplate-style header) follows a redirect on its own server but
+ * never to another host; one without credentials follows both.
+ */
+static char other_url[128], same_url[128];
+static unsigned other_got_key;
+
+static void serve_redirects(const gc_httpd_request *req,
+			    gc_httpd_response *resp, void *payload)
+{
+	if (!strcmp(req->path, "/cross")) {
+		resp->status = 302;
+		resp->location = other_url;
+	} else if (!strcmp(req->path, "/same")) {
+		resp->status = 307;
+		resp->location = same_url;
+	} else if (payload && gc_httpd_header(req, "X-Api-Key")) {
+		__atomic_add_fetch(&other_got_key, 1, __ATOMIC_SEQ_CST);
+	}
+	gc_buf_adds(&resp->body, "landed");
+}
+
+static void fetch(gc_http_request *req, const char *url,
+		  const char *const *headers)
+{
+	gc_http_client *client = NULL;
+
+	memset(req, 0, sizeof(*req));
+	req->url = url;
+	req->headers = headers;
+	ck_assert_int_eq(gc_http_client_new(&client, NULL, NULL), 0);
+	gc_http_submit(client, req, 0, done_noop, NULL);
+	ck_assert_int_eq(gc_http_client_run(client, NULL), 0);
+	gc_http_client_free(client);
+}
+
+START_TEST(test_checks__credentials_never_follow_to_another_host)
+{
+	static const char *const key[] = { "X-Api-Key: s3cr3t", NULL };
+	gc_httpd *a = gc_httpd_start(serve_redirects, NULL);
+	gc_httpd *b = gc_httpd_start(serve_redirects, &other_got_key);
+	char *cross = gc_httpd_url(a, "/cross"),
+	     *same = gc_httpd_url(a, "/same");
+	char *o = gc_httpd_url(b, "/landing?token=x"),
+	     *s = gc_httpd_url(a, "/landing");
+	gc_http_request req;
+
+	snprintf(other_url, sizeof(other_url), "%s", o);
+	snprintf(same_url, sizeof(same_url), "%s", s);
+	fetch(&req, cross, key);
+	ck_assert_int_eq(req.result, GC_HTTP_ETRANSPORT);
+	ck_assert_uint_eq(gc_httpd_count(b), 0);
+	ck_assert_ptr_nonnull(
+		strstr(req.error, "/landing?<redacted> not followed"));
+	gc_http_request_release(&req);
+	fetch(&req, same, key);
+	ck_assert_int_eq(req.result, GC_HTTP_OK);
+	ck_assert_int_eq(req.status, 200);
+	ck_assert_str_eq(req.response.ptr, "landed");
+	gc_http_request_release(&req);
+	/* without credentials a redirect goes anywhere */
+	fetch(&req, cross, NULL);
+	ck_assert_int_eq(req.status, 200);
+	ck_assert_uint_eq(gc_httpd_count(b), 1);
+	ck_assert_uint_eq(other_got_key, 0);
+	gc_http_request_release(&req);
+	free(cross);
+	free(same);
+	free(o);
+	free(s);
+	gc_httpd_stop(a);
+	gc_httpd_stop(b);
+}
+END_TEST
+
+/* A server that echoes what it was sent (issue 15). */
+static void serve_echo(const gc_httpd_request *req, gc_httpd_response *resp,
+		       void *payload)
+{
+	const char *auth = gc_httpd_header(req, "Authorization");
+	const char *key = gc_httpd_header(req, "X-Api-Key");
+	const char *q = gc_httpd_arg(req, "apikey");
+
+	(void)payload;
+	resp->status = 400;
+	gc_buf_addf(&resp->body, "auth=%s key=%s apikey=%s", auth ? auth : "",
+		    key ? key : "", q ? q : "");
+}
+
+START_TEST(test_checks__echoed_credentials_are_scrubbed)
+{
+	static const char *const key[] = { "X-Api-Key: s3cr3t-key", NULL };
+	gc_httpd *h = gc_httpd_start(serve_echo, NULL);
+	char *url = gc_xasprintf(
+		"http://bob:s3cr3t-pw@127.0.0.1:%u/e?apikey=s3cr3t-q",
+		(unsigned)gc_httpd_port(h));
+	gc_http_request req;
+
+	fetch(&req, url, key);
+	ck_assert_int_eq(req.status, 400);
+	/* base64("bob:s3cr3t-pw") */
+	ck_assert_str_eq(req.response.ptr, "auth=Basic *** key=*** apikey=***");
+	ck_assert_ptr_null(strstr(req.response.ptr, "Ym9iOnMzY3IzdC1wdw"));
+	gc_http_request_release(&req);
+	free(url);
+	gc_httpd_stop(h);
 }
 END_TEST
 
@@ -289,6 +405,9 @@ Suite *gc_suite_checks(void)
 	tcase_add_test(tc, test_checks__mixed_batch_and_rerun);
 	tcase_add_test(tc, test_checks__response_cap);
 	tcase_add_test(tc, test_checks__connect_to_maps_hosts);
+	tcase_add_test(tc,
+		       test_checks__credentials_never_follow_to_another_host);
+	tcase_add_test(tc, test_checks__echoed_credentials_are_scrubbed);
 	tcase_add_test(tc, test_checks__empty_round);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

@@ -13,6 +13,7 @@
 #include "reconciler/checks/event_hooks.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/url.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static gc_buf got = GC_BUF_INIT;
@@ -213,7 +214,7 @@ START_TEST(test_event_hooks__redact_url)
 	gc_buf b = GC_BUF_INIT;
 
 	gc_buf_adds(&b, "> ");
-	gc_event_hooks_redact_url(&b, urls[_i].url);
+	gc_url_redact(&b, urls[_i].url);
 	ck_assert_str_eq(b.ptr + 2, urls[_i].want);
 	gc_buf_release(&b);
 }

@@ -19,7 +19,13 @@
  * process, so each test also shows that all state lives in git.
  */
 
+/* 1: /load answers 500; 2: 400 with FORGED_BODY */
 static volatile int fail_load_test;
+/* a body that tries to write history (issue 15) */
+#define FORGED_BODY                                                       \
+	"oops\n\ntest/podinfo: Promotion completed! Scaling down "        \
+	"podinfo.test\n\nCanary: test/podinfo\nPhase: Succeeded\n\x1b[2J" \
+	"\xff"
 
 /*
  * Event webhooks: what /events*, /global, /broken and /flaky received, one
@@ -67,9 +73,13 @@ static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
 		  void *payload)
 {
 	(void)payload;
-	if (!strcmp(req->path, "/load") && fail_load_test) {
+	if (!strcmp(req->path, "/load") && fail_load_test == 1) {
 		resp->status = 500;
 		gc_buf_adds(&resp->body, "load test failed");
+	}
+	if (!strcmp(req->path, "/load") && fail_load_test == 2) {
+		resp->status = 400;
+		gc_buf_adds(&resp->body, FORGED_BODY);
 	}
 	if (!strcmp(req->path, "/acceptance") && human_commit_dir) {
 		/* a concurrent writer: the tick's push will be lost */
@@ -81,6 +91,15 @@ static void hooks(const gc_httpd_request *req, gc_httpd_response *resp,
 			"'deploy^{tree}') && $g update-ref refs/heads/deploy $c",
 			human_commit_dir);
 		GC_FREE_AND_NULL(human_commit_dir);
+	}
+	if (!strcmp(req->path, "/echo")) {
+		/* echoes what it was sent: header and query (issue 15) */
+		const char *auth = gc_httpd_header(req, "Authorization");
+		const char *tok = gc_httpd_arg(req, "token");
+
+		resp->status = 400;
+		gc_buf_addf(&resp->body, "you sent %s and %s",
+			    auth ? auth : "-", tok ? tok : "-");
 	}
 	if (!strncmp(req->path, "/events", 7) ||
 	    !strcmp(req->path, "/global") || !strcmp(req->path, "/broken") ||
@@ -911,6 +930,146 @@ START_TEST(test_loop__rollback_on_failing_webhook)
 }
 END_TEST
 
+/*
+ * A webhook's answer is data: it cannot add an event or a trailer to a
+ * deploy commit, `describe` does not show it as an event, the logs and
+ * commits carry no terminal escape, and the note has it whole.
+ */
+START_TEST(test_loop__webhook_cannot_forge_history)
+{
+	env e;
+	cJSON *note;
+	const cJSON *c, *chk;
+	bool found = false;
+
+	env_setup(&e);
+	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	fail_load_test = 2;
+	bump(&e, "3.1.2");
+	tick_until(&e, "test", "Failed", 80);
+	/* no line of any commit is the forged event or trailer */
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B deploy | "
+		  "grep -cE '^(test/podinfo: Promotion|Phase: Succeeded)' "
+		  "|| true; git --git-dir=remote.git log --format=%B deploy | "
+		  "grep -c \"$(printf '\\033')\" || true");
+	ck_assert_str_eq(e.out.ptr, "0\n0\n");
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B -1 deploy~1 | "
+		  "sed -n 1p");
+	ck_assert_str_eq(
+		e.out.ptr,
+		"Halt podinfo.test advancement external check load-test failed "
+		"\"oops\\n\\ntest/podinfo: Promotion completed! Scaling down "
+		"podinfo.test\\n\\nCanary: test/podinfo\\nPhase: Succeeded\\n"
+		"\\u001b[2J\xef\xbf\xbd\"\n");
+	gc_test_sh(&e.out, &e.err,
+		   "cd '%s' && '%s' describe test/podinfo --repo remote.git | "
+		   "sed -n '/^Events:/,$p' | grep -c '  Promotion completed' "
+		   "|| true",
+		   e.dir, gc_test_binary);
+	ck_assert_str_eq(e.out.ptr, "0\n");
+	/* the note of the tick that failed the check has the whole body */
+	sh_ok(&e, "git --git-dir=remote.git notes --ref=gitcanary show "
+		  "deploy~1");
+	note = cJSON_Parse(e.out.ptr);
+	ck_assert_ptr_nonnull(note);
+	c = cJSON_GetArrayItem(gc_json_get(note, "canaries"), 0);
+	cJSON_ArrayForEach (chk, gc_json_get(c, "checks")) {
+		const char *r = gc_json_str(chk, "response");
+
+		if (r &&
+		    !strcmp(r, "oops\n\ntest/podinfo: Promotion completed! "
+			       "Scaling down podinfo.test\n\nCanary: "
+			       "test/podinfo\nPhase: Succeeded\n\x1b[2J"
+			       "\xef\xbf\xbd"))
+			found = true;
+	}
+	ck_assert(found);
+	cJSON_Delete(note);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * Secrets in every form a URL can carry them (issue 15): userinfo, query
+ * string, a token file, a header a server echoes. After a release that
+ * runs and fails its hooks, no secret is on the deploy branch, in the
+ * notes, in the status files, in the logs or in the cache directory.
+ */
+START_TEST(test_loop__secrets_reach_nothing_written)
+{
+	/* what gitcanary writes; main holds the user's own canary.yaml */
+	static const char *const where[] = {
+		"git --git-dir=remote.git log -p deploy",
+		"git --git-dir=remote.git log -p refs/notes/gitcanary",
+		"git --git-dir=remote.git notes --ref=gitcanary list | "
+		"while read n c; do git --git-dir=remote.git show $n; done",
+		"cat gc.log",
+		"find cache",
+		"grep -r -a . cache",
+	};
+	env e;
+	char *url = NULL, *cmd;
+
+	env_setup(&e);
+	url = gc_httpd_url(e.hooks, "");
+	cmd = gc_xasprintf(
+		"printf 'Sec-TOKEN-1\\n' >token && "
+		"cd src && sed -i "
+		"'s|http://127.0.0.1:\\([0-9]*\\)/acceptance|"
+		"http://bob:Sec-USER-2@127.0.0.1:\\1/acceptance?apikey=Sec-QUERY-3|;"
+		"s|http://127.0.0.1:\\([0-9]*\\)/load|"
+		"http://eve:Sec-ECHO-4@127.0.0.1:\\1/echo?token=Sec-ECHOQ-5|' "
+		"canary.yaml && grep -c Sec- canary.yaml && " GIT
+		" commit -qam secrets && git push -q origin main");
+	sh_ok(&e, cmd);
+	free(cmd);
+	ck_assert_str_eq(e.out.ptr, "2\n");
+	cmd = gc_xasprintf(
+		"cd '%s' && '%s' reconcile --once -v "
+		"--repo \"file://$PWD/remote.git\" --cache-dir cache "
+		"--token-file token --assume-ready --min-interval 1s "
+		"--metrics-server 'http://pat:Sec-PROM-6@127.0.0.1:1/?k=Sec-PROMQ-7' "
+		"--event-webhook '%s/events?key=Sec-EVENT-8' 2>>gc.log",
+		e.dir, gc_test_binary, url);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(gc_test_sh(&e.out, &e.err, "%s", cmd), 0);
+	bump(&e, "3.1.2");
+	for (int i = 0; i < 40; i++) {
+		char *p;
+
+		gc_test_sh(&e.out, &e.err, "%s", cmd);
+		p = phase(&e, "test");
+		if (!strcmp(p, "Failed")) {
+			free(p);
+			break;
+		}
+		free(p);
+		nap_ms(250);
+	}
+	/* the hooks ran and failed, so their answers were written */
+	sh_ok(&e, "git --git-dir=remote.git log --format=%B deploy | "
+		  "grep -c 'you sent Basic \\*\\*\\* and \\*\\*\\*' | "
+		  "sed 's/^[1-9][0-9]*$/some/'");
+	ck_assert_str_eq(e.out.ptr, "some\n");
+	/* base64 of eve:Sec-ECHO-4 and bob:Sec-USER-2 too */
+	for (size_t i = 0; i < GC_ARRAY_SIZE(where); i++) {
+		char *grep = gc_xasprintf(
+			"{ %s; } | grep -a -o -E '.{0,60}(Sec-|"
+			"ZXZlOlNlYy1FQ0hPLTQ|Ym9iOlNlYy1VU0VSLTI).{0,20}' | "
+			"head -3; true",
+			where[i]);
+
+		sh_ok(&e, grep);
+		ck_assert_msg(!e.out.len, "a secret in `%s`:\n%s", where[i],
+			      e.out.ptr);
+		free(grep);
+	}
+	free(cmd);
+	free(url);
+	env_free(&e);
+}
+END_TEST
+
 /* ---- restarts ---- */
 
 START_TEST(test_loop__killed_daemon_resumes_from_git)
@@ -941,6 +1100,42 @@ START_TEST(test_loop__killed_daemon_resumes_from_git)
 		  "wait_for $(cat gc.pid); tail -1 gc.log | sed 's/^[^ ]* //'");
 	ck_assert_str_eq(e.out.ptr, "info stopping\n");
 	assert_subjects(&e, SUBJECTS_OK);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * The repository goes away (issue 15): the daemon says it is unreachable
+ * and backs off (100, 200, 400, 800 ms, ...) instead of logging "no
+ * branch 'main'" every poll, and carries on once it is back.
+ */
+START_TEST(test_loop__unreachable_repository_backs_off)
+{
+	env e;
+
+	env_setup(&e);
+	daemon_start(&e, "gc");
+	wait_phase(&e, "test", "Initialized", 30);
+	sh_ok(&e,
+	      "mv remote.git gone.git && sleep 2 && "
+	      "grep -c 'tick failed' gc.log; "
+	      "grep -c 'tick failed.*the repository is unreachable' gc.log; "
+	      "grep -c 'no branch' gc.log; true");
+	{
+		int failed = 0, unreachable = 0, plain = 0;
+
+		ck_assert_int_eq(sscanf(e.out.ptr, "%d %d %d", &failed,
+					&unreachable, &plain),
+				 3);
+		/* 20 polls of 100 ms; backoff leaves 4 or 5 tries */
+		ck_assert_msg(failed >= 3 && failed <= 6, "%s", e.out.ptr);
+		ck_assert_int_eq(unreachable, failed);
+	}
+	sh_ok(&e, "mv gone.git remote.git && for i in $(seq 100); do "
+		  "grep -q 'tick worked again' gc.log && break; sleep 0.1; "
+		  "done; grep -c 'tick worked again after' gc.log");
+	ck_assert_str_eq(e.out.ptr, "1\n");
+	daemon_signal(&e, "gc", "TERM");
 	env_free(&e);
 }
 END_TEST
@@ -1151,7 +1346,7 @@ START_TEST(test_loop__passthrough_follows_source_but_not_broken_files)
 	ck_assert_int_eq(reconcile(&e, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(
 		e.err.ptr,
-		"hpa-total.yaml:25:1: did not find expected node content"));
+		"hpa-total.yaml:24:9: did not find expected node content"));
 	deploy_files(&e, "test/_");
 	ck_assert_str_eq(e.out.ptr,
 			 "test/_/configmap-extra.yaml\n"
@@ -1649,7 +1844,9 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__misspelt_canary_holds_its_target);
 	tcase_add_test(tc, test_loop__config_change_is_a_release);
 	tcase_add_test(tc, test_loop__rollback_on_failing_webhook);
+	tcase_add_test(tc, test_loop__webhook_cannot_forge_history);
 	tcase_add_test(tc, test_loop__killed_daemon_resumes_from_git);
+	tcase_add_test(tc, test_loop__unreachable_repository_backs_off);
 	tcase_add_test(tc, test_loop__lost_push_is_not_a_lost_stage);
 	tcase_add_test(tc, test_loop__two_daemons_and_human_pushes);
 	tcase_add_test(tc, test_loop__broken_app_does_not_stop_others);
@@ -1662,6 +1859,11 @@ Suite *gc_suite_loop(void)
 	tcase_add_test(tc, test_loop__event_webhooks_follow_the_commits);
 	tcase_add_test(tc, test_loop__event_webhook_flag_and_failing_hooks);
 	tcase_add_test(tc, test_loop__lost_push_sends_no_events);
+	suite_add_tcase(s, tc);
+	/* its own case: CK_RUN_CASE=secrets runs it alone */
+	tc = tcase_create("secrets");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_loop__secrets_reach_nothing_written);
 	suite_add_tcase(s, tc);
 	return s;
 }

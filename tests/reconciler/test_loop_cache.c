@@ -474,7 +474,7 @@ START_TEST(test_loop_cache__failed_readiness_server_is_asked_once)
 		e.out.ptr,
 		"t/x290: warning: x290-primary.t not ready: waiting for rollout to finish: "
 		"readiness unknown: readiness query failed: error response: "
-		"Status 404 Not Found: not here\n");
+		"Status 404 Not Found: \"not here\"\n");
 	env_free(&e);
 	gc_httpd_stop(h);
 	free(url);

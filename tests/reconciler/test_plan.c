@@ -255,7 +255,7 @@ START_TEST(test_plan__source_errors_exit_1)
 	ck_assert_str_eq(out.ptr, seed_plan);
 	ck_assert_str_eq(
 		err.ptr,
-		"broken.yaml:2:1: did not find expected node content while parsing a flow node\n");
+		"broken.yaml:1:5: did not find expected node content while parsing a flow node\n");
 	gc_buf_release(&out);
 	gc_buf_release(&err);
 	gc_test_rmrf(dir);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "util/text.h"
 #include "httpd.h"
 #include "prometheus.h"
 #include "reconciler/checks/checks.h"
@@ -266,15 +267,15 @@ static const struct {
 	  GC_ERROR, 0,
 	  "error unmarshaling result: unsupported result type scalar (wrap scalars with vector())" },
 	{ 200, "{\"data\":", GC_ERROR, 0,
-	  "error unmarshaling result: malformed JSON, '{\"data\":'" },
+	  "error unmarshaling result: malformed JSON, \"{\\\"data\\\":\"" },
 	{ 200, "<html>oops</html>\n", GC_ERROR, 0,
-	  "error unmarshaling result: malformed JSON, '<html>oops</html>'" },
+	  "error unmarshaling result: malformed JSON, \"<html>oops</html>\"" },
 	{ 500, "boom\n", GC_ERROR, 0,
-	  "error response: Status 500 Internal Server Error: boom" },
+	  "error response: Status 500 Internal Server Error: \"boom\"" },
 	{ 400, "{\"status\":\"error\"}", GC_ERROR, 0,
-	  "error response: Status 400 Bad Request: {\"status\":\"error\"}" },
+	  "error response: Status 400 Bad Request: \"{\\\"status\\\":\\\"error\\\"}\"" },
 	{ 503, "", GC_ERROR, 0,
-	  "error response: Status 503 Service Unavailable: " },
+	  "error response: Status 503 Service Unavailable: \"\"" },
 };
 
 START_TEST(test_prometheus__parse)
@@ -305,7 +306,7 @@ START_TEST(test_prometheus__parse_caps_body_excerpt)
 			 GC_ERROR);
 	ck_assert_uint_eq(strlen(err.msg),
 			  strlen("error response: Status 502 Bad Gateway: ") +
-				  256 + 3);
+				  GC_TEXT_SNIPPET + 5);
 	gc_error_release(&err);
 	gc_buf_release(&body);
 }
@@ -818,7 +819,7 @@ START_TEST(test_prometheus__live_bad_promql)
 {
 	gc_check c;
 	const char *prefix =
-		"Prometheus query failed for broken: error response: Status 400 Bad Request: {\"status\":\"error\",\"errorType\":\"bad_data\"";
+		"Prometheus query failed for broken: error response: Status 400 Bad Request: \"{\\\"status\\\":\\\"error\\\",\\\"errorType\\\":\\\"bad_data\\\"";
 
 	run_metric(&c, "x", "{\"name\":\"broken\",\"query\":\"sum(\"}");
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
@@ -1057,7 +1058,7 @@ START_TEST(test_prometheus__auth_reaches_server)
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
 	ck_assert_str_eq(
 		c.message,
-		"Metric query failed for t: error response: Status 401 Unauthorized: unauthorised");
+		"Metric query failed for t: error response: Status 401 Unauthorized: \"unauthorised\"");
 	gc_check_release(&c);
 	creds_teardown();
 	free(url);
@@ -1074,12 +1075,12 @@ static struct {
 	{ { VEC(SAMPLE("abc")), 200, 0 },
 	  "strconv.ParseFloat: parsing \"abc\": invalid syntax" },
 	{ { "oops", 500, 0 },
-	  "error response: Status 500 Internal Server Error: oops" },
+	  "error response: Status 500 Internal Server Error: \"oops\"" },
 	{ { "{\"status\":", 200, 0 },
-	  "error unmarshaling result: malformed JSON, '{\"status\":'" },
+	  "error unmarshaling result: malformed JSON, \"{\\\"status\\\":\"" },
 	{ { VEC(SAMPLE("+Inf")), 200, 0 }, "query returned +Inf" },
 	{ { VEC(SAMPLE("1")), 200, 3000 },
-	  "Get \"@/api/v1/query?query=up\": request timed out after 300ms" },
+	  "Get \"@/api/v1/query?<redacted>\": request timed out after 300ms" },
 };
 
 START_TEST(test_prometheus__fake_failures)
@@ -1119,7 +1120,7 @@ START_TEST(test_prometheus__tls_verified_unless_skipped)
 	gc_httpd *h = gc_httpd_start_tls(serve_fake, NULL);
 	char *url = gc_httpd_url(h, "");
 	char *prefix = gc_xasprintf(
-		"Metric query failed for t: Get \"%s/api/v1/query?query=up\": tls: ",
+		"Metric query failed for t: Get \"%s/api/v1/query?<redacted>\": tls: ",
 		url);
 	gc_check c;
 
@@ -1151,7 +1152,7 @@ START_TEST(test_prometheus__unreachable)
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
 	ck_assert_str_eq(
 		c.message,
-		"Metric query failed for t: Get \"http://127.0.0.1:1/api/v1/query?query=up\": could not connect: Connection refused");
+		"Metric query failed for t: Get \"http://127.0.0.1:1/api/v1/query?<redacted>\": could not connect: Connection refused");
 	ck_assert(c.error_event);
 	gc_check_release(&c);
 }

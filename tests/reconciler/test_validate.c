@@ -216,6 +216,15 @@ static const struct {
 	  "alias.yaml:1:4: unknown alias 'nope'\n" },
 	{ "kustomization.yaml", "namespace: [x]\n", 0,
 	  "kustomization.yaml:1:12: namespace must be a string, not a list\n" },
+	/* a value cannot forge a problem line of its own (issue 15) */
+	{ "forge.yaml",
+	  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+	  "  name: \"x\\nforge.yaml:1:1: all good\"\n",
+	  0,
+	  "forge.yaml:4:9: invalid ConfigMap name 'x\\nforge.yaml:1:1: all good': a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
+	/* no newline at the end: the error is on the last line, not past it */
+	{ "noeol.yaml", "a: 1\nb: [1, 2", 0,
+	  "noeol.yaml:2:9: did not find expected ',' or ']' while parsing a flow sequence\n" },
 };
 
 START_TEST(test_validate__reports_bad_input_with_position)
@@ -460,6 +469,17 @@ static const struct {
 	{ "service name is a DNS-1035 label",
 	  HEAD TARGET "  service:\n    port: 9898\n    name: 1st\n" ANALYSIS,
 	  "canary.yaml:12:11: spec.service.name: Invalid value: \"1st\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character\n" },
+	{ "service port is a port",
+	  HEAD TARGET "  service:\n    port: -1\n" ANALYSIS,
+	  "canary.yaml:11:11: spec.service.port: Invalid value: -1: must be between 1 and 65535, inclusive\n" },
+	{ "target has a pod template",
+	  HEAD "  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+	       "    name: bare\n" SERVICE ANALYSIS
+	       "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+	       "  name: bare\n  namespace: test\nspec:\n  selector:\n"
+	       "    matchLabels:\n      app: bare\n  template:\n"
+	       "    metadata:\n      labels:\n        app: bare\n",
+	  "canary.yaml:26:3: deployment bare.test spec.template.spec is missing\n" },
 	{ "canary name is DNS-1123",
 	  "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: PodInfo\nspec: {}\n",
 	  "canary.yaml:4:9: invalid Canary name 'PodInfo': a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character\n" },
@@ -684,7 +704,7 @@ static char *sh_out(const char *fmt, ...)
 
 #define BROKEN           \
 	PODINFO_WARNINGS \
-	"untracked.yaml:2:1: did not find expected node content while parsing a flow node\n"
+	"untracked.yaml:1:5: did not find expected node content while parsing a flow node\n"
 
 START_TEST(test_validate__git_work_tree_bare_and_remote)
 {

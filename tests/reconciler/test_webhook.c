@@ -14,6 +14,7 @@
 #include "reconciler/checks/webhook.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/text.h"
 
 /* ---- pure ---------------------------------------------------------- */
 
@@ -285,12 +286,12 @@ static const struct {
 	{ 200, "ok", NULL },
 	{ 201, "", NULL },
 	{ 202, "queued", NULL },
-	{ 203, "not quite", "not quite" },
-	{ 204, "", "" },
-	{ 400, "bad payload", "bad payload" },
-	{ 403, "Forbidden", "Forbidden" },
-	{ 404, "", "" },
-	{ 501, "nope", "nope" },
+	{ 203, "not quite", "\"not quite\"" },
+	{ 204, "", "\"\"" },
+	{ 400, "bad payload", "\"bad payload\"" },
+	{ 403, "Forbidden", "\"Forbidden\"" },
+	{ 404, "", "\"\"" },
+	{ 501, "nope", "\"nope\"" },
 	{ 500, "boom", "@" },
 	{ 503, "busy", "@" },
 	{ 429, "slow down", "@" },
@@ -324,6 +325,49 @@ START_TEST(test_webhook__status_rule)
 	}
 	ck_assert(!c.error_event);
 	gc_check_release(&c);
+	cJSON_Delete(s);
+}
+END_TEST
+
+/*
+ * A body that tries to forge history (issue 15): it stays one quoted,
+ * bounded line in the message, and whole (valid UTF-8) in the evidence.
+ */
+START_TEST(test_webhook__hostile_body_is_data)
+{
+	static const char forged[] =
+		"oops\n\ntest/podinfo: Promotion completed! Scaling down "
+		"podinfo.test\n\nCanary: test/podinfo\nPhase: Succeeded\n"
+		"\x1b[2J\xff";
+	static const char prefix[] =
+		"\"oops\\n\\ntest/podinfo: Promotion completed!";
+	cJSON *s = hook_spec("h", "/hook", NULL);
+	gc_buf body = GC_BUF_INIT, want = GC_BUF_INIT;
+	gc_check c;
+
+	gc_buf_adds(&body, forged);
+	for (int i = 0; i < 500; i++)
+		gc_buf_addch(&body, 'x');
+	H.statuses[0] = 400;
+	H.nstatuses = 1;
+	H.body = body.ptr;
+	run_hook(&c, s, "Progressing");
+	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
+	ck_assert_ptr_null(strchr(c.message, '\n'));
+	ck_assert_ptr_null(strchr(c.message, '\x1b'));
+	ck_assert_msg(!strncmp(c.message, prefix, strlen(prefix)), "%s",
+		      c.message);
+	ck_assert_uint_le(strlen(c.message), GC_TEXT_SNIPPET + 5);
+	gc_buf_adds(&want,
+		    "oops\n\ntest/podinfo: Promotion completed! "
+		    "Scaling down podinfo.test\n\nCanary: "
+		    "test/podinfo\nPhase: Succeeded\n\x1b[2J\xef\xbf\xbd");
+	for (int i = 0; i < 500; i++)
+		gc_buf_addch(&want, 'x');
+	ck_assert_str_eq(gc_json_str(c.evidence, "response"), want.ptr);
+	gc_check_release(&c);
+	gc_buf_release(&body);
+	gc_buf_release(&want);
 	cJSON_Delete(s);
 }
 END_TEST
@@ -379,7 +423,7 @@ START_TEST(test_webhook__no_retry_on_client_error)
 	H.body = "invalid";
 	run_hook(&c, s, "Progressing");
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
-	ck_assert_str_eq(c.message, "invalid");
+	ck_assert_str_eq(c.message, "\"invalid\"");
 	ck_assert_uint_eq(H.calls, 1);
 	gc_check_release(&c);
 	cJSON_Delete(s);
@@ -485,7 +529,7 @@ START_TEST(test_webhook__loadtester_gate)
 
 	run_hook(&c, check, "Progressing");
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
-	ck_assert_str_eq(c.message, "Forbidden");
+	ck_assert_str_eq(c.message, "\"Forbidden\"");
 	ck_assert_double_eq(gc_json_num(c.evidence, "status", 0), 403);
 	gc_check_release(&c);
 	run_hook(&c, open, "Progressing");
@@ -497,7 +541,7 @@ START_TEST(test_webhook__loadtester_gate)
 	gc_check_release(&c);
 	run_hook(&c, halt, "Initialized");
 	ck_assert_int_eq(c.status, GC_CHECK_FAIL);
-	ck_assert_str_eq(c.message, "Forbidden");
+	ck_assert_str_eq(c.message, "\"Forbidden\"");
 	ck_assert_str_eq(
 		H.last_body.ptr,
 		"{\"name\":\"podinfo\",\"namespace\":\"test\",\"phase\":\"Initialized\",\"checksum\":\"6bdb8d4f\"}");
@@ -619,6 +663,7 @@ Suite *gc_suite_webhook(void)
 	tcase_add_test(it, test_webhook__posts_exact_payload);
 	tcase_add_loop_test(it, test_webhook__status_rule, 0,
 			    GC_ARRAY_SIZE(statuses));
+	tcase_add_test(it, test_webhook__hostile_body_is_data);
 	tcase_add_test(it, test_webhook__retries_until_success);
 	tcase_add_test(it, test_webhook__retries_exhausted);
 	tcase_add_test(it, test_webhook__no_retry_on_client_error);

@@ -307,21 +307,39 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
+#define NEEDS \
+	"the remote requires credentials (set GITCANARY_GIT_TOKEN or an SSH key)"
+#define REJECTED "the remote rejected the credentials"
+#define REFUSED                                                          \
+	"refusing to send credentials over plain http (use https:// or " \
+	"ssh://, or --allow-insecure-http)"
+
 static const struct {
 	const char *token; /* opts.token */
 	const char *env;   /* GITCANARY_GIT_TOKEN */
 	const char *userinfo;
+	const char *query;  /* after the path */
+	bool insecure;      /* opts.allow_insecure_http */
 	const char *header; /* Authorization the server saw */
+	const char *msg;    /* after "cannot fetch '<url>': " */
 } creds[] = {
 	/* base64("x-access-token:s3cr3t-opt") */
-	{ "s3cr3t-opt", NULL, "",
-	  "Basic eC1hY2Nlc3MtdG9rZW46czNjcjN0LW9wdA==" },
+	{ "s3cr3t-opt", NULL, "", "", true,
+	  "Basic eC1hY2Nlc3MtdG9rZW46czNjcjN0LW9wdA==", REJECTED },
 	/* base64("x-access-token:s3cr3t-env") */
-	{ NULL, "s3cr3t-env", "",
-	  "Basic eC1hY2Nlc3MtdG9rZW46czNjcjN0LWVudg==" },
-	{ NULL, NULL, "", "" },
+	{ NULL, "s3cr3t-env", "", "", true,
+	  "Basic eC1hY2Nlc3MtdG9rZW46czNjcjN0LWVudg==", REJECTED },
+	{ NULL, NULL, "", "", true, "", NEEDS },
 	/* base64("bob:hunter2") */
-	{ NULL, NULL, "bob:hunter2@", "Basic Ym9iOmh1bnRlcjI=" },
+	{ NULL, NULL, "bob:hunter2@", "", true,
+	  "Basic Ym9iOmh1bnRlcjI=", REJECTED },
+	/* over plain http credentials stay home unless allowed */
+	{ "s3cr3t-opt", NULL, "", "", false, "", REFUSED },
+	{ NULL, "s3cr3t-env", "", "", false, "", REFUSED },
+	{ NULL, NULL, "bob:hunter2@", "", false, "", REFUSED },
+	/* a token in the query string: not in the error, nor the cache */
+	{ NULL, NULL, "", "?access_token=s3cr3t-query#s3cr3t-frag", false, "",
+	  NEEDS },
 };
 
 START_TEST(test_git_remote__https_token_is_sent_never_shown)
@@ -342,9 +360,11 @@ START_TEST(test_git_remote__https_token_is_sent_never_shown)
 			     MHD_OPTION_END);
 	ck_assert_ptr_nonnull(d);
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	u = gc_xasprintf("http://%s127.0.0.1:%u/org/repo.git",
-			 creds[_i].userinfo, (unsigned)info->port);
+	u = gc_xasprintf("http://%s127.0.0.1:%u/org/repo.git%s",
+			 creds[_i].userinfo, (unsigned)info->port,
+			 creds[_i].query);
 	opts.token = creds[_i].token;
+	opts.allow_insecure_http = creds[_i].insecure;
 	if (creds[_i].env)
 		setenv("GITCANARY_GIT_TOKEN", creds[_i].env, 1);
 	else
@@ -356,17 +376,17 @@ START_TEST(test_git_remote__https_token_is_sent_never_shown)
 	pthread_mutex_unlock(&auth_lock);
 	ck_assert_ptr_null(strstr(err.msg, "s3cr3t"));
 	ck_assert_ptr_null(strstr(err.msg, "hunter2"));
-	/* nor in the clone's config */
-	ck_assert_int_eq(gc_test_sh(NULL, NULL,
-				    "! grep -r -e s3cr3t -e hunter2 '%s'",
-				    cache),
-			 0);
+	/* nor in the names of the cache, nor in the clone's config */
+	ck_assert_int_eq(
+		gc_test_sh(NULL, NULL,
+			   "! ls -R '%s' | grep -e s3cr3t -e hunter2 && "
+			   "! grep -r -e s3cr3t -e hunter2 '%s'",
+			   cache, cache),
+		0);
 	want = gc_xasprintf(
-		"cannot fetch 'http://127.0.0.1:%u/org/repo.git': %s",
-		(unsigned)info->port,
-		creds[_i].header[0]
-			? "the remote rejected the credentials"
-			: "the remote requires credentials (set GITCANARY_GIT_TOKEN or an SSH key)");
+		"cannot fetch 'http://127.0.0.1:%u/org/repo.git%s': %s",
+		(unsigned)info->port, creds[_i].query[0] ? "?<redacted>" : "",
+		creds[_i].msg);
 	ck_assert_str_eq(err.msg, want);
 	free(want);
 	gc_error_release(&err);

@@ -531,7 +531,7 @@ START_TEST(test_source_update__cases)
 		"2 documents\n"
 		"apps/a.yaml#0 v1 ConfigMap default/one (found)\n"
 		"b.yaml#0 v1 ConfigMap k1/one (found)\n"
-		"c.yaml:2:1: did not find expected node content while parsing a flow node\n");
+		"c.yaml:1:5: did not find expected node content while parsing a flow node\n");
 	free(got);
 	gc_index_free(idx);
 	repo_close(&r);

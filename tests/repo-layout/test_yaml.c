@@ -10,7 +10,12 @@ static const struct {
 	unsigned line, column;
 	const char *needle;
 } bad[] = {
-	{ "a: 1\nb: [1, 2\n", 3, 1, "flow sequence" },
+	/* at the end of the last line, not on a line past it (issue 15) */
+	{ "a: 1\nb: [1, 2\n", 2, 9, "flow sequence" },
+	{ "a: 1\nb: [1, 2", 2, 9, "flow sequence" },
+	/* libyaml's lines: a lone CR ends one too */
+	{ "a: 1\rb: [1, 2\r", 2, 9, "flow sequence" },
+	{ "a: 1\r\nb: [1, 2", 2, 9, "flow sequence" },
 	{ "key: value\n  bad: indent\n", 2, 6, "mapping values" },
 	{ "a:\n\tb: 1\n", 2, 1, "tabs are not allowed" },
 	{ "a: 1\nb: 2\na: 3\n", 3, 1,
