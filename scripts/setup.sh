@@ -9,6 +9,7 @@ packages=(
 	check libmicrohttpd-dev libssl-dev
 	prometheus curl
 	openssh-server openssh-client
+	clang-14 libclang-rt-14-dev
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
