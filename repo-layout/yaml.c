@@ -100,9 +100,9 @@ static bool parse_float(const char *s, double *out)
 	char *end;
 
 	if (in_list(s, inf) || in_list(s, ninf) || in_list(s, nan_words)) {
-		*out = in_list(s, nan_words) ? NAN
-		       : in_list(s, ninf)    ? -INFINITY
-					     : INFINITY;
+		*out = in_list(s, nan_words) ? (double)NAN
+		       : in_list(s, ninf)    ? -(double)INFINITY
+					     : (double)INFINITY;
 		return true;
 	}
 	if (*p == '+' || *p == '-')

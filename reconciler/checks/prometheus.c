@@ -346,7 +346,7 @@ int gc_prometheus_parse(double *value, long status, const char *body,
 	const cJSON *result, *el;
 	const char *type;
 	gc_buf ex = GC_BUF_INIT;
-	double v = NAN;
+	double v = (double)NAN;
 	bool any = false;
 	int error = 0;
 

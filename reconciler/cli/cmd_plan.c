@@ -376,7 +376,7 @@ static int fail(const char *what, gc_error *err)
 int cmd_plan(int argc, char **argv)
 {
 	plan_args a = { 0 };
-	gc_source_opts opts = { NULL };
+	gc_source_opts opts = { 0 };
 	gc_canary_spec_opts sopts = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;

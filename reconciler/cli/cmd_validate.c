@@ -47,7 +47,7 @@ static int parse_args(gc_cli_source_args *a, int argc, char **argv, int *rc)
 int cmd_validate(int argc, char **argv)
 {
 	gc_cli_source_args a = { 0 };
-	gc_source_opts opts = { NULL };
+	gc_source_opts opts = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
 	gc_problems problems = { NULL, 0, 0 };
