@@ -430,7 +430,34 @@ static bool build_reads_changed(const gc_plan_build *b, const gc_map *changed)
 	return false;
 }
 
-/* Brings the index from the plan old to the plan now in idx. */
+/* The changed paths, in path order. */
+static const gc_map_entry **changed_sorted(const gc_map *changed, size_t *n)
+{
+	const gc_map_entry **v = gc_xcalloc(changed->len + 1, sizeof(*v));
+	const gc_map_entry *e;
+
+	*n = 0;
+	for (size_t i = 0; gc_map_next(changed, &i, &e);)
+		v[(*n)++] = e;
+	qsort(v, *n, sizeof(*v), cmp_key);
+	return v;
+}
+
+/* Whether some build of p reads one of the changed paths. */
+static bool reads_any(const gc_plan *p, const gc_map *changed)
+{
+	const gc_map_entry *e;
+
+	for (size_t i = 0; gc_map_next(changed, &i, &e);)
+		if (gc_map_gets(&p->inputs, e->key))
+			return true;
+	return false;
+}
+
+/*
+ * Brings the index from the plan old to the plan now in idx (old == now:
+ * the plan was not made again).
+ */
 static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
 			const gc_map *changed, const gc_source_opts *opts,
 			gc_error *err)
@@ -443,20 +470,36 @@ static int apply_update(gc_index *idx, files *fs, const gc_plan *old,
 	double t0;
 	int error = 0;
 
-	for (size_t i = 0; gc_map_next(&old->native, &i, &e);)
-		if (e->value && !gc_map_gets(&now->native, e->key))
-			gc_index__set_file(idx, e->key, NULL, NULL, NULL,
-					   false);
-	native = native_sorted(now, &n);
-	for (size_t i = 0; error == 0 && i < n; i++) {
-		const char *was = gc_map_gets(&old->native, native[i]->key);
+	if (old == now) { /* the same plan: only the changed files move */
+		native = changed_sorted(changed, &n);
+		for (size_t i = 0; error == 0 && i < n; i++) {
+			const char *ns =
+				gc_map_gets(&now->native, native[i]->key);
 
-		if (!was || strcmp(was, native[i]->value) ||
-		    gc_map_gets(changed, native[i]->key))
-			error = set_native(idx, fs, native[i]->key,
-					   native[i]->value, err);
+			if (ns)
+				error = set_native(idx, fs, native[i]->key, ns,
+						   err);
+		}
+		free(native);
+		if (!reads_any(now, changed))
+			return error;
+	} else {
+		for (size_t i = 0; gc_map_next(&old->native, &i, &e);)
+			if (e->value && !gc_map_gets(&now->native, e->key))
+				gc_index__set_file(idx, e->key, NULL, NULL,
+						   NULL, false);
+		native = native_sorted(now, &n);
+		for (size_t i = 0; error == 0 && i < n; i++) {
+			const char *was =
+				gc_map_gets(&old->native, native[i]->key);
+
+			if (!was || strcmp(was, native[i]->value) ||
+			    gc_map_gets(changed, native[i]->key))
+				error = set_native(idx, fs, native[i]->key,
+						   native[i]->value, err);
+		}
+		free(native);
 	}
-	free(native);
 	for (size_t i = 0; i < old->nbuilds; i++)
 		if (!gc_plan_find(now, old->builds[i].key))
 			gc_index__set_file(idx, old->builds[i].key, NULL, NULL,
@@ -531,7 +574,8 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 	}
 	gc_debug("source: %zu paths changed, %s", changed.len,
 		 replan ? "planned again" : "same plan");
-	error = apply_update(idx, &fs, &old, &changed, opts, err);
+	error = apply_update(idx, &fs, replan ? &old : gc_index__plan(idx),
+			     &changed, opts, err);
 	if (!replan)
 		memset(&old, 0, sizeof(old)); /* still the index's */
 	if (error == 0)
