@@ -232,6 +232,7 @@ void gc_git_free(gc_git *g)
 	if (!g)
 		return;
 	git_remote_free(g->remote);
+	git_remote_free(g->push_remote);
 	git_repository_free(g->repo);
 	free(g->url);
 	free(g->display);

@@ -38,7 +38,12 @@ struct gc_git {
 	char *pass;    /* its password; owned, never logged or stored */
 	bool insecure_http; /* credentials may go to an http:// remote */
 	git_remote *remote; /* the remote of a URL, kept open across fetches */
-	bool fetch_failed;  /* the last fetch of the remote failed */
+	/*
+	 * Its twin for pushes, looked up at the first push and kept too: a
+	 * push on the fetch's remote costs ~10 ms more a tick (libgit2 1.5).
+	 */
+	git_remote *push_remote;
+	bool fetch_failed; /* the last fetch of the remote failed */
 	/*
 	 * Refs peeled lately: object id -> the commit it peels to. Objects
 	 * never change, so this is always right; it saves reading the

@@ -311,7 +311,7 @@ cleanup:
  */
 int gc_git__push_one(gc_git *g, const char *spec, gc_error *err)
 {
-	git_remote *remote = g->remote;
+	git_remote *remote;
 	git_push_options po;
 	char *specs[] = { GC_UNCONST(spec) };
 	git_strarray arr = { specs, 1 };
@@ -320,11 +320,24 @@ int gc_git__push_one(gc_git *g, const char *spec, gc_error *err)
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	net_callbacks(&po.callbacks, &net, g);
-	if (!remote) {
+	if (!g->remote) {
 		rc = gc_error_set(err, GC_ERROR, "'%s' is not a remote",
 				  g->display);
 		goto cleanup;
 	}
+	if (!g->push_remote &&
+	    ((rc = git_remote_lookup(&g->push_remote, g->repo, GC_GIT_REMOTE)) <
+		     0 ||
+	     (strcmp(git_remote_url(g->push_remote), g->url) &&
+	      (rc = git_remote_set_instance_url(g->push_remote, g->url)) <
+		      0))) {
+		git_remote_free(g->push_remote);
+		g->push_remote = NULL;
+		rc = gc_git__fail(g, err, rc, "cannot set up the remote '%s'",
+				  g->display);
+		goto cleanup;
+	}
+	remote = g->push_remote;
 	rc = git_remote_push(remote, &arr, &po);
 	if (rc == GIT_ENONFASTFORWARD) {
 		rc = gc_git__fail_code(g, err, GC_ECONFLICT,
