@@ -27,8 +27,7 @@ typedef enum gc_ftype {
 enum {
 	GC_F_REQ = 1 << 0,
 	GC_F_DURATION = 1 << 1, /* CRD pattern ^[0-9]+(m|s), Go duration */
-	GC_F_MIN1 = 1 << 2,
-	GC_F_NOT_YET = 1 << 3 /* accepted, not acted on yet: a warning */
+	GC_F_MIN1 = 1 << 2
 };
 
 typedef struct gc_field {

@@ -274,10 +274,6 @@ static void check_fields(vctx *c, const cJSON *obj, const char *path,
 					sub.ptr);
 			continue;
 		}
-		if (f->flags & GC_F_NOT_YET)
-			warning(c, n, true,
-				"%s: accepted but not acted on yet (%s are not implemented)",
-				sub.ptr, f->key);
 		check_value(c, n, sub.ptr, f);
 	}
 	gc_buf_release(&sub);
