@@ -445,6 +445,25 @@ static void unprefix(char *path)
 		memmove(path, path + n, strlen(path + n) + 1);
 }
 
+/*
+ * The tool's message with the repository's paths: the wrapper's
+ * "../../r/dir" and every quoted or spaced "r/..." lose REPO_DIR.
+ */
+static void unprefix_msg(char *msg)
+{
+	static const char *const from[] = { "../../" REPO_DIR "/",
+					    "'" REPO_DIR "/",
+					    " " REPO_DIR "/" };
+	char *p;
+
+	for (size_t i = 0; i < sizeof(from) / sizeof(*from); i++) {
+		size_t n = strlen(from[i]), keep = i ? 1 : 0;
+
+		while ((p = strstr(msg, from[i])))
+			memmove(p + keep, p + n, strlen(p + n) + 1);
+	}
+}
+
 /* Paths of a run with wrappers back to the repository's. */
 static void job_unprefix(job *j)
 {
@@ -452,8 +471,10 @@ static void job_unprefix(job *j)
 		return;
 	for (size_t d = 0; d < j->docs.n; d++)
 		unprefix(j->docs.v[d]->path);
-	for (size_t k = 0; k < j->problems.n; k++)
+	for (size_t k = 0; k < j->problems.n; k++) {
 		unprefix(j->problems.v[k].path);
+		unprefix_msg(j->problems.v[k].msg);
+	}
 }
 
 /*

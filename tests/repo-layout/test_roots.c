@@ -284,6 +284,26 @@ START_TEST(test_roots__namespace_over_a_tool_build)
 }
 END_TEST
 
+static const char *const wrapped_broken[] = { "apps/wrapped-broken" };
+
+/* A build that fails under a namespace from above names repository paths. */
+START_TEST(test_roots__wrapped_failure_names_repository_paths)
+{
+	gc_source_opts opts = { .paths = wrapped_broken, .npaths = 1 };
+	gc_index *idx = load("roots/overlay", &opts);
+	gc_problems *p = gc_index_problems(idx);
+
+	ck_assert_uint_eq(p->n, 1);
+	ck_assert_str_eq(p->v[0].path, "apps/broken/kustomization.yaml");
+	ck_assert_ptr_nonnull(
+		strstr(p->v[0].msg, "'apps/broken/missing.yaml'"));
+	ck_assert_msg(!strstr(p->v[0].msg, "r/apps") &&
+			      !strstr(p->v[0].msg, ".gitcanary"),
+		      "%s", p->v[0].msg);
+	gc_index_free(idx);
+}
+END_TEST
+
 static const char *const two_roots[] = { "apps/broken", "apps/production" };
 
 /* One root does not build: the other's objects are all there. */
@@ -390,6 +410,7 @@ static Suite *gc_suite_roots(void)
 	tcase_add_test(tc, test_roots__batched_builds_equal_single_ones);
 	tcase_add_test(tc, test_roots__namespace_over_a_tool_build);
 	tcase_add_test(tc, test_roots__broken_root_is_its_own_problem);
+	tcase_add_test(tc, test_roots__wrapped_failure_names_repository_paths);
 	tcase_add_test(tc, test_roots__fast_path_needs_no_kustomize);
 	tcase_add_test(tc, test_roots__flux_kustomizations);
 	suite_add_tcase(s, tc);
