@@ -24,6 +24,7 @@
 
 #include "reconciler/loop/loop.h"
 #include "bench/bench.h"
+#include "bench/bench_loop.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -93,11 +94,11 @@ static void run(int n)
 {
 	char tmpl[] = "/tmp/loop_bench.XXXXXX";
 	char *dir = mkdtemp(tmpl), *remote, *cmd;
-	gc_loop_opts o = { 0 };
+	gc_bench_loop bl;
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
-	gc_loop *loop = NULL;
-	double t0, first, idle[50], bump[64];
+	gc_loop *loop;
+	double t0, first, idle, bump[64];
 	int nbump = getenv("LOOP_BENCH_BUMPS")
 			    ? atoi(getenv("LOOP_BENCH_BUMPS"))
 			    : 5;
@@ -108,25 +109,9 @@ static void run(int n)
 						    : GC_LOG_ERROR);
 	make_repo(dir, n);
 	remote = gc_xasprintf("%s/remote.git", dir);
-	o.repo = remote;
-	o.source_branch = "main";
-	o.assume_ready = true;
-	o.min_interval_ms = 1000;
-	t0 = gc_bench_now_ms();
-	if (gc_loop_new(&loop, &o, &err) < 0 ||
-	    gc_loop_tick(loop, &res, now, &err) < 0)
-		die("first tick", &err);
-	first = gc_bench_now_ms() - t0;
-	if (!res.committed)
-		die("first tick made no commit", &err);
-	for (int i = 0; i < 50; i++) {
-		t0 = gc_bench_now_ms();
-		if (gc_loop_tick(loop, &res, now + 10, &err) < 0)
-			die("idle tick", &err);
-		idle[i] = gc_bench_now_ms() - t0;
-		if (!res.skipped)
-			die("idle tick did work", &err);
-	}
+	first = gc_bench_loop_start(&bl, "loop_bench", remote, now);
+	loop = bl.loop;
+	idle = gc_bench_loop_idle(&bl, "loop_bench", now + 10);
 	if (nbump < 1 || nbump > 64)
 		nbump = 5;
 	for (int i = 0; i < nbump; i++) {
@@ -150,10 +135,9 @@ static void run(int n)
 		}
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	gc_bench_sort(idle, 50);
 	gc_bench_sort(bump, (size_t)nbump);
 	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f |\n",
-	       n, first, idle[25], bump[nbump / 2], bump[0], bump[nbump - 1],
+	       n, first, idle, bump[nbump / 2], bump[0], bump[nbump - 1],
 	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib());
 	fflush(stdout);
 	gc_loop_free(loop);

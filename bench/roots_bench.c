@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/bench_loop.h"
 #include "reconciler/loop/loop.h"
 #include "repo-layout/source.h"
 #include "util/alloc.h"
@@ -184,33 +185,17 @@ typedef struct loop_times {
 static loop_times run_loop(const char *dir, int nbumps)
 {
 	char *remote = gc_xasprintf("%s/remote.git", dir);
-	gc_loop_opts o = { 0 };
+	gc_bench_loop bl;
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
-	gc_loop *loop = NULL;
-	double t0, idle[50], bump[8], over[8];
+	gc_loop *loop;
+	double t0, bump[8], over[8];
 	int64_t now = 2000000000;
 	loop_times t = { 0 };
 
-	o.repo = remote;
-	o.source_branch = "main";
-	o.assume_ready = true;
-	o.min_interval_ms = 1000;
-	t0 = gc_bench_now_ms();
-	if (gc_loop_new(&loop, &o, &err) < 0 ||
-	    gc_loop_tick(loop, &res, now, &err) < 0)
-		die("first tick", &err);
-	t.first = gc_bench_now_ms() - t0;
-	for (int i = 0; i < 50; i++) {
-		t0 = gc_bench_now_ms();
-		if (gc_loop_tick(loop, &res, now + 10, &err) < 0)
-			die("idle tick", &err);
-		idle[i] = gc_bench_now_ms() - t0;
-		if (!res.skipped)
-			die("idle tick did work", &err);
-	}
-	gc_bench_sort(idle, 50);
-	t.idle = idle[25];
+	t.first = gc_bench_loop_start(&bl, "roots_bench", remote, now);
+	loop = bl.loop;
+	t.idle = gc_bench_loop_idle(&bl, "roots_bench", now + 10);
 	for (int i = 0; i < nbumps; i++) {
 		sh(gc_xasprintf(
 			"cd %s/src && sed -i 's/newTag: 1.0.0$/newTag: 1.0.%d/' "
