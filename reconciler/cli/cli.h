@@ -59,7 +59,7 @@ typedef struct gc_cli_opt {
 } gc_cli_opt;
 
 /* Most options a table may have (each helper's own ones included). */
-#define GC_CLI_MAX_OPTS 40
+#define GC_CLI_MAX_OPTS 64
 
 /*
  * The one option parser (getopt_long): parses argv[1..] for `verb`
