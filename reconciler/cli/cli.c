@@ -139,9 +139,14 @@ static void bare(const char **positional, char *arg, char *msg, size_t len)
 	problem(msg, len, why);
 }
 
+/* getopt_long's codes of --log-level and --log-format (every command) */
+#define OPT_LOG_LEVEL (OPT_BASE - 2)
+#define OPT_LOG_FORMAT (OPT_BASE - 1)
+
 /*
- * getopt_long's tables for opts, plus --help and --verbose: lopts has room
- * for GC_CLI_MAX_OPTS + 3 entries, shorts for 2 * GC_CLI_MAX_OPTS + 5.
+ * getopt_long's tables for opts, plus --help, --verbose, --log-level and
+ * --log-format: lopts has room for GC_CLI_MAX_OPTS + 5 entries, shorts for
+ * 2 * GC_CLI_MAX_OPTS + 5.
  */
 static void tables(struct option *lopts, char *shorts, const gc_cli_opt *opts)
 {
@@ -166,17 +171,23 @@ static void tables(struct option *lopts, char *shorts, const gc_cli_opt *opts)
 	*shorts = '\0';
 	lopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
 	lopts[n + 1] = (struct option){ "verbose", no_argument, NULL, 'v' };
-	lopts[n + 2] = (struct option){ NULL, 0, NULL, 0 };
+	lopts[n + 2] = (struct option){ "log-level", required_argument, NULL,
+					OPT_LOG_LEVEL };
+	lopts[n + 3] = (struct option){ "log-format", required_argument, NULL,
+					OPT_LOG_FORMAT };
+	lopts[n + 4] = (struct option){ NULL, 0, NULL, 0 };
 }
 
 int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
 		 const char **positional, int argc, char **argv, int *rc)
 {
-	struct option lopts[GC_CLI_MAX_OPTS + 3];
+	struct option lopts[GC_CLI_MAX_OPTS + 5];
 	char shorts[2 * GC_CLI_MAX_OPTS + 5];
 	char msg[512] = "", why[512];
 	bool help = false;
 	int verbose = 0, c, i;
+	gc_log_level level = GC_LOG_INFO;
+	gc_log_format format = GC_LOG_TEXT;
 
 	tables(lopts, shorts, opts);
 	opterr = 0; /* the messages are ours */
@@ -191,6 +202,19 @@ int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
 			help = true;
 		} else if (c == 'v') {
 			verbose++;
+		} else if (c == OPT_LOG_LEVEL &&
+			   gc_log_level_parse(&level, optarg) < 0) {
+			snprintf(
+				why, sizeof(why),
+				"--log-level must be debug, info, warn or error, not '%s'",
+				optarg);
+			problem(msg, sizeof(msg), why);
+		} else if (c == OPT_LOG_FORMAT &&
+			   gc_log_format_parse(&format, optarg) < 0) {
+			snprintf(why, sizeof(why),
+				 "--log-format must be text or json, not '%s'",
+				 optarg);
+			problem(msg, sizeof(msg), why);
 		} else if (c == 1) {
 			bare(positional, optarg, msg, sizeof(msg));
 		} else if (c == '?' || c == ':') {
@@ -214,8 +238,9 @@ int gc_cli_parse(const char *verb, const char *usage, const gc_cli_opt *opts,
 		*rc = gc_cli_usage(verb, msg);
 		return -1;
 	}
-	if (verbose)
-		gc_log_set_level(GC_LOG_DEBUG);
+	/* -v is --log-level debug, whatever the order */
+	gc_log_set_level(verbose ? GC_LOG_DEBUG : level);
+	gc_log_set_format(format);
 	return 0;
 }
 
@@ -364,7 +389,9 @@ static const char loop_help[] =
 	"  --msteams-url URL          MS Teams hook instead of Slack (also $MSTEAMS_URL)\n"
 	"  --alert-severity LEVEL     what the global hook receives: info (default), warn, error\n"
 	"  --cluster-name NAME        a Cluster field in every alert\n"
-	"  -v, --verbose              log debug lines too\n";
+	"  -v, --verbose              log debug lines too\n"
+	"  --log-level LEVEL          debug, info (default), warn or error\n"
+	"  --log-format FORMAT        text (default) or json (one object a line)\n";
 
 /* "Name <email>" into two owned strings; -1 when it is not that. */
 static int split_ident(char **name, char **email, const char *s)

@@ -144,7 +144,9 @@ static const char usage_text[] =
 	"  --repo PATH|URL       git repository; default .\n"
 	"  --deploy-branch NAME  the deploy branch; default deploy, else origin/deploy\n"
 	"  -o, --output FORMAT   yaml or json: the status file's Canary document\n"
-	"  -v, --verbose         log debug lines too\n";
+	"  -v, --verbose         log debug lines too\n"
+	"  --log-level LEVEL     debug, info (default), warn or error\n"
+	"  --log-format FORMAT   text (default) or json (one object a line)\n";
 
 /* -o: the Canary document of the status file. */
 static int print_document(const char *output, const char *path,

@@ -248,7 +248,9 @@ static const char usage_text[] =
 	"  -A, --all-namespaces  canaries of every namespace (the default)\n"
 	"  -o, --output FORMAT   wide (more columns), yaml or json (the status files as a List)\n"
 	"  -w, --watch           after the listing, print the rows again whenever the branch moves\n"
-	"  -v, --verbose         log debug lines too\n";
+	"  -v, --verbose         log debug lines too\n"
+	"  --log-level LEVEL     debug, info (default), warn or error\n"
+	"  --log-format FORMAT   text (default) or json (one object a line)\n";
 
 int cmd_get(int argc, char **argv)
 {

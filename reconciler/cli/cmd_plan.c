@@ -42,7 +42,9 @@ static const char usage_text[] =
 	"  --default-namespace NS   namespace of documents without one; default \"default\"\n"
 	"  --format FORMAT          text (default) or markdown: a table of the ticks and of what\n"
 	"                           each checks, for a pull-request comment\n"
-	"  -v, --verbose            log debug lines too\n";
+	"  -v, --verbose            log debug lines too\n"
+	"  --log-level LEVEL        debug, info (default), warn or error\n"
+	"  --log-format FORMAT      text (default) or json (one object a line)\n";
 
 typedef struct plan_args {
 	gc_cli_source_args src;

@@ -43,7 +43,9 @@ static const char usage_text[] =
 	"  --default-namespace NS   namespace of documents without one; default \"default\"\n"
 	"  --include-label-prefix L target labels/annotations with these key prefixes\n"
 	"                           (comma list, * = all) go onto the primary; default none\n"
-	"  -v, --verbose            log debug lines too\n";
+	"  -v, --verbose            log debug lines too\n"
+	"  --log-level LEVEL        debug, info (default), warn or error\n"
+	"  --log-format FORMAT      text (default) or json (one object a line)\n";
 
 typedef struct render_args {
 	gc_cli_source_args src;

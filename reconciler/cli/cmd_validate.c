@@ -24,7 +24,9 @@ static const char usage_text[] =
 	"  --ref REV                branch, tag or commit to check; default HEAD (the remote's HEAD branch for a URL)\n"
 	"  --dir DIR                check a plain directory instead of a commit (no git)\n" GC_CLI_ROOTS_HELP
 	"  --default-namespace NS   namespace of documents without one and outside any kustomization; default \"default\"\n"
-	"  -v, --verbose            log debug lines too\n";
+	"  -v, --verbose            log debug lines too\n"
+	"  --log-level LEVEL        debug, info (default), warn or error\n"
+	"  --log-format FORMAT      text (default) or json (one object a line)\n";
 
 static int parse_args(gc_cli_source_args *a, int argc, char **argv, int *rc)
 {

@@ -595,11 +595,6 @@ static int process_chunk(gc_tick *t, size_t from, size_t nw,
 		if (w->d.broken || w->d.skipped)
 			goto keys;
 		next_state(w, t);
-		for (size_t k = 0; k < w->m.out.nevents; k++)
-			gc_log(w->m.out.events[k].type == GC_EVENT_WARNING
-				       ? GC_LOG_WARN
-				       : GC_LOG_INFO,
-			       "%s: %s", w->d.id, w->m.out.events[k].message);
 		if (!(w->d.ran && w->m.out.changed) && !w->inputs_changed)
 			goto keys;
 		rendered = render(w, t, &rerr);

@@ -216,7 +216,27 @@ static void send_alerts(gc_tick *t)
  * its events go only with the recomputed tick. Events of a canary whose
  * new stage was not written are dropped with it.
  */
-void gc_loop__send_events(gc_tick *t)
+/*
+ * Logs an event, once: when its tick is final (after the push, or when
+ * the tick commits nothing), never for an attempt lost to another writer.
+ */
+static void log_event(const gc_canary_done *d, const gc_event *e,
+		      const char *commit)
+{
+	const gc_log_field f[] = {
+		{ "canary", d->id },
+		{ "commit", commit },
+		{ "type", e->type == GC_EVENT_WARNING ? "Warning" : "Normal" },
+		{ "phase", gc_phase_name(e->phase) },
+	};
+	gc_log_level level = e->error                      ? GC_LOG_ERROR
+			     : e->type == GC_EVENT_WARNING ? GC_LOG_WARN
+							   : GC_LOG_INFO;
+
+	gc_log_with(level, f, GC_ARRAY_SIZE(f), "%s", e->message);
+}
+
+void gc_loop__send_events(gc_tick *t, const char *commit)
 {
 	const gc_loop_opts *o = &t->loop->opts;
 	gc_event_hooks_canary *c = gc_xcalloc(t->n + 1, sizeof(*c));
@@ -231,6 +251,8 @@ void gc_loop__send_events(gc_tick *t)
 
 		if (!d->report.nevents || (d->moved && !d->changed))
 			continue;
+		for (size_t k = 0; k < d->report.nevents; k++)
+			log_event(d, &d->report.events[k], commit);
 		ctx[n].name = d->obj->name;
 		ctx[n].namespace = d->obj->namespace;
 		ctx[n].checksum = d->checksum;
@@ -281,9 +303,11 @@ int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err)
 	res->committed = true;
 	snprintf(res->commit, sizeof(res->commit), "%s", commit);
 	res->canaries_changed = nm;
-	gc_info("%.12s %.*s", commit, (int)strcspn(msg.ptr, "\n"), msg.ptr);
+	gc_log_with(GC_LOG_INFO, &(gc_log_field){ "commit", commit }, 1,
+		    "deploy branch: %.*s", (int)strcspn(msg.ptr, "\n"),
+		    msg.ptr);
 	/* delivered before the note is written, so that it records them */
-	gc_loop__send_events(t);
+	gc_loop__send_events(t, commit);
 	for (size_t i = 0, k = 0; i < t->n; i++) {
 		if (!t->d[i].changed)
 			continue;

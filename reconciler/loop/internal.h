@@ -333,8 +333,11 @@ bool gc_loop__write_file(gc_tick *t, const char *path, const gc_buf *data);
 bool gc_loop__delete_file(gc_tick *t, const char *path);
 /* Commits t->wr, pushes it, sends the events and writes the notes. */
 int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err);
-/* Sends the tick's events to the event webhooks, once the tick is final. */
-void gc_loop__send_events(gc_tick *t);
+/*
+ * Logs the tick's events and sends them to the event webhooks, once the
+ * tick is final; commit is the deploy commit pushed, or NULL.
+ */
+void gc_loop__send_events(gc_tick *t, const char *commit);
 /* The deploy branch's name (opts or the default). */
 const char *gc_loop__deploy_branch(const gc_loop *l);
 

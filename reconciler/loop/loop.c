@@ -393,7 +393,7 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	    (t.wr.n && (error = gc_loop__commit_and_push(&t, res, err)) < 0))
 		goto cleanup;
 	if (!t.wr.n) /* nothing to commit: the tick is final */
-		gc_loop__send_events(&t);
+		gc_loop__send_events(&t, NULL);
 	gc_debug("tick: pushed at %.1f ms", clock_ms() - t0);
 	complete(l, &t, res, ncanaries);
 cleanup:

@@ -1781,11 +1781,43 @@ START_TEST(test_loop__event_webhook_flag_and_failing_hooks)
 }
 END_TEST
 
+/*
+ * The JSON log lines (--log-format json) whose message is msg: each must
+ * name the canary test/podinfo and the deploy commit `commit`.
+ */
+static int count_logged(const char *log, const char *msg, const char *commit)
+{
+	int n = 0;
+
+	for (const char *p = log; *p;) {
+		size_t len = strcspn(p, "\n");
+		char *line = gc_xstrndup(p, len);
+		cJSON *j = cJSON_Parse(line);
+
+		ck_assert_msg(j != NULL, "not JSON: %s", line);
+		ck_assert_ptr_nonnull(gc_json_str(j, "time"));
+		if (!strcmp(gc_json_str(j, "message"), msg)) {
+			ck_assert_str_eq(gc_json_str(j, "canary"),
+					 "test/podinfo");
+			ck_assert_str_eq(gc_json_str(j, "commit"), commit);
+			ck_assert_str_eq(gc_json_str(j, "level"), "info");
+			ck_assert_str_eq(gc_json_str(j, "type"), "Normal");
+			ck_assert_str_eq(gc_json_str(j, "phase"),
+					 "Progressing");
+			n++;
+		}
+		cJSON_Delete(j);
+		free(line);
+		p += len + (p[len] == '\n');
+	}
+	return n;
+}
+
 /* Only a pushed tick sends its events: a lost one never, its retry once. */
 START_TEST(test_loop__lost_push_sends_no_events)
 {
 	env e;
-	char *got;
+	char *got, *tip, *log;
 
 	env_setup(&e);
 	add_hooks(&e, EVENT_HOOK);
@@ -1807,10 +1839,25 @@ START_TEST(test_loop__lost_push_sends_no_events)
 	/* a writer moves the deploy branch while the next tick runs */
 	human_commit_dir = gc_xstrdup(e.dir);
 	nap_ms(1100);
-	ck_assert_int_eq(reconcile(&e, NULL), 0);
+	ck_assert_int_eq(reconcile(&e, "--log-format json"), 0);
 	ck_assert_ptr_null(human_commit_dir);
 	ck_assert_ptr_nonnull(
 		strstr(e.err.ptr, "push to deploy branch 'deploy' lost ("));
+	/* each event logged once, with the commit that was pushed */
+	log = gc_xstrdup(e.err.ptr);
+	sh_ok(&e, "git --git-dir=remote.git rev-parse deploy");
+	e.out.ptr[strcspn(e.out.ptr, "\n")] = '\0';
+	tip = gc_xstrdup(e.out.ptr);
+	ck_assert_int_eq(
+		count_logged(log, "Starting canary analysis for podinfo.test",
+			     tip),
+		1);
+	ck_assert_int_eq(count_logged(log,
+				      "Advance podinfo.test canary weight 10",
+				      tip),
+			 1);
+	free(log);
+	free(tip);
 	got = take_events();
 	ck_assert_str_eq(
 		got,
