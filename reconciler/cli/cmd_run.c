@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reconciler/release/canary_spec.h"
 #include "reconciler/cli/cli.h"
@@ -29,6 +30,8 @@
 
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define SECRET_FILE_MAX (64 * 1024)
+/* pushes start at most one tick per PUSH_GAP_MS (docs/operations.md) */
+#define PUSH_GAP_MS 1000
 
 static gc_wake wake = { { -1, -1 }, 0, 0 };
 
@@ -121,17 +124,45 @@ static int start_service(gc_service **svc, const gc_service_opts *o,
 	return 0;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits for the next tick: wait_ms, or a push (but not sooner than
+ * PUSH_GAP_MS after the last tick started, so a burst of pushes is a
+ * tick or two), or a stop: false.
+ */
+static bool wait_next(const char **why, int64_t wait_ms, int64_t started)
+{
+	gc_wake_reason r = gc_wake_wait(&wake, wait_ms);
+	int64_t left;
+
+	*why = r == GC_WAKE_PUSH ? "push" : "poll";
+	while (r == GC_WAKE_PUSH &&
+	       (left = started + PUSH_GAP_MS - mono_ms()) > 0)
+		if (gc_wake_wait(&wake, left) == GC_WAKE_STOP)
+			r = GC_WAKE_STOP;
+	return r != GC_WAKE_STOP;
+}
+
 /* Ticks until a stop; each ends with the server's readiness record. */
 static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms)
 {
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	unsigned failures = 0;
+	const char *why = "start";
+	int64_t wait, started;
 	char *msg;
 
-	for (;;) {
-		int64_t wait = poll_ms;
-
+	do {
+		wait = poll_ms;
+		started = mono_ms();
 		if (gc_loop_tick(loop, &res, 0, &err) < 0) {
 			wait = backoff_ms(poll_ms, ++failures);
 			msg = gc_error_format(&err);
@@ -147,10 +178,14 @@ static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms)
 			failures = 0;
 			gc_service_tick_done(svc, true, true, NULL);
 		}
+		gc_debug("tick (%s) %s in %lld ms", why,
+			 failures        ? "failed"
+			 : res.skipped   ? "skipped"
+			 : res.committed ? "committed"
+					 : "done",
+			 (long long)(mono_ms() - started));
 		gc_error_release(&err);
-		if (gc_wake_wait(&wake, wait) == GC_WAKE_STOP)
-			break;
-	}
+	} while (wait_next(&why, wait, started));
 }
 
 int cmd_run(int argc, char **argv)

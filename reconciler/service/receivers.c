@@ -18,16 +18,6 @@
 static const char *const forge_names[GC_FORGES] = { "github", "gitlab", "gitea",
 						    "generic" };
 
-bool gc_receivers_forge(gc_forge *out, const char *name)
-{
-	for (size_t i = 0; i < GC_FORGES; i++)
-		if (!strcmp(name, forge_names[i])) {
-			*out = (gc_forge)i;
-			return true;
-		}
-	return false;
-}
-
 const char *gc_receivers_forge_name(gc_forge forge)
 {
 	return forge_names[forge];
@@ -297,14 +287,16 @@ static void read_ref(gc_push *out, gc_forge forge, const char *branch,
 {
 	cJSON *j;
 	const cJSON *ref;
-	const char *name;
+	const char *name, *end = NULL;
 
 	if (forge == GC_FORGE_GENERIC && len == 0) {
 		verdict(out, GC_PUSH_TICK, "tick queued");
 		return;
 	}
-	j = cJSON_ParseWithLength(body, len);
-	if (!j || !cJSON_IsObject(j)) {
+	j = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	while (j && end < body + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (!j || !cJSON_IsObject(j) || end != body + len) {
 		verdict(out, GC_PUSH_BAD_REQUEST, "malformed JSON");
 		goto done;
 	}

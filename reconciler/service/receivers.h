@@ -33,8 +33,6 @@ typedef enum gc_forge {
 } gc_forge;
 #define GC_FORGES 4
 
-/* The forge of a name ("github", ...); false for another name. */
-bool gc_receivers_forge(gc_forge *out, const char *name);
 /* "github", ...; static. */
 const char *gc_receivers_forge_name(gc_forge forge);
 
