@@ -134,17 +134,17 @@ static int64_t mono_ms(void)
 
 /*
  * Waits for the next tick: wait_ms, or a push (but not sooner than
- * PUSH_GAP_MS after the last tick started, so a burst of pushes is a
- * tick or two), or a stop: false.
+ * PUSH_GAP_MS after the last tick a push started, so a burst of pushes is
+ * a tick or two), or a stop: false.
  */
-static bool wait_next(const char **why, int64_t wait_ms, int64_t started)
+static bool wait_next(const char **why, int64_t wait_ms, int64_t pushed)
 {
 	gc_wake_reason r = gc_wake_wait(&wake, wait_ms);
 	int64_t left;
 
 	*why = r == GC_WAKE_PUSH ? "push" : "poll";
 	while (r == GC_WAKE_PUSH &&
-	       (left = started + PUSH_GAP_MS - mono_ms()) > 0)
+	       (left = pushed + PUSH_GAP_MS - mono_ms()) > 0)
 		if (gc_wake_wait(&wake, left) == GC_WAKE_STOP)
 			r = GC_WAKE_STOP;
 	return r != GC_WAKE_STOP;
@@ -157,12 +157,14 @@ static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms)
 	gc_tick_result res;
 	unsigned failures = 0;
 	const char *why = "start";
-	int64_t wait, started;
+	int64_t wait, started, pushed = mono_ms() - PUSH_GAP_MS;
 	char *msg;
 
 	do {
 		wait = poll_ms;
 		started = mono_ms();
+		if (!strcmp(why, "push"))
+			pushed = started;
 		if (gc_loop_tick(loop, &res, 0, &err) < 0) {
 			wait = backoff_ms(poll_ms, ++failures);
 			msg = gc_error_format(&err);
@@ -185,7 +187,7 @@ static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms)
 					 : "done",
 			 (long long)(mono_ms() - started));
 		gc_error_release(&err);
-	} while (wait_next(&why, wait, started));
+	} while (wait_next(&why, wait, pushed));
 }
 
 int cmd_run(int argc, char **argv)
