@@ -3,7 +3,8 @@
  *               [--webhook-secret-file FILE]
  *
  * The daemon: a reconcile tick every poll interval (default 10s), and at
- * once when a push receiver accepts a push (reconciler/service/). Between
+ * once when a push receiver accepts a push (reconciler/service/; at most
+ * one push-started tick per PUSH_GAP_MS, however many arrive). Between
  * ticks it waits on reconciler/service/wake.h, so a push or a signal ends
  * the wait at once. SIGINT and SIGTERM let the running tick finish, the
  * server answers the requests it has received and closes, then it exits
