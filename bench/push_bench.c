@@ -10,8 +10,9 @@
  * and stops when the deploy branch's ref moves to the commit "New revision
  * detected! Scaling up app-NNNNN.bench". Even rounds POST GitHub's signed
  * push webhook at once ("webhook"); odd rounds send nothing and wait for
- * the 1 s poll ("poll"). Rounds start at least 1.2 s apart, past the
- * receivers' one tick per second.
+ * the 1 s poll ("poll"). Rounds start 1.2 s + a random 0-1 s apart:
+ * past the receivers' one tick per second, and at a random phase of the
+ * poll (a push tick restarts the poll's wait).
  *
  * Memory: the same daemon with --listen '' and with the server (plus 50
  * probe requests and a webhook ping), three times each, alternating;
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
 
 	if (!dir || n < 1 || pushes < 1 || pushes > MAX_PUSHES)
 		die("usage: push_bench [N [pushes]]");
+	srand(13);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	c = curl_easy_init();
 	hook = gc_xcalloc((size_t)pushes, sizeof(double));
@@ -319,7 +321,8 @@ int main(int argc, char **argv)
 		bool webhook = i % 2 == 0;
 		double t;
 
-		nap_ms(last + 1200 - gc_bench_now_ms());
+		/* a random phase against the poll ticks */
+		nap_ms(last + 1200 + rand() % 1000 - gc_bench_now_ms());
 		last = gc_bench_now_ms();
 		t = one_push(dir, ref_path, (i * 7) % n, i, webhook ? c : NULL,
 			     d.port);

@@ -53,6 +53,11 @@ static void on_signal(int sig)
 	gc_wake_stop(&wake);
 }
 
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+}
+
 /*
  * /metrics until the metrics registry is wired in: an empty exposition
  * (valid; no series this file could vouch for).
@@ -234,7 +239,10 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is no crash */
+	/* a client gone mid-answer is no crash; a handler, not SIG_IGN,
+	 * so a child (kustomize) starts with the default again */
+	sa.sa_handler = on_sigpipe;
+	sigaction(SIGPIPE, &sa, NULL);
 	if (gc_loop_new(&loop, &a.opts, &err) < 0) {
 		rc = gc_cli_fail("run", &err);
 		goto cleanup;

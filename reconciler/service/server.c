@@ -69,7 +69,7 @@ static void allowed(char *out, size_t len, const gc_server *s, const char *path)
 	size_t n = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < s->opts->nroutes; i++)
+	for (size_t i = 0; i < s->opts->nroutes && n < len; i++)
 		if (!strcmp(s->opts->routes[i].path, path))
 			n += (size_t)snprintf(out + n, n < len ? len - n : 0,
 					      "%s%s", n ? ", " : "",
