@@ -90,6 +90,9 @@ static int parse_line(gc_receiver_secrets *s, int *mode, const char *path,
 	if (!vlen)
 		return gc_error_set_at(err, GC_EINVALID, path, lineno, 0,
 				       "empty secret");
+	if (memchr(v, '\0', vlen))
+		return gc_error_set_at(err, GC_EINVALID, path, lineno, 0,
+				       "a NUL byte in the secret");
 	if (*mode == FILE_BARE || (forge < 0 && *mode == FILE_KEYED))
 		return gc_error_set_at(
 			err, GC_EINVALID, path, lineno, 0,

@@ -259,33 +259,46 @@ static const struct {
 	const char *text;
 	const char *want[GC_FORGES]; /* NULL = off */
 	const char *error;           /* NULL = parses */
+	size_t len;                  /* 0 = strlen(text) */
 } files[] = {
-	{ "s3cret\n", { "s3cret", "s3cret", "s3cret", "s3cret" }, NULL },
+	{ "s3cret\n", { "s3cret", "s3cret", "s3cret", "s3cret" }, NULL, 0 },
 	{ "  s3 cret \r\n",
 	  { "s3 cret", "s3 cret", "s3 cret", "s3 cret" },
-	  NULL },
-	{ "github: a\ngitlab: b\n", { "a", "b", NULL, NULL }, NULL },
+	  NULL,
+	  0 },
+	{ "github: a\ngitlab: b\n", { "a", "b", NULL, NULL }, NULL, 0 },
 	{ "# forges\n\ngitea:  x y \r\ngeneric:z",
 	  { NULL, NULL, "x y", "z" },
-	  NULL },
+	  NULL,
+	  0 },
 	{ "github: a\nhunter2\n",
 	  { NULL },
-	  "secrets:2: one secret line, or one 'forge: secret' line per receiver" },
+	  "secrets:2: one secret line, or one 'forge: secret' line per receiver",
+	  0 },
 	{ "hunter2\ngithub: a\n",
 	  { NULL },
-	  "secrets:2: one secret line, or one 'forge: secret' line per receiver" },
+	  "secrets:2: one secret line, or one 'forge: secret' line per receiver",
+	  0 },
 	{ "hunter2\nhunter3\n",
 	  { NULL },
-	  "secrets:2: one secret line, or one 'forge: secret' line per receiver" },
+	  "secrets:2: one secret line, or one 'forge: secret' line per receiver",
+	  0 },
 	{ "github: a\ngithub: hunter2\n",
 	  { NULL },
-	  "secrets:2: a second secret for github" },
+	  "secrets:2: a second secret for github",
+	  0 },
 	{ "bitbucket: hunter2\n",
 	  { NULL },
-	  "secrets:1: unknown receiver (expected github, gitlab, gitea or generic)" },
-	{ "\ngitlab:   \n", { NULL }, "secrets:2: empty secret" },
-	{ "# nothing\n\n", { NULL }, "secrets: no secret in the file" },
-	{ "", { NULL }, "secrets: no secret in the file" },
+	  "secrets:1: unknown receiver (expected github, gitlab, gitea or generic)",
+	  0 },
+	{ "\ngitlab:   \n", { NULL }, "secrets:2: empty secret", 0 },
+	{ "# nothing\n\n", { NULL }, "secrets: no secret in the file", 0 },
+	{ "", { NULL }, "secrets: no secret in the file", 0 },
+	/* found by fuzz_receivers: a secret cut at a NUL would be "" */
+	{ "# c\n\0\0hunter2\n",
+	  { NULL },
+	  "secrets:2: a NUL byte in the secret",
+	  14 },
 };
 
 START_TEST(test_receivers__secret_file)
@@ -293,7 +306,10 @@ START_TEST(test_receivers__secret_file)
 	gc_receiver_secrets s;
 	gc_error err = GC_ERROR_INIT;
 	int rc = gc_receivers_parse_secrets(&s, "secrets", files[_i].text,
-					    strlen(files[_i].text), &err);
+					    files[_i].len
+						    ? files[_i].len
+						    : strlen(files[_i].text),
+					    &err);
 
 	if (files[_i].error) {
 		char *msg = gc_error_format(&err);
