@@ -25,6 +25,7 @@
 #define CONNECTIONS_MAX 512
 #define IDLE_TIMEOUT_S 30
 #define STOP_WAIT_MS 5000
+#define DRAIN_MAX (64 * 1024 * 1024)
 
 struct gc_server {
 	struct MHD_Daemon *d;
@@ -113,10 +114,15 @@ static enum MHD_Result begin(gc_server *s, struct MHD_Connection *c,
 	gc_buf_init(&rq->body);
 	*con_cls = rq;
 	__atomic_add_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
-	/* a declared body over the cap is refused before it is read */
 	if (cl && strtoull(cl, NULL, 10) > s->body_max) {
 		rq->too_big = true;
-		return plain(c, 413, "request body too large\n");
+		/*
+		 * Past DRAIN_MAX refused before it is read (the client may
+		 * see the connection reset); under it read without being
+		 * kept, so the client reads the 413 rather than a reset.
+		 */
+		if (strtoull(cl, NULL, 10) > DRAIN_MAX)
+			return plain(c, 413, "request body too large\n");
 	}
 	return MHD_YES;
 }
@@ -167,7 +173,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (!rq)
 		return begin(s, c, con_cls);
 	if (*upload_size) {
-		/* an undeclared (chunked) body: kept up to the cap */
+		/* kept up to the cap, then only read */
 		if (!rq->too_big && rq->body.len + *upload_size > s->body_max) {
 			rq->too_big = true;
 			gc_buf_release(&rq->body);

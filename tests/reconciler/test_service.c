@@ -664,7 +664,7 @@ END_TEST
 
 /* ---- shutdown ---- */
 
-static volatile int acceptance_calls;
+static int acceptance_calls;
 
 /* /acceptance (the canary's pre-rollout hook) answers after 2 s. */
 static void slow_hooks(const gc_httpd_request *req, gc_httpd_response *resp,
@@ -707,9 +707,12 @@ START_TEST(test_service__sigterm_finishes_the_tick)
 	nap_ms(1100); /* the canary is due (interval 1s) */
 	push_hook(&r, &e, "github", "refs/heads/main", S_GITHUB);
 	assert_reply(&r, 202, "tick queued\n");
-	for (int i = 0; i < 200 && !acceptance_calls; i++)
+	for (int i = 0;
+	     i < 200 && !__atomic_load_n(&acceptance_calls, __ATOMIC_SEQ_CST);
+	     i++)
 		nap_ms(50);
-	ck_assert_int_eq(acceptance_calls, 1);
+	ck_assert_int_eq(__atomic_load_n(&acceptance_calls, __ATOMIC_SEQ_CST),
+			 1);
 	/* SIGTERM while the tick waits for the hook */
 	ck_assert_int_eq(daemon_term(&e), 0);
 	ck_assert_int_eq(log_count(&e, "tick (push) committed"), 2);
