@@ -13,6 +13,14 @@ typedef struct gc_bench_loop {
 } gc_bench_loop;
 
 /*
+ * DIR/src (a work tree, origin = DIR/remote.git) and DIR/remote.git with n
+ * apps in src/apps/app-NNNNN.yaml: a Canary without checks (interval 60m,
+ * namespace "bench") and its Deployment, image example/app:1.0.0 (a bump
+ * changes that line's "1.0.0"); exits on a failure.
+ */
+void gc_bench_loop_repo(const char *dir, int n);
+
+/*
  * A loop on the bare repository remote (source branch main, every
  * Deployment ready, 1 s floor) and its first tick at now: its time in
  * ms; exits with prog's name on an error.

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
-targets=${*:-yaml validate render template response}
+targets=${*:-yaml validate render template response receivers}
 cc=${FUZZ_CC:-clang-14}
 jobs=${FUZZ_JOBS:-$(nproc)}
 

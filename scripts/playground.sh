@@ -120,6 +120,7 @@ pg_start() {
 	fi
 	pg_start_prometheus || return 1
 	"$PG_BIN" run --repo "$PG_WORK/remote.git" --poll 500ms --min-interval 1s \
+		--listen 127.0.0.1:0 \
 		--metrics-server "http://127.0.0.1:$PG_PROM_PORT" \
 		--connect-to "flagger-loadtester.test:80:127.0.0.1:$PG_LT_PORT" \
 		--connect-to "prometheus.istio-system:9090:127.0.0.1:$PG_PROM_PORT" \

@@ -429,3 +429,13 @@ int gc_loop_tick(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	}
 	return error;
 }
+
+const char *gc_loop_source_branch(const gc_loop *l)
+{
+	return l->source_branch;
+}
+
+bool gc_loop_reachable(const gc_loop *l)
+{
+	return gc_git_reachable(l->git);
+}

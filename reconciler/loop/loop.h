@@ -90,5 +90,12 @@ void gc_loop_free(gc_loop *loop);
 /* One tick at time `now` (seconds since the epoch; 0 = the clock). */
 int gc_loop_tick(gc_loop *loop, gc_tick_result *res, int64_t now,
 		 gc_error *err);
+/*
+ * The source branch: --source-branch, or the remote HEAD's branch as
+ * gc_loop_new resolved it; borrowed, fixed for the loop's life.
+ */
+const char *gc_loop_source_branch(const gc_loop *loop);
+/* Whether the remote answered at the last tick (gc_git_reachable). */
+bool gc_loop_reachable(const gc_loop *loop);
 
 #endif

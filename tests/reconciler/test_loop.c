@@ -277,6 +277,7 @@ static void daemon_start(env *e, const char *name)
 	char *cmd = gc_xasprintf(
 		"n=$(grep -c ' watching ' %s.log 2>/dev/null || true); "
 		"'%s' run --repo remote.git --assume-ready --min-interval 1s "
+		"--listen 127.0.0.1:0 "
 		"--poll 100ms >>%s.log 2>&1 </dev/null & echo $! >%s.pid; "
 		"for i in $(seq 200); do "
 		"[ \"$(grep -c ' watching ' %s.log)\" -gt \"${n:-0}\" ] && "

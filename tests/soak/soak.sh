@@ -49,7 +49,7 @@ trap 'exit 130' INT TERM
 # (started from a subshell, so no shell reports its SIGKILLs).
 daemon() {
 	(
-		"$PG_BIN" run --repo "$PG_WORK/remote.git" --poll 500ms \
+		"$PG_BIN" run --repo "$PG_WORK/remote.git" --poll 500ms --listen 127.0.0.1:0 \
 			--min-interval 1s \
 			--metrics-server "http://127.0.0.1:$PG_PROM_PORT" \
 			--connect-to "flagger-loadtester.test:80:127.0.0.1:$PG_LT_PORT" \
