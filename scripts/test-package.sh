@@ -2,7 +2,8 @@
 # Builds the .deb in build/ (configured for /usr), installs it with apt-get
 # and checks what a user gets: /usr/bin/gitcanary --version, the man page,
 # the completions, the system user, a unit that `systemd-analyze verify`
-# accepts without a word (it needs no running systemd), and that remove
+# accepts without a word (it needs no running systemd), the service at work
+# under systemd in a container (scripts/test-service.sh), and that remove
 # keeps the user's data and purge deletes it. Run as root; it installs and
 # removes the package `gitcanary` on this machine (refused when a gitcanary
 # not made by this script is installed). `.ci/run` runs it.
@@ -58,6 +59,9 @@ out=$(systemd-analyze verify "$unit" 2>&1) || bad "systemd-analyze verify failed
 echo "test-package: $(systemd-analyze security --offline=yes "$unit" 2>/dev/null | grep -o 'Overall exposure level.*')"
 getent passwd gitcanary | grep -q ':/var/lib/gitcanary:/usr/sbin/nologin$' || bad "no system user gitcanary"
 [ "$(stat -c %U /var/lib/gitcanary)" = gitcanary ] || bad "/var/lib/gitcanary is not gitcanary's"
+
+# the service under a real systemd, in a container booted from this machine
+./scripts/test-service.sh "$deb" || bad "gitcanary.service does not work (scripts/test-service.sh)"
 
 # remove: the binary goes, the user, its home and the conffile stay
 touch /var/lib/gitcanary/known_hosts-kept
