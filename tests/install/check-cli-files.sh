@@ -90,8 +90,13 @@ touch "$dest/roots/apple"
 expect "$dest/roots/apps" gitcanary validate --dir "$dest/roots/ap"
 expect "$dest/roots/apple $dest/roots/apps" gitcanary run --ssh-key "$dest/roots/ap"
 
+# zsh completes the same in an interactive shell (zsh is in setup.sh)
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$zshc" || bad "zsh completion: syntax error"
+	timeout 60 zsh -f "$(dirname "$0")/zsh-complete.zsh" "$(dirname "$zshc")" >"$dest/zsh.log" 2>&1 ||
+		bad "zsh completion: $(tail -1 "$dest/zsh.log")"
+else
+	bad "zsh is not installed (scripts/setup.sh installs it)"
 fi
 [ "$fail" = 0 ] && echo "ok: $nflags options of $(wc -w <<<"$verbs") commands in man pages and completions"
 exit $fail
