@@ -53,15 +53,16 @@ fi
 #   O  short, long, argument, repeatable (0/1), description (one line)
 #   C  an option as the usage line spells it, its values ("text markdown")
 #      from "--format text|markdown"
-# An option line starts with a dash after at most 8 spaces; its description
+# An option line starts with -x or --x after at most 8 spaces; its description
 # starts at the column most option lines of the command use (a few specs
 # fill their column and leave a single space before it), and lines indented
 # past that continue it.
 parse() {
 	awk '
 	function trim(s) { sub(/^ +/, "", s); sub(/ +$/, "", s); return s }
-	# a dash after at most 8 spaces (mawk has no {m,n})
-	function optline(s) { return match(s, /^ +-/) && RLENGTH <= 9 }
+	# "-x" or "--x" after at most 8 spaces (mawk has no {m,n}); not a
+	# "- " list item
+	function optline(s) { return match(s, /^ +--?[A-Za-z0-9]/) && RLENGTH <= 11 }
 	function gap(s) {
 		# column (1-based) after the first run of 2+ spaces past the spec
 		if (match(s, /^ *-[^ ]*( [^ ]+)*  +/))

@@ -27,7 +27,13 @@ if installed && [ "$(dpkg-query -W -f='${Maintainer}' gitcanary)" != \
 	exit 1
 fi
 
-# the .deb's paths are those of the configure-time prefix
+# the .deb's paths are those of the configure-time prefix: /usr for the
+# package, then back to what build/ had
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' build/CMakeCache.txt 2>/dev/null || true)
+restore() {
+	cmake -S . -B build -DCMAKE_INSTALL_PREFIX="${prefix:-/usr/local}" >/dev/null || true
+}
+trap restore EXIT
 cmake -S . -B build -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build build -j"$(nproc)" --target gitcanary gc_cli_files
 rm -f build/gitcanary_*.deb
