@@ -85,6 +85,9 @@ expect "json yaml" gitcanary describe --output ""
 expect "markdown" gitcanary plan --format m
 expect "--deploy-branch" gitcanary get --depl
 expect "" gitcanary run --poll ""
+# --output=y: bash splits it at = (COMP_WORDBREAKS)
+expect "json yaml" gitcanary describe --output =
+expect "yaml" gitcanary describe --output = y
 mkdir "$dest/roots" "$dest/roots/apps"
 touch "$dest/roots/apple"
 expect "$dest/roots/apps" gitcanary validate --dir "$dest/roots/ap"
