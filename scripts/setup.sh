@@ -10,6 +10,9 @@ packages=(
 	prometheus curl
 	openssh-server openssh-client
 	clang-14 libclang-rt-14-dev
+	# man pages, completions and the .deb (scripts/test-package.sh)
+	man-db groff-base bsdextrautils zsh
+	dpkg-dev file adduser systemd systemd-container
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
