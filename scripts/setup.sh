@@ -10,6 +10,8 @@ packages=(
 	prometheus curl
 	openssh-server openssh-client
 	clang-14 libclang-rt-14-dev
+	# the image of deploy/image: build.sh and its test
+	mmdebstrap umoci dpkg-dev buildah
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
