@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks what the upstream schemas cannot (they allow unknown fields and know
 // nothing of references between objects) in the output of `kubectl kustomize
-// deploy/` (first file) and `kubectl kustomize deploy/sharded` (second file):
+// deploy/` (first file), `kubectl kustomize deploy/sharded` (second file) and
+// of an overlay of deploy/ as docs/operations.md shows one (third file):
 // the workload kind and replicas, the arguments after the kubelet's $(VAR)
 // expansion, the probes, the security context, that every volume, Secret,
 // ConfigMap, ServiceAccount, port and Service selector a pod relies on is
@@ -94,7 +95,11 @@ function checkWorkload(objs, kind, replicas, where) {
 
   const psc = spec.securityContext ?? {};
   check(psc.runAsNonRoot === true, `${where}: pod runAsNonRoot`);
-  check(psc.runAsUser > 0 && psc.fsGroup > 0, `${where}: pod runAsUser and fsGroup non-root`);
+  // the uid of the image's gitcanary user (deploy/image/build.sh)
+  check(
+    psc.runAsUser === 999 && psc.runAsGroup === 999 && psc.fsGroup === 999,
+    `${where}: pod runs as the image's uid and gid 999`,
+  );
   check(psc.seccompProfile?.type === "RuntimeDefault", `${where}: pod seccomp RuntimeDefault`);
 
   check(spec.containers.length === 1, `${where}: one container`);
@@ -185,7 +190,7 @@ function checkServices(objs, found, where) {
   }
 }
 
-const [baseFile, shardedFile] = process.argv.slice(2);
+const [baseFile, shardedFile, overlayFile] = process.argv.slice(2);
 const base = load(baseFile);
 const b = checkWorkload(base, "Deployment", 1, "deploy/");
 if (b) {
@@ -194,6 +199,20 @@ if (b) {
   checkArgs(args, vars, "deploy/");
   check(!args.includes("--shard"), "deploy/: no --shard");
   checkServices(base, b, "deploy/");
+}
+
+// docs/operations.md's overlay: its ConfigMap literals reach the arguments.
+const overlay = load(overlayFile);
+const o = checkWorkload(overlay, "Deployment", 1, "overlay");
+if (o) {
+  const { args, vars } = argv(overlay, o, 0);
+  checkArgs(args, vars, "overlay");
+  check(option(args, "--repo") === "ssh://git@git.example.com/org/fleet.git", `overlay: --repo from its GIT_URL`);
+  check(
+    option(args, "--metrics-server") === "http://prometheus-operated.monitoring:9090",
+    `overlay: --metrics-server from its METRICS_SERVER`,
+  );
+  check(o.c.image === "registry.example.com/platform/gitcanary:0.1.1", `overlay: its image (got ${o.c.image})`);
 }
 
 const sharded = load(shardedFile);
