@@ -91,7 +91,9 @@ cp "$deb" "$tmp/repo/"
 
 # The essential hook runs before the .deb is installed: a gitcanary user
 # with a fixed id, which adduser in the package's scripts keeps as it is,
-# so the manifests can name the uid. Documentation goes, except copyrights.
+# so the manifests can name the uid. Documentation goes, except copyrights;
+# the local repository's line goes from apt's sources; no file keeps a setuid
+# or setgid bit (su, passwd: nothing in the image needs them).
 echo "image: $pkg $version ($arch) over Debian $suite" >&2
 mmdebstrap --variant=essential --architectures="$arch" \
 	--include="ca-certificates,$pkg" \
@@ -105,7 +107,8 @@ mmdebstrap --variant=essential --architectures="$arch" \
 	--essential-hook="echo 'gitcanary:x:$uid:$uid:gitcanary:/var/lib/gitcanary:/usr/sbin/nologin' >>\"\$1/etc/passwd\"" \
 	--customize-hook="mkdir -p \"\$1/var/lib/gitcanary\" \"\$1/var/cache/gitcanary\"" \
 	--customize-hook="chown $uid:$uid \"\$1/var/lib/gitcanary\" \"\$1/var/cache/gitcanary\"" \
-	--customize-hook="for f in \"\$1\"/etc/apt/sources.list \"\$1\"/etc/apt/sources.list.d/*; do [ ! -f \"\$f\" ] || sed -i '/copy:/d' \"\$f\"; done" \
+	--customize-hook="for f in \"\$1\"/etc/apt/sources.list \"\$1\"/etc/apt/sources.list.d/*; do [ ! -f \"\$f\" ] || { sed -i '/copy:/d' \"\$f\"; [ -s \"\$f\" ] || rm \"\$f\"; }; done" \
+	--customize-hook="find \"\$1\" -xdev -type f -perm /6000 -exec chmod ug-s {} +" \
 	--customize-hook="rm -rf \"\$1\"/var/log/apt \"\$1\"/var/log/dpkg.log \"\$1\"/var/log/alternatives.log \"\$1\"/var/cache/ldconfig/aux-cache" \
 	"$suite" "$tmp/rootfs.tar" \
 	"$sources" \

@@ -101,6 +101,9 @@ else
 	bad "no /etc/ssl/certs/ca-certificates.crt"
 fi
 
+suid=$(find "$root" -xdev -type f -perm /6000 | sed "s|^$root||")
+expect "no setuid or setgid file in the image" "" "$suid"
+
 in_image() {
 	chroot --userspec="$uid:$uid" "$root" env -i PATH=/usr/bin:/bin HOME=/var/lib/gitcanary "$@"
 }
