@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Validates every document of the given YAML files against the upstream
 // Kubernetes (kubernetes-models), Istio (@kubernetes-models/istio) and
-// Prometheus Operator (@kubernetes-models/prometheus-operator, for
-// deploy/'s ServiceMonitor) JSON schemas. Prints "<file>#<n> <kind>/<name>: <problem>" per failure and exits 1
-// if any document fails or has an apiVersion/kind this script does not know.
+// Prometheus Operator (@kubernetes-models/prometheus-operator, for deploy/'s
+// ServiceMonitor) JSON schemas. Prints "<file>#<n> <kind>/<name>: <problem>"
+// per failure and exits 1 if any document fails or has an apiVersion/kind
+// this script does not know.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import * as appsV1 from "kubernetes-models/apps/v1";
