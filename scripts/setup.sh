@@ -13,6 +13,8 @@ packages=(
 	# man pages, completions and the .deb (scripts/test-package.sh)
 	man-db groff-base bsdextrautils zsh
 	dpkg-dev file adduser systemd systemd-container
+	# the image of deploy/image: build.sh and its test
+	mmdebstrap umoci buildah
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -1,20 +1,24 @@
 #!/usr/bin/env node
 // Validates every document of the given YAML files against the upstream
-// Kubernetes (kubernetes-models) and Istio (@kubernetes-models/istio) JSON
-// schemas. Prints "<file>#<n> <kind>/<name>: <problem>" per failure and exits 1
-// if any document fails or has an apiVersion/kind this script does not know.
+// Kubernetes (kubernetes-models), Istio (@kubernetes-models/istio) and
+// Prometheus Operator (@kubernetes-models/prometheus-operator, for deploy/'s
+// ServiceMonitor) JSON schemas. Prints "<file>#<n> <kind>/<name>: <problem>"
+// per failure and exits 1 if any document fails or has an apiVersion/kind
+// this script does not know.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as istioV1beta1 from "@kubernetes-models/istio/networking.istio.io/v1beta1";
+import * as monitoringV1 from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 
 const models = {
   "apps/v1": appsV1,
   "v1": coreV1,
   "autoscaling/v2": autoscalingV2,
   "networking.istio.io/v1beta1": istioV1beta1,
+  "monitoring.coreos.com/v1": monitoringV1,
 };
 
 let failed = 0;
