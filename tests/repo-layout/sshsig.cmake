@@ -1,0 +1,3 @@
+# repo-layout/sshsig.c against OpenSSH's ssh-keygen (keys made at run time),
+# and signed commits (git_sign.c) against git's verify-commit.
+gc_add_test(repo-layout sshsig LIBS gc_layout)
