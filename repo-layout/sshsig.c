@@ -526,6 +526,64 @@ static int pem_key(gc_sshsig_key *k, const char *data, size_t len,
 	return public_blob(k, err);
 }
 
+/* The digest SSH signs with for k's type (NULL: ed25519 hashes itself). */
+static const char *sig_md(const gc_sshsig_key *k)
+{
+	switch (k->kind) {
+	case KEY_RSA:
+		return "SHA512";
+	case KEY_ECDSA:
+		return k->curve->md;
+	default:
+		return NULL;
+	}
+}
+
+/* libcrypto's signature of data (DER for ECDSA) into *sig (owned). */
+static bool digest_sign(unsigned char **sig, size_t *n, const gc_sshsig_key *k,
+			const unsigned char *data, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx &&
+		  EVP_DigestSignInit_ex(ctx, NULL, sig_md(k), NULL, NULL,
+					k->pkey, NULL) == 1 &&
+		  EVP_DigestSign(ctx, NULL, n, data, len) == 1;
+
+	*sig = NULL;
+	if (ok) {
+		*sig = gc_xmalloc(*n);
+		ok = EVP_DigestSign(ctx, *sig, n, data, len) == 1;
+	}
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		GC_FREE_AND_NULL(*sig);
+	return ok;
+}
+
+/*
+ * Signs a probe and verifies it with the public half, so the halves of a
+ * key read separately (RSA's numbers, ECDSA's point and scalar) are known
+ * to belong together. EVP_PKEY_pairwise_check would also test RSA's
+ * primes: ~0.5 s for 3072 bits.
+ */
+static bool self_test(const gc_sshsig_key *k)
+{
+	static const unsigned char probe[] = "gitcanary key self-test";
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *sig = NULL;
+	size_t n = 0;
+	bool ok = digest_sign(&sig, &n, k, probe, sizeof(probe)) &&
+		  (ctx = EVP_MD_CTX_new()) &&
+		  EVP_DigestVerifyInit_ex(ctx, NULL, sig_md(k), NULL, NULL,
+					  k->pkey, NULL) == 1 &&
+		  EVP_DigestVerify(ctx, sig, n, probe, sizeof(probe)) == 1;
+
+	EVP_MD_CTX_free(ctx);
+	free(sig);
+	ERR_clear_error();
+	return ok;
+}
+
 static void fingerprint(gc_sshsig_key *k)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], b64[2 * EVP_MAX_MD_SIZE];
@@ -545,7 +603,6 @@ int gc_sshsig_key_parse(gc_sshsig_key **out, const char *data, size_t len,
 			gc_error *err)
 {
 	gc_sshsig_key *k = gc_xcalloc(1, sizeof(*k));
-	EVP_PKEY_CTX *ctx = NULL;
 	int rc;
 
 	gc_buf_init(&k->pub);
@@ -559,14 +616,8 @@ int gc_sshsig_key_parse(gc_sshsig_key **out, const char *data, size_t len,
 	else
 		rc = invalid(err, "not a private key (expected OpenSSH's "
 				  "format or PEM)");
-	/* RSA and ECDSA halves read separately: do they belong together? */
-	if (rc == 0 && k->kind != KEY_ED25519 &&
-	    (!(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL)) ||
-	     EVP_PKEY_pairwise_check(ctx) != 1)) {
-		ERR_clear_error();
+	if (rc == 0 && !self_test(k))
 		rc = mismatch(err);
-	}
-	EVP_PKEY_CTX_free(ctx);
 	if (rc < 0) {
 		gc_sshsig_key_free(k);
 		return rc;
@@ -596,10 +647,6 @@ const char *gc_sshsig_key_fingerprint(const gc_sshsig_key *k)
 static int sign_raw(gc_buf *out, const gc_sshsig_key *k,
 		    const unsigned char *data, size_t len, gc_error *err)
 {
-	const char *md = k->kind == KEY_RSA     ? "SHA512"
-			 : k->kind == KEY_ECDSA ? k->curve->md
-						: NULL;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *sig = NULL;
 	const unsigned char *p;
 	ECDSA_SIG *es = NULL;
@@ -608,15 +655,8 @@ static int sign_raw(gc_buf *out, const gc_sshsig_key *k,
 	size_t n = 0;
 	int rc = 0;
 
-	if (!ctx ||
-	    EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, k->pkey, NULL) !=
-		    1 ||
-	    EVP_DigestSign(ctx, NULL, &n, data, len) != 1 ||
-	    !(sig = gc_xmalloc(n)) ||
-	    EVP_DigestSign(ctx, sig, &n, data, len) != 1) {
-		rc = crypto_fail(err, "cannot sign");
-		goto cleanup;
-	}
+	if (!digest_sign(&sig, &n, k, data, len))
+		return crypto_fail(err, "cannot sign");
 	switch (k->kind) {
 	case KEY_ED25519:
 		put_cstring(out, "ssh-ed25519");
@@ -642,7 +682,6 @@ static int sign_raw(gc_buf *out, const gc_sshsig_key *k,
 	}
 cleanup:
 	ECDSA_SIG_free(es);
-	EVP_MD_CTX_free(ctx);
 	gc_buf_release(&rs);
 	free(sig);
 	return rc;

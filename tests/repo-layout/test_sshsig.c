@@ -362,6 +362,45 @@ static size_t truncate_key(unsigned char *raw, size_t n)
 	return n / 2; /* the private section claims more than is left */
 }
 
+/*
+ * ecdsa-sha2-nistp256: the point Q in the public blob (after the type and
+ * the curve name) and again in the private section (after its length, two
+ * checkints, the type and the curve name).
+ */
+#define EC_Q_LEN 65
+#define EC_PUB_Q (PUB_AT + 4 + 19 + 4 + 8 + 4)
+#define EC_PRIV_Q (PUB_AT + 104 + 4 + 8 + 4 + 19 + 4 + 8 + 4)
+
+static unsigned char other_q[EC_Q_LEN];
+
+static size_t keep_q(unsigned char *raw, size_t n)
+{
+	ck_assert_uint_gt(n, EC_PRIV_Q + EC_Q_LEN);
+	ck_assert_int_eq(raw[EC_PUB_Q], 4);
+	memcpy(other_q, raw + EC_PUB_Q, sizeof(other_q));
+	return n;
+}
+
+/* both copies of Q from another key: consistent, but not d's point */
+static size_t swap_q(unsigned char *raw, size_t n)
+{
+	ck_assert_uint_gt(n, EC_PRIV_Q + EC_Q_LEN);
+	ck_assert(!memcmp(raw + EC_PUB_Q, raw + EC_PRIV_Q, EC_Q_LEN));
+	memcpy(raw + EC_PUB_Q, other_q, sizeof(other_q));
+	memcpy(raw + EC_PRIV_Q, other_q, sizeof(other_q));
+	return n;
+}
+
+START_TEST(test_sshsig__ecdsa_with_a_foreign_point_is_refused)
+{
+	keygen("ec", "ecdsa -b 256");
+	keygen("ec2", "ecdsa -b 256");
+	edit_openssh("ec2", "unused", keep_q);
+	edit_openssh("ec", "swapped", swap_q);
+	assert_refused("swapped", "does not match its public key");
+}
+END_TEST
+
 START_TEST(test_sshsig__broken_and_foreign_files_are_refused)
 {
 	keygen("ed", "ed25519");
@@ -402,6 +441,7 @@ Suite *gc_suite_sshsig(void)
 	tcase_add_test(tc, test_sshsig__fingerprint_is_ssh_keygens);
 	tcase_add_test(tc, test_sshsig__encrypted_keys_are_refused);
 	tcase_add_test(tc, test_sshsig__broken_and_foreign_files_are_refused);
+	tcase_add_test(tc, test_sshsig__ecdsa_with_a_foreign_point_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
