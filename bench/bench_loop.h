@@ -20,6 +20,13 @@ typedef struct gc_bench_loop {
  */
 double gc_bench_loop_start(gc_bench_loop *b, const char *prog,
 			   const char *remote, int64_t now);
+/*
+ * The repository of n apps loop_bench measures (one file per app: a
+ * Canary without checks, interval 60m, and its Deployment, namespace
+ * "bench"): a work tree dir/src on main, pushed to the bare
+ * dir/remote.git, its origin.
+ */
+void gc_bench_loop_repo(const char *prog, const char *dir, int n);
 /* The median of 50 ticks at now that must do nothing, in ms. */
 double gc_bench_loop_idle(gc_bench_loop *b, const char *prog, int64_t now);
 
