@@ -27,8 +27,7 @@
 #define GC_GIT_TRACKING "refs/remotes/" GC_GIT_REMOTE "/"
 #define GC_GIT_TREE_CACHE_SLOTS 12
 
-struct raw_tree;      /* git_rawtree.c */
-struct gc_sshsig_key; /* sshsig.h */
+struct raw_tree; /* git_rawtree.c */
 
 struct gc_git {
 	git_repository *repo;
@@ -62,7 +61,7 @@ struct gc_git {
 	/* big trees read or written lately, newest first (git_rawtree.c) */
 	struct raw_tree *trees[GC_GIT_TREE_CACHE_SLOTS];
 	size_t ntrees, tree_bytes;
-	/* --signing-key: every commit is signed with it; NULL = unsigned */
+	/* --signing-key (sshsig.h): signs every commit; NULL = unsigned */
 	struct gc_sshsig_key *signer;
 };
 
