@@ -493,7 +493,9 @@ static int pem_key(gc_sshsig_key *k, const char *data, size_t len,
 	char group[64];
 	BIO *bio;
 
-	if (find(data, len, "ENCRYPTED"))
+	/* PKCS#8's "ENCRYPTED PRIVATE KEY" and the old PEM header */
+	if (find(data, len, "ENCRYPTED PRIVATE KEY-----") ||
+	    find(data, len, "Proc-Type: 4,ENCRYPTED"))
 		return encrypted(err);
 	if (len > INT_MAX || !(bio = BIO_new_mem_buf(data, (int)len)))
 		return crypto_fail(err, "cannot read the key");
