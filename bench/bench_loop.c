@@ -76,6 +76,8 @@ double gc_bench_loop_start(gc_bench_loop *b, const char *prog,
 	b->opts.source_branch = "main";
 	b->opts.assume_ready = true;
 	b->opts.min_interval_ms = 1000;
+	/* commits signed as with --signing-key (docs/benchmarks.md) */
+	b->opts.signing_key = getenv("LOOP_BENCH_SIGNING_KEY");
 	t0 = gc_bench_now_ms();
 	if (gc_loop_new(&b->loop, &b->opts, &err) < 0 ||
 	    gc_loop_tick(b->loop, &res, now, &err) < 0)

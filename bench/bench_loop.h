@@ -22,8 +22,9 @@ void gc_bench_loop_repo(const char *dir, int n);
 
 /*
  * A loop on the bare repository remote (source branch main, every
- * Deployment ready, 1 s floor) and its first tick at now: its time in
- * ms; exits with prog's name on an error.
+ * Deployment ready, 1 s floor; commits signed with the key file
+ * $LOOP_BENCH_SIGNING_KEY when set) and its first tick at now: its time
+ * in ms; exits with prog's name on an error.
  */
 double gc_bench_loop_start(gc_bench_loop *b, const char *prog,
 			   const char *remote, int64_t now);

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	double *inc = gc_xcalloc(rounds, sizeof(double));
 	double *cmt = gc_xcalloc(rounds, sizeof(double));
 	double *full = gc_xcalloc(rounds, sizeof(double));
-	gc_git_open_opts opts = { NULL, NULL, NULL, false };
+	gc_git_open_opts opts = { NULL, NULL, NULL, false, NULL };
 	gc_error err = GC_ERROR_INIT;
 	char head[GC_OID_HEX], next[GC_OID_HEX];
 	char *url, *cmd, *cache;

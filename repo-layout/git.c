@@ -194,6 +194,9 @@ int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 	g->ssh_key = key && *key ? gc_xstrdup(key) : NULL;
 	g->insecure_http = (opts && opts->allow_insecure_http) ||
 			   (insecure && !strcmp(insecure, "1"));
+	if (opts && opts->signing_key &&
+	    (rc = gc_git__signer_load(g, opts->signing_key, err)) < 0)
+		goto cleanup;
 	if (gc_git__is_url(where)) {
 		rc = gc_git__open_remote(g, where, opts, err);
 	} else {
@@ -242,6 +245,7 @@ void gc_git_free(gc_git *g)
 	gc_free_secret(g->pass);
 	forget_diff(g);
 	gc_git__tree_cache_clear(g);
+	gc_git__signer_free(g);
 	free(g);
 }
 
@@ -895,12 +899,13 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *g, const char *parent,
 	parents[0] = pc;
 	if ((rc = git_tree_lookup(&tree, g->repo, &tree_id)) < 0 ||
 	    (rc = gc_git__make_sig(&a, author)) < 0 ||
-	    (rc = gc_git__make_sig(&c, committer ? committer : author)) < 0 ||
-	    (rc = git_commit_create(&id, g->repo, NULL, a, c, NULL, msg.ptr,
-				    tree, pc ? 1 : 0, parents)) < 0) {
+	    (rc = gc_git__make_sig(&c, committer ? committer : author)) < 0) {
 		rc = gc_git__fail(g, err, rc, "cannot commit");
 		goto cleanup;
 	}
+	if ((rc = gc_git__commit_create(&id, g, a, c, msg.ptr, tree, pc ? 1 : 0,
+					parents, err)) < 0)
+		goto cleanup;
 	gc_git__oid_hex(out, &id);
 cleanup:
 	git_signature_free(a);

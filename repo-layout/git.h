@@ -35,6 +35,12 @@ typedef struct gc_git_open_opts {
 	 * refused (also set by $GITCANARY_ALLOW_INSECURE_HTTP=1).
 	 */
 	bool allow_insecure_http;
+	/*
+	 * Private key file (OpenSSH format or PEM, unencrypted) that signs
+	 * every commit gc_git_commit makes, as `git commit -S` with
+	 * gpg.format=ssh does; read once here, never logged. NULL = unsigned.
+	 */
+	const char *signing_key;
 } gc_git_open_opts;
 
 /*
@@ -115,7 +121,8 @@ typedef struct gc_git_signature {
 /*
  * Makes a commit whose tree is parent's tree with `updates` applied
  * (git_tree_create_updated: only the trees on changed paths are rewritten);
- * parent "" makes a root commit. Does not move any ref.
+ * parent "" makes a root commit. Does not move any ref. Signed (a gpgsig
+ * header) when the repository was opened with a signing_key.
  */
 int gc_git_commit(char out[GC_OID_HEX], gc_git *git, const char *parent,
 		  const gc_git_update *updates, size_t n,

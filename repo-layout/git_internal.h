@@ -10,6 +10,7 @@
  *   git_remote.c   remote URLs, credentials, the clone cache, fetch, push
  *   git_rawtree.c  trees as raw bytes: parser, cache, differ, editor
  *   git_notes.c    notes, written with git's fan-out
+ *   git_sign.c     the signing key and signed commits (over sshsig.h)
  *
  * Every function here returns 0 or a negative gc_code (util/error.h), never
  * a libgit2 code: libgit2 results are compared with GIT_* right after the
@@ -60,6 +61,8 @@ struct gc_git {
 	/* big trees read or written lately, newest first (git_rawtree.c) */
 	struct raw_tree *trees[GC_GIT_TREE_CACHE_SLOTS];
 	size_t ntrees, tree_bytes;
+	/* --signing-key (sshsig.h): signs every commit; NULL = unsigned */
+	struct gc_sshsig_key *signer;
 };
 
 /* ---- git.c ---- */
@@ -143,5 +146,19 @@ int gc_git__write_tree_raw(git_oid *out, bool *fallback, gc_git *g,
 			   git_tree *base, const gc_git_update *updates,
 			   size_t n, gc_error *err);
 void gc_git__tree_cache_clear(gc_git *g);
+
+/* ---- git_sign.c ---- */
+
+/* Reads and parses the signing key at path into g->signer (once). */
+int gc_git__signer_load(gc_git *g, const char *path, gc_error *err);
+void gc_git__signer_free(gc_git *g);
+/*
+ * git_commit_create without a ref update, signed when g->signer is set
+ * (a gpgsig header with an SSH signature, as git commit -S writes it).
+ */
+int gc_git__commit_create(git_oid *out, gc_git *g, const git_signature *author,
+			  const git_signature *committer, const char *message,
+			  const git_tree *tree, size_t nparents,
+			  const git_commit **parents, gc_error *err);
 
 #endif

@@ -8,7 +8,7 @@ packages=(
 	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev
 	check libmicrohttpd-dev libssl-dev
 	prometheus curl
-	openssh-server openssh-client
+	openssh-server openssh-client openssl
 	clang-14 libclang-rt-14-dev
 	# man pages, completions and the .deb (scripts/test-package.sh)
 	man-db groff-base bsdextrautils zsh

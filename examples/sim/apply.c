@@ -29,7 +29,7 @@ int gc_sim_source_open(gc_sim_source **out, const char *repo,
 		       const char *branch, const char *dir, gc_error *err)
 {
 	gc_sim_source *src = gc_xcalloc(1, sizeof(*src));
-	gc_git_open_opts opts = { NULL, NULL, NULL, false };
+	gc_git_open_opts opts = { NULL, NULL, NULL, false, NULL };
 	int error = 0;
 
 	if (dir) {

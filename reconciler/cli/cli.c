@@ -378,6 +378,8 @@ static const char loop_help[] =
 	"  --cache-dir DIR            where URLs are cloned; default ~/.cache/gitcanary\n"
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
+	"  --signing-key FILE         sign deploy and notes commits with this SSH private key\n"
+	"                             (as git commit -S with gpg.format=ssh; unencrypted)\n"
 	"  --allow-insecure-http      send the token to an http:// remote (refused otherwise;\n"
 	"                             also $GITCANARY_ALLOW_INSECURE_HTTP=1)\n"
 	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
@@ -508,6 +510,7 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		  GC_LOOP_MAX_CONNECT_TO },
 		{ "cache-dir", 0, GC_CLI_VALUE, &o->cache_dir, 0 },
 		{ "ssh-key", 0, GC_CLI_VALUE, &o->ssh_key, 0 },
+		{ "signing-key", 0, GC_CLI_VALUE, &o->signing_key, 0 },
 		{ "token-file", 0, GC_CLI_VALUE, &token_file, 0 },
 		{ "allow-insecure-http", 0, GC_CLI_FLAG,
 		  &o->allow_insecure_http, 0 },

@@ -38,7 +38,8 @@ static void clear_caches(gc_loop *l)
 int gc_loop_new(gc_loop **out, const gc_loop_opts *opts, gc_error *err)
 {
 	gc_git_open_opts gopts = { opts->cache_dir, opts->ssh_key, opts->token,
-				   opts->allow_insecure_http };
+				   opts->allow_insecure_http,
+				   opts->signing_key };
 	gc_loop *l = gc_xcalloc(1, sizeof(*l));
 	int error;
 

@@ -56,6 +56,8 @@ typedef struct gc_loop_opts {
 	const char *slack_url, *slack_channel, *slack_user, *msteams_url;
 	const char *alert_severity;
 	const char *cluster_name;
+	/* --signing-key: signs deploy and notes commits; never logged */
+	const char *signing_key;
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"
