@@ -45,6 +45,8 @@ static void add_update(gc_tick *t, const char *path, const char *data,
 		t->wr.blobs = gc_xrealloc(t->wr.blobs,
 					  t->wr.alloc * sizeof(*t->wr.blobs));
 	}
+	/* a shard never writes another's paths (select.c, passthrough.c) */
+	GC_ASSERT(gc_shard_owns_path(&t->loop->opts.shard, path));
 	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
 		t->wr.layout_changed = true;
 	gc_deploy_tree_set(&t->loop->tree, path, data, len);
@@ -105,13 +107,89 @@ static void signatures(const gc_loop *l, gc_git_signature *a,
 	c->when = now;
 }
 
+/* The outcomes of the releases of one source commit that ended. */
+typedef struct outcomes {
+	gc_msg_outcome *v;
+	size_t n;
+} outcomes;
+
+/* The source commit's outcome note with them added (gc_git_note_fn):
+ * made again from the note another shard left when it wrote first. */
+static char *outcome_note(const char *old, void *payload)
+{
+	const outcomes *o = payload;
+	cJSON *note = gc_message_outcome(old, o->v, o->n);
+	char *text = gc_json_print(note);
+
+	cJSON_Delete(note);
+	return text;
+}
+
+static void fill_outcome(gc_msg_outcome *o, const gc_canary_done *d,
+			 const char *commit, int64_t now)
+{
+	memset(o, 0, sizeof(*o));
+	o->ns = d->obj->namespace;
+	o->name = d->obj->name;
+	o->promoted = d->stage.phase == GC_PHASE_SUCCEEDED;
+	o->when = now;
+	o->max_weight = d->stage.release_max_weight;
+	o->match = d->stage.ab_match;
+	/* SyncStatus(Failed) resets the counter; report the run's */
+	o->failed_checks = d->stage.failed_checks > d->stage.old_failed_checks
+				   ? d->stage.failed_checks
+				   : d->stage.old_failed_checks;
+	o->revision = d->revision;
+	o->deploy_commit = commit;
+	o->last_event =
+		d->report.nevents
+			? d->report.events[d->report.nevents - 1].message
+			: NULL;
+}
+
+/*
+ * One note update per source commit for the releases of the tick that
+ * ended (a bump of many canaries is one commit): in tick order.
+ */
+static void write_outcomes(gc_tick *t, const char *commit,
+			   const gc_git_signature *sig)
+{
+	gc_loop *l = t->loop;
+	bool *done = gc_xcalloc(t->n + 1, sizeof(*done));
+	outcomes o = { gc_xcalloc(t->n + 1, sizeof(*o.v)), 0 };
+	gc_error err = GC_ERROR_INIT;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const char *src = t->d[i].stage.source_commit;
+
+		if (done[i] || !t->d[i].ended || !t->d[i].changed || !src[0])
+			continue;
+		o.n = 0;
+		for (size_t k = i; k < t->n; k++) {
+			const gc_canary_done *d = &t->d[k];
+
+			if (done[k] || !d->ended || !d->changed ||
+			    strcmp(d->stage.source_commit, src))
+				continue;
+			done[k] = true;
+			fill_outcome(&o.v[o.n++], d, commit, t->now);
+		}
+		if (gc_git_note_update(l->git, notes_ref_name(l), src,
+				       outcome_note, &o, sig, &err) < 0)
+			gc_warn("outcome note on %.12s: %s", src,
+				gc_error_msg(&err));
+		gc_error_clear(&err);
+	}
+	free(o.v);
+	free(done);
+}
+
 static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 			size_t nm)
 {
 	gc_loop *l = t->loop;
 	gc_git_signature a, c;
 	gc_error err = GC_ERROR_INIT;
-	gc_buf old = GC_BUF_INIT;
 	cJSON *note;
 	char *text;
 
@@ -127,45 +205,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 		free(text);
 		cJSON_Delete(note);
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		const gc_canary_done *d = &t->d[i];
-		gc_msg_outcome o = { 0 };
-
-		if (!d->ended || !d->changed || !d->stage.source_commit[0])
-			continue;
-		gc_buf_clear(&old);
-		if (gc_git_note_get(&old, l->git, notes_ref_name(l),
-				    d->stage.source_commit, &err) < 0)
-			gc_buf_clear(&old);
-		gc_error_clear(&err);
-		o.ns = d->obj->namespace;
-		o.name = d->obj->name;
-		o.promoted = d->stage.phase == GC_PHASE_SUCCEEDED;
-		o.when = t->now;
-		o.max_weight = d->stage.release_max_weight;
-		o.match = d->stage.ab_match;
-		/* SyncStatus(Failed) resets the counter; report the run's */
-		o.failed_checks =
-			d->stage.failed_checks > d->stage.old_failed_checks
-				? d->stage.failed_checks
-				: d->stage.old_failed_checks;
-		o.revision = d->revision;
-		o.deploy_commit = commit;
-		o.last_event = d->report.nevents
-				       ? d->report.events[d->report.nevents - 1]
-						 .message
-				       : NULL;
-		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
-		text = gc_json_print(note);
-		if (gc_git_note_set(l->git, notes_ref_name(l),
-				    d->stage.source_commit, text, &c, &err) < 0)
-			gc_warn("outcome note on %.12s: %s",
-				d->stage.source_commit, gc_error_msg(&err));
-		gc_error_clear(&err);
-		free(text);
-		cJSON_Delete(note);
-	}
-	gc_buf_release(&old);
+	write_outcomes(t, commit, &c);
 }
 
 /* The alerts of the tick's events (docs/alerts.md), as its events go. */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "reconciler/loop/shard.h"
 #include "repo-layout/git.h"
 #include "repo-layout/source.h"
 #include "util/error.h"
@@ -56,6 +57,9 @@ typedef struct gc_loop_opts {
 	const char *slack_url, *slack_channel, *slack_user, *msteams_url;
 	const char *alert_severity;
 	const char *cluster_name;
+	/* --shard I/N: the canaries and deploy paths of the namespaces of
+	 * shard I (shard.h); count 0 = every one */
+	gc_shard shard;
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"
