@@ -308,14 +308,20 @@ int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err)
 			fill_msg(&msgs[nm++], &t->d[i]);
 	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
 	signatures(l, &a, &c, t->now);
-	for (size_t i = 0; i < t->wr.n; i++)
-		t->wr.updates[i].blob =
-			t->wr.blobs[i][0] ? t->wr.blobs[i] : NULL;
-	if ((error = gc_git_commit(commit, l->git, t->deploy, t->wr.updates,
-				   t->wr.n, &a, &c, msg.ptr, err)) < 0)
-		goto cleanup;
-	if ((error = gc_git_update_branch(l->git, gc_loop__deploy_branch(l),
-					  t->deploy, commit, err)) < 0)
+	do { /* a shard replays a push lost to another shard (rebase.c) */
+		gc_error_clear(err);
+		for (size_t i = 0; i < t->wr.n; i++)
+			t->wr.updates[i].blob =
+				t->wr.blobs[i][0] ? t->wr.blobs[i] : NULL;
+		if ((error = gc_git_commit(commit, l->git, t->deploy,
+					   t->wr.updates, t->wr.n, &a, &c,
+					   msg.ptr, err)) < 0)
+			goto cleanup;
+		error = gc_git_update_branch(l->git, gc_loop__deploy_branch(l),
+					     t->deploy, commit, err);
+	} while (error == GC_ECONFLICT && gc_loop__rebase(t));
+	res->rebases = t->rebases;
+	if (error < 0)
 		goto cleanup;
 	snprintf(l->tree.commit, sizeof(l->tree.commit), "%s", commit);
 	res->committed = true;

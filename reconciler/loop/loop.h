@@ -79,6 +79,9 @@ typedef struct gc_tick_result {
 	/* errors of the source itself (YAML syntax, duplicates, bad names) */
 	size_t source_errors;
 	int attempts; /* 1 + pushes lost to a concurrent writer */
+	/* pushes of a shard lost to another shard's commit and replayed on
+	 * top of it, without recomputing (not in attempts) */
+	int rebases;
 	/*
 	 * The canary this tick looked at that is due first, and when
 	 * (seconds since the epoch); "" and INT64_MAX when every canary is
