@@ -388,13 +388,170 @@ START_TEST(test_shards__four_shards_release_like_one)
 }
 END_TEST
 
+/*
+ * Two shards: team-a is shard 0's, default shard 1's. A Canary arriving
+ * in default takes its target over in one commit of shard 1 (the target's
+ * pass-through copy goes as its rendered objects come); deleted, it lets
+ * the target go in one commit of shard 1 too. Shard 0 never writes a path
+ * of default, and alone writes the cluster-scoped objects.
+ */
+static const char api_canary[] =
+	"apiVersion: flagger.app/v1beta1\nkind: Canary\n"
+	"metadata:\n  name: api\n  namespace: default\n"
+	"spec:\n  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+	"    name: api\n  service:\n    port: 80\n"
+	"  analysis:\n    interval: 60s\n    threshold: 5\n"
+	"    maxWeight: 20\n    stepWeight: 10\n";
+
+static void write_file(env *e, const char *name, const char *text)
+{
+	char *path = gc_xasprintf("%s/src/%s", e->dir, name);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static void deployment_of(env *e, const char *ns, const char *name)
+{
+	char *file = gc_xasprintf("%s-%s.yaml", ns, name);
+	char *text = gc_xasprintf(
+		"apiVersion: apps/v1\nkind: Deployment\n"
+		"metadata:\n  name: %s\n  namespace: %s\n"
+		"spec:\n  selector:\n    matchLabels:\n      app: %s\n"
+		"  template:\n    metadata:\n      labels:\n        app: %s\n"
+		"    spec:\n      containers:\n      - name: app\n"
+		"        image: example/%s:1.0.0\n",
+		name, ns, name, name, name);
+
+	write_file(e, file, text);
+	free(file);
+	free(text);
+}
+
+/* Ticks shard i at now; want: the deploy commit's name-status, or NULL
+ * for no commit. */
+static void tick_one(env *e, int i, int64_t now, const char *want)
+{
+	gc_tick_result res;
+	gc_error err = GC_ERROR_INIT;
+
+	ck_assert_msg(gc_loop_tick(e->shards[i], &res, now, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	ck_assert_msg(res.committed == (want != NULL), "shard %d: %s", i,
+		      res.committed ? "a commit" : "no commit");
+	if (!want)
+		return;
+	sh_ok(e, "git --git-dir=remote.git show --format='%%cn' "
+		 "--name-status --no-renames deploy | grep -v '^$'");
+	ck_assert_str_eq(e->out.ptr, want);
+}
+
+START_TEST(test_shards__takeover_and_release_are_one_commit)
+{
+	env e;
+	gc_error err = GC_ERROR_INIT;
+
+	ck_assert_uint_eq(gc_shard_of("team-a", 2), 0);
+	ck_assert_uint_eq(gc_shard_of("default", 2), 1);
+	memset(&e, 0, sizeof(e));
+	gc_buf_init(&e.out);
+	gc_log_set_level(GC_LOG_ERROR);
+	e.dir = gc_test_tmpdir();
+	sh_ok(&e, "git init -q --bare -b main remote.git && "
+		  "git clone -q remote.git src 2>/dev/null");
+	deployment_of(&e, "team-a", "web");
+	deployment_of(&e, "default", "api");
+	write_file(&e, "ns.yaml",
+		   "apiVersion: v1\nkind: Namespace\n"
+		   "metadata:\n  name: team-a\n");
+	sh_ok(&e, "cd src && git add -A && " GIT " commit -qm apps && "
+		  "git push -q origin main");
+	e.url = gc_xasprintf("%s/remote.git", e.dir);
+	for (int i = 0; i < 2; i++) {
+		snprintf(e.names[i], sizeof(e.names[i]), "shard-%d", i);
+		opts_init(&e.opts[i], e.url, NULL, e.names[i]);
+		e.opts[i].shard.index = (unsigned)i;
+		e.opts[i].shard.count = 2;
+		ck_assert_int_eq(gc_loop_new(&e.shards[i], &e.opts[i], &err),
+				 0);
+	}
+	tick_one(&e, 0, T0,
+		 "shard-0\nA\t_cluster/namespace-team-a.yaml\n"
+		 "A\tkustomization.yaml\n"
+		 "A\tteam-a/_/deployment-web.yaml\n");
+	tick_one(&e, 1, T0,
+		 "shard-1\nA\tdefault/_/deployment-api.yaml\n"
+		 "M\tkustomization.yaml\n");
+
+	write_file(&e, "default-api-canary.yaml", api_canary);
+	sh_ok(&e, "cd src && git add -A && " GIT " commit -qm canary && "
+		  "git push -q origin main");
+	tick_one(&e, 0, T0 + 60, NULL);
+	tick_one(&e, 1, T0 + 60,
+		 "shard-1\nA\t.gitcanary/status/default/api.yaml\n"
+		 "D\tdefault/_/deployment-api.yaml\n"
+		 "A\tdefault/api/deployment-api-primary.yaml\n"
+		 "A\tdefault/api/deployment-api.yaml\n"
+		 "A\tdefault/api/destinationrule-api-canary.yaml\n"
+		 "A\tdefault/api/destinationrule-api-primary.yaml\n"
+		 "A\tdefault/api/service-api-canary.yaml\n"
+		 "A\tdefault/api/service-api-primary.yaml\n"
+		 "A\tdefault/api/service-api.yaml\n"
+		 "A\tdefault/api/virtualservice-api.yaml\n"
+		 "M\tkustomization.yaml\n");
+
+	sh_ok(&e, "cd src && git rm -q default-api-canary.yaml && " GIT
+		  " commit -qm 'no canary' && git push -q origin main");
+	tick_one(&e, 0, T0 + 120, NULL);
+	tick_one(&e, 1, T0 + 120,
+		 "shard-1\nD\t.gitcanary/status/default/api.yaml\n"
+		 "A\tdefault/_/deployment-api.yaml\n"
+		 "D\tdefault/api/deployment-api-primary.yaml\n"
+		 "D\tdefault/api/deployment-api.yaml\n"
+		 "D\tdefault/api/destinationrule-api-canary.yaml\n"
+		 "D\tdefault/api/destinationrule-api-primary.yaml\n"
+		 "D\tdefault/api/service-api-canary.yaml\n"
+		 "D\tdefault/api/service-api-primary.yaml\n"
+		 "D\tdefault/api/service-api.yaml\n"
+		 "D\tdefault/api/virtualservice-api.yaml\n"
+		 "M\tkustomization.yaml\n");
+	env_free(&e);
+}
+END_TEST
+
+/* --shard is checked before anything runs. */
+START_TEST(test_shards__usage)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	int rc = gc_test_sh(&out, &err,
+			    "'%s' reconcile --once --repo /nonexistent "
+			    "--shard 4/4",
+			    gc_test_binary);
+
+	ck_assert_int_eq(rc, 2);
+	ck_assert_str_eq(err.ptr, "gitcanary reconcile: --shard must be I/N "
+				  "with 0 <= I < N <= 256, not '4/4'\n");
+	rc = gc_test_sh(&out, &err, "'%s' run --help", gc_test_binary);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(strstr(out.ptr, "  --shard I/N "));
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 Suite *gc_suite_shards(void);
 
 Suite *gc_suite_shards(void)
 {
 	Suite *s = suite_create("shards");
-	TCase *tc = tcase_create("shards");
+	TCase *small = tcase_create("two"), *tc = tcase_create("four");
 
+	tcase_add_test(small, test_shards__usage);
+	tcase_add_test(small, test_shards__takeover_and_release_are_one_commit);
+	suite_add_tcase(s, small);
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_shards__four_shards_release_like_one);
 	suite_add_tcase(s, tc);
