@@ -339,6 +339,11 @@ void gc_loop__send_events(gc_tick *t);
 /* The deploy branch's name (opts or the default). */
 const char *gc_loop__deploy_branch(const gc_loop *l);
 
+/* outcomes.c */
+/* The outcome notes of the releases t ended, deploy commit `commit`. */
+void gc_loop__write_outcomes(gc_tick *t, const char *commit,
+			     const gc_git_signature *sig);
+
 /* rebase.c */
 /* After a lost push of a shard: moves the tick's writes onto the new
  * deploy head when only other shards' paths changed there (t->deploy is
