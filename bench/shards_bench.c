@@ -15,6 +15,9 @@
  *   - first stage ms: the round that starts the K releases
  *   - release ms:     every round until the K releases are done
  *   - stages/s:       canary stages committed per second of those rounds
+ *   - CPU ms:         the CPU time of those ticks, of all shards, and of
+ *                     the busiest shard of each round summed (a round's
+ *                     length when every shard has a core of its own)
  *   - lost pushes:    pushes lost to another shard's commit (replayed on
  *                     top of it, or recomputed), of all pushes tried (the
  *                     compare-and-swap conflict rate)
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -102,22 +106,41 @@ typedef struct shard {
 	int rc;
 	gc_tick_result res;
 	gc_error err;
+	double cpu_ms; /* the tick's CPU time (its thread's) */
 } shard;
+
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static void *tick(void *arg)
 {
 	shard *s = arg;
+	double t0 = thread_cpu_ms();
 
 	s->rc = gc_loop_tick(s->loop, &s->res, s->now, &s->err);
+	s->cpu_ms = thread_cpu_ms() - t0;
 	return NULL;
 }
 
+/* CPU time of the rounds: summed over shards, and of the busiest shard
+ * of each round (what a round takes when every shard has its own core). */
+typedef struct cpu_use {
+	double sum, busiest;
+} cpu_use;
+
 /* One round at now: every shard ticks at once. Stages committed, and
  * attempts (lost + 1 each) into *attempts. */
-static size_t round_at(shard *s, int ns, int64_t now, int *attempts)
+static size_t round_at(shard *s, int ns, int64_t now, int *attempts,
+		       cpu_use *cpu)
 {
 	pthread_t th[MAX_SHARDS];
 	size_t stages = 0;
+	double busiest = 0;
 
 	for (int i = 0; i < ns; i++) {
 		s[i].now = now;
@@ -132,7 +155,11 @@ static size_t round_at(shard *s, int ns, int64_t now, int *attempts)
 		*attempts += s[i].res.attempts + s[i].res.rebases;
 		if (s[i].res.committed)
 			stages += s[i].res.canaries_changed;
+		cpu->sum += s[i].cpu_ms;
+		if (s[i].cpu_ms > busiest)
+			busiest = s[i].cpu_ms;
 	}
+	cpu->busiest += busiest;
 	return stages;
 }
 
@@ -145,6 +172,7 @@ static void run_shards(const char *dir, int n, int ns, const char *d0,
 	size_t stages = 0, changed;
 	double t0, first = 0, total;
 	int64_t now = T0 + 3600;
+	cpu_use cpu = { 0, 0 };
 
 	sh(gc_xasprintf("git --git-dir=%s update-ref refs/heads/deploy %s && "
 			"git --git-dir=%s update-ref refs/heads/main %s && "
@@ -163,8 +191,9 @@ static void run_shards(const char *dir, int n, int ns, const char *d0,
 		if (gc_loop_new(&s[i].loop, &s[i].opts, &s[i].err) < 0)
 			die("loop", &s[i].err);
 	}
-	round_at(s, ns, now, &attempts); /* each one's first full pass */
+	round_at(s, ns, now, &attempts, &cpu); /* first passes */
 	attempts = 0;
+	cpu.sum = cpu.busiest = 0;
 	sh(gc_xasprintf(
 		"cd %s/src && for i in $(seq 0 10 %d); do "
 		"f=apps/app-$(printf %%05d $i).yaml; "
@@ -175,7 +204,7 @@ static void run_shards(const char *dir, int n, int ns, const char *d0,
 	t0 = gc_bench_now_ms();
 	do {
 		now += 60;
-		changed = round_at(s, ns, now, &attempts);
+		changed = round_at(s, ns, now, &attempts, &cpu);
 		if (getenv("SHARDS_BENCH_DEBUG"))
 			fprintf(stderr, "round %d: %zu stages at %.0f ms\n",
 				rounds, changed, gc_bench_now_ms() - t0);
@@ -186,9 +215,10 @@ static void run_shards(const char *dir, int n, int ns, const char *d0,
 		rounds++;
 	} while (changed && rounds < 20);
 	total = gc_bench_now_ms() - t0;
-	printf("| %d | %d | %d | %.0f | %.0f | %zu | %.0f | %d of %d (%.0f %%) |\n",
+	printf("| %d | %d | %d | %.0f | %.0f | %zu | %.0f | %.0f | %.0f | %d of %d (%.0f %%) |\n",
 	       n, n / 10, ns, first, total, stages,
-	       (double)stages / (total / 1e3), attempts - ticks, attempts,
+	       (double)stages / (total / 1e3), cpu.sum, cpu.busiest,
+	       attempts - ticks, attempts,
 	       100.0 * (attempts - ticks) / (attempts ? attempts : 1));
 	fflush(stdout);
 	for (int i = 0; i < ns; i++)
@@ -257,8 +287,8 @@ int main(int argc, char **argv)
 			ncounts++;
 		}
 	}
-	printf("| canaries | bumped | shards | first stage ms | release ms | stages | stages/s | lost pushes |\n");
-	printf("|---|---|---|---|---|---|---|---|\n");
+	printf("| canaries | bumped | shards | first stage ms | release ms | stages | stages/s | CPU ms, all shards | CPU ms, busiest shard per round | lost pushes |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|\n");
 	fflush(stdout);
 	for (int i = 0; i < nsizes; i++) {
 		pid_t pid = fork();
