@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "reconciler/loop/loop.h"
@@ -53,7 +54,7 @@ static const char canary_fmt[] =
 	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
 	"    name: %s\n"
 	"  service:\n    port: 9898\n"
-	"  analysis:\n    interval: 60s\n    threshold: 5\n    maxWeight: 20\n"
+	"  analysis:\n    interval: %s\n    threshold: 5\n    maxWeight: 20\n"
 	"    stepWeight: 10\n"
 	"---\n"
 	"apiVersion: apps/v1\n"
@@ -83,8 +84,9 @@ static void sh_ok(env *e, const char *fmt, ...)
 	gc_buf_release(&cmd);
 }
 
-/* src/<ns>.yaml: PER canaries with their targets, and a ConfigMap. */
-static void write_ns(env *e, int k, const char *tag)
+/* src/<ns>.yaml: n canaries with their targets, and a ConfigMap. */
+static void write_apps(env *e, int k, const char *tag, int n,
+		       const char *interval)
 {
 	char *path = gc_xasprintf("%s/src/ns-%02d.yaml", e->dir, k);
 	char ns[16], name[16];
@@ -92,10 +94,10 @@ static void write_ns(env *e, int k, const char *tag)
 
 	ck_assert_ptr_nonnull(f);
 	snprintf(ns, sizeof(ns), "ns-%02d", k);
-	for (int i = 0; i < PER; i++) {
+	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "app-%02d", i);
-		fprintf(f, canary_fmt, name, ns, name, name, ns, name, name,
-			tag);
+		fprintf(f, canary_fmt, name, ns, name, interval, name, ns, name,
+			name, tag);
 	}
 	fprintf(f,
 		"apiVersion: v1\nkind: ConfigMap\n"
@@ -104,6 +106,11 @@ static void write_ns(env *e, int k, const char *tag)
 		ns, tag);
 	fclose(f);
 	free(path);
+}
+
+static void write_ns(env *e, int k, const char *tag)
+{
+	write_apps(e, k, tag, PER, "60s");
 }
 
 /* Every namespace as a cluster-scoped object: shard 0's to pass through. */
@@ -276,11 +283,11 @@ static void versions(env *e, const char *repo)
  * a path of the committer's shard (kustomization.yaml is every shard's).
  * Returns the number of commits of each shard in per[].
  */
-static void check_ownership(env *e, int per[NSHARDS])
+static void check_ownership(env *e, unsigned count, int per[NSHARDS])
 {
 	char *lines, *save = NULL;
 	int who = -1;
-	gc_shard s = { 0, NSHARDS };
+	gc_shard s = { 0, count };
 
 	sh_ok(e, "git --git-dir=remote.git log --format='C %%cn' --name-only "
 		 "deploy");
@@ -289,7 +296,7 @@ static void check_ownership(env *e, int per[NSHARDS])
 	     l = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(l, "C shard-", 8)) {
 			who = atoi(l + 8);
-			ck_assert(who >= 0 && who < NSHARDS);
+			ck_assert(who >= 0 && who < (int)count);
 			per[who]++;
 			continue;
 		}
@@ -355,7 +362,7 @@ START_TEST(test_shards__four_shards_release_like_one)
 			 6000);
 
 	/* each commit by one shard, on its own namespaces' paths only */
-	check_ownership(&e, per);
+	check_ownership(&e, NSHARDS, per);
 	for (int i = 0; i < NSHARDS; i++)
 		ck_assert_msg(per[i] >= 6, "shard %d made %d commits", i,
 			      per[i]);
@@ -542,6 +549,134 @@ START_TEST(test_shards__usage)
 }
 END_TEST
 
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* `gitcanary run --shard i/2` in the background, its pid in shard-i.pid. */
+static void daemon_start(env *e, int i)
+{
+	sh_ok(e,
+	      "n=$(grep -c ' watching ' shard-%d.log 2>/dev/null || true); "
+	      "'%s' run --repo remote.git --shard %d/2 --assume-ready "
+	      "--min-interval 1s --poll 100ms "
+	      "--committer 'shard-%d <gitcanary@localhost>' "
+	      ">>shard-%d.log 2>&1 </dev/null & echo $! >shard-%d.pid; "
+	      "for k in $(seq 200); do "
+	      "[ \"$(grep -c ' watching ' shard-%d.log)\" -gt \"${n:-0}\" ] "
+	      "&& break; sleep 0.05; done",
+	      i, gc_test_binary, i, i, i, i, i);
+}
+
+static void daemon_signal(env *e, int i, const char *sig)
+{
+	sh_ok(e,
+	      "pid=$(cat shard-%d.pid) && kill -%s $pid && "
+	      "while kill -0 $pid 2>/dev/null; do sleep 0.05; done",
+	      i, sig);
+}
+
+/* Waits up to max_s seconds for every status file to be at phase. */
+static void wait_all(env *e, const char *want, int max_s)
+{
+	char *got = NULL;
+
+	for (int i = 0; i < max_s * 10; i++) {
+		free(got);
+		got = phases(e, "remote");
+		if (!strcmp(got, want)) {
+			free(got);
+			return;
+		}
+		nap_ms(100);
+	}
+	ck_abort_msg("phases after %ds:\n%s", max_s, got);
+}
+
+/*
+ * Two `gitcanary run --shard` daemons on one bare repository; shard 1's is
+ * killed with SIGKILL at arbitrary moments of a release of 40 canaries and
+ * started again. Every canary goes through the same events as every other
+ * (those of shard 0, never killed, are the reference): no stage lost, none
+ * twice; every commit is of one shard and on its paths only.
+ */
+START_TEST(test_shards__killed_shard_resumes)
+{
+	env e;
+	long waits[] = { 300, 800, 450, 1100, 600 };
+	int per[NSHARDS] = { 0 }, owners[2] = { 0 };
+	char *first = NULL;
+	gc_buf seq = GC_BUF_INIT;
+
+	memset(&e, 0, sizeof(e));
+	gc_buf_init(&e.out);
+	e.dir = gc_test_tmpdir();
+	sh_ok(&e, "git init -q --bare -b main remote.git && "
+		  "git clone -q remote.git src 2>/dev/null");
+	for (int k = 0; k < 8; k++) {
+		char ns[16];
+
+		snprintf(ns, sizeof(ns), "ns-%02d", k);
+		owners[gc_shard_of(ns, 2)]++;
+		write_apps(&e, k, "1.0.0", 5, "1s");
+	}
+	ck_assert(owners[0] && owners[1]);
+	sh_ok(&e, "cd src && git add -A && " GIT " commit -qm apps && "
+		  "git push -q origin main");
+	daemon_start(&e, 0);
+	daemon_start(&e, 1);
+	wait_all(&e, "40 phase: Initialized\n", 60);
+	for (int k = 0; k < 8; k++)
+		write_apps(&e, k, "1.0.1", 5, "1s");
+	sh_ok(&e, "cd src && git commit -qam bump && git push -q origin main");
+	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		nap_ms(waits[i]);
+		daemon_signal(&e, 1, "KILL");
+		daemon_start(&e, 1);
+	}
+	wait_all(&e, "40 phase: Succeeded\n", 120);
+	daemon_signal(&e, 0, "TERM");
+	daemon_signal(&e, 1, "TERM");
+
+	check_ownership(&e, 2, per);
+	ck_assert(per[0] > 0 && per[1] > 0);
+	/* each canary's events, its names replaced, in commit order */
+	for (int k = 0; k < 8; k++) {
+		for (int i = 0; i < 5; i++) {
+			sh_ok(&e,
+			      "git --git-dir=remote.git log --reverse "
+			      "--format=%%B deploy | "
+			      "sed -n 's|^ns-%02d/app-%02d: ||p' | "
+			      "sed 's/app-[0-9]*/T/g; s/ns-[0-9]*/N/g'",
+			      k, i);
+			if (!first) {
+				first = gc_xstrdup(e.out.ptr);
+				continue;
+			}
+			ck_assert_msg(!strcmp(first, e.out.ptr),
+				      "ns-%02d/app-%02d:\n%s\nothers:\n%s", k,
+				      i, e.out.ptr, first);
+		}
+	}
+	gc_buf_adds(&seq, first);
+	ck_assert_ptr_nonnull(strstr(seq.ptr, "New revision detected! "
+					      "Scaling up T.N\n"));
+	ck_assert_ptr_nonnull(
+		strstr(seq.ptr, "Advance T.N canary weight 20\n"));
+	ck_assert_ptr_nonnull(strstr(seq.ptr, "Promotion completed! "
+					      "Scaling down T.N\n"));
+	/* shard 1 was killed and started again each time */
+	sh_ok(&e, "grep -c ' watching ' shard-1.log");
+	ck_assert_str_eq(e.out.ptr, "6\n");
+	free(first);
+	gc_buf_release(&seq);
+	env_free(&e);
+}
+END_TEST
+
 Suite *gc_suite_shards(void);
 
 Suite *gc_suite_shards(void)
@@ -551,6 +686,8 @@ Suite *gc_suite_shards(void)
 
 	tcase_add_test(small, test_shards__usage);
 	tcase_add_test(small, test_shards__takeover_and_release_are_one_commit);
+	tcase_set_timeout(small, 300);
+	tcase_add_test(small, test_shards__killed_shard_resumes);
 	suite_add_tcase(s, small);
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_shards__four_shards_release_like_one);
