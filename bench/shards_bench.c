@@ -21,7 +21,7 @@
  *   - lost pushes:    pushes lost to another shard's commit (replayed on
  *                     top of it, or recomputed), of all pushes tried (the
  *                     compare-and-swap conflict rate)
- * Usage: shards_bench [N...]
+ * Usage: shards_bench [N...]  (SHARDS_BENCH_COUNTS="1,2,4"; in $TMPDIR)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -239,8 +239,12 @@ static void head_of(char out[GC_OID_HEX], const char *remote, const char *ref)
 
 static void run(int n, const int *counts, int ncounts)
 {
-	char tmpl[] = "/tmp/shards_bench.XXXXXX";
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *tmpl = gc_xasprintf("%s/shards_bench.XXXXXX", tmp);
 	char *dir = mkdtemp(tmpl), *remote;
+
+	if (!dir)
+		die("mkdtemp", NULL);
 	char d0[GC_OID_HEX], s0[GC_OID_HEX];
 	gc_loop_opts o = { 0 };
 	gc_error err = GC_ERROR_INIT;
@@ -265,6 +269,7 @@ static void run(int n, const int *counts, int ncounts)
 		run_shards(dir, n, counts[i], d0, s0);
 	sh(gc_xasprintf("rm -rf %s", dir));
 	free(remote);
+	free(tmpl);
 }
 
 int main(int argc, char **argv)
