@@ -242,14 +242,14 @@ static void run(int n, const int *counts, int ncounts)
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char *tmpl = gc_xasprintf("%s/shards_bench.XXXXXX", tmp);
 	char *dir = mkdtemp(tmpl), *remote;
-
-	if (!dir)
-		die("mkdtemp", NULL);
 	char d0[GC_OID_HEX], s0[GC_OID_HEX];
 	gc_loop_opts o = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	gc_loop *loop;
+
+	if (!dir)
+		die("mkdtemp", NULL);
 
 	gc_log_set_level(getenv("SHARDS_BENCH_DEBUG") ? GC_LOG_DEBUG
 						      : GC_LOG_ERROR);
