@@ -528,8 +528,9 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		 o->source_branch ? o->source_branch : "(remote HEAD)",
 		 o->deploy_branch ? o->deploy_branch : "deploy");
 	if (o->shard.count)
-		gc_info("shard %u/%u: the canaries and objects of its namespaces",
-			o->shard.index, o->shard.count);
+		gc_info("shard %u/%u: the namespaces whose shard is %u of %u",
+			o->shard.index, o->shard.count, o->shard.index,
+			o->shard.count);
 	gc_buf_release(&help);
 	return 0;
 }
