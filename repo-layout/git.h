@@ -142,6 +142,18 @@ int gc_git_update_branch(gc_git *git, const char *branch, const char *expect,
 int gc_git_note_set(gc_git *git, const char *ref, const char target[GC_OID_HEX],
 		    const char *text, const gc_git_signature *sig,
 		    gc_error *err);
+/*
+ * A note made from the current one: fn gets the note of `target` as the
+ * notes ref holds it (NULL: none) and returns the new text (owned, freed
+ * here). Called again on every lost race, with the note the winner left,
+ * so concurrent writers of one note (shards) merge instead of losing an
+ * update. Otherwise as gc_git_note_set.
+ */
+typedef char *(*gc_git_note_fn)(const char *old, void *payload);
+int gc_git_note_update(gc_git *git, const char *ref,
+		       const char target[GC_OID_HEX], gc_git_note_fn fn,
+		       void *payload, const gc_git_signature *sig,
+		       gc_error *err);
 /* The note of `target` under `ref`; GC_ENOTFOUND when it has none. */
 int gc_git_note_get(gc_buf *out, gc_git *git, const char *ref,
 		    const char target[GC_OID_HEX], gc_error *err);

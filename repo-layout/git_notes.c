@@ -26,6 +26,42 @@ static int check_notes_ref(const char *ref, gc_error *err)
 	return 0;
 }
 
+/* What a note says: a fixed text, or one made from the current note. */
+typedef struct note_text {
+	const char *ref;
+	const char *text;
+	gc_git_note_fn fn;
+	void *payload;
+} note_text;
+
+/*
+ * The note's blob. A made one is made from the note the ref holds now: if
+ * the ref moved since the caller read it, its compare-and-swap fails and
+ * the note is made again.
+ */
+static int note_blob(char blob[GC_OID_HEX], gc_git *g, const git_oid *target,
+		     const note_text *nt, gc_error *err)
+{
+	gc_buf old = GC_BUF_INIT;
+	char hex[GC_OID_HEX], *text;
+	int rc;
+
+	if (!nt->fn)
+		return gc_git_write_blob(blob, g, nt->text, strlen(nt->text),
+					 err);
+	gc_git__oid_hex(hex, target);
+	rc = gc_git_note_get(&old, g, nt->ref, hex, err);
+	if (rc < 0 && rc != GC_ENOTFOUND)
+		goto cleanup;
+	gc_error_clear(err);
+	text = nt->fn(rc == 0 ? old.ptr : NULL, nt->payload);
+	rc = gc_git_write_blob(blob, g, text, strlen(text), err);
+	free(text);
+cleanup:
+	gc_buf_release(&old);
+	return rc;
+}
+
 /* A note at the root of a notes tree, and where it moves to. */
 typedef struct flat_note {
 	char name[GC_OID_HEX];
@@ -87,7 +123,7 @@ static int flat_notes(flat_note **out, size_t *n, gc_git *g, const char *parent,
  * The local ref moves by compare-and-swap; a lost race is redone.
  */
 static int note_write(gc_git *g, const char *ref, const git_oid *target,
-		      const char *text, const gc_git_signature *sig,
+		      const note_text *nt, const gc_git_signature *sig,
 		      gc_error *err)
 {
 	char hex[GC_OID_HEX], parent[GC_OID_HEX], blob[GC_OID_HEX];
@@ -101,8 +137,6 @@ static int note_write(gc_git *g, const char *ref, const git_oid *target,
 
 	gc_git__oid_hex(hex, target);
 	snprintf(fan, sizeof(fan), "%.2s/%s", hex, hex + 2);
-	if ((rc = gc_git_write_blob(blob, g, text, strlen(text), err)) < 0)
-		return rc;
 	for (int attempt = 0; attempt < NOTE_PUSH_ATTEMPTS; attempt++) {
 		gc_error_clear(err);
 		if ((rc = gc_git__ref_id(&old, &had, g, ref, err)) < 0)
@@ -112,7 +146,9 @@ static int note_write(gc_git *g, const char *ref, const git_oid *target,
 		else
 			parent[0] = '\0';
 		free(flat);
-		if ((rc = flat_notes(&flat, &nflat, g, parent, hex, err)) < 0)
+		flat = NULL;
+		if ((rc = note_blob(blob, g, target, nt, err)) < 0 ||
+		    (rc = flat_notes(&flat, &nflat, g, parent, hex, err)) < 0)
 			break;
 		free(up);
 		up = gc_xcalloc(2 + 2 * nflat, sizeof(*up));
@@ -158,7 +194,7 @@ static void ref_restore(gc_git *g, const char *ref, bool had,
  * notes ref to the remote's), re-apply the note on top and retry.
  */
 static int note_push(gc_git *g, const char *ref, const git_oid *target,
-		     const char *text, const gc_git_signature *sig,
+		     const note_text *nt, const gc_git_signature *sig,
 		     gc_error *err)
 {
 	char *spec = gc_xasprintf("%s:%s", ref, ref);
@@ -170,7 +206,7 @@ static int note_push(gc_git *g, const char *ref, const git_oid *target,
 		bool had;
 
 		if ((rc = gc_git__ref_id(&old, &had, g, ref, err)) < 0 ||
-		    (rc = note_write(g, ref, target, text, sig, err)) < 0)
+		    (rc = note_write(g, ref, target, nt, sig, err)) < 0)
 			break;
 		rc = gc_git__push_one(g, spec, &perr);
 		if (rc < 0)
@@ -189,8 +225,8 @@ static int note_push(gc_git *g, const char *ref, const git_oid *target,
 	return rc;
 }
 
-int gc_git_note_set(gc_git *g, const char *ref, const char target[GC_OID_HEX],
-		    const char *text, const gc_git_signature *sig,
+static int note_set(gc_git *g, const char *ref, const char target[GC_OID_HEX],
+		    const note_text *nt, const gc_git_signature *sig,
 		    gc_error *err)
 {
 	git_signature *s = NULL;
@@ -204,8 +240,27 @@ int gc_git_note_set(gc_git *g, const char *ref, const char target[GC_OID_HEX],
 		return gc_git__fail(g, err, rc, "invalid signature");
 	git_signature_free(s);
 	if (g->url)
-		return note_push(g, ref, &oid, text, sig, err);
-	return note_write(g, ref, &oid, text, sig, err);
+		return note_push(g, ref, &oid, nt, sig, err);
+	return note_write(g, ref, &oid, nt, sig, err);
+}
+
+int gc_git_note_set(gc_git *g, const char *ref, const char target[GC_OID_HEX],
+		    const char *text, const gc_git_signature *sig,
+		    gc_error *err)
+{
+	note_text nt = { ref, text, NULL, NULL };
+
+	return note_set(g, ref, target, &nt, sig, err);
+}
+
+int gc_git_note_update(gc_git *g, const char *ref,
+		       const char target[GC_OID_HEX], gc_git_note_fn fn,
+		       void *payload, const gc_git_signature *sig,
+		       gc_error *err)
+{
+	note_text nt = { ref, NULL, fn, payload };
+
+	return note_set(g, ref, target, &nt, sig, err);
 }
 
 int gc_git_note_get(gc_buf *out, gc_git *g, const char *ref,

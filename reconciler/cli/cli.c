@@ -391,6 +391,8 @@ static const char loop_help[] =
 	"  --msteams-url URL          MS Teams hook instead of Slack (also $MSTEAMS_URL)\n"
 	"  --alert-severity LEVEL     what the global hook receives: info (default), warn, error\n"
 	"  --cluster-name NAME        a Cluster field in every alert\n"
+	"  --shard I/N                own only the namespaces of shard I of N (0 <= I < N\n"
+	"                             <= 256), sharing the deploy branch with the others\n"
 	"  -v, --verbose              log debug lines too\n"
 	"  --log-level LEVEL          debug, info (default), warn or error\n"
 	"  --log-format FORMAT        text (default) or json (one object a line)\n";
@@ -455,9 +457,11 @@ static int check_alerts(gc_loop_opts *o, const char *verb)
 /* Reads what gc_cli_parse left as strings into a; 0 or a usage error. */
 static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 		      const char *committer, const char *min,
-		      const char *token_file)
+		      const char *token_file, const char *shard)
 {
 	gc_loop_opts *o = &a->opts;
+	gc_error err = GC_ERROR_INIT;
+	int rc;
 
 	if (author &&
 	    split_ident(&a->author_name, &a->author_email, author) < 0)
@@ -479,6 +483,11 @@ static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 	if (token_file && !(a->token = read_token(token_file)))
 		return gc_cli_usage(verb, "--token-file cannot be read");
 	o->token = a->token;
+	if (shard && gc_shard_parse(&o->shard, shard, &err) < 0) {
+		rc = gc_cli_usage(verb, gc_error_msg(&err));
+		gc_error_release(&err);
+		return rc;
+	}
 	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
 		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
 	return check_alerts(o, verb);
@@ -489,7 +498,7 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 {
 	gc_loop_opts *o = &a->opts;
 	const char *author = NULL, *committer = NULL, *min = NULL,
-		   *token_file = NULL;
+		   *token_file = NULL, *shard = NULL;
 	const gc_cli_opt table[] = {
 		{ "repo", 0, GC_CLI_VALUE, &o->repo, 0 },
 		{ "source-branch", 0, GC_CLI_VALUE, &o->source_branch, 0 },
@@ -526,6 +535,7 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 		{ "msteams-url", 0, GC_CLI_VALUE, &o->msteams_url, 0 },
 		{ "alert-severity", 0, GC_CLI_VALUE, &o->alert_severity, 0 },
 		{ "cluster-name", 0, GC_CLI_VALUE, &o->cluster_name, 0 },
+		{ "shard", 0, GC_CLI_VALUE, &shard, 0 },
 		{ NULL, 0, GC_CLI_VALUE, NULL, 0 }
 	};
 	gc_cli_opt opts[GC_CLI_MAX_OPTS + 1];
@@ -539,13 +549,18 @@ int gc_cli_parse_loop(gc_cli_loop_args *a, const char *verb, const char *usage,
 	gc_buf_release(&help);
 	if (r < 0)
 		return -1;
-	if ((*rc = check_loop(a, verb, author, committer, min, token_file)))
+	if ((*rc = check_loop(a, verb, author, committer, min, token_file,
+			      shard)))
 		return -1;
 	gc_url_redact(&help, o->repo ? o->repo : ".");
 	gc_debug("%s: repository %s, source branch %s, deploy branch %s", verb,
 		 help.ptr,
 		 o->source_branch ? o->source_branch : "(remote HEAD)",
 		 o->deploy_branch ? o->deploy_branch : "deploy");
+	if (o->shard.count)
+		gc_info("shard %u/%u: the namespaces whose shard is %u of %u",
+			o->shard.index, o->shard.count, o->shard.index,
+			o->shard.count);
 	gc_buf_release(&help);
 	return 0;
 }

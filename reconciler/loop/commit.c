@@ -45,6 +45,8 @@ static void add_update(gc_tick *t, const char *path, const char *data,
 		t->wr.blobs = gc_xrealloc(t->wr.blobs,
 					  t->wr.alloc * sizeof(*t->wr.blobs));
 	}
+	/* a shard never writes another's paths (select.c, passthrough.c) */
+	GC_ASSERT(gc_shard_owns_path(&t->loop->opts.shard, path));
 	if (!data || !gc_deploy_tree_has(&t->loop->tree, path))
 		t->wr.layout_changed = true;
 	gc_deploy_tree_set(&t->loop->tree, path, data, len);
@@ -111,7 +113,6 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 	gc_loop *l = t->loop;
 	gc_git_signature a, c;
 	gc_error err = GC_ERROR_INIT;
-	gc_buf old = GC_BUF_INIT;
 	cJSON *note;
 	char *text;
 
@@ -127,45 +128,7 @@ static void write_notes(gc_tick *t, const char *commit, gc_msg_canary *msgs,
 		free(text);
 		cJSON_Delete(note);
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		const gc_canary_done *d = &t->d[i];
-		gc_msg_outcome o = { 0 };
-
-		if (!d->ended || !d->changed || !d->stage.source_commit[0])
-			continue;
-		gc_buf_clear(&old);
-		if (gc_git_note_get(&old, l->git, notes_ref_name(l),
-				    d->stage.source_commit, &err) < 0)
-			gc_buf_clear(&old);
-		gc_error_clear(&err);
-		o.ns = d->obj->namespace;
-		o.name = d->obj->name;
-		o.promoted = d->stage.phase == GC_PHASE_SUCCEEDED;
-		o.when = t->now;
-		o.max_weight = d->stage.release_max_weight;
-		o.match = d->stage.ab_match;
-		/* SyncStatus(Failed) resets the counter; report the run's */
-		o.failed_checks =
-			d->stage.failed_checks > d->stage.old_failed_checks
-				? d->stage.failed_checks
-				: d->stage.old_failed_checks;
-		o.revision = d->revision;
-		o.deploy_commit = commit;
-		o.last_event = d->report.nevents
-				       ? d->report.events[d->report.nevents - 1]
-						 .message
-				       : NULL;
-		note = gc_message_outcome(old.len ? old.ptr : NULL, &o);
-		text = gc_json_print(note);
-		if (gc_git_note_set(l->git, notes_ref_name(l),
-				    d->stage.source_commit, text, &c, &err) < 0)
-			gc_warn("outcome note on %.12s: %s",
-				d->stage.source_commit, gc_error_msg(&err));
-		gc_error_clear(&err);
-		free(text);
-		cJSON_Delete(note);
-	}
-	gc_buf_release(&old);
+	gc_loop__write_outcomes(t, commit, &c);
 }
 
 /* The alerts of the tick's events (docs/alerts.md), as its events go. */
@@ -290,14 +253,20 @@ int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err)
 			fill_msg(&msgs[nm++], &t->d[i]);
 	gc_message_commit(&msg, msgs, nm, l->source, l->source_branch);
 	signatures(l, &a, &c, t->now);
-	for (size_t i = 0; i < t->wr.n; i++)
-		t->wr.updates[i].blob =
-			t->wr.blobs[i][0] ? t->wr.blobs[i] : NULL;
-	if ((error = gc_git_commit(commit, l->git, t->deploy, t->wr.updates,
-				   t->wr.n, &a, &c, msg.ptr, err)) < 0)
-		goto cleanup;
-	if ((error = gc_git_update_branch(l->git, gc_loop__deploy_branch(l),
-					  t->deploy, commit, err)) < 0)
+	do { /* a shard replays a push lost to another shard (rebase.c) */
+		gc_error_clear(err);
+		for (size_t i = 0; i < t->wr.n; i++)
+			t->wr.updates[i].blob =
+				t->wr.blobs[i][0] ? t->wr.blobs[i] : NULL;
+		if ((error = gc_git_commit(commit, l->git, t->deploy,
+					   t->wr.updates, t->wr.n, &a, &c,
+					   msg.ptr, err)) < 0)
+			goto cleanup;
+		error = gc_git_update_branch(l->git, gc_loop__deploy_branch(l),
+					     t->deploy, commit, err);
+	} while (error == GC_ECONFLICT && gc_loop__rebase(t));
+	res->rebases = t->rebases;
+	if (error < 0)
 		goto cleanup;
 	snprintf(l->tree.commit, sizeof(l->tree.commit), "%s", commit);
 	res->committed = true;

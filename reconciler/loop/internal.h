@@ -269,6 +269,7 @@ typedef struct gc_tick {
 	gc_tick_changes ch;
 	gc_tick_writes wr;
 	gc_tick_passthru pt;
+	int rebases; /* lost pushes replayed on another shard's commit */
 } gc_tick;
 
 /*
@@ -340,6 +341,17 @@ int gc_loop__commit_and_push(gc_tick *t, gc_tick_result *res, gc_error *err);
 void gc_loop__send_events(gc_tick *t, const char *commit);
 /* The deploy branch's name (opts or the default). */
 const char *gc_loop__deploy_branch(const gc_loop *l);
+
+/* outcomes.c */
+/* The outcome notes of the releases t ended, deploy commit `commit`. */
+void gc_loop__write_outcomes(gc_tick *t, const char *commit,
+			     const gc_git_signature *sig);
+
+/* rebase.c */
+/* After a lost push of a shard: moves the tick's writes onto the new
+ * deploy head when only other shards' paths changed there (t->deploy is
+ * then that head); false when the tick must start over. */
+bool gc_loop__rebase(gc_tick *t);
 
 /* loop.c */
 /* The canary's last tick: this process's or its status file's, the later. */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "reconciler/loop/shard.h"
 #include "repo-layout/git.h"
 #include "repo-layout/source.h"
 #include "util/error.h"
@@ -58,6 +59,9 @@ typedef struct gc_loop_opts {
 	const char *cluster_name;
 	/* --signing-key: signs deploy and notes commits; never logged */
 	const char *signing_key;
+	/* --shard I/N: the canaries and deploy paths of the namespaces of
+	 * shard I (shard.h); count 0 = every one */
+	gc_shard shard;
 } gc_loop_opts;
 
 #define GC_LOOP_DEFAULT_DEPLOY "deploy"
@@ -77,6 +81,9 @@ typedef struct gc_tick_result {
 	/* errors of the source itself (YAML syntax, duplicates, bad names) */
 	size_t source_errors;
 	int attempts; /* 1 + pushes lost to a concurrent writer */
+	/* pushes of a shard lost to another shard's commit and replayed on
+	 * top of it, without recomputing (not in attempts) */
+	int rebases;
 	/*
 	 * The canary this tick looked at that is due first, and when
 	 * (seconds since the epoch); "" and INT64_MAX when every canary is

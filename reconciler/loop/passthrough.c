@@ -1,6 +1,9 @@
 /*
  * Pass-through: source objects no canary owns, written to the deploy
  * branch as they are; files of vanished canaries; kustomization.yaml.
+ * A shard (--shard) passes through the objects of its namespaces, shard
+ * 0 the cluster-scoped ones: a canary's takeover of its target and its
+ * release stay one commit, as with one instance.
  */
 
 #include "reconciler/loop/internal.h"
@@ -175,7 +178,8 @@ static void pass_delete(gc_tick *t)
 		char *p;
 
 		if (!gc_layout_is_passthrough(paths[i]) ||
-		    gc_map_gets(&t->pt.written, paths[i]))
+		    gc_map_gets(&t->pt.written, paths[i]) ||
+		    !gc_shard_owns_path(&l->opts.shard, paths[i]))
 			continue;
 		p = gc_xstrdup(paths[i]);
 		pass_remove(t, p);
@@ -218,7 +222,8 @@ static void drop_vanished(gc_tick *t)
 	for (size_t i = 0; i < np; i++) {
 		if (!gc_layout_parse_status_path(paths[i], &ns, &name))
 			continue;
-		if (!gc_loop__find_canary(l->idx, ns, name)) {
+		if (gc_shard_owns_ns(&l->opts.shard, ns) &&
+		    !gc_loop__find_canary(l->idx, ns, name)) {
 			gc_buf_clear(&key);
 			gc_layout_canary_dir(&key, ns, name);
 			gc_map_sets(&gone, key.ptr, (void *)1);
@@ -264,7 +269,8 @@ static void pass_object(const gc_object *o, void *payload)
 	pass_ctx *c = payload;
 	gc_pt_file *f = c->f;
 
-	if (c->error < 0 || !pass_path(&c->path, o))
+	if (c->error < 0 || !pass_path(&c->path, o) ||
+	    !gc_shard_owns_path(&c->t->loop->opts.shard, c->path.ptr))
 		return;
 	if (f->n == f->alloc) {
 		f->alloc = f->alloc ? 2 * f->alloc : 2;

@@ -151,6 +151,8 @@ int gc_loop__deploy_changed(const char *path, void *payload)
 	char *ns = NULL, *name = NULL;
 	gc_buf id = GC_BUF_INIT;
 
+	if (!gc_shard_owns_path(&t->loop->opts.shard, path))
+		return 0; /* another shard's canary or object */
 	if (gc_layout_parse_status_path(path, &ns, &name)) {
 		gc_buf_addf(&id, "%s/%s", ns, name);
 		gc_map_sets(&t->ch.deploy_ids, id.ptr, (void *)1);
@@ -175,8 +177,9 @@ static void log_problems_of(gc_tick *t, const gc_object *o)
 	gc_problems probs = { 0 };
 	gc_error err = GC_ERROR_INIT;
 
-	if (!flagger && !gc_validate_is_removed_api(o))
-		return;
+	if ((!flagger && !gc_validate_is_removed_api(o)) ||
+	    !gc_shard_owns_ns(&t->loop->opts.shard, o->namespace))
+		return; /* said by the shard of its namespace */
 	if (gc_index_load(t->loop->idx, o, &err) < 0) {
 		gc_warn("%s: %s", o->doc->path, gc_error_msg(&err));
 		gc_error_release(&err);
@@ -246,6 +249,12 @@ static int cmp_object(const void *a, const void *b)
 	       (x->doc->index < y->doc->index);
 }
 
+/* True when the canary is this shard's (docs/operations.md#shards). */
+static bool owns(const gc_loop *l, const gc_object *canary)
+{
+	return gc_shard_owns_ns(&l->opts.shard, canary->namespace);
+}
+
 /* The canaries the tick looks at: their done records, object only yet. */
 static void set_selected(gc_tick *t, const gc_object **objs, size_t n)
 {
@@ -260,7 +269,7 @@ static void set_selected(gc_tick *t, const gc_object **objs, size_t n)
  * files, looked-up keys, namespace configs or status file changed, the
  * due and the broken (loop->can.deps). The rest would be skipped by
  * unchanged() anyway. Cached canaries gone from the source go to
- * t->ch.vanished.
+ * t->ch.vanished. Only the canaries of the loop's shard, ever.
  */
 void gc_loop__select_canaries(gc_tick *t)
 {
@@ -276,10 +285,10 @@ void gc_loop__select_canaries(gc_tick *t)
 		for (size_t i = 0; i < total; i++) {
 			const gc_object *o = gc_index_at(l->idx, i);
 
-			if (gc_validate_is_canary(o))
-				objs[n++] = o;
-			else
+			if (!gc_validate_is_canary(o))
 				log_problems_of(t, o);
+			else if (owns(l, o))
+				objs[n++] = o;
 		}
 		set_selected(t, objs, n);
 		free(objs);
@@ -300,8 +309,10 @@ void gc_loop__select_canaries(gc_tick *t)
 	for (size_t i = 0; gc_map_next(&ids, &i, &e);) {
 		const gc_object *o = canary_of(l->idx, e->key);
 
-		if (o)
+		if (o && owns(l, o))
 			objs[n++] = o;
+		else if (o)
+			continue; /* another shard's */
 		else if (gc_map_gets(&l->can.cache, e->key) ||
 			 gc_canary_deps_has(&l->can.deps, e->key))
 			t->ch.vanished[t->ch.nvanished++] = gc_xstrdup(e->key);

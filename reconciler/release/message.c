@@ -142,21 +142,14 @@ cJSON *gc_message_evidence(const gc_msg_canary *canaries, size_t n,
 	return root;
 }
 
-cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o)
+/* Adds o to the releases array arr, replacing one of the same canary and
+ * deploy commit. */
+static void add_outcome(cJSON *arr, const gc_msg_outcome *o)
 {
-	cJSON *root = existing ? cJSON_Parse(existing) : NULL, *arr, *r, *it;
 	char when[GC_TIME_MAX], id[512];
+	cJSON *r, *it;
 	int i = 0;
 
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		root = cJSON_CreateObject();
-	}
-	arr = cJSON_GetObjectItemCaseSensitive(root, "releases");
-	if (!cJSON_IsArray(arr)) {
-		cJSON_DeleteItemFromObjectCaseSensitive(root, "releases");
-		arr = cJSON_AddArrayToObject(root, "releases");
-	}
 	snprintf(id, sizeof(id), "%s/%s", o->ns, o->name);
 	cJSON_ArrayForEach (it, arr) {
 		const char *c = gc_json_str(it, "canary");
@@ -187,6 +180,24 @@ cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o)
 	if (o->last_event)
 		gc_json_add_str(r, "lastEvent", o->last_event);
 	cJSON_AddItemToArray(arr, r);
+}
+
+cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o,
+			  size_t n)
+{
+	cJSON *root = existing ? cJSON_Parse(existing) : NULL, *arr;
+
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		root = cJSON_CreateObject();
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(root, "releases");
+	if (!cJSON_IsArray(arr)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(root, "releases");
+		arr = cJSON_AddArrayToObject(root, "releases");
+	}
+	for (size_t i = 0; i < n; i++)
+		add_outcome(arr, &o[i]);
 	return root;
 }
 

@@ -101,10 +101,11 @@ typedef struct gc_msg_outcome {
 void gc_message_match(char out[GC_MESSAGE_MATCH_MAX], const cJSON *match);
 
 /*
- * Adds one outcome to the note text of a source commit (existing may be
- * NULL or a previous note; its releases are kept, one of the same canary
- * and deploy commit is replaced). Owned JSON.
+ * Adds outcomes o[0..n) to the note text of a source commit (existing may
+ * be NULL or a previous note; its releases are kept, one of the same
+ * canary and deploy commit is replaced). Owned JSON.
  */
-cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o);
+cJSON *gc_message_outcome(const char *existing, const gc_msg_outcome *o,
+			  size_t n);
 
 #endif

@@ -180,13 +180,13 @@ START_TEST(test_message__outcome_keeps_other_releases)
 			     1795708200,   100,       2,
 			     "7c45b9c4d6", "d2",      "Canary failed!",
 			     "x-canary" };
-	cJSON *j1 = gc_message_outcome(NULL, &a), *j2, *j3;
+	cJSON *j1 = gc_message_outcome(NULL, &a, 1), *j2, *j3;
 	char *s1 = cJSON_PrintUnformatted(j1), *s2, *s3;
 
-	j2 = gc_message_outcome(s1, &b);
+	j2 = gc_message_outcome(s1, &b, 1);
 	s2 = cJSON_PrintUnformatted(j2);
 	/* the same release written twice (a retried tick) stays once */
-	j3 = gc_message_outcome(s2, &b);
+	j3 = gc_message_outcome(s2, &b, 1);
 	s3 = cJSON_PrintUnformatted(j3);
 	ck_assert_str_eq(s3, s2);
 	ck_assert_str_eq(
