@@ -244,11 +244,12 @@ START_TEST(test_loop_sign__bad_key_stops_before_anything_is_done)
 			 "gitcanary reconcile: key.pub: signing key: a public "
 			 "key; the private key is needed\n");
 	/* the daemon too, at start */
-	ck_assert_int_eq(gc_test_sh(&e.out, &e.err,
-				    "cd '%s' && timeout 20 '%s' run --repo "
-				    "remote.git --signing-key locked",
-				    e.dir, gc_test_binary),
-			 1);
+	ck_assert_int_eq(
+		gc_test_sh(&e.out, &e.err,
+			   "cd '%s' && timeout 20 '%s' run --repo "
+			   "remote.git --listen '' --signing-key locked",
+			   e.dir, gc_test_binary),
+		1);
 	ck_assert_msg(strstr(e.err.ptr, "gitcanary run: locked: signing key: "
 					"the key is encrypted"),
 		      "%s", e.err.ptr);

@@ -572,7 +572,7 @@ static void daemon_start(env *e, int i)
 	sh_ok(e,
 	      "n=$(grep -c ' watching ' shard-%d.log 2>/dev/null || true); "
 	      "'%s' run --repo remote.git --shard %d/2 --assume-ready "
-	      "--min-interval 1s --poll 100ms "
+	      "--min-interval 1s --poll 100ms --listen '' "
 	      "--committer 'shard-%d <gitcanary@localhost>' "
 	      ">>shard-%d.log 2>&1 </dev/null & echo $! >shard-%d.pid; "
 	      "for k in $(seq 200); do "
