@@ -1,8 +1,69 @@
 #include "bench/bench_loop.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/bench.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+
+static void sh(const char *prog, char *cmd)
+{
+	if (system(cmd) != 0) {
+		fprintf(stderr, "%s: failed: %s\n", prog, cmd);
+		exit(1);
+	}
+	free(cmd);
+}
+
+static const char app_fmt[] =
+	"apiVersion: flagger.app/v1beta1\n"
+	"kind: Canary\n"
+	"metadata:\n  name: app-%05d\n  namespace: bench\n"
+	"spec:\n"
+	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+	"    name: app-%05d\n"
+	"  service:\n    port: 9898\n"
+	"  analysis:\n    interval: 60m\n    threshold: 5\n    maxWeight: 50\n"
+	"    stepWeight: 10\n"
+	"---\n"
+	"apiVersion: apps/v1\n"
+	"kind: Deployment\n"
+	"metadata:\n  name: app-%05d\n  namespace: bench\n"
+	"spec:\n  replicas: 2\n"
+	"  selector:\n    matchLabels:\n      app: app-%05d\n"
+	"  template:\n    metadata:\n      labels:\n        app: app-%05d\n"
+	"    spec:\n      containers:\n      - name: app\n"
+	"        image: example/app:1.0.%d\n"
+	"        ports:\n        - containerPort: 9898\n";
+
+void gc_bench_loop_repo(const char *prog, const char *dir, int n)
+{
+	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+
+	sh(prog, gc_xasprintf("mkdir -p %s/src/apps", dir));
+	for (int i = 0; i < n; i++) {
+		gc_buf_clear(&path);
+		gc_buf_clear(&data);
+		gc_buf_addf(&path, "%s/src/apps/app-%05d.yaml", dir, i);
+		gc_buf_addf(&data, app_fmt, i, i, i, i, i, 0);
+		if (gc_buf_write_file(path.ptr, data.ptr, data.len, &err) < 0) {
+			fprintf(stderr, "%s\n", gc_error_msg(&err));
+			exit(1);
+		}
+	}
+	sh(prog,
+	   gc_xasprintf(
+		   "cd %s/src && git init -q -b main && git add . && "
+		   "git -c user.name=b -c user.email=b@b commit -qm apps && "
+		   "git clone -q --bare . %s/remote.git && "
+		   "git remote add origin %s/remote.git",
+		   dir, dir, dir));
+	gc_buf_release(&path);
+	gc_buf_release(&data);
+}
 
 double gc_bench_loop_start(gc_bench_loop *b, const char *prog,
 			   const char *remote, int64_t now)

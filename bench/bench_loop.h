@@ -13,6 +13,13 @@ typedef struct gc_bench_loop {
 } gc_bench_loop;
 
 /*
+ * dir/src (a work clone, branch main) and dir/remote.git with n apps, one
+ * file apps/app-NNNNN.yaml each: a Canary without checks (interval 60m,
+ * so a started release stays quiet) and its Deployment, namespace
+ * "bench", image example/app:1.0.0. Exits with prog's name on an error.
+ */
+void gc_bench_loop_repo(const char *prog, const char *dir, int n);
+/*
  * A loop on the bare repository remote (source branch main, every
  * Deployment ready, 1 s floor) and its first tick at now: its time in
  * ms; exits with prog's name on an error.

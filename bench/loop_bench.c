@@ -38,53 +38,6 @@ static void sh(char *cmd)
 	free(cmd);
 }
 
-static const char app_fmt[] =
-	"apiVersion: flagger.app/v1beta1\n"
-	"kind: Canary\n"
-	"metadata:\n  name: app-%05d\n  namespace: bench\n"
-	"spec:\n"
-	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
-	"    name: app-%05d\n"
-	"  service:\n    port: 9898\n"
-	"  analysis:\n    interval: 60m\n    threshold: 5\n    maxWeight: 50\n"
-	"    stepWeight: 10\n"
-	"---\n"
-	"apiVersion: apps/v1\n"
-	"kind: Deployment\n"
-	"metadata:\n  name: app-%05d\n  namespace: bench\n"
-	"spec:\n  replicas: 2\n"
-	"  selector:\n    matchLabels:\n      app: app-%05d\n"
-	"  template:\n    metadata:\n      labels:\n        app: app-%05d\n"
-	"    spec:\n      containers:\n      - name: app\n"
-	"        image: example/app:1.0.%d\n"
-	"        ports:\n        - containerPort: 9898\n";
-
-static void make_repo(const char *dir, int n)
-{
-	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
-	gc_error err = GC_ERROR_INIT;
-
-	sh(gc_xasprintf("mkdir -p %s/src/apps", dir));
-	for (int i = 0; i < n; i++) {
-		gc_buf_clear(&path);
-		gc_buf_clear(&data);
-		gc_buf_addf(&path, "%s/src/apps/app-%05d.yaml", dir, i);
-		gc_buf_addf(&data, app_fmt, i, i, i, i, i, 0);
-		if (gc_buf_write_file(path.ptr, data.ptr, data.len, &err) < 0) {
-			fprintf(stderr, "%s\n", gc_error_msg(&err));
-			exit(1);
-		}
-	}
-	sh(gc_xasprintf(
-		"cd %s/src && git init -q -b main && git add . && "
-		"git -c user.name=b -c user.email=b@b commit -qm apps && "
-		"git clone -q --bare . %s/remote.git && "
-		"git remote add origin %s/remote.git",
-		dir, dir, dir));
-	gc_buf_release(&path);
-	gc_buf_release(&data);
-}
-
 static void die(const char *what, const gc_error *err)
 {
 	gc_bench_die("loop_bench", what, err);
@@ -107,7 +60,7 @@ static void run(int n)
 
 	gc_log_set_level(getenv("LOOP_BENCH_DEBUG") ? GC_LOG_DEBUG
 						    : GC_LOG_ERROR);
-	make_repo(dir, n);
+	gc_bench_loop_repo("loop_bench", dir, n);
 	remote = gc_xasprintf("%s/remote.git", dir);
 	first = gc_bench_loop_start(&bl, "loop_bench", remote, now);
 	loop = bl.loop;

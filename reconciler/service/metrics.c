@@ -77,15 +77,19 @@ typedef struct target_key {
 	size_t n; /* canaries with this target */
 } target_key;
 
+/* The text of a sample's value, made when it is recorded. */
+#define VALUE_MAX 26
+
 typedef struct analysis {
 	const char *metric; /* escaped, interned in reg.metrics */
-	double value;
+	char value[VALUE_MAX];
 } analysis;
 
 typedef struct histogram {
 	uint64_t count;
 	double sum;
-	uint64_t b[NDUR]; /* observations per bucket, not cumulative */
+	char sum_text[VALUE_MAX];
+	uint32_t b[NDUR]; /* observations per bucket, not cumulative */
 } histogram;
 
 struct mcanary {
@@ -142,8 +146,12 @@ static own_series own;
 static char *label_value(const char *s)
 {
 	gc_buf u = GC_BUF_INIT, b = GC_BUF_INIT;
+	size_t len = strlen(s);
 
-	gc_text_utf8(&u, s, strlen(s));
+	/* names of Kubernetes objects: nothing to do */
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-._") == len)
+		return gc_xstrdup(s);
+	gc_text_utf8(&u, s, len);
 	for (size_t i = 0; i < u.len; i++) {
 		if (u.ptr[i] == '\\')
 			gc_buf_adds(&b, "\\\\");
@@ -171,26 +179,64 @@ static void add_u64(gc_buf *b, uint64_t v)
 }
 
 /* The shortest text that reads back as v (Go's FormatFloat 'g', -1). */
-static void add_double(gc_buf *b, double v)
+static void format_double(char out[VALUE_MAX], double v)
 {
-	char tmp[40];
-
 	if (isnan(v)) {
-		gc_buf_adds(b, "NaN");
+		snprintf(out, VALUE_MAX, "NaN");
 	} else if (isinf(v)) {
-		gc_buf_adds(b, v > 0 ? "+Inf" : "-Inf");
+		snprintf(out, VALUE_MAX, "%s", v > 0 ? "+Inf" : "-Inf");
 	} else if (v == floor(v) && fabs(v) < 1e15) {
-		if (v < 0)
-			gc_buf_addch(b, '-');
-		add_u64(b, (uint64_t)fabs(v));
+		snprintf(out, VALUE_MAX, "%.0f", v);
 	} else {
 		for (int prec = 15; prec <= 17; prec++) {
-			snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-			if (strtod(tmp, NULL) == v)
+			snprintf(out, VALUE_MAX, "%.*g", prec, v);
+			if (strtod(out, NULL) == v)
 				break;
 		}
-		gc_buf_adds(b, tmp);
 	}
+}
+
+static void add_double(gc_buf *b, double v)
+{
+	char tmp[VALUE_MAX];
+
+	format_double(tmp, v);
+	gc_buf_adds(b, tmp);
+}
+
+/*
+ * The writers of the canaries' series reserve room for a canary's lines
+ * (gc_buf_grow) and then copy into it: a scrape of 10,000 canaries is
+ * millions of these.
+ */
+static void put(gc_buf *b, const char *s, size_t n)
+{
+	memcpy(b->ptr + b->len, s, n);
+	b->len += n;
+}
+
+#define PUT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+/* At most 21 bytes. */
+static void put_int(gc_buf *b, int64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	put(b, tmp + i, sizeof(tmp) - i);
+}
+
+/* Ends what the put()s wrote: gc_buf's NUL. */
+static void put_end(gc_buf *b)
+{
+	b->ptr[b->len] = '\0';
 }
 
 static void header(gc_buf *b, const char *name, const char *type,
@@ -472,7 +518,7 @@ void gc_metrics_canary_analysis(const char *ns, const char *name,
 		c->an[c->nan++].metric = label;
 		reg.nan++;
 	}
-	c->an[i].value = value;
+	format_double(c->an[i].value, value);
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -491,6 +537,7 @@ void gc_metrics_canary_duration(const char *ns, const char *name,
 	}
 	c->dur->count++;
 	c->dur->sum += seconds;
+	format_double(c->dur->sum_text, c->dur->sum);
 	if (bucket_of(dur_bounds, NDUR, seconds) < NDUR)
 		c->dur->b[bucket_of(dur_bounds, NDUR, seconds)]++;
 	pthread_mutex_unlock(&reg_lock);
@@ -583,26 +630,40 @@ static void write_info(gc_buf *b)
 	}
 }
 
-/* name="<target>",namespace="<ns>" of c into l (cleared first). */
-static void name_labels(gc_buf *l, const mcanary *c)
-{
-	gc_buf_clear(l);
-	gc_buf_adds(l, "name=\"");
-	gc_buf_adds(l, c->target->label);
-	gc_buf_adds(l, "\",namespace=\"");
-	gc_buf_adds(l, c->ns->label);
-	gc_buf_addch(l, '"');
-}
-
 /* Whether c writes the series of its target. */
 static bool writes(const mcanary *c)
 {
 	return c->target && c->target->owner == c;
 }
 
-static void write_stages(gc_buf *b, gc_buf *l)
+/* The escaped target and namespace of a canary that writes, and lengths. */
+typedef struct names {
+	const char *t, *ns;
+	size_t tl, nsl;
+} names;
+
+static void names_of(names *n, const mcanary *c)
+{
+	n->t = c->target->label;
+	n->ns = c->ns->label;
+	n->tl = strlen(n->t);
+	n->nsl = strlen(n->ns);
+}
+
+/* name="<t>",namespace="<ns>" */
+static void put_names(gc_buf *b, const names *n)
+{
+	PUT(b, "name=\"");
+	put(b, n->t, n->tl);
+	PUT(b, "\",namespace=\"");
+	put(b, n->ns, n->nsl);
+	PUT(b, "\"");
+}
+
+static void write_stages(gc_buf *b)
 {
 	bool any = false;
+	names n;
 
 	for (size_t i = 0; i < reg.n; i++) {
 		const mcanary *c = reg.v[i];
@@ -613,8 +674,14 @@ static void write_stages(gc_buf *b, gc_buf *l)
 			header(b, "flagger_canary_status", "gauge",
 			       "Last canary analysis result: 0 running (Progressing), 1 successful (any other phase), 2 failed.");
 		any = true;
-		name_labels(l, c);
-		sample(b, "flagger_canary_status", l->ptr, c->status);
+		names_of(&n, c);
+		gc_buf_grow(b, 64 + n.tl + n.nsl);
+		PUT(b, "flagger_canary_status{");
+		put_names(b, &n);
+		PUT(b, "} ");
+		put_int(b, c->status);
+		PUT(b, "\n");
+		put_end(b);
 	}
 	any = false;
 	for (size_t i = 0; i < reg.n; i++) {
@@ -626,64 +693,99 @@ static void write_stages(gc_buf *b, gc_buf *l)
 			header(b, "flagger_canary_weight", "gauge",
 			       "Traffic weight of the primary (workload <target>-primary) and of the canary (workload <target>) as committed.");
 		any = true;
+		names_of(&n, c);
+		gc_buf_grow(b, 2 * (96 + n.tl + n.nsl));
 		for (int k = 0; k < 2; k++) {
-			gc_buf_adds(b, "flagger_canary_weight{namespace=\"");
-			gc_buf_adds(b, c->ns->label);
-			gc_buf_adds(b, "\",workload=\"");
-			gc_buf_adds(b, c->target->label);
-			gc_buf_adds(b, k ? "\"} " : "-primary\"} ");
-			add_double(b, k ? c->canary : c->primary);
-			gc_buf_addch(b, '\n');
+			PUT(b, "flagger_canary_weight{namespace=\"");
+			put(b, n.ns, n.nsl);
+			PUT(b, "\",workload=\"");
+			put(b, n.t, n.tl);
+			if (k)
+				PUT(b, "\"} ");
+			else
+				PUT(b, "-primary\"} ");
+			put_int(b, k ? c->canary : c->primary);
+			PUT(b, "\n");
 		}
+		put_end(b);
 	}
 }
 
-static void write_durations(gc_buf *b, gc_buf *l)
-{
-	bool any = false;
+#define DUR "flagger_canary_duration_seconds"
 
+static void write_durations(gc_buf *b)
+{
+	static size_t le_len[NDUR];
+	bool any = false;
+	names n;
+
+	for (size_t i = 0; i < NDUR && !le_len[NDUR - 1]; i++)
+		le_len[i] = strlen(dur_le[i]);
 	for (size_t i = 0; i < reg.n; i++) {
 		const mcanary *c = reg.v[i];
+		uint64_t cum = 0;
 
 		if (!writes(c) || !c->dur)
 			continue;
 		if (!any)
-			header(b, "flagger_canary_duration_seconds",
-			       "histogram",
+			header(b, DUR, "histogram",
 			       "Seconds spent performing canary analysis.");
 		any = true;
-		name_labels(l, c);
-		histogram_lines(b, "flagger_canary_duration_seconds", l->ptr,
-				c->dur->b, dur_le, NDUR, c->dur->sum,
-				c->dur->count);
+		names_of(&n, c);
+		gc_buf_grow(b, (NDUR + 3) * (100 + n.tl + n.nsl));
+		for (size_t k = 0; k <= NDUR; k++) {
+			PUT(b, DUR "_bucket{");
+			put_names(b, &n);
+			PUT(b, ",le=\"");
+			if (k < NDUR)
+				put(b, dur_le[k], le_len[k]);
+			else
+				PUT(b, "+Inf");
+			PUT(b, "\"} ");
+			cum += k < NDUR ? c->dur->b[k] : 0;
+			put_int(b, (int64_t)(k < NDUR ? cum : c->dur->count));
+			PUT(b, "\n");
+		}
+		PUT(b, DUR "_sum{");
+		put_names(b, &n);
+		PUT(b, "} ");
+		put(b, c->dur->sum_text, strlen(c->dur->sum_text));
+		PUT(b, "\n" DUR "_count{");
+		put_names(b, &n);
+		PUT(b, "} ");
+		put_int(b, (int64_t)c->dur->count);
+		PUT(b, "\n");
+		put_end(b);
 	}
 }
 
 static void write_analysis(gc_buf *b)
 {
 	bool any = false;
+	names n;
 
 	for (size_t i = 0; i < reg.n; i++) {
 		const mcanary *c = reg.v[i];
 
-		if (!writes(c))
+		if (!writes(c) || !c->nan)
 			continue;
+		if (!any)
+			header(b, "flagger_canary_metric_analysis", "gauge",
+			       "Last canary analysis result per metric.");
+		any = true;
+		names_of(&n, c);
 		for (size_t k = 0; k < c->nan; k++) {
-			if (!any)
-				header(b, "flagger_canary_metric_analysis",
-				       "gauge",
-				       "Last canary analysis result per metric.");
-			any = true;
-			gc_buf_adds(b,
-				    "flagger_canary_metric_analysis{metric=\"");
-			gc_buf_adds(b, c->an[k].metric);
-			gc_buf_adds(b, "\",name=\"");
-			gc_buf_adds(b, c->target->label);
-			gc_buf_adds(b, "\",namespace=\"");
-			gc_buf_adds(b, c->ns->label);
-			gc_buf_adds(b, "\"} ");
-			add_double(b, c->an[k].value);
-			gc_buf_addch(b, '\n');
+			size_t ml = strlen(c->an[k].metric);
+
+			gc_buf_grow(b, 80 + VALUE_MAX + ml + n.tl + n.nsl);
+			PUT(b, "flagger_canary_metric_analysis{metric=\"");
+			put(b, c->an[k].metric, ml);
+			PUT(b, "\",");
+			put_names(b, &n);
+			PUT(b, "} ");
+			put(b, c->an[k].value, strlen(c->an[k].value));
+			PUT(b, "\n");
+			put_end(b);
 		}
 	}
 }
@@ -794,7 +896,6 @@ static void write_own(gc_buf *b, const own_series *o)
 
 int gc_metrics_write(gc_buf *out, void *payload)
 {
-	gc_buf labels = GC_BUF_INIT;
 	own_series o;
 
 	(void)payload;
@@ -807,8 +908,8 @@ int gc_metrics_write(gc_buf *out, void *payload)
 	gc_buf_grow(out, 8192 + reg.nns * 64 + reg.n * 320 + reg.ndur * 1100 +
 				 reg.nan * 120 + reg.nends * 200);
 	write_info(out);
-	write_stages(out, &labels);
-	write_durations(out, &labels);
+	write_stages(out);
+	write_durations(out);
 	write_analysis(out);
 	write_ends(out, 0);
 	write_ends(out, 1);
@@ -816,6 +917,5 @@ int gc_metrics_write(gc_buf *out, void *payload)
 
 	write_own(out, &o);
 	gc_process_metrics_write(out);
-	gc_buf_release(&labels);
 	return 0;
 }
