@@ -864,7 +864,7 @@ static void write_own(gc_buf *b, const own_series *o)
 		labelled(b, "gitcanary_metric_checks_total", "result",
 			 check_results[i], o->checks[i]);
 	header(b, "gitcanary_webhooks_total", "counter",
-	       "Webhook calls by type and result (pass: a 2xx answer).");
+	       "Webhook calls by type and result (pass: status 202 or below, as Flagger accepts).");
 	for (size_t i = 0; i < NHOOK; i++) {
 		for (int k = 0; k < 2; k++) {
 			gc_buf_addf(

@@ -177,7 +177,7 @@ START_TEST(test_metrics__small_registry_exact_text)
 	free(head);
 	ck_assert_str_eq(
 		got + strlen(want_flagger) + strlen(want_own),
-		"# HELP gitcanary_webhooks_total Webhook calls by type and result (pass: a 2xx answer).\n"
+		"# HELP gitcanary_webhooks_total Webhook calls by type and result (pass: status 202 or below, as Flagger accepts).\n"
 		"# TYPE gitcanary_webhooks_total counter\n"
 		"gitcanary_webhooks_total{result=\"pass\",type=\"confirm-rollout\"} 0\n"
 		"gitcanary_webhooks_total{result=\"fail\",type=\"confirm-rollout\"} 0\n"
