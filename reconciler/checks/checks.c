@@ -11,6 +11,7 @@
 #include "reconciler/checks/notifier.h"
 #include "util/url.h"
 #include "reconciler/checks/webhook.h"
+#include "reconciler/service/metrics.h"
 
 static const char *const json_headers[] = {
 	"Content-Type: application/json",
@@ -74,6 +75,8 @@ static void finish_check(batch_run *br, bool pass, char *message,
 	c->status = pass ? GC_CHECK_PASS : GC_CHECK_FAIL;
 	c->message = message;
 	c->error_event = error_event;
+	gc_metrics_check(c->kind, gc_json_str(c->spec, "type"), pass,
+			 error_event);
 	if (c->evidence)
 		gc_json_add_str(c->evidence, "result", result);
 	clear_metric(br);
@@ -149,9 +152,14 @@ static void metric_done(gc_http_request *req, void *payload)
 	bool pass =
 		gc_prometheus_evaluate(&msg, &ee, &v, &have, q, req, br->ctx);
 
-	if (have && isfinite(v))
+	if (have && isfinite(v)) {
 		gc_json_add_num(c->evidence, "value", v);
-	else if (req->result == GC_HTTP_OK && req->response.len)
+		/* Flagger records request-duration in seconds */
+		gc_metrics_canary_analysis(br->ctx->namespace, br->ctx->name,
+					   br->ctx->target, q->metric,
+					   q->kind == GC_PROM_DURATION ? v / 1e3
+								       : v);
+	} else if (req->result == GC_HTTP_OK && req->response.len)
 		gc_json_add_str(c->evidence, "response", req->response.ptr);
 	if (pass && br->qi + 1 < br->nq) {
 		br->qi++;

@@ -521,6 +521,8 @@ static void take_done(gc_canary_done *d, gc_canary_work *w)
 	o->stage.ab_match[0] = '\0';
 	if (o->spec_ok && w->spec.strategy == GC_STRATEGY_AB)
 		gc_message_match(o->stage.ab_match, w->spec.match);
+	o->stage.strategy = o->spec_ok ? w->spec.strategy : GC_STRATEGY_CANARY;
+	o->stage.skip_analysis = o->spec_ok && w->spec.skip_analysis;
 	o->stage.failed_checks = dc->status.failed_checks;
 	o->stage.old_failed_checks = w->old.status.failed_checks;
 	memcpy(o->stage.source_commit, dc->source_commit,

@@ -7,10 +7,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reconciler/checks/checks.h"
 #include "reconciler/checks/http_client.h"
 #include "reconciler/checks/prometheus.h"
+#include "reconciler/service/metrics.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -146,6 +148,33 @@ static void prepare_machine(gc_canary_work *w, gc_tick *t)
 	w->d.ran = true;
 }
 
+static double clock_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Flagger's canary_duration_seconds: a tick that runs the analysis (the
+ * canary Progressing or WaitingPromotion, both Deployments ready, the
+ * failed checks under the threshold), from the chunk's start, readiness
+ * included, until its machine was done.
+ */
+static void observe_duration(const gc_canary_work *w, double t0)
+{
+	const gc_status *st = &w->old.status;
+
+	if ((st->phase == GC_PHASE_PROGRESSING ||
+	     st->phase == GC_PHASE_WAITING_PROMOTION) &&
+	    w->m.in.primary.state == GC_READY &&
+	    w->m.in.canary.state == GC_READY &&
+	    st->failed_checks < w->spec.threshold)
+		gc_metrics_canary_duration(w->spec.namespace, w->spec.name,
+					   w->spec.target, clock_s() - t0);
+}
+
 /* Runs the due canaries' machines; each round's batches go to the runner
  * together. */
 int gc_loop__run_machines(gc_tick *t, gc_canary_work *ws, size_t nw,
@@ -158,6 +187,7 @@ int gc_loop__run_machines(gc_tick *t, gc_canary_work *ws, size_t nw,
 	gc_canary_work **owner = gc_xcalloc(nw + 1, sizeof(*owner));
 	size_t nb;
 	int error = 0;
+	double t0 = clock_s();
 
 	copts.metrics_server = o->metrics_server;
 	copts.credentials_dir = o->credentials_dir;
@@ -176,6 +206,7 @@ int gc_loop__run_machines(gc_tick *t, gc_canary_work *ws, size_t nw,
 			if (gc_machine_step(&w->m.out, &w->m.in, w->m.batches,
 					    w->m.nbatches) == GC_MACHINE_DONE) {
 				w->m.finished = true;
+				observe_duration(w, t0);
 				continue;
 			}
 			GC_ASSERT(w->m.nbatches < GC_MACHINE_MAX_BATCHES);

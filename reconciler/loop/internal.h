@@ -143,6 +143,8 @@ typedef struct gc_canary_stage {
 	int failed_checks, old_failed_checks;
 	char source_commit[GC_OID_HEX];
 	char ab_match[GC_MESSAGE_MATCH_MAX]; /* A/B: gc_message_match */
+	gc_strategy strategy; /* for /metrics: of the spec, when it parsed */
+	bool skip_analysis;
 } gc_canary_stage;
 
 /* What a canary's tick said: events, checks run, their webhooks. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "reconciler/loop/internal.h"
+#include "reconciler/service/metrics.h"
 #include "repo-layout/layout.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -123,9 +124,10 @@ static int resolve_heads(gc_loop *l, char deploy[GC_OID_HEX], gc_error *err)
 {
 	int error;
 
-	if ((error = gc_git_fetch(l->git, err)) < 0 ||
-	    (error = gc_git_resolve(l->source, l->git, l->source_branch, err)) <
-		    0) {
+	if ((error = gc_git_fetch(l->git, err)) < 0)
+		gc_metrics_fetch_failure();
+	if (error < 0 || (error = gc_git_resolve(l->source, l->git,
+						 l->source_branch, err)) < 0) {
 		/* not "no branch 'main'" on every poll when it is gone */
 		if (!gc_git_reachable(l->git))
 			gc_error_prefixf(err, "the repository is unreachable");
@@ -207,6 +209,38 @@ static void forget(gc_loop *l, const char *id)
 {
 	gc_loop__uncache(l, id);
 	gc_canary_deps_remove(&l->can.deps, id);
+	gc_metrics_canary_remove(id);
+}
+
+/*
+ * What the tick saw of its canaries, for /metrics: the stage as the
+ * deploy branch now holds it (a status file read, or the machine's when
+ * written), and the releases that ended.
+ */
+static void record_metrics(const gc_tick *t)
+{
+	gc_metrics_canary *m = gc_xcalloc(t->n + 1, sizeof(*m));
+
+	for (size_t i = 0; i < t->n; i++) {
+		const gc_canary_done *d = &t->d[i];
+
+		m[i].id = d->id;
+		m[i].namespace = d->obj->namespace;
+		m[i].target = d->target;
+		if (d->skipped)
+			continue;
+		m[i].has_stage =
+			d->ran ? !d->broken && !(d->moved && !d->changed)
+			       : d->has_status;
+		m[i].phase = d->stage.phase;
+		m[i].primary_weight = d->stage.primary_weight;
+		m[i].canary_weight = d->stage.canary_weight;
+		m[i].ended = d->ended && m[i].has_stage;
+		m[i].strategy = d->stage.strategy;
+		m[i].skip_analysis = d->stage.skip_analysis;
+	}
+	gc_metrics_canaries(m, t->n, t->ch.all);
+	free(m);
 }
 
 /*
@@ -219,6 +253,7 @@ static void update_cache(gc_loop *l, gc_tick *t)
 	const gc_map_entry *e;
 
 	l->seen.gen++;
+	record_metrics(t);
 	for (size_t i = 0; i < t->n; i++) {
 		const gc_canary_done *d = &t->d[i];
 		gc_canary_cache *c = gc_map_gets(&l->can.cache, d->id);
@@ -342,6 +377,9 @@ static void complete(gc_loop *l, gc_tick *t, gc_tick_result *res,
 	next_due(res, l, t);
 	l->seen.ncanaries = ncanaries;
 	res->source_errors = gc_problems_errors(gc_index_problems(l->idx));
+	gc_metrics_source_problems(res->source_errors,
+				   gc_index_problems(l->idx)->n -
+					   res->source_errors);
 	l->seen.problems = res->source_errors != 0;
 	l->sel.plan_gen = gc_source_plan_gen(l->idx);
 	snprintf(l->sel.cache_source, sizeof(l->sel.cache_source), "%s",
@@ -411,7 +449,8 @@ cleanup:
 	return error;
 }
 
-int gc_loop_tick(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
+/* The tick's attempts: the first, and one more after each lost push. */
+static int attempts(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 {
 	int max = l->opts.max_attempts > 0 ? l->opts.max_attempts : 5;
 	int error = 0;
@@ -423,11 +462,26 @@ int gc_loop_tick(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 		error = attempt(l, res, now ? now : (int64_t)time(NULL), err);
 		if (error != GC_ECONFLICT)
 			return error;
+		gc_metrics_push_conflict();
 		gc_info("push to deploy branch '%s' lost (%s); fetching and recomputing",
 			gc_loop__deploy_branch(l), gc_error_msg(err));
 		memset(res, 0, sizeof(*res));
 		res->attempts = i + 1;
 	}
+	return error;
+}
+
+int gc_loop_tick(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
+{
+	double t0 = clock_ms();
+	int error = attempts(l, res, now, err);
+
+	gc_metrics_tick(error < 0        ? GC_METRICS_TICK_FAILED
+			: res->skipped   ? GC_METRICS_TICK_SKIPPED
+			: res->committed ? GC_METRICS_TICK_COMMITTED
+					 : GC_METRICS_TICK_UNCHANGED,
+			(clock_ms() - t0) / 1e3,
+			now ? now : (int64_t)time(NULL));
 	return error;
 }
 
