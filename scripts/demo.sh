@@ -36,6 +36,9 @@ echo "== push: podinfo 3.1.0 -> 3.1.1 (healthy)"
 pg_set_image 3.1.1
 pg_wait '^Promotion completed! Scaling down podinfo.test$' 150
 
+echo "== gitcanary's /metrics: Flagger's series (status 1 = succeeded, weights back to 100/0)"
+pg_metrics
+
 echo "== push: podinfo 3.1.1 -> 3.1.2 (20 % of requests answer 500)"
 pg_set_image 3.1.2
 pg_wait '^Canary failed! Scaling down podinfo.test$' 150

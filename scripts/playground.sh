@@ -139,6 +139,15 @@ pg_set_image() {
 	pg_git push -q origin main
 }
 
+# Flagger's series of gitcanary's /metrics (the port it logged), one curl.
+pg_metrics() {
+	local port
+	port=$(sed -n 's#.* info listening on 127.0.0.1:\([0-9]*\)$#\1#p' \
+		"$PG_WORK/gitcanary.log" | head -n 1)
+	echo "\$ curl -s http://127.0.0.1:$port/metrics | grep '^flagger_canary_[sw]'"
+	curl -fsS "http://127.0.0.1:$port/metrics" | grep '^flagger_canary_[sw]'
+}
+
 pg_subjects() {
 	git --git-dir="$PG_WORK/remote.git" log --reverse --format=%s deploy 2>/dev/null
 }

@@ -24,6 +24,7 @@
 #include "reconciler/release/canary_spec.h"
 #include "reconciler/cli/cli.h"
 #include "reconciler/loop/loop.h"
+#include "reconciler/service/metrics.h"
 #include "reconciler/service/service.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -56,17 +57,6 @@ static void on_signal(int sig)
 static void on_sigpipe(int sig)
 {
 	(void)sig;
-}
-
-/*
- * /metrics until the metrics registry is wired in: an empty exposition
- * (valid; no series this file could vouch for).
- */
-static int metrics_none(gc_buf *out, void *ctx)
-{
-	(void)out;
-	(void)ctx;
-	return 0;
 }
 
 static const char usage_text[] =
@@ -248,8 +238,8 @@ int cmd_run(int argc, char **argv)
 		goto cleanup;
 	}
 	so = (gc_service_opts){
-		listen,  &secrets,     gc_loop_source_branch(loop),
-		poll_ms, metrics_none, NULL,
+		listen,  &secrets,         gc_loop_source_branch(loop),
+		poll_ms, gc_metrics_write, NULL,
 		&wake
 	};
 	if (*listen && start_service(&svc, &so, &secrets, &err) < 0) {

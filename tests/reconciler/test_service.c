@@ -11,7 +11,9 @@
 
 #include "harness.h"
 #include "httpd.h"
+#include "prometheus.h"
 #include "util/alloc.h"
+#include "util/json.h"
 
 /*
  * gitcanary run as a service (docs/operations.md): the real binary with
@@ -323,10 +325,14 @@ START_TEST(test_service__probes)
 	assert_reply(&r, 200, "ok\n");
 	get(&r, &e, "/healthz?verbose=1");
 	assert_reply(&r, 200, "ok\n");
-	/* an empty exposition until the metrics registry is wired in */
+	/* the registry of reconciler/service/metrics.c */
 	get(&r, &e, "/metrics");
 	ck_assert_str_eq(r.type, "text/plain; version=0.0.4; charset=utf-8");
-	assert_reply(&r, 200, "");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(
+		strstr(r.body.ptr,
+		       "\nflagger_canary_total{namespace=\"test\"} 1\n"));
+	gc_buf_release(&r.body);
 	request(&r, &e, "POST", "/healthz", NULL, "x", 1);
 	ck_assert_str_eq(r.allow, "GET");
 	assert_reply(&r, 405, "method not allowed\n");
@@ -728,6 +734,136 @@ START_TEST(test_service__sigterm_finishes_the_tick)
 }
 END_TEST
 
+/* ---- metrics, scraped by a real Prometheus ---- */
+
+static void ok_hooks(const gc_httpd_request *req, gc_httpd_response *resp,
+		     void *payload)
+{
+	(void)req;
+	(void)resp;
+	(void)payload;
+}
+
+/*
+ * The values query took from t0 to now (a 100 ms step), each change once:
+ * "0 10 20" for a series that went 0, 10, 20.
+ */
+static char *prom_changes(const char *prom_url, const char *query, double t0)
+{
+	gc_buf body = GC_BUF_INIT, seen = GC_BUF_INIT;
+	unsigned short port = (unsigned short)atoi(strrchr(prom_url, ':') + 1);
+	char *path, *last = NULL;
+	CURL *c = curl_easy_init();
+	char *q = curl_easy_escape(c, query, 0);
+	cJSON *root, *values;
+
+	path = gc_xasprintf("/api/v1/query_range?query=%s&start=%.3f&end=%.3f"
+			    "&step=0.1",
+			    q, t0, (double)time(NULL) + 1);
+	ck_assert_int_eq(gc_test_http_get(port, path, &body), 200);
+	root = cJSON_Parse(body.ptr);
+	values = cJSON_GetArrayItem(gc_json_get(root, "data.result"), 0);
+	ck_assert_msg(values != NULL, "%s: no series in %s", query, body.ptr);
+	values = cJSON_GetObjectItem(values, "values");
+	for (cJSON *v = values ? values->child : NULL; v; v = v->next) {
+		const char *val = cJSON_GetArrayItem(v, 1)->valuestring;
+
+		if (last && !strcmp(last, val))
+			continue;
+		gc_buf_addf(&seen, "%s%s", seen.len ? " " : "", val);
+		last = cJSON_GetArrayItem(v, 1)->valuestring;
+	}
+	cJSON_Delete(root);
+	curl_free(q);
+	curl_easy_cleanup(c);
+	free(path);
+	gc_buf_release(&body);
+	return gc_buf_detach(&seen, NULL);
+}
+
+/*
+ * A release as a dashboard sees it: a real Prometheus scrapes /metrics
+ * every 100 ms while an image bump goes 10 %, 20 %, ... 50 % and is
+ * promoted (the fixture's canary: interval 1s, stepWeight 10, maxWeight
+ * 50, no metrics).
+ */
+START_TEST(test_service__prometheus_scrapes_a_release)
+{
+	env e;
+	reply r;
+	char *sed, *url, *got, target[32];
+	const char *targets[] = { target, NULL };
+	gc_httpd *hooks = gc_httpd_start(ok_hooks, NULL);
+	gc_test_prom *prom;
+	double t0;
+
+	url = gc_httpd_url(hooks, "");
+	sed = gc_xasprintf("sed 's|HOOKS|%s|' '%s/tests/fixtures/loop/"
+			   "canary.yaml' >src/canary.yaml",
+			   url, gc_test_source_dir);
+	env_setup(&e, sed);
+	e.hooks = hooks;
+	daemon_start(&e, "--poll 100ms");
+	snprintf(target, sizeof(target), "127.0.0.1:%u", e.port);
+	prom = gc_test_prom_start(targets, "100ms", NULL);
+	ck_assert_int_eq(gc_test_prom_wait_query(
+				 prom,
+				 "flagger_canary_status{name=\"podinfo\","
+				 "namespace=\"test\"} == 1",
+				 30),
+			 0);
+	t0 = (double)time(NULL) - 1;
+	sh_ok(&e,
+	      "cd src && sed -i 's|podinfo:[0-9.]*$|podinfo:3.1.1|' "
+	      "deployment.yaml && " GIT " commit -qam bump && "
+	      "git push -q origin main%s",
+	      "");
+	for (int i = 0; i < 600; i++) {
+		sh_ok(&e,
+		      "git --git-dir=remote.git log -1 --format=%%s deploy%s",
+		      "");
+		if (strstr(e.out.ptr, "Promotion completed!"))
+			break;
+		nap_ms(100);
+	}
+	ck_assert_str_eq(e.out.ptr,
+			 "Promotion completed! Scaling down podinfo.test\n");
+	nap_ms(1000); /* a few scrapes of the end */
+	got = prom_changes(gc_test_prom_url(prom),
+			   "flagger_canary_weight{workload=\"podinfo\","
+			   "namespace=\"test\"}",
+			   t0);
+	ck_assert_str_eq(got, "0 10 20 30 40 50 0");
+	free(got);
+	got = prom_changes(gc_test_prom_url(prom),
+			   "flagger_canary_weight{workload=\"podinfo-primary\","
+			   "namespace=\"test\"}",
+			   t0);
+	ck_assert_str_eq(got, "100 90 80 70 60 50 100");
+	free(got);
+	/* 1 at rest, 0 while progressing, 1 once promoted */
+	got = prom_changes(gc_test_prom_url(prom),
+			   "flagger_canary_status{name=\"podinfo\","
+			   "namespace=\"test\"}",
+			   t0);
+	ck_assert_str_eq(got, "1 0 1");
+	free(got);
+	got = prom_changes(gc_test_prom_url(prom),
+			   "flagger_canary_total{namespace=\"test\"}", t0);
+	ck_assert_str_eq(got, "1");
+	free(got);
+	get(&r, &e, "/metrics");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body.ptr, "\nflagger_info{"));
+	gc_buf_release(&r.body);
+	gc_test_prom_stop(prom);
+	ck_assert_int_eq(daemon_term(&e), 0);
+	free(sed);
+	free(url);
+	env_free(&e);
+}
+END_TEST
+
 static Suite *gc_suite_service(void)
 {
 	Suite *s = suite_create("service");
@@ -740,6 +876,7 @@ static Suite *gc_suite_service(void)
 	tcase_add_test(tc, test_service__refused_requests_do_not_tick);
 	tcase_add_test(tc, test_service__burst);
 	tcase_add_test(tc, test_service__sigterm_finishes_the_tick);
+	tcase_add_test(tc, test_service__prometheus_scrapes_a_release);
 	suite_add_tcase(s, tc);
 	return s;
 }
