@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 double gc_bench_now_ms(void)
 {
@@ -42,4 +44,31 @@ double gc_bench_rss_mib(void)
 	if (f)
 		fclose(f);
 	return kb / 1024.0;
+}
+
+int gc_bench_each_size(int argc, char **argv, const char *header,
+		       void (*run)(int n))
+{
+	int sizes[8] = { 1000, 10000 }, ns = 2, status, rc = 0;
+
+	if (argc > 1) {
+		ns = 0;
+		for (int i = 1; i < argc && ns < 8; i++)
+			sizes[ns++] = atoi(argv[i]);
+	}
+	fputs(header, stdout);
+	fflush(stdout);
+	for (int i = 0; i < ns; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			run(sizes[i]);
+			fflush(stdout);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			rc = 1;
+	}
+	return rc;
 }

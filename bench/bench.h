@@ -14,6 +14,13 @@ void gc_bench_sort(double *v, size_t n);
 /* VmRSS of this process now, MiB (what a daemon holds between ticks). */
 double gc_bench_rss_mib(void);
 /* Prints "prog: what: message" to stderr and exits 1. */
+/*
+ * The sizes of argv[1..] (default 1,000 and 10,000 canaries): prints the
+ * table's header (its two lines), then runs run(n) in a child process per
+ * size, so that each starts from a fresh heap; 1 when one failed.
+ */
+int gc_bench_each_size(int argc, char **argv, const char *header,
+		       void (*run)(int n));
 void gc_bench_die(const char *prog, const char *what, const gc_error *err);
 
 #endif

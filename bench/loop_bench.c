@@ -100,25 +100,9 @@ static void run(int n)
 
 int main(int argc, char **argv)
 {
-	int sizes[8] = { 1000, 10000 }, ns = 2;
-
-	if (argc > 1) {
-		ns = 0;
-		for (int i = 1; i < argc && ns < 8; i++)
-			sizes[ns++] = atoi(argv[i]);
-	}
-	printf("| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB |\n");
-	printf("|---|---|---|---|---|---|\n");
-	fflush(stdout);
-	for (int i = 0; i < ns; i++) {
-		pid_t pid = fork();
-		int status;
-
-		if (pid == 0) {
-			run(sizes[i]);
-			_exit(0);
-		}
-		waitpid(pid, &status, 0);
-	}
-	return 0;
+	return gc_bench_each_size(
+		argc, argv,
+		"| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB |\n"
+		"|---|---|---|---|---|---|\n",
+		run);
 }

@@ -158,27 +158,9 @@ static void run(int n)
 
 int main(int argc, char **argv)
 {
-	int sizes[8] = { 1000, 10000 }, ns = 2;
-
-	if (argc > 1) {
-		ns = 0;
-		for (int i = 1; i < argc && ns < 8; i++)
-			sizes[ns++] = atoi(argv[i]);
-	}
-	printf("| canaries | record all ms (first / again) | registry heap MiB | registry RSS MiB | scrape ms median (max of 21) | scrape MiB | idle-tick instrumentation ns | loop first tick, idle tick ms (median of 50) | instrumentation share of the idle tick |\n");
-	printf("|---|---|---|---|---|---|---|---|---|\n");
-	fflush(stdout);
-	for (int i = 0; i < ns; i++) {
-		pid_t pid = fork();
-		int status;
-
-		if (pid == 0) {
-			run(sizes[i]);
-			_exit(0);
-		}
-		waitpid(pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			return 1;
-	}
-	return 0;
+	return gc_bench_each_size(
+		argc, argv,
+		"| canaries | record all ms (first / again) | registry heap MiB | registry RSS MiB | scrape ms median (max of 21) | scrape MiB | idle-tick instrumentation ns | loop first tick, idle tick ms (median of 50) | instrumentation share of the idle tick |\n"
+		"|---|---|---|---|---|---|---|---|---|\n",
+		run);
 }
