@@ -209,7 +209,7 @@ int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 			rc = gc_git__fail(g, err, rc,
 					  "cannot open repository '%s'", where);
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = gc_git__pending_attach(g, err)) < 0)
 		goto cleanup;
 	*out = g;
 	g = NULL;
@@ -741,11 +741,11 @@ int gc_git_write_blob(char out[GC_OID_HEX], gc_git *g, const char *data,
 	git_oid id;
 	int rc;
 
-	if ((rc = git_blob_create_from_buffer(&id, g->repo, data ? data : "",
-					      data ? len : 0)) < 0)
-		return gc_git__fail(g, err, rc, "cannot write a blob");
+	if ((rc = gc_git__write_object(&id, g, data ? data : "", data ? len : 0,
+				       GIT_OBJECT_BLOB, err)) < 0)
+		return rc;
 	gc_git__oid_hex(out, &id);
-	return 0;
+	return gc_git__flush_if_big(g, err);
 }
 
 /*
@@ -761,11 +761,10 @@ int gc_git__update_blob(git_oid *out, gc_git *g, const gc_git_update *u,
 	int rc;
 
 	if (!u->blob) {
-		if ((rc = git_blob_create_from_buffer(out, g->repo, u->data,
-						      u->len)) < 0)
-			return gc_git__fail(g, err, rc, "cannot write '%s'",
-					    u->path);
-		return 0;
+		if ((rc = gc_git__write_object(out, g, u->data, u->len,
+					       GIT_OBJECT_BLOB, err)) < 0)
+			gc_error_prefixf(err, "'%s'", u->path);
+		return rc;
 	}
 	if (strlen(u->blob) != GIT_OID_HEXSZ ||
 	    strspn(u->blob, "0123456789abcdefABCDEF") != GIT_OID_HEXSZ ||
@@ -841,7 +840,7 @@ static int write_tree(git_oid *out, gc_git *g, git_tree *base,
 	size_t nupd;
 	int rc;
 
-	if (base && n) {
+	if (n) {
 		bool fallback = false;
 
 		rc = gc_git__write_tree_raw(out, &fallback, g, base, updates, n,
@@ -901,6 +900,9 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *g, const char *parent,
 		rc = gc_git__fail(g, err, rc, "cannot commit");
 		goto cleanup;
 	}
+	/* the commit and everything it needs, on disk (git_pack.c) */
+	if ((rc = gc_git__flush(g, err)) < 0)
+		goto cleanup;
 	gc_git__oid_hex(out, &id);
 cleanup:
 	git_signature_free(a);
@@ -918,6 +920,8 @@ int gc_git__ref_cas(gc_git *g, const char *name, const git_oid *expect,
 	git_reference *ref = NULL;
 	int rc;
 
+	if ((rc = gc_git__flush(g, err)) < 0)
+		return rc;
 	if (expect)
 		rc = git_reference_create_matching(&ref, g->repo, name, to, 1,
 						   expect, "gitcanary: update");

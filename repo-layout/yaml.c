@@ -34,6 +34,14 @@ typedef struct parse_ctx {
 
 static bool in_list(const char *s, const char *const *list)
 {
+	/* every word of the lists has at most 5 bytes: most scalars are
+	 * longer, and this is on the path of every scalar emitted */
+	size_t n = 0;
+
+	while (n < 6 && s[n])
+		n++;
+	if (n == 6)
+		return false;
 	for (; *list; list++)
 		if (!strcmp(s, *list))
 			return true;
