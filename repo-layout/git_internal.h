@@ -2,7 +2,7 @@
 #define GC_REPO_LAYOUT_GIT_INTERNAL_H
 
 /*
- * What the four files of the libgit2 wrapper share; nothing outside
+ * What the five files of the libgit2 wrapper share; nothing outside
  * repo-layout/git*.c includes it (the contract is git.h).
  *
  *   git.c          open, resolve, read, diff, log, commit, refs; the one
@@ -10,6 +10,7 @@
  *   git_remote.c   remote URLs, credentials, the clone cache, fetch, push
  *   git_rawtree.c  trees as raw bytes: parser, cache, differ, editor
  *   git_notes.c    notes, written with git's fan-out
+ *   git_pack.c     how objects are written: held, then a pack or loose
  *
  * Every function here returns 0 or a negative gc_code (util/error.h), never
  * a libgit2 code: libgit2 results are compared with GIT_* right after the
