@@ -47,11 +47,11 @@
 
 #include "util/alloc.h"
 
-#define PACK_MIN 512            /* objects: fewer are written loose */
-#define PENDING_MAX (16u << 20) /* bytes of entries kept in memory */
-#define STORED_MIN (64u << 10)  /* trees this big: zlib stored blocks */
-#define PENDING_PRIORITY 1000   /* above libgit2's loose (1), packs (2) */
-#define PACK_TYPE_MAX 4         /* commit 1, tree 2, blob 3, tag 4 */
+#define PACK_MIN 512           /* objects: fewer are written loose */
+#define PENDING_MAX (8u << 20) /* bytes of entries kept in memory */
+#define STORED_MIN (64u << 10) /* trees this big: zlib stored blocks */
+#define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
+#define PACK_TYPE_MAX 4        /* commit 1, tree 2, blob 3, tag 4 */
 
 typedef struct pend_obj {
 	git_oid id;
