@@ -61,6 +61,11 @@ static const char app_fmt[] =
 	"        image: example/app:1.0.%d\n"
 	"        ports:\n        - containerPort: 9898\n";
 
+/*
+ * The source clone and the bare remote. The remote never runs `git gc
+ * --auto` (a push into it would start one in the background, which repacks
+ * while the loop reads and a clone copies).
+ */
 static void make_repo(const char *dir, int n)
 {
 	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
@@ -81,8 +86,9 @@ static void make_repo(const char *dir, int n)
 		"cd %s/src && git init -q -b main && git add . && "
 		"git -c user.name=b -c user.email=b@b commit -qm apps && "
 		"git clone -q --bare . %s/remote.git && "
+		"git -C %s/remote.git config gc.auto 0 && "
 		"git remote add origin %s/remote.git",
-		dir, dir, dir));
+		dir, dir, dir, dir));
 	gc_buf_release(&path);
 	gc_buf_release(&data);
 }
