@@ -1,15 +1,15 @@
 /*
  * How objects are written: the objects of a tick are kept in memory until
- * a ref moves, then written at once, as one pack for a big tick and as
- * loose objects for a small one. Part of the libgit2 wrapper
+ * a commit or a ref needs them, then written at once, as a pack for a big
+ * tick and as loose objects for a small one. Part of the libgit2 wrapper
  * (git_internal.h); docs/git.md has the why and the numbers.
  *
  * A backend of libgit2's object database (git2/sys/odb_backend.h) of the
  * highest priority takes every write: blobs, trees and commits go here,
  * each as the entry it will be in a pack (its type and size, then its
  * zlib stream). libgit2 reads them back through the same backend, so the
- * tick sees its own objects. Before a ref moves (gc_git__ref_cas,
- * gc_git__push_one) gc_git__flush writes them:
+ * tick sees its own objects. At the end of gc_git_commit and before a ref
+ * moves (gc_git__ref_cas, gc_git__push_one) gc_git__flush writes them:
  *
  *   - at least PACK_MIN objects (the first tick at 10,000 canaries writes
  *     ~110,000): one pack and its index, through libgit2's indexer
