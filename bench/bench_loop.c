@@ -58,9 +58,8 @@ void gc_bench_loop_repo(const char *dir, int n)
 		"cd %s/src && git init -q -b main && git add . && "
 		"git -c user.name=b -c user.email=b@b commit -qm apps && "
 		"git clone -q --bare . %s/remote.git && "
-		"git -C %s/remote.git config gc.auto 0 && "
 		"git remote add origin %s/remote.git",
-		dir, dir, dir, dir));
+		dir, dir, dir));
 	gc_buf_release(&path);
 	gc_buf_release(&data);
 }

@@ -16,8 +16,7 @@ typedef struct gc_bench_loop {
  * DIR/src (a work tree, origin = DIR/remote.git) and DIR/remote.git with n
  * apps in src/apps/app-NNNNN.yaml: a Canary without checks (interval 60m,
  * namespace "bench") and its Deployment, image example/app:1.0.0 (a bump
- * changes that line's "1.0.0"); the remote never runs `git gc --auto` (it
- * would repack in the background while the loop reads); exits on a failure.
+ * changes that line's "1.0.0"); exits on a failure.
  */
 void gc_bench_loop_repo(const char *dir, int n);
 

@@ -11,9 +11,7 @@
  *            the pushed deploy commit (median of 5 bumps, or of
  *            $LOOP_BENCH_BUMPS, at most 64)
  * and the child's peak RSS (ru_maxrss) after all of it, and its RSS then
- * (VmRSS: what a daemon holds between ticks), the CPU time of the first
- * tick, and git_same_change: what `git commit -a && git push` costs for the
- * change of the last bump.
+ * (VmRSS: what a daemon holds between ticks).
  * Usage: loop_bench [N...]
  */
 #include <stdio.h>
@@ -40,53 +38,9 @@ static void sh(char *cmd)
 	free(cmd);
 }
 
-/* User plus system CPU time, ms. */
-static double cpu_ms(const struct rusage *ru)
-{
-	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
-	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
-}
-
 static void die(const char *what, const gc_error *err)
 {
 	gc_bench_die("loop_bench", what, err);
-}
-
-/*
- * What git itself costs for the change of the last bump: in a clone of the
- * deploy branch, the files the last deploy commit changed are changed
- * again, then `git commit -a && git push` (median of 5, ms); 0 when
- * $LOOP_BENCH_GIT=0.
- */
-static double git_same_change(const char *dir)
-{
-	const char *env = getenv("LOOP_BENCH_GIT");
-	double t[5], t0;
-
-	if (env && !strcmp(env, "0"))
-		return 0;
-	sh(gc_xasprintf(
-		"cd %s && git clone -q -b deploy remote.git deploy && "
-		"cd deploy && git diff --name-only HEAD~1 HEAD >../changed",
-		dir));
-	for (int i = 0; i < 5; i++) {
-		char *cmd = gc_xasprintf(
-			"cd %s/deploy && while read f; do echo '# %d' >>\"$f\"; "
-			"done <../changed && "
-			"git -c user.name=b -c user.email=b@b commit -qam bump && "
-			"git push -q origin deploy",
-			dir, i);
-
-		t0 = gc_bench_now_ms();
-		if (system(cmd) != 0) {
-			fprintf(stderr, "loop_bench: failed: %s\n", cmd);
-			exit(1);
-		}
-		t[i] = gc_bench_now_ms() - t0;
-		free(cmd);
-	}
-	gc_bench_sort(t, 5);
-	return t[2];
 }
 
 static void run(int n)
@@ -97,8 +51,7 @@ static void run(int n)
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	gc_loop *loop;
-	double t0, first, first_cpu, cpu0, idle, bump[64], bump_cpu[64];
-	double gitpush;
+	double t0, first, idle, bump[64];
 	int nbump = getenv("LOOP_BENCH_BUMPS")
 			    ? atoi(getenv("LOOP_BENCH_BUMPS"))
 			    : 5;
@@ -109,16 +62,7 @@ static void run(int n)
 						    : GC_LOG_ERROR);
 	gc_bench_loop_repo(dir, n);
 	remote = gc_xasprintf("%s/remote.git", dir);
-	getrusage(RUSAGE_SELF, &ru);
-	cpu0 = cpu_ms(&ru);
 	first = gc_bench_loop_start(&bl, "loop_bench", remote, now);
-	getrusage(RUSAGE_SELF, &ru);
-	first_cpu = cpu_ms(&ru) - cpu0;
-	if (getenv("LOOP_BENCH_OBJECTS"))
-		sh(gc_xasprintf(
-			"echo 'after the first tick:' >&2 && "
-			"git -C %s count-objects -v >&2 && find %s/objects -type f | grep -v pack | head -3 >&2",
-			remote, remote));
 	loop = bl.loop;
 	idle = gc_bench_loop_idle(&bl, "loop_bench", now + 10);
 	if (nbump < 1 || nbump > 64)
@@ -133,28 +77,20 @@ static void run(int n)
 			die("push", &err);
 		free(cmd);
 		now += 20;
-		getrusage(RUSAGE_SELF, &ru);
-		cpu0 = cpu_ms(&ru);
 		t0 = gc_bench_now_ms();
 		if (gc_loop_tick(loop, &res, now, &err) < 0)
 			die("bump tick", &err);
 		bump[i] = gc_bench_now_ms() - t0;
-		getrusage(RUSAGE_SELF, &ru);
-		bump_cpu[i] = cpu_ms(&ru) - cpu0;
 		if (!res.committed || res.canaries_changed != 1) {
 			fprintf(stderr, "committed %d changed %zu\n",
 				res.committed, res.canaries_changed);
 			die("bump tick did not commit one canary", &err);
 		}
 	}
-	gitpush = git_same_change(dir);
 	getrusage(RUSAGE_SELF, &ru);
 	gc_bench_sort(bump, (size_t)nbump);
-	gc_bench_sort(bump_cpu, (size_t)nbump);
-	printf("| %d | %.0f | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f | %.2f | %.1f | %.1f |\n",
-	       n, first, first_cpu, idle, bump[nbump / 2], bump[0],
-	       bump[nbump - 1], bump_cpu[nbump / 2], gitpush,
-	       gitpush > 0 ? bump[nbump / 2] / gitpush : 0,
+	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f |\n",
+	       n, first, idle, bump[nbump / 2], bump[0], bump[nbump - 1],
 	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib());
 	fflush(stdout);
 	gc_loop_free(loop);
@@ -166,7 +102,7 @@ int main(int argc, char **argv)
 {
 	return gc_bench_each_size(
 		argc, argv,
-		"| canaries | first tick ms | first tick CPU ms | idle tick ms (median) | one-bump tick ms (median of 5) | its CPU ms (median) | git commit -a && git push ms (median of 5) | bump / git | peak RSS MiB | RSS at end MiB |\n"
-		"|---|---|---|---|---|---|---|---|---|---|\n",
+		"| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB |\n"
+		"|---|---|---|---|---|---|\n",
 		run);
 }

@@ -525,9 +525,8 @@ static int raw_write(git_oid *out, raw_op *op, const char *data, size_t len)
 	raw_tree *t;
 	int rc;
 
-	if ((rc = gc_git__write_object(out, op->g, data, len, GIT_OBJECT_TREE,
-				       op->err)) < 0)
-		return rc;
+	if ((rc = git_odb_write(out, op->odb, data, len, GIT_OBJECT_TREE)) < 0)
+		return gc_git__fail(op->g, op->err, rc, "cannot write a tree");
 	if (len >= TREE_CACHE_MIN && (t = raw_tree_new(out, data, len))) {
 		tree_cache_add(op->g, t);
 		raw_tree_unref(t);
@@ -626,9 +625,11 @@ int gc_git__write_tree_raw(git_oid *out, bool *fallback, gc_git *g,
 				  "cannot open the object database");
 		goto cleanup;
 	}
-	rc = raw_edit(out, &empty, &op, base ? git_tree_id(base) : NULL, ch, n);
+	rc = raw_edit(out, &empty, &op, git_tree_id(base), ch, n);
 	if (rc == 0 && !op.fallback && empty) { /* the root stays, empty */
-		rc = gc_git__write_object(out, g, "", 0, GIT_OBJECT_TREE, err);
+		if ((rc = git_odb_write(out, op.odb, "", 0, GIT_OBJECT_TREE)) <
+		    0)
+			rc = gc_git__fail(g, err, rc, "cannot write a tree");
 	}
 cleanup:
 	git_odb_free(op.odb);
