@@ -34,6 +34,19 @@ typedef struct parse_ctx {
 
 static bool in_list(const char *s, const char *const *list)
 {
+	/*
+	 * Every word of the lists has at most 5 bytes and starts with one of
+	 * these: most scalars and keys are longer or start otherwise, and
+	 * this is on the path of every scalar emitted.
+	 */
+	size_t n = 0;
+
+	if (*s && !strchr("~nNyYoOtTfF.+-", *s))
+		return false;
+	while (n < 6 && s[n])
+		n++;
+	if (n == 6)
+		return false;
 	for (; *list; list++)
 		if (!strcmp(s, *list))
 			return true;
@@ -773,12 +786,6 @@ int gc_yaml_parse(gc_doclist *out, const char *path, const char *data,
 
 /* ---- emitting ---- */
 
-static int write_handler(void *data, unsigned char *buffer, size_t size)
-{
-	gc_buf_add(data, buffer, size);
-	return 1;
-}
-
 static int emit(yaml_emitter_t *e, yaml_event_t *ev, gc_error *err)
 {
 	if (!yaml_emitter_emit(e, ev))
@@ -862,37 +869,117 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n, gc_error *err)
 	return emit_scalar(e, "null", true, err);
 }
 
-int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n, gc_error *err)
-{
+struct gc_yaml_stream {
 	yaml_emitter_t e;
+	gc_yaml_write_cb cb;
+	void *payload;
+	gc_error werr; /* the callback's failure */
+	bool started;
+};
+
+static int stream_write(void *data, unsigned char *buffer, size_t size)
+{
+	gc_yaml_stream *s = data;
+
+	if (s->werr.code)
+		return 0;
+	return s->cb((const char *)buffer, size, s->payload, &s->werr) == 0;
+}
+
+gc_yaml_stream *gc_yaml_stream_new(gc_yaml_write_cb cb, void *payload)
+{
+	gc_yaml_stream *s = gc_xcalloc(1, sizeof(*s));
+
+	s->cb = cb;
+	s->payload = payload;
+	s->werr = (gc_error)GC_ERROR_INIT;
+	if (!yaml_emitter_initialize(&s->e))
+		GC_BUG("yaml_emitter_initialize failed");
+	yaml_emitter_set_output(&s->e, stream_write, s);
+	yaml_emitter_set_unicode(&s->e, 1);
+	yaml_emitter_set_width(&s->e, -1);
+	yaml_emitter_set_indent(&s->e, 2);
+	return s;
+}
+
+/* emit() for the stream: a failed write is the callback's error. */
+static int stream_emit(gc_yaml_stream *s, yaml_event_t *ev, gc_error *err)
+{
+	int error = emit(&s->e, ev, err);
+
+	if (error < 0 && s->werr.code) {
+		gc_error_clear(err);
+		return gc_error_set(err, s->werr.code, "%s",
+				    gc_error_msg(&s->werr));
+	}
+	return error;
+}
+
+int gc_yaml_stream_put(gc_yaml_stream *s, const cJSON *const *docs, size_t n,
+		       gc_error *err)
+{
 	yaml_event_t ev;
 	int error = 0;
 
-	if (!yaml_emitter_initialize(&e))
-		GC_BUG("yaml_emitter_initialize failed");
-	yaml_emitter_set_output(&e, write_handler, out);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, -1);
-	yaml_emitter_set_indent(&e, 2);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	if ((error = emit(&e, &ev, err)) < 0)
-		goto cleanup;
+	if (!s->started) {
+		s->started = true;
+		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+		if ((error = stream_emit(s, &ev, err)) < 0)
+			return error;
+	}
 	for (size_t i = 0; i < n; i++) {
 		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-		if ((error = emit(&e, &ev, err)) < 0 ||
-		    (error = emit_node(&e, docs[i], err)) < 0)
-			goto cleanup;
+		if ((error = stream_emit(s, &ev, err)) < 0 ||
+		    (error = emit_node(&s->e, docs[i], err)) < 0)
+			return error;
 		yaml_document_end_event_initialize(&ev, 1);
-		if ((error = emit(&e, &ev, err)) < 0)
-			goto cleanup;
+		if ((error = stream_emit(s, &ev, err)) < 0)
+			return error;
 	}
+	return 0;
+}
+
+int gc_yaml_stream_end(gc_yaml_stream *s, gc_error *err)
+{
+	yaml_event_t ev;
+	int error;
+
+	if ((error = gc_yaml_stream_put(s, NULL, 0, err)) < 0)
+		return error;
 	yaml_stream_end_event_initialize(&ev);
-	if ((error = emit(&e, &ev, err)) < 0)
-		goto cleanup;
-	if (!yaml_emitter_flush(&e))
-		error = gc_error_set(err, GC_ERROR,
-				     "yaml emitter flush failed");
-cleanup:
-	yaml_emitter_delete(&e);
+	if ((error = stream_emit(s, &ev, err)) < 0)
+		return error;
+	if (!yaml_emitter_flush(&s->e))
+		return s->werr.code ? gc_error_set(err, s->werr.code, "%s",
+						   gc_error_msg(&s->werr))
+				    : gc_error_set(err, GC_ERROR,
+						   "yaml emitter flush failed");
+	return 0;
+}
+
+void gc_yaml_stream_free(gc_yaml_stream *s)
+{
+	if (!s)
+		return;
+	yaml_emitter_delete(&s->e);
+	gc_error_release(&s->werr);
+	free(s);
+}
+
+static int buf_write(const char *data, size_t len, void *payload, gc_error *err)
+{
+	(void)err;
+	gc_buf_add(payload, data, len);
+	return 0;
+}
+
+int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n, gc_error *err)
+{
+	gc_yaml_stream *s = gc_yaml_stream_new(buf_write, out);
+	int error = gc_yaml_stream_put(s, docs, n, err);
+
+	if (error == 0)
+		error = gc_yaml_stream_end(s, err);
+	gc_yaml_stream_free(s);
 	return error;
 }

@@ -9,7 +9,7 @@
  * (<ns>/<canary>/<kind>-<name>.yaml). It first runs exactly validate's
  * checks and prints their problems as validate does; with any error it
  * renders nothing. All or nothing: on any error nothing is printed or
- * written.
+ * written. Canaries are rendered and written one at a time (write_out).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,48 +174,90 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	return gc_render_canary(out, &in, err);
 }
 
-static int write_out(const render_args *a, cJSON *const *sets,
-		     const gc_object *const *canaries, size_t n, gc_error *err)
+static int stdout_write(const char *data, size_t len, void *payload,
+			gc_error *err)
+{
+	(void)payload;
+	if (fwrite(data, 1, len, stdout) != len)
+		return gc_error_set(err, GC_EOS, "cannot write the output");
+	return 0;
+}
+
+/* One canary's objects as files under --out. */
+static int write_files(const render_args *a, const cJSON *set,
+		       const gc_object *can, gc_error *err)
 {
 	gc_buf yaml = GC_BUF_INIT, path = GC_BUF_INIT;
-	const cJSON **all = NULL;
 	const cJSON *obj;
-	size_t count = 0;
 	int error = 0;
 
-	for (size_t i = 0; i < n; i++)
-		count += (size_t)cJSON_GetArraySize(sets[i]);
-	all = gc_xcalloc(count + 1, sizeof(*all));
-	count = 0;
-	for (size_t i = 0; i < n; i++)
-		cJSON_ArrayForEach (obj, sets[i])
-			all[count++] = obj;
-	if (!a->out) {
-		if ((error = gc_yaml_emit(&yaml, all, count, err)) == 0)
-			fwrite(yaml.ptr, 1, yaml.len, stdout);
-		goto cleanup;
+	cJSON_ArrayForEach (obj, set) {
+		gc_buf_clear(&yaml);
+		gc_buf_clear(&path);
+		if ((error = gc_yaml_emit(&yaml, &obj, 1, err)) < 0)
+			break;
+		gc_buf_addf(&path, "%s/", a->out);
+		gc_layout_object_path(&path, can->namespace, can->name,
+				      gc_json_str(obj, "kind"),
+				      gc_json_str(obj, "metadata.name"));
+		if ((error = gc_buf_write_file(path.ptr, yaml.ptr, yaml.len,
+					       err)) < 0)
+			break;
 	}
-	for (size_t i = 0; i < n && !error; i++) {
-		cJSON_ArrayForEach (obj, sets[i]) {
-			gc_buf_clear(&yaml);
-			gc_buf_clear(&path);
-			if ((error = gc_yaml_emit(&yaml, &obj, 1, err)) < 0)
-				break;
-			gc_buf_addf(&path, "%s/", a->out);
-			gc_layout_object_path(&path, canaries[i]->namespace,
-					      canaries[i]->name,
-					      gc_json_str(obj, "kind"),
-					      gc_json_str(obj,
-							  "metadata.name"));
-			if ((error = gc_buf_write_file(path.ptr, yaml.ptr,
-						       yaml.len, err)) < 0)
-				break;
-		}
-	}
-cleanup:
-	free(all);
 	gc_buf_release(&yaml);
 	gc_buf_release(&path);
+	return error;
+}
+
+/*
+ * Renders and writes one canary at a time, so that only one canary's
+ * objects are in memory: a YAML stream on stdout (the bytes of one
+ * gc_yaml_emit of everything), or files under --out. A first pass renders
+ * every canary and drops the result, so that a render error still prints
+ * and writes nothing.
+ */
+static int write_out(const render_args *a, const gc_index *idx,
+		     const gc_object *const *canaries, size_t n,
+		     const gc_doc *pdoc, gc_error *err)
+{
+	gc_yaml_stream *s = NULL;
+	cJSON *set = NULL;
+	int error = 0;
+
+	for (size_t i = 0; i < n && !error; i++) {
+		error = render_one(&set, idx, canaries[i], a, pdoc, err);
+		cJSON_Delete(set);
+		set = NULL;
+	}
+	if (!a->out)
+		s = gc_yaml_stream_new(stdout_write, NULL);
+	for (size_t i = 0; i < n && !error; i++) {
+		const cJSON **objs;
+		size_t k = 0;
+
+		if ((error = render_one(&set, idx, canaries[i], a, pdoc, err)) <
+		    0)
+			break;
+		if (a->out) {
+			error = write_files(a, set, canaries[i], err);
+		} else {
+			const cJSON *obj;
+
+			objs = gc_xcalloc((size_t)cJSON_GetArraySize(set) + 1,
+					  sizeof(*objs));
+			cJSON_ArrayForEach (obj, set)
+				objs[k++] = obj;
+			error = gc_yaml_stream_put(s, objs, k, err);
+			free(objs);
+		}
+		cJSON_Delete(set);
+		set = NULL;
+	}
+	if (s && !error)
+		error = gc_yaml_stream_end(s, err);
+	if (s && !error && fflush(stdout) != 0)
+		error = gc_error_set(err, GC_EOS, "cannot write the output");
+	gc_yaml_stream_free(s);
 	return error;
 }
 
@@ -227,7 +269,6 @@ static int run(const render_args *a, gc_error *err)
 	gc_problems problems = { NULL, 0, 0 };
 	const gc_object **canaries = NULL;
 	const gc_doc *pdoc = NULL;
-	cJSON **sets = NULL;
 	size_t n = 0, total;
 	int error;
 
@@ -263,7 +304,6 @@ static int run(const render_args *a, gc_error *err)
 	}
 	total = gc_index_count(idx);
 	canaries = gc_xcalloc(total + 1, sizeof(*canaries));
-	sets = gc_xcalloc(total + 1, sizeof(*sets));
 	for (size_t i = 0; i < total; i++) {
 		const gc_object *o = gc_index_at(idx, i);
 		char id[512];
@@ -280,15 +320,8 @@ static int run(const render_args *a, gc_error *err)
 				     a->canary);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n; i++)
-		if ((error = render_one(&sets[i], idx, canaries[i], a, pdoc,
-					err)) < 0)
-			goto cleanup;
-	error = write_out(a, sets, canaries, n, err);
+	error = write_out(a, idx, canaries, n, pdoc, err);
 cleanup:
-	for (size_t i = 0; sets && i < n; i++)
-		cJSON_Delete(sets[i]);
-	free(sets);
 	free(canaries);
 	gc_doclist_release(&promoted);
 	gc_buf_release(&data);

@@ -221,6 +221,72 @@ START_TEST(test_cmd_render__primary_runs_promoted_template)
 }
 END_TEST
 
+/* Canaries of three namespaces besides the example's, for one stream. */
+#define MULTI_APPS                                                         \
+	"for ns in alpha beta gamma; do for i in 1 2; do "                 \
+	"printf 'apiVersion: flagger.app/v1beta1\\nkind: Canary\\n"        \
+	"metadata:\\n  name: app-%%s\\n  namespace: %%s\\nspec:\\n"        \
+	"  targetRef:\\n    apiVersion: apps/v1\\n    kind: Deployment\\n" \
+	"    name: app-%%s\\n  service:\\n    port: 9898\\n"               \
+	"  analysis:\\n    interval: 1m\\n    threshold: 5\\n"             \
+	"    maxWeight: 50\\n    stepWeight: 10\\n---\\n"                  \
+	"apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n"            \
+	"  name: app-%%s\\n  namespace: %%s\\nspec:\\n  selector:\\n"      \
+	"    matchLabels:\\n      app: app-%%s\\n  template:\\n"           \
+	"    metadata:\\n      labels:\\n        app: app-%%s\\n"          \
+	"    spec:\\n      containers:\\n      - name: app\\n"             \
+	"        image: example/app:1.0.%%s\\n' "                          \
+	"$i $ns $i $i $ns $i $i $i > '%s/repo/'$ns-$i.yaml; done; done"
+
+/*
+ * Canaries are rendered and written one at a time (issue 18): the stream
+ * of every canary of a repository with several is byte for byte what the
+ * whole-output renderer printed (the fixture was made by it, 89b24f0).
+ */
+START_TEST(test_cmd_render__streams_what_it_printed_whole)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *path = gc_test_fixture("render/cli-multi-canary.yaml");
+	char *dir = gc_test_tmpdir();
+	char *expected;
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && " MULTI_APPS,
+			gc_test_source_dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, &err,
+			   "'%s' render --dir '%s/repo' --stage progressing:20",
+			   gc_test_binary, dir),
+		0);
+	ck_assert_str_eq(err.ptr, PODINFO_WARNINGS);
+	if (getenv("GC_RENDER_UPDATE")) {
+		FILE *f = fopen(path, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fwrite(out.ptr, 1, out.len, f);
+		fclose(f);
+	}
+	expected = gc_test_slurp(path);
+	ck_assert_uint_eq(out.len, strlen(expected));
+	ck_assert_str_eq(out.ptr, expected);
+	/* the example's canary and the six others, each a primary and a
+	 * canary Deployment */
+	ck_assert_int_eq(gc_test_sh(&out, NULL,
+				    "grep -c '^kind: Deployment$' '%s'", path),
+			 0);
+	ck_assert_str_eq(out.ptr, "14\n");
+	free(expected);
+	gc_test_rmrf(dir);
+	free(dir);
+	free(path);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 static Suite *gc_suite_cmd_render(void)
 {
 	Suite *s = suite_create("cmd_render");
@@ -235,6 +301,7 @@ static Suite *gc_suite_cmd_render(void)
 		tc, test_cmd_render__bad_target_is_located_and_prints_nothing);
 	tcase_add_test(tc, test_cmd_render__runs_validate_first);
 	tcase_add_test(tc, test_cmd_render__primary_runs_promoted_template);
+	tcase_add_test(tc, test_cmd_render__streams_what_it_printed_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
