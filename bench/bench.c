@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,18 +33,25 @@ void gc_bench_die(const char *prog, const char *what, const gc_error *err)
 	exit(1);
 }
 
-double gc_bench_rss_mib(void)
+double gc_bench_status_mib(const char *key)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
+	size_t len = strlen(key);
 	double kb = 0;
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %lf kB", &kb) == 1)
+		if (!strncmp(line, key, len) && line[len] == ':' &&
+		    sscanf(line + len + 1, "%lf kB", &kb) == 1)
 			break;
 	if (f)
 		fclose(f);
 	return kb / 1024.0;
+}
+
+double gc_bench_rss_mib(void)
+{
+	return gc_bench_status_mib("VmRSS");
 }
 
 int gc_bench_each_size(int argc, char **argv, const char *header,

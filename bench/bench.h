@@ -13,6 +13,9 @@ double gc_bench_now_ms(void);
 void gc_bench_sort(double *v, size_t n);
 /* VmRSS of this process now, MiB (what a daemon holds between ticks). */
 double gc_bench_rss_mib(void);
+/* A "key: N kB" line of /proc/self/status in MiB ("RssAnon": the part of
+ * the RSS that is not mapped files, such as git's packs). */
+double gc_bench_status_mib(const char *key);
 /* Prints "prog: what: message" to stderr and exits 1. */
 /*
  * The sizes of argv[1..] (default 1,000 and 10,000 canaries): prints the

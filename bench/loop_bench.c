@@ -11,7 +11,10 @@
  *            the pushed deploy commit (median of 5 bumps, or of
  *            $LOOP_BENCH_BUMPS, at most 64)
  * and the child's peak RSS (ru_maxrss) after all of it, and its RSS then
- * (VmRSS: what a daemon holds between ticks).
+ * (VmRSS: what a daemon holds between ticks) with the anonymous part of it
+ * (RssAnon: without mapped files such as git's packs).
+ * $LOOP_BENCH_DIR holds the repositories (default /tmp): a tmpfs such as
+ * /dev/shm leaves out the file system's cost of creating files.
  * Usage: loop_bench [N...]
  */
 #include <stdio.h>
@@ -45,7 +48,10 @@ static void die(const char *what, const gc_error *err)
 
 static void run(int n)
 {
-	char tmpl[] = "/tmp/loop_bench.XXXXXX";
+	char *tmpl =
+		gc_xasprintf("%s/loop_bench.XXXXXX",
+			     getenv("LOOP_BENCH_DIR") ? getenv("LOOP_BENCH_DIR")
+						      : "/tmp");
 	char *dir = mkdtemp(tmpl), *remote, *cmd;
 	gc_bench_loop bl;
 	gc_error err = GC_ERROR_INIT;
@@ -89,12 +95,15 @@ static void run(int n)
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	gc_bench_sort(bump, (size_t)nbump);
-	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f |\n",
+	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f "
+	       "| %.1f |\n",
 	       n, first, idle, bump[nbump / 2], bump[0], bump[nbump - 1],
-	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib());
+	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib(),
+	       gc_bench_status_mib("RssAnon"));
 	fflush(stdout);
 	gc_loop_free(loop);
 	sh(gc_xasprintf("rm -rf %s", dir));
+	free(tmpl);
 	free(remote);
 }
 
@@ -102,7 +111,7 @@ int main(int argc, char **argv)
 {
 	return gc_bench_each_size(
 		argc, argv,
-		"| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB |\n"
-		"|---|---|---|---|---|---|\n",
+		"| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB | of it anonymous MiB |\n"
+		"|---|---|---|---|---|---|---|\n",
 		run);
 }

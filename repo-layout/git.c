@@ -212,7 +212,7 @@ int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 			rc = gc_git__fail(g, err, rc,
 					  "cannot open repository '%s'", where);
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = gc_git__pending_attach(g, err)) < 0)
 		goto cleanup;
 	*out = g;
 	g = NULL;
@@ -745,11 +745,11 @@ int gc_git_write_blob(char out[GC_OID_HEX], gc_git *g, const char *data,
 	git_oid id;
 	int rc;
 
-	if ((rc = git_blob_create_from_buffer(&id, g->repo, data ? data : "",
-					      data ? len : 0)) < 0)
-		return gc_git__fail(g, err, rc, "cannot write a blob");
+	if ((rc = gc_git__write_object(&id, g, data ? data : "", data ? len : 0,
+				       GIT_OBJECT_BLOB, err)) < 0)
+		return rc;
 	gc_git__oid_hex(out, &id);
-	return 0;
+	return gc_git__flush_if_big(g, err);
 }
 
 /*
@@ -765,11 +765,10 @@ int gc_git__update_blob(git_oid *out, gc_git *g, const gc_git_update *u,
 	int rc;
 
 	if (!u->blob) {
-		if ((rc = git_blob_create_from_buffer(out, g->repo, u->data,
-						      u->len)) < 0)
-			return gc_git__fail(g, err, rc, "cannot write '%s'",
-					    u->path);
-		return 0;
+		if ((rc = gc_git__write_object(out, g, u->data, u->len,
+					       GIT_OBJECT_BLOB, err)) < 0)
+			gc_error_prefixf(err, "'%s'", u->path);
+		return rc;
 	}
 	if (strlen(u->blob) != GIT_OID_HEXSZ ||
 	    strspn(u->blob, "0123456789abcdefABCDEF") != GIT_OID_HEXSZ ||
@@ -845,7 +844,7 @@ static int write_tree(git_oid *out, gc_git *g, git_tree *base,
 	size_t nupd;
 	int rc;
 
-	if (base && n) {
+	if (n) {
 		bool fallback = false;
 
 		rc = gc_git__write_tree_raw(out, &fallback, g, base, updates, n,
@@ -906,6 +905,9 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *g, const char *parent,
 	if ((rc = gc_git__commit_create(&id, g, a, c, msg.ptr, tree, pc ? 1 : 0,
 					parents, err)) < 0)
 		goto cleanup;
+	/* the commit and everything it needs, on disk (git_pack.c) */
+	if ((rc = gc_git__flush(g, err)) < 0)
+		goto cleanup;
 	gc_git__oid_hex(out, &id);
 cleanup:
 	git_signature_free(a);
@@ -923,6 +925,8 @@ int gc_git__ref_cas(gc_git *g, const char *name, const git_oid *expect,
 	git_reference *ref = NULL;
 	int rc;
 
+	if ((rc = gc_git__flush(g, err)) < 0)
+		return rc;
 	if (expect)
 		rc = git_reference_create_matching(&ref, g->repo, name, to, 1,
 						   expect, "gitcanary: update");

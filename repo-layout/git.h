@@ -130,6 +130,14 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *git, const char *parent,
 		  const gc_git_signature *committer, const char *message,
 		  gc_error *err);
 /*
+ * Every commit's objects are written as one pack (docs/git.md), so packs
+ * pile up; this merges the small ones once a few were written since the
+ * last merge, and is for a moment with nothing else to do (a tick that
+ * found no work). A writer that is never idle merges every
+ * 64 packs on its own.
+ */
+int gc_git_tidy(gc_git *git, gc_error *err);
+/*
  * Moves refs/heads/<branch> from `expect` ("" = must not exist) to `to`,
  * locally; GC_ECONFLICT if it moved meanwhile. For a remote repository
  * this also pushes (no force: the remote rejects a non-fast-forward, which

@@ -2,7 +2,7 @@
 #define GC_REPO_LAYOUT_GIT_INTERNAL_H
 
 /*
- * What the four files of the libgit2 wrapper share; nothing outside
+ * What the six files of the libgit2 wrapper share; nothing outside
  * repo-layout/git*.c includes it (the contract is git.h).
  *
  *   git.c          open, resolve, read, diff, log, commit, refs; the one
@@ -11,6 +11,7 @@
  *   git_rawtree.c  trees as raw bytes: parser, cache, differ, editor
  *   git_notes.c    notes, written with git's fan-out
  *   git_sign.c     the signing key and signed commits (over sshsig.h)
+ *   git_pack.c     how objects are written: held, then a pack or loose
  *
  * Every function here returns 0 or a negative gc_code (util/error.h), never
  * a libgit2 code: libgit2 results are compared with GIT_* right after the
@@ -27,7 +28,8 @@
 #define GC_GIT_TRACKING "refs/remotes/" GC_GIT_REMOTE "/"
 #define GC_GIT_TREE_CACHE_SLOTS 12
 
-struct raw_tree; /* git_rawtree.c */
+struct raw_tree;                              /* git_rawtree.c */
+typedef struct gc_git_pending gc_git_pending; /* git_pack.c */
 
 struct gc_git {
 	git_repository *repo;
@@ -63,6 +65,11 @@ struct gc_git {
 	size_t ntrees, tree_bytes;
 	/* --signing-key (sshsig.h): signs every commit; NULL = unsigned */
 	struct gc_sshsig_key *signer;
+	/* objects written since a ref last moved (git_pack.c); owned by
+	 * the repository's object database */
+	gc_git_pending *pending;
+	/* packs written since the small ones were last merged */
+	unsigned fresh_packs;
 };
 
 /* ---- git.c ---- */
@@ -141,7 +148,7 @@ int gc_git__read_raw(gc_buf *out, bool *fallback, gc_git *g, const char *commit,
  * with gc_git__diff_add. */
 int gc_git__diff_raw(bool *fallback, gc_git *g, const char *from,
 		     const char *to, gc_error *err);
-/* The tree `base` with updates applied, written. */
+/* The tree `base` (NULL = none) with updates applied, written. */
 int gc_git__write_tree_raw(git_oid *out, bool *fallback, gc_git *g,
 			   git_tree *base, const gc_git_update *updates,
 			   size_t n, gc_error *err);
@@ -160,5 +167,31 @@ int gc_git__commit_create(git_oid *out, gc_git *g, const git_signature *author,
 			  const git_signature *committer, const char *message,
 			  const git_tree *tree, size_t nparents,
 			  const git_commit **parents, gc_error *err);
+
+/* ---- git_pack.c ---- */
+
+/*
+ * Makes every object write of g->repo wait in memory until
+ * gc_git__flush: called once the repository is open.
+ */
+int gc_git__pending_attach(gc_git *g, gc_error *err);
+/*
+ * Writes the waiting objects: one pack when there are many, else loose
+ * objects. Called before any ref moves, so a ref never points at an
+ * object that is only in memory.
+ */
+int gc_git__flush(gc_git *g, gc_error *err);
+/*
+ * Writes an object (to the waiting ones). Unlike git_odb_write it does
+ * not look for the object in the repository first (for a new object
+ * libgit2 rescans its pack list and stats loose paths: a fifth of the CPU
+ * of a first tick): one the repository has already is written again,
+ * which git allows (a second copy in the new pack, or the same loose
+ * file written again).
+ */
+int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
+			 git_object_t type, gc_error *err);
+/* gc_git__flush as a pack when the waiting objects take much memory. */
+int gc_git__flush_if_big(gc_git *g, gc_error *err);
 
 #endif

@@ -525,8 +525,9 @@ static int raw_write(git_oid *out, raw_op *op, const char *data, size_t len)
 	raw_tree *t;
 	int rc;
 
-	if ((rc = git_odb_write(out, op->odb, data, len, GIT_OBJECT_TREE)) < 0)
-		return gc_git__fail(op->g, op->err, rc, "cannot write a tree");
+	if ((rc = gc_git__write_object(out, op->g, data, len, GIT_OBJECT_TREE,
+				       op->err)) < 0)
+		return rc;
 	if (len >= TREE_CACHE_MIN && (t = raw_tree_new(out, data, len))) {
 		tree_cache_add(op->g, t);
 		raw_tree_unref(t);
@@ -625,11 +626,9 @@ int gc_git__write_tree_raw(git_oid *out, bool *fallback, gc_git *g,
 				  "cannot open the object database");
 		goto cleanup;
 	}
-	rc = raw_edit(out, &empty, &op, git_tree_id(base), ch, n);
+	rc = raw_edit(out, &empty, &op, base ? git_tree_id(base) : NULL, ch, n);
 	if (rc == 0 && !op.fallback && empty) { /* the root stays, empty */
-		if ((rc = git_odb_write(out, op.odb, "", 0, GIT_OBJECT_TREE)) <
-		    0)
-			rc = gc_git__fail(g, err, rc, "cannot write a tree");
+		rc = gc_git__write_object(out, g, "", 0, GIT_OBJECT_TREE, err);
 	}
 cleanup:
 	git_odb_free(op.odb);

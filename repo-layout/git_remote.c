@@ -319,7 +319,10 @@ int gc_git__push_one(gc_git *g, const char *spec, gc_error *err)
 	int rc;
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	po.pb_parallelism = 0; /* one thread a core to make the pack */
 	net_callbacks(&po.callbacks, &net, g);
+	if ((rc = gc_git__flush(g, err)) < 0)
+		goto cleanup;
 	if (!g->remote) {
 		rc = gc_error_set(err, GC_ERROR, "'%s' is not a remote",
 				  g->display);

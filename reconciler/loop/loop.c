@@ -386,6 +386,16 @@ static void complete(gc_loop *l, gc_tick *t, gc_tick_result *res,
 		 l->source);
 }
 
+/* A tick with no work merges the small packs the last ticks wrote. */
+static void tidy(gc_loop *l)
+{
+	gc_error err = GC_ERROR_INIT;
+
+	if (gc_git_tidy(l->git, &err) < 0)
+		gc_warn("merging packs: %s", gc_error_msg(&err));
+	gc_error_clear(&err);
+}
+
 static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 {
 	gc_tick t = { 0 };
@@ -403,6 +413,7 @@ static int attempt(gc_loop *l, gc_tick_result *res, int64_t now, gc_error *err)
 	if (l->seen.valid && !strcmp(l->seen.source, l->source) &&
 	    !strcmp(l->seen.deploy, t.deploy) && now < l->seen.next_due) {
 		res->skipped = true;
+		tidy(l);
 		return 0;
 	}
 	if ((error = load_source(l, err)) < 0)

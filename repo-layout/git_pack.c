@@ -1,0 +1,633 @@
+/*
+ * How objects are written: the objects of a tick are kept in memory until
+ * a commit or a ref needs them, then written at once as one pack, and the
+ * small packs that pile up are merged. Part of the libgit2 wrapper
+ * (git_internal.h); docs/git.md has the why and the numbers.
+ *
+ * A backend of libgit2's object database (git2/sys/odb_backend.h) of the
+ * highest priority takes every write: blobs, trees and commits go here,
+ * each as the entry it will be in a pack (its type and size, then its
+ * zlib stream). libgit2 reads them back through the same backend, so the
+ * tick sees its own objects. At the end of gc_git_commit and before a ref
+ * moves (gc_git__ref_cas, gc_git__push_one) gc_git__flush writes them as
+ * one pack and its index, through libgit2's indexer (git_odb_write_pack):
+ *
+ *   - no loose objects at all: the first tick at 10,000 canaries wrote
+ *     ~110,000 object files (15-70 s here), and a one-canary tick ~15
+ *     files, each a file system create (and a directory for a new
+ *     two-digit prefix);
+ *   - trees of STORED_MIN bytes and more (the 10,000-entry directories of
+ *     a namespace and of its status files) are stored in zlib's stored
+ *     blocks: deflating two such trees was ~70 % of a one-bump tick, and
+ *     ids of 20 random bytes hardly compress (360 -> 243 KB);
+ *   - a tick writes one or two packs, so the small ones are merged when
+ *     the loop has nothing else to do (gc_git_tidy, merge_packs).
+ *
+ * A crash loses only objects that no ref points to yet. The pending
+ * entries are bounded: past PENDING_MAX bytes they go to a pack at the
+ * next gc_git_write_blob, referenced or not (unreferenced objects are
+ * harmless). Not thread-safe, as gc_git is not.
+ */
+#include "git_internal.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "util/alloc.h"
+
+#define PENDING_MAX (2u << 20) /* bytes of entries kept in memory */
+#define STORED_MIN (16u << 10) /* trees this big: zlib stored blocks */
+#define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
+#define PACK_TYPE_MAX 4        /* commit 1, tree 2, blob 3, tag 4 */
+#define MERGE_IDLE 4           /* packs written: gc_git_tidy merges */
+#define MERGE_BUSY 64          /* packs written: the next flush merges */
+#define SMALL_BYTES (4u << 20) /* a pack smaller than this, */
+#define SMALL_OBJECTS 1024     /* with fewer objects, is merged */
+
+typedef struct pend_obj {
+	git_oid id;
+	git_object_t type;
+	size_t size;     /* of the object */
+	size_t off, len; /* its pack entry (header and zlib) in data */
+	size_t zoff;     /* where the zlib stream starts */
+} pend_obj;
+
+struct gc_git_pending {
+	git_odb_backend parent; /* first: libgit2 casts */
+	gc_buf data;            /* pack entries, one after another */
+	pend_obj *objs;
+	size_t n, alloc;
+	uint32_t *slots; /* open addressing: index + 1, 0 = free */
+	size_t nslots;   /* a power of two, > 2n */
+	char *objects_dir;
+};
+
+static size_t slot_of(const git_oid *id, size_t nslots)
+{
+	size_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return h & (nslots - 1);
+}
+
+static pend_obj *pending_find(const gc_git_pending *p, const git_oid *id)
+{
+	if (!p->nslots)
+		return NULL;
+	for (size_t s = slot_of(id, p->nslots);;
+	     s = (s + 1) & (p->nslots - 1)) {
+		uint32_t k = p->slots[s];
+
+		if (!k)
+			return NULL;
+		if (git_oid_equal(&p->objs[k - 1].id, id))
+			return &p->objs[k - 1];
+	}
+}
+
+static void slots_put(uint32_t *slots, size_t nslots, const git_oid *id,
+		      uint32_t k)
+{
+	size_t s = slot_of(id, nslots);
+
+	while (slots[s])
+		s = (s + 1) & (nslots - 1);
+	slots[s] = k;
+}
+
+static void pending_index(gc_git_pending *p)
+{
+	if (2 * (p->n + 1) < p->nslots)
+		return;
+	free(p->slots);
+	p->nslots = p->nslots ? 2 * p->nslots : 1024;
+	p->slots = gc_xcalloc(p->nslots, sizeof(*p->slots));
+	for (size_t i = 0; i < p->n; i++)
+		slots_put(p->slots, p->nslots, &p->objs[i].id, (uint32_t)i + 1);
+}
+
+/* A pack entry's header: type and size, 4 then 7 bits a byte. */
+static void add_entry_header(gc_buf *out, git_object_t type, size_t size)
+{
+	unsigned char hdr[16];
+	size_t n = 0;
+
+	hdr[n] = (unsigned char)(((unsigned)type << 4) | (size & 0x0f));
+	size >>= 4;
+	while (size) {
+		hdr[n++] |= 0x80;
+		hdr[n] = size & 0x7f;
+		size >>= 7;
+	}
+	gc_buf_add(out, hdr, n + 1);
+}
+
+/* Appends the zlib stream of the pieces at `level`; zlib's code or Z_OK. */
+static int add_deflated(gc_buf *out, int level, const void *const *pieces,
+			const size_t *lens, size_t npieces)
+{
+	z_stream z;
+	size_t total = 0;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if ((rc = deflateInit(&z, level)) != Z_OK)
+		return rc;
+	for (size_t i = 0; i < npieces; i++)
+		total += lens[i];
+	gc_buf_grow(out, deflateBound(&z, (uLong)total) + 64);
+	z.next_out = (Bytef *)out->ptr + out->len;
+	z.avail_out = (uInt)(out->alloc - out->len - 1);
+	for (size_t i = 0; rc == Z_OK && i < npieces; i++) {
+		z.next_in = (Bytef *)GC_UNCONST(pieces[i]);
+		z.avail_in = (uInt)lens[i];
+		rc = deflate(&z, i + 1 == npieces ? Z_FINISH : Z_NO_FLUSH);
+	}
+	if (rc == Z_STREAM_END) {
+		out->len = out->alloc - 1 - z.avail_out;
+		out->ptr[out->len] = '\0';
+		rc = Z_OK;
+	} else if (rc == Z_OK) {
+		rc = Z_BUF_ERROR; /* deflateBound was wrong: never */
+	}
+	deflateEnd(&z);
+	return rc;
+}
+
+/* The object's bytes, inflated into out (size bytes). */
+static int pend_inflate(void *out, const gc_git_pending *p, const pend_obj *o)
+{
+	z_stream z;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		return -1;
+	z.next_in = (Bytef *)p->data.ptr + o->zoff;
+	z.avail_in = (uInt)(o->off + o->len - o->zoff);
+	z.next_out = out;
+	z.avail_out = (uInt)o->size;
+	rc = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	return rc == Z_STREAM_END && !z.avail_out ? 0 : -1;
+}
+
+static int pend_write(git_odb_backend *b, const git_oid *id, const void *data,
+		      size_t len, git_object_t type)
+{
+	gc_git_pending *p = (gc_git_pending *)b;
+	const void *pieces[] = { data };
+	int level = type == GIT_OBJECT_TREE && len >= STORED_MIN
+			    ? Z_NO_COMPRESSION
+			    : Z_BEST_SPEED;
+	pend_obj *o;
+
+	if (pending_find(p, id))
+		return 0;
+	if (p->n == UINT32_MAX - 1 || (unsigned)type > PACK_TYPE_MAX) {
+		git_error_set_str(GIT_ERROR_ODB, "cannot keep that object");
+		return -1;
+	}
+	pending_index(p);
+	if (p->n == p->alloc) {
+		p->alloc = p->alloc ? 2 * p->alloc : 256;
+		p->objs = gc_xrealloc(p->objs, p->alloc * sizeof(*p->objs));
+	}
+	o = &p->objs[p->n];
+	git_oid_cpy(&o->id, id);
+	o->type = type;
+	o->size = len;
+	o->off = p->data.len;
+	add_entry_header(&p->data, type, len);
+	o->zoff = p->data.len;
+	if (add_deflated(&p->data, level, pieces, &len, 1) != Z_OK) {
+		gc_buf_truncate(&p->data, o->off);
+		git_error_set_str(GIT_ERROR_ZLIB, "cannot deflate an object");
+		return -1;
+	}
+	o->len = p->data.len - o->off;
+	p->n++;
+	slots_put(p->slots, p->nslots, id, (uint32_t)p->n);
+	return 0;
+}
+
+static int pend_read(void **out, size_t *len, git_object_t *type,
+		     git_odb_backend *b, const git_oid *id)
+{
+	gc_git_pending *p = (gc_git_pending *)b;
+	const pend_obj *o = pending_find(p, id);
+	void *buf;
+
+	if (!o)
+		return GIT_ENOTFOUND;
+	if (!(buf = git_odb_backend_data_alloc(b, o->size + 1)))
+		return -1;
+	if (pend_inflate(buf, p, o) < 0) {
+		git_odb_backend_data_free(b, buf);
+		git_error_set_str(GIT_ERROR_ZLIB, "cannot inflate an object");
+		return -1;
+	}
+	((char *)buf)[o->size] = '\0';
+	*out = buf;
+	*len = o->size;
+	*type = o->type;
+	return 0;
+}
+
+static int pend_read_header(size_t *len, git_object_t *type, git_odb_backend *b,
+			    const git_oid *id)
+{
+	const pend_obj *o = pending_find((gc_git_pending *)b, id);
+
+	if (!o)
+		return GIT_ENOTFOUND;
+	*len = o->size;
+	*type = o->type;
+	return 0;
+}
+
+static int pend_exists(git_odb_backend *b, const git_oid *id)
+{
+	return pending_find((gc_git_pending *)b, id) != NULL;
+}
+
+static void pending_clear(gc_git_pending *p)
+{
+	gc_buf_clear(&p->data);
+	free(p->objs);
+	free(p->slots);
+	p->objs = NULL;
+	p->slots = NULL;
+	p->n = p->alloc = p->nslots = 0;
+}
+
+/* Owned by the object database once added: libgit2 calls this. */
+static void pend_free(git_odb_backend *b)
+{
+	gc_git_pending *p = (gc_git_pending *)b;
+
+	pending_clear(p);
+	gc_buf_release(&p->data);
+	free(p->objects_dir);
+	free(p);
+}
+
+int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
+			 git_object_t type, gc_error *err)
+{
+	git_odb *odb = NULL;
+	int rc;
+
+	if (g->pending) {
+		if ((rc = git_odb_hash(out, data, len, type)) == 0)
+			rc = pend_write(&g->pending->parent, out, data, len,
+					type);
+	} else if ((rc = git_repository_odb(&odb, g->repo)) == 0) {
+		rc = git_odb_write(out, odb, data, len, type);
+	}
+	git_odb_free(odb);
+	if (rc < 0)
+		return gc_git__fail(g, err, rc, "cannot write an object");
+	return 0;
+}
+
+int gc_git__pending_attach(gc_git *g, gc_error *err)
+{
+	gc_git_pending *p = gc_xcalloc(1, sizeof(*p));
+	git_buf dir = { 0 };
+	git_odb *odb = NULL;
+	int rc;
+
+	gc_buf_init(&p->data);
+	if ((rc = git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION)) <
+		    0 ||
+	    (rc = git_repository_item_path(&dir, g->repo,
+					   GIT_REPOSITORY_ITEM_OBJECTS)) < 0 ||
+	    (rc = git_repository_odb(&odb, g->repo)) < 0) {
+		rc = gc_git__fail(g, err, rc,
+				  "cannot open the object database");
+		goto cleanup;
+	}
+	p->objects_dir =
+		gc_xstrndup(dir.ptr,
+			    strlen(dir.ptr) -
+				    (dir.size && dir.ptr[dir.size - 1] == '/'));
+	p->parent.read = pend_read;
+	p->parent.read_header = pend_read_header;
+	p->parent.write = pend_write;
+	p->parent.exists = pend_exists;
+	p->parent.free = pend_free;
+	if ((rc = git_odb_add_backend(odb, &p->parent, PENDING_PRIORITY)) < 0) {
+		rc = gc_git__fail(g, err, rc,
+				  "cannot open the object database");
+		goto cleanup;
+	}
+	g->pending = p; /* the odb owns it */
+	p = NULL;
+cleanup:
+	if (p)
+		pend_free(&p->parent);
+	git_odb_free(odb);
+	git_buf_dispose(&dir);
+	return rc;
+}
+
+/* ---- writing them out ------------------------------------------------ */
+
+/* One pack of every pending object, through libgit2's indexer. */
+/* name: the pack's checksum in hex, which libgit2 and git name it by. */
+static int write_pack(char name[GC_OID_HEX], gc_git *g, gc_git_pending *p,
+		      git_odb *odb, gc_error *err)
+{
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats = { 0 };
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned sumlen = 0;
+	int rc;
+
+	for (int i = 0; i < 4; i++) /* the object count, big-endian */
+		hdr[8 + i] = (unsigned char)(p->n >> (24 - 8 * i));
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha1(), NULL) ||
+	    !EVP_DigestUpdate(md, hdr, sizeof(hdr)) ||
+	    !EVP_DigestUpdate(md, p->data.ptr, p->data.len) ||
+	    !EVP_DigestFinal_ex(md, sum, &sumlen) || sumlen != 20) {
+		rc = gc_error_set(err, GC_ERROR, "cannot hash a pack");
+		goto cleanup;
+	}
+	for (int i = 0; i < 20; i++)
+		snprintf(name + 2 * i, 3, "%02x", sum[i]);
+	if ((rc = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
+	    (rc = wp->append(wp, hdr, sizeof(hdr), &stats)) < 0 ||
+	    (rc = wp->append(wp, p->data.ptr, p->data.len, &stats)) < 0 ||
+	    (rc = wp->append(wp, sum, sumlen, &stats)) < 0 ||
+	    (rc = wp->commit(wp, &stats)) < 0 ||
+	    (rc = git_odb_refresh(odb)) < 0)
+		rc = gc_git__fail(g, err, rc,
+				  "cannot write a pack of %zu objects", p->n);
+cleanup:
+	if (wp)
+		wp->free(wp);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* The waiting objects, as one pack. */
+static int write_pending(char name[GC_OID_HEX], gc_git *g, gc_error *err)
+{
+	gc_git_pending *p = g->pending;
+	git_odb *odb = NULL;
+	int rc;
+
+	*name = '\0';
+	if (!p->n)
+		return 0;
+	if ((rc = git_repository_odb(&odb, g->repo)) < 0)
+		return gc_git__fail(g, err, rc,
+				    "cannot open the object database");
+	rc = write_pack(name, g, p, odb, err);
+	git_odb_free(odb);
+	if (rc == 0) {
+		pending_clear(p);
+		g->fresh_packs++;
+	}
+	return rc;
+}
+
+/* ---- merging small packs --------------------------------------------- */
+
+/* A small pack: its name ("pack-<hex>") and object count. */
+typedef struct small_pack {
+	char *name;
+	size_t objects;
+} small_pack;
+
+static int small_pack_cmp(const void *a, const void *b)
+{
+	size_t x = ((const small_pack *)a)->objects,
+	       y = ((const small_pack *)b)->objects;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The objects of a small pack of dir, or 0 for another pack. */
+static size_t small_objects(const char *dir, const char *name)
+{
+	char *path = gc_xasprintf("%s/%s.keep", dir, name);
+	struct stat st;
+	size_t objects = 0;
+	bool small = stat(path, &st) < 0; /* git never merges a kept one */
+
+	free(path);
+	path = gc_xasprintf("%s/%s.pack", dir, name);
+	small = small && stat(path, &st) == 0 &&
+		(size_t)st.st_size < SMALL_BYTES;
+	free(path);
+	/* a version 2 index: 1,072 bytes, then 28 an object */
+	path = gc_xasprintf("%s/%s.idx", dir, name);
+	if (small && stat(path, &st) == 0 && st.st_size >= 1072)
+		objects = ((size_t)st.st_size - 1072) / 28;
+	free(path);
+	return objects < SMALL_OBJECTS ? objects : 0;
+}
+
+/* The small packs of dir, fewest objects first. */
+static small_pack *small_packs(size_t *n, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	small_pack *v = NULL;
+	size_t alloc = 0;
+
+	*n = 0;
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name), objects;
+		char *name;
+
+		if (len < 10 || strncmp(e->d_name, "pack-", 5) ||
+		    strcmp(e->d_name + len - 5, ".pack"))
+			continue;
+		name = gc_xstrndup(e->d_name, len - 5);
+		if (!(objects = small_objects(dir, name))) {
+			free(name);
+			continue;
+		}
+		if (*n == alloc) {
+			alloc = alloc ? 2 * alloc : 32;
+			v = gc_xrealloc(v, alloc * sizeof(*v));
+		}
+		v[*n].name = name;
+		v[(*n)++].objects = objects;
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(v, *n, sizeof(*v), small_pack_cmp);
+	return v;
+}
+
+/*
+ * How many of the packs v (fewest objects first) to merge, as `git repack
+ * --geometric=2` chooses: the biggest packs that each hold at least twice
+ * the objects of the next smaller one stay, the rest are merged, and so is
+ * any of those staying with fewer than twice the objects merged. Each
+ * object is then copied O(log) times over its life.
+ */
+static size_t geometric_split(const small_pack *v, size_t n)
+{
+	size_t i = n - 1, split, total = 0;
+
+	while (i > 0 && v[i].objects >= 2 * v[i - 1].objects)
+		i--;
+	if (i == 0)
+		return 0;
+	split = i + 1;
+	for (size_t k = 0; k < split; k++)
+		total += v[k].objects;
+	while (split < n && v[split].objects < 2 * total)
+		total += v[split++].objects;
+	return split;
+}
+
+/* Copies one object of a pack to the waiting ones. */
+static int copy_cb(const git_oid *id, void *payload)
+{
+	git_odb_backend **b = payload; /* { the pack, the waiting ones } */
+	git_object_t type;
+	void *data;
+	size_t len;
+	int rc;
+
+	if ((rc = b[0]->read(&data, &len, &type, b[0], id)) < 0)
+		return rc;
+	rc = pend_write(b[1], id, data, len, type);
+	git_odb_backend_data_free(b[0], data);
+	return rc;
+}
+
+/*
+ * A fresh object database for g->repo: the packs merged away are closed
+ * (libgit2 keeps every pack it has opened) and a new waiting backend
+ * takes the writes.
+ */
+static int reopen_odb(gc_git *g, const char *objects_dir, gc_error *err)
+{
+	git_odb *odb = NULL;
+	int rc;
+
+	if ((rc = git_odb_open(&odb, objects_dir)) < 0 ||
+	    (rc = git_repository_set_odb(g->repo, odb)) < 0)
+		rc = gc_git__fail(g, err, rc,
+				  "cannot open the object database");
+	git_odb_free(odb);
+	g->pending = NULL;
+	return rc < 0 ? rc : gc_git__pending_attach(g, err);
+}
+
+/*
+ * A tick writes a pack or two; in an idle tick after MERGE_IDLE of them
+ * (gc_git_tidy), or in a busy one after MERGE_BUSY, the smallest
+ * (geometric_split) are copied into one (or more, PENDING_MAX apart) and
+ * removed, so the pack count stays low: no delta search, each object
+ * copied as it is stored. Bigger packs (SMALL_BYTES,
+ * SMALL_OBJECTS) stay as they are, as the first tick's do (`git gc`
+ * packs them all).
+ */
+static int merge_packs(gc_git *g, gc_error *err)
+{
+	gc_git_pending *p = g->pending;
+	char *dir = gc_xasprintf("%s/pack", p->objects_dir);
+	char *objects_dir = gc_xstrdup(p->objects_dir);
+	size_t n, split, nmade = 0;
+	small_pack *v = small_packs(&n, dir);
+	char(*made)[GC_OID_HEX] = NULL; /* the packs written */
+	int rc = 0;
+
+	g->fresh_packs = 0;
+	if (n < 2 || (split = geometric_split(v, n)) < 2)
+		goto cleanup;
+	for (size_t i = 0; i < split && rc == 0; i++) {
+		char *idx = gc_xasprintf("%s/%s.idx", dir, v[i].name);
+		git_odb_backend *b[2] = { NULL, &p->parent };
+
+		if ((rc = git_odb_backend_one_pack(&b[0], idx)) == 0)
+			rc = b[0]->foreach(b[0], copy_cb, b);
+		if (b[0])
+			b[0]->free(b[0]);
+		free(idx);
+		if (rc < 0)
+			rc = gc_git__fail(g, err, rc, "cannot merge %zu packs",
+					  split);
+		else if (p->data.len >= PENDING_MAX || i + 1 == split) {
+			made = gc_xrealloc(made, (nmade + 1) * sizeof(*made));
+			rc = write_pending(made[nmade++], g, err);
+		}
+	}
+	for (size_t i = 0; i < split && rc == 0; i++) {
+		char *path;
+		bool again = false;
+
+		/* a piece of one whole pack has its name: it is that pack */
+		for (size_t k = 0; k < nmade; k++)
+			again |= !strcmp(v[i].name + 5, made[k]);
+		if (again)
+			continue;
+		/* the index first: a pack without one is never read */
+		path = gc_xasprintf("%s/%s.idx", dir, v[i].name);
+		unlink(path);
+		free(path);
+		path = gc_xasprintf("%s/%s.pack", dir, v[i].name);
+		unlink(path);
+		free(path);
+	}
+	if (rc == 0)
+		rc = reopen_odb(g, objects_dir, err);
+cleanup:
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	free(made);
+	free(dir);
+	free(objects_dir);
+	return rc;
+}
+
+int gc_git__flush(gc_git *g, gc_error *err)
+{
+	char name[GC_OID_HEX];
+	int rc;
+
+	if (!g->pending || !g->pending->n)
+		return 0;
+	if ((rc = write_pending(name, g, err)) < 0 ||
+	    g->fresh_packs < MERGE_BUSY)
+		return rc;
+	return merge_packs(g, err);
+}
+
+int gc_git_tidy(gc_git *g, gc_error *err)
+{
+	if (!g->pending || g->fresh_packs < MERGE_IDLE)
+		return 0;
+	return merge_packs(g, err);
+}
+
+int gc_git__flush_if_big(gc_git *g, gc_error *err)
+{
+	char name[GC_OID_HEX];
+
+	if (!g->pending || g->pending->data.len < PENDING_MAX)
+		return 0;
+	return write_pending(name, g, err);
+}

@@ -1,0 +1,266 @@
+/*
+ * How gc_git writes objects (repo-layout/git_pack.c): a commit as one
+ * pack, big trees in zlib stored blocks, nothing on disk before a commit
+ * or a ref needs it, small packs merged, and a push that sends all of it.
+ * Checked with the git CLI (count-objects, fsck, cat-file).
+ */
+#include <stdio.h>
+
+#include "git_helpers.h"
+
+static char *tmp, *url, *cache, *clone;
+static gc_git_open_opts opts;
+static const gc_git_signature sig = { "bot", "bot@example.com", 1700000000 };
+
+static void setup(void)
+{
+	tmp = gc_test_tmpdir();
+	url = gc_xasprintf("file://%s/remote.git", tmp);
+	cache = gc_xasprintf("%s/cache", tmp);
+	opts.cache_dir = cache;
+	sh_ok("cd '%s' && git init -q -b main seed && cd seed && "
+	      "echo a > a.yaml && git add . && git commit -q -m first && "
+	      "git clone -q --bare . ../remote.git",
+	      tmp);
+}
+
+static void teardown(void)
+{
+	gc_test_rmrf(tmp);
+	free(tmp);
+	free(url);
+	free(cache);
+	free(clone);
+	clone = NULL;
+}
+
+/* `git count-objects -v`'s value of key ("count", "packs") in repo. */
+static long objects(const char *repo, const char *key)
+{
+	char *s = sh("git -C '%s' count-objects -v | sed -n 's/^%s: //p'", repo,
+		     key);
+	long n = atol(s);
+
+	free(s);
+	return n;
+}
+
+/* n files dir/file-NNNN.yaml holding "NNNN\n" (data in one buffer). */
+static gc_git_update *many(size_t n, const char *dir, char **data)
+{
+	gc_git_update *up = gc_xcalloc(n, sizeof(*up));
+	char *d = *data = gc_xcalloc(n, 48);
+
+	for (size_t i = 0; i < n; i++) {
+		char *path = d + 48 * i;
+		int len = snprintf(path, 32, "%s/file-%04zu.yaml", dir, i);
+
+		up[i].path = path;
+		up[i].data = path + len + 1;
+		up[i].len = (size_t)snprintf(path + len + 1, 16, "%04zu\n", i);
+	}
+	return up;
+}
+
+/*
+ * The first tick at 10,000 canaries wrote ~110,000 loose objects: a commit
+ * of many files is now one pack, on disk when gc_git_commit returns, and
+ * the push sends all of it.
+ */
+START_TEST(test_git_pack__big_commit_is_one_pack_and_pushed)
+{
+	gc_error err = GC_ERROR_INIT;
+	char main_id[GC_OID_HEX], id[GC_OID_HEX], *data, *s;
+	gc_git_update *up = many(1200, "ns/app", &data);
+	long loose, packs;
+	gc_git *g = NULL;
+
+	ck_assert_msg(gc_git_open(&g, url, &opts, &err) == 0, "%s", err.msg);
+	clone = sh("ls -d '%s'/*", cache);
+	loose = objects(clone, "count");
+	packs = objects(clone, "packs");
+	ck_assert_int_eq(gc_git_resolve(main_id, g, "main", &err), 0);
+	ck_assert_msg(gc_git_commit(id, g, main_id, up, 1200, &sig, NULL,
+				    "many", &err) == 0,
+		      "%s", gc_error_msg(&err));
+	/* 1200 blobs, 2 directories, the root, the commit: one pack */
+	ck_assert_int_eq(objects(clone, "count"), loose);
+	ck_assert_int_eq(objects(clone, "packs"), packs + 1);
+	sh_ok("git -C '%s' fsck --no-dangling --no-progress %s", clone, id);
+	ck_assert_int_eq(gc_git_update_branch(g, "deploy", "", id, &err), 0);
+	sh_ok("git -C '%s/remote.git' fsck --no-dangling --no-progress", tmp);
+	s = sh("git -C '%s/remote.git' ls-tree -r --name-only deploy | wc -l",
+	       tmp);
+	ck_assert_str_eq(s, "1201");
+	free(s);
+	s = sh("git -C '%s/remote.git' cat-file -p deploy:ns/app/file-0777.yaml",
+	       tmp);
+	ck_assert_str_eq(s, "0777");
+	free(s);
+	gc_git_free(g);
+	free(up);
+	free(data);
+}
+END_TEST
+
+/*
+ * A one-canary tick: a few objects, one more pack and no loose file, and
+ * a 10,000-entry directory's tree (here 3,000: ~110 KB) in zlib stored
+ * blocks. A blob written without a commit is not on disk: no ref can
+ * point at it yet, and a crash loses nothing a ref needs.
+ */
+START_TEST(test_git_pack__small_commit_is_a_pack_and_big_tree_stored)
+{
+	gc_error err = GC_ERROR_INIT;
+	char *repo = gc_xasprintf("%s/remote.git", tmp), *data, *s, *tree;
+	char base[GC_OID_HEX], id[GC_OID_HEX], blob[GC_OID_HEX];
+	gc_git_update *up = many(3000, "bench", &data);
+	gc_git_update one = { "bench/file-1234.yaml", NULL, 0, NULL };
+	long loose, packs, size, stored;
+	gc_git *g = NULL;
+
+	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
+	ck_assert_int_eq(gc_git_resolve(id, g, "main", &err), 0);
+	ck_assert_msg(gc_git_commit(base, g, id, up, 3000, &sig, NULL, "base",
+				    &err) == 0,
+		      "%s", gc_error_msg(&err));
+	loose = objects(repo, "count");
+	packs = objects(repo, "packs");
+
+	ck_assert_int_eq(gc_git_write_blob(blob, g, "changed\n", 8, &err), 0);
+	s = sh("git -C '%s' cat-file -t %s 2>/dev/null || echo none", repo,
+	       blob);
+	ck_assert_str_eq(s, "none");
+	free(s);
+	one.blob = blob;
+	ck_assert_msg(gc_git_commit(id, g, base, &one, 1, &sig, NULL, "one",
+				    &err) == 0,
+		      "%s", gc_error_msg(&err));
+	/* the blob, bench/, the root and the commit: one pack of 4 */
+	ck_assert_int_eq(objects(repo, "count"), loose);
+	ck_assert_int_eq(objects(repo, "packs"), packs + 1);
+	ck_assert_int_eq(gc_git_update_branch(g, "deploy", "", id, &err), 0);
+	sh_ok("git -C '%s' fsck --strict --no-dangling --no-progress", repo);
+	s = sh("git -C '%s' show deploy:bench/file-1234.yaml", repo);
+	ck_assert_str_eq(s, "changed");
+	free(s);
+	s = sh("git -C '%s' ls-tree deploy:bench | wc -l", repo);
+	ck_assert_str_eq(s, "3000");
+	free(s);
+	/* stored: its pack entry is the tree's bytes plus zlib's few */
+	tree = sh("git -C '%s' rev-parse deploy:bench", repo);
+	s = sh("git -C '%s' cat-file -s %s", repo, tree);
+	size = atol(s);
+	free(s);
+	s = sh("for i in '%s'/objects/pack/*.idx; do git verify-pack -v $i; "
+	       "done | awk '$1 == \"%s\" { print $4; exit }'",
+	       repo, tree);
+	stored = atol(s);
+	free(s);
+	ck_assert_int_gt(size, 64 * 1024);
+	ck_assert_int_gt(stored, size);
+	ck_assert_int_lt(stored, size + size / 100 + 64);
+	free(tree);
+	gc_git_free(g);
+	free(up);
+	free(data);
+	free(repo);
+}
+END_TEST
+
+/*
+ * Tick after tick, a pack each: a busy writer merges the small ones every
+ * 64 packs, an idle moment (gc_git_tidy) after 4; the merged ones are
+ * gone, every object is kept once, every commit is still whole (a merged
+ * piece holding one whole pack is that pack, by name: it once deleted
+ * itself), and the same gc_git goes on writing and reading after it.
+ */
+START_TEST(test_git_pack__small_packs_are_merged)
+{
+	gc_error err = GC_ERROR_INIT;
+	char *repo = gc_xasprintf("%s/remote.git", tmp), *data, *s;
+	char id[GC_OID_HEX], prev[GC_OID_HEX];
+	gc_git_update *up = many(3000, "bench", &data);
+	long packs, loose, most = 0, stored, distinct;
+	gc_buf b = GC_BUF_INIT;
+	gc_git *g = NULL;
+
+	sh_ok("git -C '%s' config gc.auto 0", repo);
+	loose = objects(repo, "count");
+	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
+	ck_assert_int_eq(gc_git_resolve(prev, g, "main", &err), 0);
+	ck_assert_int_eq(gc_git_commit(id, g, prev, up, 3000, &sig, NULL,
+				       "base", &err),
+			 0);
+	ck_assert_int_eq(gc_git_update_branch(g, "deploy", "", id, &err), 0);
+	packs = objects(repo, "packs");
+	for (int i = 0; i < 100; i++) {
+		char line[32];
+		gc_git_update one = { "bench/file-0042.yaml", line, 0, NULL };
+
+		one.len = (size_t)snprintf(line, sizeof(line), "v%d\n", i);
+		snprintf(prev, sizeof(prev), "%s", id);
+		ck_assert_msg(gc_git_commit(id, g, prev, &one, 1, &sig, NULL,
+					    "one", &err) == 0,
+			      "%d: %s", i, gc_error_msg(&err));
+		ck_assert_msg(gc_git_update_branch(g, "deploy", prev, id,
+						   &err) == 0,
+			      "%d: %s", i, gc_error_msg(&err));
+		if (objects(repo, "packs") > most)
+			most = objects(repo, "packs");
+		if (i == 69) { /* busy: merged every 64 packs */
+			ck_assert_int_le(most, packs + 64);
+			ck_assert_int_gt(most, packs + 60);
+			ck_assert_int_lt(objects(repo, "packs"), most / 4);
+		}
+		if (i >= 70) /* idle between commits: merged every 4 */
+			ck_assert_int_eq(gc_git_tidy(g, &err), 0);
+	}
+	ck_assert_int_lt(objects(repo, "packs"), packs + 8);
+	ck_assert_int_eq(objects(repo, "count"), loose);
+	sh_ok("git -C '%s' fsck --strict --no-dangling --no-progress", repo);
+	s = sh("git -C '%s' rev-list --count deploy", repo);
+	ck_assert_str_eq(s, "102");
+	free(s);
+	s = sh("git -C '%s' show deploy~7:bench/file-0042.yaml", repo);
+	ck_assert_str_eq(s, "v92");
+	free(s);
+	/* every object once (packed or loose): the merged packs are gone */
+	s = sh("git -C '%s' count-objects -v | awk '/^(count|in-pack):/ "
+	       "{ n += $2 } END { print n }'; "
+	       "git -C '%s' cat-file --batch-all-objects --batch-check | "
+	       "wc -l",
+	       repo, repo);
+	ck_assert_int_eq(sscanf(s, "%ld %ld", &stored, &distinct), 2);
+	ck_assert_int_eq(stored, distinct);
+	free(s);
+	/* the same gc_git reads what it wrote before a merge */
+	s = sh("git -C '%s' rev-parse deploy~30", repo);
+	ck_assert_int_eq(gc_git_read(&b, g, s, "bench/file-0042.yaml", &err),
+			 0);
+	free(s);
+	ck_assert_str_eq(b.ptr, "v69\n");
+	gc_buf_release(&b);
+	gc_git_free(g);
+	free(up);
+	free(data);
+	free(repo);
+}
+END_TEST
+
+static Suite *gc_suite_git_pack(void)
+{
+	Suite *s = suite_create("git_pack");
+	TCase *tc = tcase_create("git_pack");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_git_pack__big_commit_is_one_pack_and_pushed);
+	tcase_add_test(
+		tc, test_git_pack__small_commit_is_a_pack_and_big_tree_stored);
+	tcase_add_test(tc, test_git_pack__small_packs_are_merged);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(gc_suite_git_pack)
