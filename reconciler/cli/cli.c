@@ -379,7 +379,8 @@ static const char loop_help[] =
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
 	"  --signing-key FILE         sign deploy and notes commits with this SSH private key\n"
-	"                             (as git commit -S with gpg.format=ssh; unencrypted)\n"
+	"                             (as git commit -S with gpg.format=ssh; unencrypted;\n"
+	"                             also $GITCANARY_SIGNING_KEY)\n"
 	"  --allow-insecure-http      send the token to an http:// remote (refused otherwise;\n"
 	"                             also $GITCANARY_ALLOW_INSECURE_HTTP=1)\n"
 	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
@@ -488,6 +489,11 @@ static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 		gc_error_release(&err);
 		return rc;
 	}
+	/* the flag wins; an empty variable is no key (an EnvironmentFile's
+	 * GITCANARY_SIGNING_KEY=) */
+	if (!o->signing_key && getenv("GITCANARY_SIGNING_KEY") &&
+	    *getenv("GITCANARY_SIGNING_KEY"))
+		o->signing_key = getenv("GITCANARY_SIGNING_KEY");
 	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
 		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
 	return check_alerts(o, verb);
