@@ -345,16 +345,25 @@ static char *log_line(env *e, const char *s, int n)
 	return gc_xstrdup(e->out.ptr);
 }
 
-/* ssh-keygen -l's "SHA256:..." of the public key file pub. */
-static char *fingerprint(env *e, const char *pub)
+/*
+ * Waits for the n-th "signing commits with the key" line of gc.log and
+ * checks it names the key of the public key file pub (ssh-keygen -l).
+ */
+static void assert_signing_with(env *e, const char *pub, int n)
 {
 	char *cmd =
 		gc_xasprintf("ssh-keygen -lf %s | cut -d' ' -f2 | tr -d '\\n'",
 			     pub);
+	char *line, *want;
 
 	sh_ok(e, cmd);
+	want = gc_xasprintf("info signing commits with the key %s (ED25519)\n",
+			    e->out.ptr);
+	line = log_line(e, "signing commits with the key", n);
+	ck_assert_str_eq(line, want);
+	free(line);
+	free(want);
 	free(cmd);
-	return gc_xstrdup(e->out.ptr);
 }
 
 /*
@@ -365,14 +374,12 @@ static char *fingerprint(env *e, const char *pub)
 START_TEST(test_loop_sign__sighup_reads_the_key_again)
 {
 	env e;
-	char *c0, *c1, *c2, *line, *fa, *fb, *want, *cmd;
+	char *c0, *c1, *c2, *line, *cmd;
 
 	env_setup(&e);
 	sh_ok(&e, "ssh-keygen -q -t ed25519 -N '' -C rotated -f keyb && "
 		  "printf 'gitcanary@localhost %s\\n' \"$(cut -d' ' -f1,2 "
 		  "keyb.pub)\" >allowedb && cp key current");
-	fa = fingerprint(&e, "key.pub");
-	fb = fingerprint(&e, "keyb.pub");
 	cmd = gc_xasprintf(
 		"sh -c \"GITCANARY_SIGNING_KEY=current '%s' run --repo "
 		"remote.git --assume-ready --min-interval 1s --listen '' "
@@ -383,12 +390,7 @@ START_TEST(test_loop_sign__sighup_reads_the_key_again)
 	free(cmd);
 	c0 = deploy_after(&e, "");
 	ck_assert(verifies(&e, "allowed", c0));
-	line = log_line(&e, "signing commits with the key", 1);
-	want = gc_xasprintf("info signing commits with the key %s (ED25519)\n",
-			    fa);
-	ck_assert_str_eq(line, want);
-	free(want);
-	free(line);
+	assert_signing_with(&e, "key.pub", 1);
 
 	/* a broken key: logged with its path, the old key stays */
 	sh_ok(&e, "cp key.pub current && kill -HUP $(cat gc.pid)");
@@ -404,13 +406,7 @@ START_TEST(test_loop_sign__sighup_reads_the_key_again)
 
 	/* the new key */
 	sh_ok(&e, "cp keyb current && kill -HUP $(cat gc.pid)");
-	line = log_line(&e, "signing commits with the key", 2);
-	line = log_line(&e, "signing commits with the key", 2);
-	want = gc_xasprintf("info signing commits with the key %s (ED25519)\n",
-			    fb);
-	ck_assert_str_eq(line, want);
-	free(want);
-	free(line);
+	assert_signing_with(&e, "keyb.pub", 2);
 	push_configmap(&e, "two");
 	c2 = deploy_after(&e, c1);
 	ck_assert(verifies(&e, "allowedb", c2));
@@ -446,8 +442,6 @@ START_TEST(test_loop_sign__sighup_reads_the_key_again)
 	free(c0);
 	free(c1);
 	free(c2);
-	free(fa);
-	free(fb);
 	env_free(&e);
 }
 END_TEST
