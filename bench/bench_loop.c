@@ -17,38 +17,54 @@ static void sh(char *cmd)
 	free(cmd);
 }
 
+/* app, namespace, app, interval, maxWeight, app, namespace, app, app,
+ * ports */
 static const char app_fmt[] =
 	"apiVersion: flagger.app/v1beta1\n"
 	"kind: Canary\n"
-	"metadata:\n  name: app-%05d\n  namespace: bench\n"
+	"metadata:\n  name: app-%05d\n  namespace: %s\n"
 	"spec:\n"
 	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
 	"    name: app-%05d\n"
 	"  service:\n    port: 9898\n"
-	"  analysis:\n    interval: 60m\n    threshold: 5\n    maxWeight: 50\n"
+	"  analysis:\n    interval: %s\n    threshold: 5\n    maxWeight: %d\n"
 	"    stepWeight: 10\n"
 	"---\n"
 	"apiVersion: apps/v1\n"
 	"kind: Deployment\n"
-	"metadata:\n  name: app-%05d\n  namespace: bench\n"
+	"metadata:\n  name: app-%05d\n  namespace: %s\n"
 	"spec:\n  replicas: 2\n"
 	"  selector:\n    matchLabels:\n      app: app-%05d\n"
 	"  template:\n    metadata:\n      labels:\n        app: app-%05d\n"
 	"    spec:\n      containers:\n      - name: app\n"
-	"        image: example/app:1.0.%d\n"
-	"        ports:\n        - containerPort: 9898\n";
+	"        image: example/app:1.0.0\n%s";
 
-void gc_bench_loop_repo(const char *dir, int n)
+void gc_bench_loop_repo(const char *dir, int n, const gc_bench_repo_opts *o)
 {
+	static const gc_bench_repo_opts loop_repo;
+	const char *interval, *ports;
 	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
+	char ns[16];
 	gc_error err = GC_ERROR_INIT;
+	int max_weight;
 
+	if (!o)
+		o = &loop_repo;
+	interval = o->interval ? o->interval : "60m";
+	max_weight = o->max_weight ? o->max_weight : 50;
+	ports = o->no_ports ? ""
+			    : "        ports:\n        - containerPort: 9898\n";
 	sh(gc_xasprintf("mkdir -p %s/src/apps", dir));
 	for (int i = 0; i < n; i++) {
+		if (o->namespaces)
+			snprintf(ns, sizeof(ns), "ns-%03d", i % o->namespaces);
+		else
+			snprintf(ns, sizeof(ns), "bench");
 		gc_buf_clear(&path);
 		gc_buf_clear(&data);
 		gc_buf_addf(&path, "%s/src/apps/app-%05d.yaml", dir, i);
-		gc_buf_addf(&data, app_fmt, i, i, i, i, i, 0);
+		gc_buf_addf(&data, app_fmt, i, ns, i, interval, max_weight, i,
+			    ns, i, i, ports);
 		if (gc_buf_write_file(path.ptr, data.ptr, data.len, &err) < 0) {
 			fprintf(stderr, "%s\n", gc_error_msg(&err));
 			exit(1);
@@ -60,6 +76,11 @@ void gc_bench_loop_repo(const char *dir, int n)
 		"git clone -q --bare . %s/remote.git && "
 		"git remote add origin %s/remote.git",
 		dir, dir, dir));
+	if (o->no_autogc)
+		sh(gc_xasprintf(
+			"git --git-dir=%s/remote.git config receive.autogc false && "
+			"git --git-dir=%s/remote.git config gc.auto 0",
+			dir, dir));
 	gc_buf_release(&path);
 	gc_buf_release(&data);
 }

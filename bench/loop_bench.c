@@ -66,7 +66,7 @@ static void run(int n)
 
 	gc_log_set_level(getenv("LOOP_BENCH_DEBUG") ? GC_LOG_DEBUG
 						    : GC_LOG_ERROR);
-	gc_bench_loop_repo(dir, n);
+	gc_bench_loop_repo(dir, n, NULL);
 	remote = gc_xasprintf("%s/remote.git", dir);
 	first = gc_bench_loop_start(&bl, "loop_bench", remote, now);
 	loop = bl.loop;

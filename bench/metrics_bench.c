@@ -129,7 +129,7 @@ static void run(int n)
 		char *dir = mkdtemp(tmpl), *remote, *cmd;
 		gc_bench_loop bl;
 
-		gc_bench_loop_repo(dir, n);
+		gc_bench_loop_repo(dir, n, NULL);
 		remote = gc_xasprintf("%s/remote.git", dir);
 		loop_first = gc_bench_loop_start(&bl, "metrics_bench", remote,
 						 2000000000);

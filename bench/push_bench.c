@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 	c = curl_easy_init();
 	hook = gc_xcalloc((size_t)pushes, sizeof(double));
 	poll = gc_xcalloc((size_t)pushes, sizeof(double));
-	gc_bench_loop_repo(dir, n);
+	gc_bench_loop_repo(dir, n, NULL);
 	sh(gc_xasprintf("cd %s && git --git-dir=remote.git config "
 			"receive.autogc false && git --git-dir=remote.git "
 			"config gc.auto 0 && printf 'github: %s\\n' >secrets",

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/bench_loop.h"
 #include "reconciler/loop/loop.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -53,52 +54,6 @@ static void sh(char *cmd)
 static void die(const char *what, const gc_error *err)
 {
 	gc_bench_die("shards_bench", what, err);
-}
-
-static const char app_fmt[] =
-	"apiVersion: flagger.app/v1beta1\n"
-	"kind: Canary\n"
-	"metadata:\n  name: app-%05d\n  namespace: ns-%03d\n"
-	"spec:\n"
-	"  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
-	"    name: app-%05d\n"
-	"  service:\n    port: 9898\n"
-	"  analysis:\n    interval: 60s\n    threshold: 5\n    maxWeight: 20\n"
-	"    stepWeight: 10\n"
-	"---\n"
-	"apiVersion: apps/v1\n"
-	"kind: Deployment\n"
-	"metadata:\n  name: app-%05d\n  namespace: ns-%03d\n"
-	"spec:\n  replicas: 2\n"
-	"  selector:\n    matchLabels:\n      app: app-%05d\n"
-	"  template:\n    metadata:\n      labels:\n        app: app-%05d\n"
-	"    spec:\n      containers:\n      - name: app\n"
-	"        image: example/app:1.0.0\n";
-
-static void make_repo(const char *dir, int n)
-{
-	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
-	gc_error err = GC_ERROR_INIT;
-
-	sh(gc_xasprintf("mkdir -p %s/src/apps", dir));
-	for (int i = 0; i < n; i++) {
-		gc_buf_clear(&path);
-		gc_buf_clear(&data);
-		gc_buf_addf(&path, "%s/src/apps/app-%05d.yaml", dir, i);
-		gc_buf_addf(&data, app_fmt, i, i % NNS, i, i, i % NNS, i, i);
-		if (gc_buf_write_file(path.ptr, data.ptr, data.len, &err) < 0)
-			die("write", &err);
-	}
-	sh(gc_xasprintf(
-		"cd %s/src && git init -q -b main && git add . && "
-		"git -c user.name=b -c user.email=b@b commit -qm apps && "
-		"git clone -q --bare . %s/remote.git && "
-		"git --git-dir=%s/remote.git config receive.autogc false && "
-		"git --git-dir=%s/remote.git config gc.auto 0 && "
-		"git remote add origin %s/remote.git",
-		dir, dir, dir, dir, dir));
-	gc_buf_release(&path);
-	gc_buf_release(&data);
 }
 
 typedef struct shard {
@@ -245,6 +200,8 @@ static void run(int n, const int *counts, int ncounts)
 	char *tmpl = gc_xasprintf("%s/shards_bench.XXXXXX", tmp);
 	char *dir = mkdtemp(tmpl), *remote;
 	char d0[GC_OID_HEX], s0[GC_OID_HEX];
+	/* NNS namespaces, two stages a release; loops write in place */
+	const gc_bench_repo_opts repo = { NNS, "60s", 20, true, true };
 	gc_loop_opts o = { 0 };
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
@@ -255,7 +212,7 @@ static void run(int n, const int *counts, int ncounts)
 
 	gc_log_set_level(getenv("SHARDS_BENCH_DEBUG") ? GC_LOG_DEBUG
 						      : GC_LOG_ERROR);
-	make_repo(dir, n);
+	gc_bench_loop_repo(dir, n, &repo);
 	remote = gc_xasprintf("%s/remote.git", dir);
 	o.repo = remote;
 	o.source_branch = "main";

@@ -119,7 +119,7 @@ static void rotation(const char *top, size_t rot, int n, int bumps)
 	gc_tick_result res;
 	int64_t now = 2000000000;
 
-	gc_bench_loop_repo(dir, n);
+	gc_bench_loop_repo(dir, n, NULL);
 	for (size_t s = 0; s < NLOOPS; s++) {
 		const char *k = loop_keys[(s + rot) % NLOOPS];
 		char *key = k ? gc_xasprintf("%s/%s", top, k) : NULL;

@@ -52,6 +52,12 @@ typedef struct gc_git_open_opts {
 int gc_git_open(gc_git **out, const char *where, const gc_git_open_opts *opts,
 		gc_error *err);
 void gc_git_free(gc_git *git);
+/*
+ * Reads the signing key at path again (key rotation): later commits are
+ * signed with it. When it cannot be read or parsed, err says so, with the
+ * path (never a byte of the key), and the key in use stays.
+ */
+int gc_git_reload_signing_key(gc_git *git, const char *path, gc_error *err);
 /* Fetches every branch and the notes refs from the remote (no-op for a local
  * repository). */
 int gc_git_fetch(gc_git *git, gc_error *err);

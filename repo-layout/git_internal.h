@@ -156,7 +156,10 @@ void gc_git__tree_cache_clear(gc_git *g);
 
 /* ---- git_sign.c ---- */
 
-/* Reads and parses the signing key at path into g->signer (once). */
+/*
+ * Reads and parses the signing key at path into g->signer, replacing the
+ * one there only when the new one is good.
+ */
 int gc_git__signer_load(gc_git *g, const char *path, gc_error *err);
 void gc_git__signer_free(gc_git *g);
 /*

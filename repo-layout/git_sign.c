@@ -1,9 +1,10 @@
 /*
- * Signed commits: the signing key, read once when the repository is
- * opened, and commits made the way `git commit -S` with gpg.format=ssh
- * makes them: the commit object as it would be without a signature is
- * signed in the namespace "git" (sshsig.c) and the armored signature
- * becomes its gpgsig header. Part of the libgit2 wrapper (git_internal.h).
+ * Signed commits: the signing key, read when the repository is opened
+ * (and again on gc_git_reload_signing_key), and commits made the way `git
+ * commit -S` with gpg.format=ssh makes them: the commit object as it would be
+ * without a signature is signed in the namespace "git" (sshsig.c) and the
+ * armored signature becomes its gpgsig header. Part of the libgit2 wrapper
+ * (git_internal.h).
  */
 #include "git_internal.h"
 
@@ -20,12 +21,13 @@ int gc_git__signer_load(gc_git *g, const char *path, gc_error *err)
 {
 	gc_error perr = GC_ERROR_INIT;
 	gc_buf data = GC_BUF_INIT;
+	gc_sshsig_key *key = NULL;
 	int rc;
 
 	if ((rc = gc_buf_read_file(&data, path, KEY_FILE_MAX, err)) < 0) {
 		gc_error_prefixf(err, "signing key");
-	} else if ((rc = gc_sshsig_key_parse(&g->signer, data.ptr, data.len,
-					     &perr)) < 0) {
+	} else if ((rc = gc_sshsig_key_parse(&key, data.ptr, data.len, &perr)) <
+		   0) {
 		/* the parser knows no path: the message gets it here */
 		gc_error_set_at(err, perr.code, path, 0, 0, "signing key: %s",
 				gc_error_msg(&perr));
@@ -33,10 +35,18 @@ int gc_git__signer_load(gc_git *g, const char *path, gc_error *err)
 	gc_wipe(data.ptr, data.len);
 	gc_buf_release(&data);
 	gc_error_release(&perr);
-	if (rc == 0)
-		gc_info("signing commits with the key %s",
-			gc_sshsig_key_fingerprint(g->signer));
-	return rc;
+	if (rc < 0)
+		return rc; /* a key already loaded stays */
+	gc_sshsig_key_free(g->signer);
+	g->signer = key;
+	gc_info("signing commits with the key %s",
+		gc_sshsig_key_fingerprint(g->signer));
+	return 0;
+}
+
+int gc_git_reload_signing_key(gc_git *g, const char *path, gc_error *err)
+{
+	return gc_git__signer_load(g, path, err);
 }
 
 void gc_git__signer_free(gc_git *g)

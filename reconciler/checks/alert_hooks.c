@@ -187,38 +187,33 @@ static void finish(gc_alert_hooks_canary *c)
 	}
 }
 
+/* gc_checks_canary_fn over the canaries of gc_alert_hooks_deliver. */
+static void canary_batches(const gc_check_batch **batches, size_t *nb,
+			   const gc_check_ctx **ctx, size_t i, void *payload)
+{
+	const gc_alert_hooks_canary *c = payload;
+
+	*batches = c[i].batches;
+	*nb = c[i].nbatches;
+	*ctx = c[i].ctx;
+}
+
 int gc_alert_hooks_deliver(gc_alert_hooks_canary *c, size_t n,
 			   const gc_alert_hooks_opts *aopts,
 			   const gc_checks_opts *opts, gc_error *err)
 {
 	static const gc_alert_hooks_opts none;
-	gc_check_batch *batches = NULL;
-	gc_check_ctx *ctx = NULL;
-	size_t nb = 0, k = 0;
-	int error = 0;
+	int error;
 
 	if (!aopts)
 		aopts = &none;
 	for (size_t i = 0; i < n; i++) {
 		gc_alert_hooks_release(&c[i]);
 		plan(&c[i], aopts);
-		nb += c[i].nbatches;
 	}
-	if (!nb)
-		return 0;
-	/* the batches share their checks with c[]: results land there */
-	batches = gc_xcalloc(nb, sizeof(*batches));
-	ctx = gc_xcalloc(nb, sizeof(*ctx));
-	for (size_t i = 0; i < n; i++) {
-		for (size_t h = 0; h < c[i].nbatches; h++) {
-			batches[k] = c[i].batches[h];
-			ctx[k++] = *c[i].ctx;
-		}
-	}
-	error = gc_checks_run(batches, ctx, nb, opts, err);
+	/* results land in c[]'s checks */
+	error = gc_checks_run_canaries(n, canary_batches, c, opts, err);
 	for (size_t i = 0; i < n && error == 0; i++)
 		finish(&c[i]);
-	free(batches);
-	free(ctx);
 	return error;
 }

@@ -402,3 +402,34 @@ int gc_checks_run(gc_check_batch *batches, const gc_check_ctx *ctx, size_t n,
 	gc_http_client_free(r.client);
 	return error;
 }
+
+int gc_checks_run_canaries(size_t n, gc_checks_canary_fn canary, void *payload,
+			   const gc_checks_opts *opts, gc_error *err)
+{
+	const gc_check_batch *b;
+	const gc_check_ctx *c;
+	gc_check_batch *batches = NULL;
+	gc_check_ctx *ctx = NULL;
+	size_t nb = 0, k = 0, m;
+	int error;
+
+	for (size_t i = 0; i < n; i++) {
+		canary(&b, &m, &c, i, payload);
+		nb += m;
+	}
+	if (!nb)
+		return 0;
+	batches = gc_xcalloc(nb, sizeof(*batches));
+	ctx = gc_xcalloc(nb, sizeof(*ctx));
+	for (size_t i = 0; i < n; i++) {
+		canary(&b, &m, &c, i, payload);
+		for (size_t h = 0; h < m; h++) {
+			batches[k] = b[h];
+			ctx[k++] = *c;
+		}
+	}
+	error = gc_checks_run(batches, ctx, nb, opts, err);
+	free(batches);
+	free(ctx);
+	return error;
+}

@@ -35,4 +35,17 @@ typedef struct gc_checks_opts {
 int gc_checks_run(gc_check_batch *batches, const gc_check_ctx *ctx, size_t n,
 		  const gc_checks_opts *opts, gc_error *err);
 
+/* Canary i's batches (borrowed, nb of them) and the ctx they run with. */
+typedef void (*gc_checks_canary_fn)(const gc_check_batch **batches, size_t *nb,
+				    const gc_check_ctx **ctx, size_t i,
+				    void *payload);
+/*
+ * Runs the batches of n canaries, each with its own ctx (canary gives
+ * canary i's), as one gc_checks_run. The batch structs are copied, the
+ * checks they point at are not: the results land in the canaries' own
+ * checks. Nothing to run is 0.
+ */
+int gc_checks_run_canaries(size_t n, gc_checks_canary_fn canary, void *payload,
+			   const gc_checks_opts *opts, gc_error *err);
+
 #endif

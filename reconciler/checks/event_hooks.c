@@ -147,15 +147,23 @@ static void finish(gc_event_hooks_canary *c)
 	gc_buf_release(&url);
 }
 
+/* gc_checks_canary_fn over the canaries of gc_event_hooks_deliver. */
+static void canary_batches(const gc_check_batch **batches, size_t *nb,
+			   const gc_check_ctx **ctx, size_t i, void *payload)
+{
+	const gc_event_hooks_canary *c = payload;
+
+	*batches = c[i].batches;
+	*nb = c[i].nbatches;
+	*ctx = c[i].ctx;
+}
+
 int gc_event_hooks_deliver(gc_event_hooks_canary *c, size_t n,
 			   const char *global_url, long long timestamp_ms,
 			   const gc_checks_opts *opts, gc_error *err)
 {
 	cJSON *global = NULL;
-	gc_check_batch *batches = NULL;
-	gc_check_ctx *ctx = NULL;
-	size_t nb = 0, k = 0;
-	int error = 0;
+	int error;
 
 	if (global_url && *global_url) {
 		global = cJSON_CreateObject();
@@ -166,25 +174,11 @@ int gc_event_hooks_deliver(gc_event_hooks_canary *c, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		gc_event_hooks_release(&c[i]);
 		plan(&c[i], global, timestamp_ms);
-		nb += c[i].nbatches;
 	}
-	if (!nb)
-		goto cleanup;
-	/* the batches share their checks with c[]: results land there */
-	batches = gc_xcalloc(nb, sizeof(*batches));
-	ctx = gc_xcalloc(nb, sizeof(*ctx));
-	for (size_t i = 0; i < n; i++) {
-		for (size_t h = 0; h < c[i].nbatches; h++) {
-			batches[k] = c[i].batches[h];
-			ctx[k++] = *c[i].ctx;
-		}
-	}
-	error = gc_checks_run(batches, ctx, nb, opts, err);
+	/* results land in c[]'s checks */
+	error = gc_checks_run_canaries(n, canary_batches, c, opts, err);
 	for (size_t i = 0; i < n && error == 0; i++)
 		finish(&c[i]);
-cleanup:
-	free(batches);
-	free(ctx);
 	cJSON_Delete(global);
 	return error;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "reconciler/release/alerts.h"
 #include "reconciler/release/canary_spec.h"
@@ -379,7 +380,8 @@ static const char loop_help[] =
 	"  --ssh-key FILE             private key for ssh:// remotes (default: the agent)\n"
 	"  --token-file FILE          HTTPS token for the remote (also $GITCANARY_GIT_TOKEN)\n"
 	"  --signing-key FILE         sign deploy and notes commits with this SSH private key\n"
-	"                             (as git commit -S with gpg.format=ssh; unencrypted)\n"
+	"                             (as git commit -S with gpg.format=ssh; unencrypted;\n"
+	"                             also $GITCANARY_SIGNING_KEY)\n"
 	"  --allow-insecure-http      send the token to an http:// remote (refused otherwise;\n"
 	"                             also $GITCANARY_ALLOW_INSECURE_HTTP=1)\n"
 	"  --include-label-prefix L   target labels/annotations with these key prefixes\n"
@@ -454,6 +456,37 @@ static int check_alerts(gc_loop_opts *o, const char *verb)
 	return rc;
 }
 
+/*
+ * Shards race for one ref, and libgit2's local (file://) transport moves a
+ * pushed ref without comparing its old value: two racing pushes would both
+ * succeed and one commit would be lost. A plain path updates the ref with
+ * compare-and-swap (git_reference_create_matching), a git server's
+ * receive-pack compares too. The usage error when --shard I/N (N > 1)
+ * meets a file:// URL.
+ */
+static int check_shard_remote(const gc_loop_opts *o, const char *verb)
+{
+	const char *path;
+	char *msg;
+	int rc;
+
+	if (o->shard.count < 2 || !o->repo ||
+	    strncasecmp(o->repo, "file://", 7))
+		return 0;
+	path = o->repo + 7;
+	msg = gc_xasprintf(
+		"--shard needs a remote that compares the deploy branch before "
+		"moving it, and a file:// URL does not (libgit2's local "
+		"transport: two shards' racing pushes would both succeed and "
+		"one commit would be lost); give the repository as a plain "
+		"path%s%s%s or an ssh:// URL",
+		*path == '/' ? " (--repo " : "", *path == '/' ? path : "",
+		*path == '/' ? ")" : "");
+	rc = gc_cli_usage(verb, msg);
+	free(msg);
+	return rc;
+}
+
 /* Reads what gc_cli_parse left as strings into a; 0 or a usage error. */
 static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 		      const char *committer, const char *min,
@@ -488,6 +521,13 @@ static int check_loop(gc_cli_loop_args *a, const char *verb, const char *author,
 		gc_error_release(&err);
 		return rc;
 	}
+	if ((rc = check_shard_remote(o, verb)))
+		return rc;
+	/* the flag wins; an empty variable is no key (an EnvironmentFile's
+	 * GITCANARY_SIGNING_KEY=) */
+	if (!o->signing_key && getenv("GITCANARY_SIGNING_KEY") &&
+	    *getenv("GITCANARY_SIGNING_KEY"))
+		o->signing_key = getenv("GITCANARY_SIGNING_KEY");
 	if (!o->event_webhook && getenv("EVENT_WEBHOOK_URL"))
 		o->event_webhook = getenv("EVENT_WEBHOOK_URL");
 	return check_alerts(o, verb);

@@ -11,7 +11,9 @@
  * 0. A failed tick is logged and retried with a capped exponential
  * backoff: after the n-th failure in a row the next tick waits
  * poll * 2^(n-1), at most BACKOFF_MAX_MS (or the poll interval, when that
- * is longer); a push still ticks at once.
+ * is longer); a push still ticks at once. SIGHUP re-reads --signing-key's
+ * file at the start of the next tick (key rotation without a restart); a
+ * key that cannot be read is logged and the old one kept.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +38,8 @@
 #define PUSH_GAP_MS 1000
 
 static gc_wake wake = { { -1, -1 }, 0, 0 };
+/* a SIGHUP not yet acted on: read the signing key again */
+static volatile sig_atomic_t hangup;
 
 /* The wait after the n-th failed tick in a row (n >= 1). */
 static int64_t backoff_ms(int64_t poll_ms, unsigned n)
@@ -54,6 +58,12 @@ static void on_signal(int sig)
 	gc_wake_stop(&wake);
 }
 
+static void on_sighup(int sig)
+{
+	(void)sig;
+	hangup = 1;
+}
+
 static void on_sigpipe(int sig)
 {
 	(void)sig;
@@ -62,7 +72,8 @@ static void on_sigpipe(int sig)
 static const char usage_text[] =
 	"usage: gitcanary run [flags]\n\n"
 	"Reconciles the repository every poll interval, and at once on a push\n"
-	"webhook, until SIGINT/SIGTERM.\n\n"
+	"webhook, until SIGINT/SIGTERM. SIGHUP reads the --signing-key file\n"
+	"again at the next tick (a broken new key is logged; the old one stays).\n\n"
 	"  --poll DURATION            time between ticks; default 10s\n"
 	"  --listen ADDR:PORT         HTTP server for /healthz, /readyz, /metrics\n"
 	"                             and /hooks/*; default :8080, '' = none\n"
@@ -89,7 +100,7 @@ static int read_secrets(gc_receiver_secrets *s, const char *path, int *rc)
 	return error;
 }
 
-/* The server, with SIGINT/SIGTERM blocked in its thread. */
+/* The server, with SIGINT/SIGTERM/SIGHUP blocked in its thread. */
 static int start_service(gc_service **svc, const gc_service_opts *o,
 			 const gc_receiver_secrets *secrets, gc_error *err)
 {
@@ -100,6 +111,7 @@ static int start_service(gc_service **svc, const gc_service_opts *o,
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	error = gc_service_start(svc, o, err);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -146,8 +158,28 @@ static bool wait_next(const char **why, int64_t wait_ms, int64_t pushed)
 	return r != GC_WAKE_STOP;
 }
 
+/* After a SIGHUP: the signing key again, or the old one and an error. */
+static void reread_key(gc_loop *loop, bool signing)
+{
+	gc_error err = GC_ERROR_INIT;
+	char *msg;
+
+	hangup = 0;
+	if (!signing) {
+		gc_info("SIGHUP: no --signing-key to read again");
+		return;
+	}
+	if (gc_loop_reload_signing_key(loop, &err) < 0) {
+		msg = gc_error_format(&err);
+		gc_err("SIGHUP: %s; still signing with the old key", msg);
+		free(msg);
+	}
+	gc_error_release(&err);
+}
+
 /* Ticks until a stop; each ends with the server's readiness record. */
-static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms)
+static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms,
+		     bool signing)
 {
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
@@ -161,6 +193,8 @@ static void run_loop(gc_loop *loop, gc_service *svc, int64_t poll_ms)
 		started = mono_ms();
 		if (!strcmp(why, "push"))
 			pushed = started;
+		if (hangup)
+			reread_key(loop, signing);
 		if (gc_loop_tick(loop, &res, 0, &err) < 0) {
 			wait = backoff_ms(poll_ms, ++failures);
 			msg = gc_error_format(&err);
@@ -229,6 +263,8 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_sighup;
+	sigaction(SIGHUP, &sa, NULL);
 	/* a client gone mid-answer is no crash; a handler, not SIG_IGN,
 	 * so a child (kustomize) starts with the default again */
 	sa.sa_handler = on_sigpipe;
@@ -248,7 +284,7 @@ int cmd_run(int argc, char **argv)
 	}
 	gc_url_redact(&where, a.opts.repo ? a.opts.repo : ".");
 	gc_info("watching %s every %lldms", where.ptr, (long long)poll_ms);
-	run_loop(loop, svc, poll_ms);
+	run_loop(loop, svc, poll_ms, a.opts.signing_key != NULL);
 	gc_service_stop(svc);
 	svc = NULL;
 	gc_info("stopping");

@@ -82,6 +82,12 @@ void gc_loop_free(gc_loop *l)
 	free(l);
 }
 
+int gc_loop_reload_signing_key(gc_loop *l, gc_error *err)
+{
+	GC_ASSERT(l->opts.signing_key);
+	return gc_git_reload_signing_key(l->git, l->opts.signing_key, err);
+}
+
 /* The canary's last tick: this process's or its status file's, the later. */
 int64_t gc_loop__last_tick(const gc_loop *l, const char *id, int64_t persisted)
 {

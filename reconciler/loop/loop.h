@@ -104,6 +104,13 @@ int gc_loop_tick(gc_loop *loop, gc_tick_result *res, int64_t now,
  * gc_loop_new resolved it; borrowed, fixed for the loop's life.
  */
 const char *gc_loop_source_branch(const gc_loop *loop);
+/*
+ * Reads --signing-key's file again (SIGHUP in `gitcanary run`): the next
+ * commits are signed with the new key. A key that cannot be read or
+ * parsed is an error naming the file, and the old key stays in use. The
+ * loop must have been made with a signing_key.
+ */
+int gc_loop_reload_signing_key(gc_loop *loop, gc_error *err);
 /* Whether the remote answered at the last tick (gc_git_reachable). */
 bool gc_loop_reachable(const gc_loop *loop);
 

@@ -559,6 +559,61 @@ START_TEST(test_shards__usage)
 }
 END_TEST
 
+#define NO_FILE_URL                                                        \
+	"--shard needs a remote that compares the deploy branch before "   \
+	"moving it, and a file:// URL does not (libgit2's local "          \
+	"transport: two shards' racing pushes would both succeed and one " \
+	"commit would be lost); give the repository as a plain path"
+
+/*
+ * Shards of a file:// URL are refused before anything runs (its pushes
+ * do not compare-and-swap); one shard of one, and a plain path, are not.
+ */
+START_TEST(test_shards__file_url_refused)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+	int rc;
+
+	rc = gc_test_sh(&out, &err,
+			"'%s' reconcile --once --repo file:///srv/git/apps.git "
+			"--shard 1/2",
+			gc_test_binary);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_str_eq(err.ptr, "gitcanary reconcile: " NO_FILE_URL
+				  " (--repo /srv/git/apps.git) or an ssh:// "
+				  "URL\n");
+	rc = gc_test_sh(&out, &err,
+			"'%s' run --listen '' --repo FILE://host/apps.git "
+			"--shard 0/3",
+			gc_test_binary);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_str_eq(err.ptr,
+			 "gitcanary run: " NO_FILE_URL " or an ssh:// URL\n");
+	/* these go on, to find no repository there */
+	rc = gc_test_sh(&out, &err,
+			"'%s' reconcile --once --repo file:///nonexistent.git "
+			"--shard 0/1 --cache-dir '%s/cache' 2>&1 | tail -n 1",
+			gc_test_binary, dir);
+	ck_assert_str_eq(out.ptr,
+			 "gitcanary reconcile: cannot fetch "
+			 "'file:///nonexistent.git': failed to resolve path "
+			 "'/nonexistent.git': No such file or directory\n");
+	rc = gc_test_sh(&out, &err,
+			"'%s' reconcile --once --repo /nonexistent.git "
+			"--shard 1/2 2>&1 | tail -n 1",
+			gc_test_binary);
+	ck_assert_str_eq(out.ptr,
+			 "gitcanary reconcile: cannot open repository "
+			 "'/nonexistent.git': failed to resolve path "
+			 "'/nonexistent.git': No such file or directory\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
 static void nap_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -696,6 +751,7 @@ Suite *gc_suite_shards(void)
 	TCase *small = tcase_create("two"), *tc = tcase_create("four");
 
 	tcase_add_test(small, test_shards__usage);
+	tcase_add_test(small, test_shards__file_url_refused);
 	tcase_add_test(small, test_shards__takeover_and_release_are_one_commit);
 	tcase_set_timeout(small, 300);
 	tcase_add_test(small, test_shards__killed_shard_resumes);
