@@ -12,7 +12,9 @@
  *            $LOOP_BENCH_BUMPS, at most 64)
  * and the child's peak RSS (ru_maxrss) after all of it, and its RSS then
  * (VmRSS: what a daemon holds between ticks) with the anonymous part of it
- * (RssAnon: without mapped files such as git's packs).
+ * (RssAnon: without mapped files such as git's packs), and what
+ * `git commit -a && git push` of the last bump's change costs (the bump's
+ * baseline; $LOOP_BENCH_GIT=0 skips it).
  * $LOOP_BENCH_DIR holds the repositories (default /tmp): a tmpfs such as
  * /dev/shm leaves out the file system's cost of creating files.
  * Usage: loop_bench [N...]
@@ -46,6 +48,39 @@ static void die(const char *what, const gc_error *err)
 	gc_bench_die("loop_bench", what, err);
 }
 
+/*
+ * What git itself costs for the change of the last bump: in a clone of the
+ * deploy branch, the files the last deploy commit changed are changed
+ * again, then `git commit -a && git push` (median of 5, ms); 0 when
+ * $LOOP_BENCH_GIT=0.
+ */
+static double git_same_change(const char *dir)
+{
+	const char *env = getenv("LOOP_BENCH_GIT");
+	double t[5], t0;
+
+	if (env && !strcmp(env, "0"))
+		return 0;
+	sh(gc_xasprintf(
+		"cd %s && git clone -q -b deploy remote.git deploy && "
+		"cd deploy && git diff --name-only HEAD~1 HEAD >../changed",
+		dir));
+	for (int i = 0; i < 5; i++) {
+		char *cmd = gc_xasprintf(
+			"cd %s/deploy && while read f; do echo '# %d' >>\"$f\"; "
+			"done <../changed && "
+			"git -c user.name=b -c user.email=b@b commit -qam bump && "
+			"git push -q origin deploy",
+			dir, i);
+
+		t0 = gc_bench_now_ms();
+		sh(cmd);
+		t[i] = gc_bench_now_ms() - t0;
+	}
+	gc_bench_sort(t, 5);
+	return t[2];
+}
+
 static void run(int n)
 {
 	char *tmpl =
@@ -57,7 +92,7 @@ static void run(int n)
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	gc_loop *loop;
-	double t0, first, idle, bump[64];
+	double t0, first, idle, bump[64], git;
 	int nbump = getenv("LOOP_BENCH_BUMPS")
 			    ? atoi(getenv("LOOP_BENCH_BUMPS"))
 			    : 5;
@@ -93,11 +128,13 @@ static void run(int n)
 			die("bump tick did not commit one canary", &err);
 		}
 	}
+	git = git_same_change(dir);
 	getrusage(RUSAGE_SELF, &ru);
 	gc_bench_sort(bump, (size_t)nbump);
-	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.1f "
-	       "| %.1f |\n",
-	       n, first, idle, bump[nbump / 2], bump[0], bump[nbump - 1],
+	printf("| %d | %.0f | %.3f | %.1f (min %.1f, max %.1f) | %.1f | %.2f "
+	       "| %.1f | %.1f | %.1f |\n",
+	       n, first, idle, bump[nbump / 2], bump[0], bump[nbump - 1], git,
+	       git > 0 ? bump[nbump / 2] / git : 0,
 	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib(),
 	       gc_bench_status_mib("RssAnon"));
 	fflush(stdout);
@@ -111,7 +148,7 @@ int main(int argc, char **argv)
 {
 	return gc_bench_each_size(
 		argc, argv,
-		"| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | peak RSS MiB | RSS at end MiB | of it anonymous MiB |\n"
-		"|---|---|---|---|---|---|---|\n",
+		"| canaries | first tick ms | idle tick ms (median) | one-bump tick ms (median of 5) | git commit -a && git push of the same change ms (median of 5) | bump / git | peak RSS MiB | RSS at end MiB | of it anonymous MiB |\n"
+		"|---|---|---|---|---|---|---|---|---|\n",
 		run);
 }

@@ -49,6 +49,7 @@
 
 #define PENDING_MAX (2u << 20) /* bytes of entries kept in memory */
 #define STORED_MIN (16u << 10) /* trees this big: zlib stored blocks */
+#define KEEP_MAX (1u << 20)    /* a buffer this big is kept after a flush */
 #define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
 #define PACK_TYPE_MAX 4        /* commit 1, tree 2, blob 3, tag 4 */
 #define MERGE_IDLE 4           /* packs written: gc_git_tidy merges */
@@ -265,7 +266,11 @@ static int pend_exists(git_odb_backend *b, const git_oid *id)
 
 static void pending_clear(gc_git_pending *p)
 {
-	gc_buf_clear(&p->data);
+	/* a tick's buffer is kept for the next; a first tick's is not */
+	if (p->data.alloc > KEEP_MAX)
+		gc_buf_release(&p->data);
+	else
+		gc_buf_clear(&p->data);
 	free(p->objs);
 	free(p->slots);
 	p->objs = NULL;
@@ -284,6 +289,35 @@ static void pend_free(git_odb_backend *b)
 	free(p);
 }
 
+/*
+ * The id of an object this process made: SHA-1 of "<type> <len>\0" and
+ * the bytes, by libcrypto (with the CPU's SHA instructions ~4x faster
+ * than the collision-detecting SHA-1 libgit2 hashes with, which guards
+ * against crafted objects, not needed for our own: a 400 KB tree is
+ * hashed in ~0.3 ms instead of ~1.2 ms).
+ */
+static int object_id(git_oid *out, const void *data, size_t len,
+		     git_object_t type)
+{
+	char head[64];
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned sumlen = 0;
+	int n = snprintf(head, sizeof(head), "%s %zu",
+			 git_object_type2string(type), len);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md && EVP_DigestInit_ex(md, EVP_sha1(), NULL) &&
+		  EVP_DigestUpdate(md, head, (size_t)n + 1) &&
+		  EVP_DigestUpdate(md, data, len) &&
+		  EVP_DigestFinal_ex(md, sum, &sumlen) && sumlen == 20;
+
+	EVP_MD_CTX_free(md);
+	if (!ok) {
+		git_error_set_str(GIT_ERROR_SHA, "cannot hash an object");
+		return -1;
+	}
+	return git_oid_fromraw(out, sum);
+}
+
 int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 			 git_object_t type, gc_error *err)
 {
@@ -291,7 +325,7 @@ int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 	int rc;
 
 	if (g->pending) {
-		if ((rc = git_odb_hash(out, data, len, type)) == 0)
+		if ((rc = object_id(out, data, len, type)) == 0)
 			rc = pend_write(&g->pending->parent, out, data, len,
 					type);
 	} else if ((rc = git_repository_odb(&odb, g->repo)) == 0) {
