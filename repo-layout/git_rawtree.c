@@ -547,6 +547,27 @@ static void raw_put(gc_buf *out, const raw_entry *e, size_t *count)
 	(*count)++;
 }
 
+/*
+ * The end of the run of old[i..n) that sorts before e (old[i] does):
+ * consecutive entries of a raw tree are consecutive bytes, so an edit of
+ * one entry in a 10,000-entry directory copies the rest in two pieces.
+ */
+static size_t raw_before(const raw_entry *old, size_t i, size_t n,
+			 const raw_entry *e)
+{
+	size_t lo = i + 1, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (raw_cmp(&old[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Applies ch (sorted by path) to the tree base (NULL = none). */
 static int raw_edit(git_oid *out, bool *empty, raw_op *op, const git_oid *base,
 		    raw_change *ch, size_t n)
@@ -573,8 +594,16 @@ static int raw_edit(git_oid *out, bool *empty, raw_op *op, const git_oid *base,
 			: k == nedits ? -1
 				      : raw_cmp(&old[i], &edits[k]);
 
-		if (c < 0) {
-			raw_put(&data, &old[i++], &count);
+		if (c < 0) { /* the old entries before the next edit, at once */
+			size_t j = k == nedits ? nold
+					       : raw_before(old, i, nold,
+							    &edits[k]);
+
+			gc_buf_add(&data, old[i].mode,
+				   (size_t)((const char *)old[j - 1].id +
+					    RAW_OID - old[i].mode));
+			count += j - i;
+			i = j;
 			continue;
 		}
 		raw_put(&data, &edits[k++], &count);
