@@ -175,7 +175,9 @@ int gc_git__commit_create(git_oid *out, gc_git *g, const git_signature *author,
 
 /*
  * Makes every object write of g->repo wait in memory until
- * gc_git__flush: called once the repository is open.
+ * gc_git__flush, and counts the small packs already there as written
+ * (so that their merge comes as soon as in a long-lived loop): called
+ * once the repository is open.
  */
 int gc_git__pending_attach(gc_git *g, gc_error *err);
 /*

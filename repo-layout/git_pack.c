@@ -342,7 +342,7 @@ int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 	return 0;
 }
 
-int gc_git__pending_attach(gc_git *g, gc_error *err)
+static int attach(gc_git *g, gc_error *err)
 {
 	gc_git_pending *p = gc_xcalloc(1, sizeof(*p));
 	git_buf dir = { 0 };
@@ -385,16 +385,6 @@ cleanup:
 
 /* ---- writing them out ------------------------------------------------ */
 
-/* One pack of every pending object, through libgit2's indexer. */
-static void put_be32(gc_buf *out, uint32_t v)
-{
-	unsigned char b[4] = { (unsigned char)(v >> 24),
-			       (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 8), (unsigned char)v };
-
-	gc_buf_add(out, b, sizeof(b));
-}
-
 static int oid_order(const void *a, const void *b)
 {
 	return git_oid_cmp(&(*(const pend_obj *const *)a)->id,
@@ -428,25 +418,26 @@ static int make_index(gc_buf *idx, const gc_git_pending *p,
 	for (unsigned byte = 0; byte < 256; byte++) {
 		while (k < p->n && v[k]->id.id[0] <= byte)
 			k++;
-		put_be32(idx, (uint32_t)k);
+		gc_buf_add_be32(idx, (uint32_t)k);
 	}
 	for (size_t i = 0; i < p->n; i++)
 		gc_buf_add(idx, v[i]->id.id, 20);
 	for (size_t i = 0; i < p->n; i++)
-		put_be32(idx,
-			 (uint32_t)crc32(0,
-					 (const Bytef *)p->data.ptr + v[i]->off,
-					 (uInt)v[i]->len));
+		gc_buf_add_be32(idx,
+				(uint32_t)crc32(0,
+						(const Bytef *)p->data.ptr +
+							v[i]->off,
+						(uInt)v[i]->len));
 	for (size_t i = 0; i < p->n; i++) {
 		uint64_t off = 12 + (uint64_t)v[i]->off; /* after the header */
 
 		if (off < 0x80000000u) {
-			put_be32(idx, (uint32_t)off);
+			gc_buf_add_be32(idx, (uint32_t)off);
 			continue;
 		}
-		put_be32(idx, 0x80000000u | (uint32_t)(large.len / 8));
-		put_be32(&large, (uint32_t)(off >> 32));
-		put_be32(&large, (uint32_t)off);
+		gc_buf_add_be32(idx, 0x80000000u | (uint32_t)(large.len / 8));
+		gc_buf_add_be32(&large, (uint32_t)(off >> 32));
+		gc_buf_add_be32(&large, (uint32_t)off);
 	}
 	gc_buf_add(idx, large.ptr, large.len);
 	gc_buf_add(idx, sum, 20);
@@ -693,7 +684,7 @@ static int reopen_odb(gc_git *g, const char *objects_dir, gc_error *err)
 				  "cannot open the object database");
 	git_odb_free(odb);
 	g->pending = NULL;
-	return rc < 0 ? rc : gc_git__pending_attach(g, err);
+	return rc < 0 ? rc : attach(g, err);
 }
 
 /*
@@ -762,6 +753,29 @@ cleanup:
 	free(dir);
 	free(objects_dir);
 	return rc;
+}
+
+int gc_git__pending_attach(gc_git *g, gc_error *err)
+{
+	char *dir;
+	small_pack *v;
+	size_t n;
+	int rc;
+
+	if ((rc = attach(g, err)) < 0)
+		return rc;
+	/*
+	 * The small packs earlier processes left count as written: a
+	 * `reconcile --once` a run merges them as a long-lived loop would.
+	 */
+	dir = gc_xasprintf("%s/pack", g->pending->objects_dir);
+	v = small_packs(&n, dir);
+	g->fresh_packs = (unsigned)n;
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	free(dir);
+	return 0;
 }
 
 int gc_git__flush(gc_git *g, gc_error *err)

@@ -98,19 +98,10 @@ static int crypto_fail(gc_error *err, const char *what)
 
 /* ---- SSH wire encoding ---- */
 
-static void put_u32(gc_buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)(v >> 24),
-			       (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 8), (unsigned char)v };
-
-	gc_buf_add(b, x, sizeof(x));
-}
-
 static void put_string(gc_buf *b, const void *p, size_t n)
 {
 	GC_ASSERT(n <= UINT32_MAX);
-	put_u32(b, (uint32_t)n);
+	gc_buf_add_be32(b, (uint32_t)n);
 	gc_buf_add(b, p, n);
 }
 
@@ -729,7 +720,7 @@ int gc_sshsig_sign(gc_buf *out, const gc_sshsig_key *k, const char *ns,
 			   err)) < 0)
 		goto cleanup;
 	gc_buf_adds(&blob, SSHSIG_MAGIC);
-	put_u32(&blob, SSHSIG_VERSION);
+	gc_buf_add_be32(&blob, SSHSIG_VERSION);
 	put_string(&blob, k->pub.ptr, k->pub.len);
 	put_cstring(&blob, ns);
 	put_cstring(&blob, "");

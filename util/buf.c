@@ -67,6 +67,15 @@ void gc_buf_addch(gc_buf *buf, char c)
 	gc_buf_add(buf, &c, 1);
 }
 
+void gc_buf_add_be32(gc_buf *buf, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)(v >> 24),
+			       (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 8), (unsigned char)v };
+
+	gc_buf_add(buf, b, sizeof(b));
+}
+
 void gc_buf_vaddf(gc_buf *buf, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common.h"
 #include "error.h"
@@ -29,6 +30,8 @@ void gc_buf_grow(gc_buf *buf, size_t extra);
 void gc_buf_add(gc_buf *buf, const void *data, size_t len);
 void gc_buf_adds(gc_buf *buf, const char *s);
 void gc_buf_addch(gc_buf *buf, char c);
+/* v as four bytes, most significant first (git's and SSH's formats). */
+void gc_buf_add_be32(gc_buf *buf, uint32_t v);
 void gc_buf_addf(gc_buf *buf, const char *fmt, ...) GC_PRINTF(2, 3);
 void gc_buf_vaddf(gc_buf *buf, const char *fmt, va_list ap) GC_PRINTF(2, 0);
 void gc_buf_truncate(gc_buf *buf, size_t len);
