@@ -72,9 +72,13 @@ struct gc_index {
 	gc_map by_key;   /* "kind\0ns\0name" -> first claimant idoc* or NULL */
 	gc_map ns_names; /* namespace -> its one owned copy */
 	gc_map strings;  /* apiVersions, kinds and names of objects */
-	/* trees on demand: where files are read again (gc_index_load) */
+	/*
+	 * trees on demand: where files are read again (gc_index_load), a
+	 * commit of git or a directory (owned)
+	 */
 	gc_git *git;
 	char commit[GC_OID_HEX];
+	char *dir;
 	bool lazy;
 	/*
 	 * Files parsed again since the last trim; behind a pointer because
@@ -895,6 +899,7 @@ void gc_index_free(gc_index *idx)
 	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
 	free(idx->nloaded);
+	free(idx->dir);
 	free(idx);
 }
 
@@ -906,6 +911,29 @@ void gc_index__set_origin(gc_index *idx, gc_git *git,
 	idx->git = git;
 	snprintf(idx->commit, sizeof(idx->commit), "%s", commit);
 	idx->lazy = lazy;
+}
+
+void gc_index__set_origin_dir(gc_index *idx, const char *dir, bool lazy)
+{
+	free(idx->dir);
+	idx->dir = gc_xstrdup(dir);
+	idx->git = NULL;
+	idx->lazy = lazy;
+}
+
+/* The bytes of an index file again, from its commit or its directory. */
+static int read_again(gc_buf *out, const gc_index *idx, const char *path,
+		      gc_error *err)
+{
+	gc_buf full = GC_BUF_INIT;
+	int error;
+
+	if (idx->git)
+		return gc_git_read_file(out, idx->git, idx->commit, path, err);
+	gc_buf_addf(&full, "%s/%s", idx->dir, path);
+	error = gc_buf_read_file(out, full.ptr, GC_YAML_MAX_FILE_BYTES, err);
+	gc_buf_release(&full);
+	return error;
 }
 
 void gc_index_trim(gc_index *idx)
@@ -939,16 +967,16 @@ int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
 
 	if (!f || !f->trimmed)
 		return 0;
-	if ((error = gc_git_read_file(&data, idx->git, idx->commit, f->path,
-				      err)) < 0)
+	if ((error = read_again(&data, idx, f->path, err)) < 0)
 		goto cleanup;
 	gc_index__parse(f->path, data.ptr ? data.ptr : "", data.len, &docs,
 			&problems);
 	if (docs.n != f->n) {
 		error = gc_error_set(
 			err, GC_ERROR,
-			"%s: %zu documents at %.12s, %zu when it was indexed",
-			f->path, docs.n, idx->commit, f->n);
+			"%s: %zu documents %s%.12s, %zu when it was indexed",
+			f->path, docs.n, idx->git ? "at " : "now",
+			idx->git ? idx->commit : "", f->n);
 		goto cleanup;
 	}
 	if (docs.n > 1)

@@ -289,7 +289,8 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 	return 0;
 }
 
-void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx)
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx,
+		  gc_validate_canary_cb cb, void *payload)
 {
 	const gc_problems *loaded = gc_index_problems(idx);
 
@@ -299,7 +300,7 @@ void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx)
 		if (loaded->v[i].warning)
 			gc_problems_last_is_warning(out);
 	}
-	gc_validate_index(out, idx, canaries);
+	gc_validate_index(out, idx, canaries, cb, payload);
 }
 
 size_t gc_cli_print_problems(gc_problems *p)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "reconciler/loop/loop.h"
+#include "reconciler/release/validate.h"
 #include "repo-layout/git.h"
 #include "repo-layout/source.h"
 
@@ -111,12 +112,13 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 /*
  * validate's checks of a loaded index, the one set `validate` and `render`
  * run: the index's own problems (parse errors, duplicates) then every
- * flagger.app object's (reconciler/release/validate.h). *canaries counts
- * the Canaries checked. Printed by gc_cli_print_problems as
- * path:line:column: [warning: ]message on stderr, sorted, each once;
- * the number of errors is returned.
+ * flagger.app object's (reconciler/release/validate.h), calling cb (may be
+ * NULL) after each Canary. *canaries counts the Canaries checked. Printed
+ * by gc_cli_print_problems as path:line:column: [warning: ]message on
+ * stderr, sorted, each once; the number of errors is returned.
  */
-void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx);
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx,
+		  gc_validate_canary_cb cb, void *payload);
 size_t gc_cli_print_problems(gc_problems *p);
 
 /*
