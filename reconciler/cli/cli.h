@@ -125,9 +125,11 @@ size_t gc_cli_print_problems(gc_problems *p);
  * Loads the manifests every read-only command works on: a plain directory
  * (src->dir != NULL), or the commit src->ref (NULL = HEAD / the remote's
  * HEAD branch) of the repository or URL src->repo; src's roots and
- * kustomize command go into opts.
+ * kustomize command go into opts. With opts->trees_on_demand the index
+ * reads files again from the repository: *git gets it (owned, NULL for a
+ * directory), to be freed after the index.
  */
-int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
+int gc_cli_load(gc_index **idx, gc_git **git, const gc_cli_source_args *src,
 		const gc_source_opts *opts, gc_error *err);
 
 /* The options of `reconcile` and `run`: the loop's, and what they own. */
