@@ -191,7 +191,7 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 typedef struct spool {
 	FILE *f; /* NULL: in mem */
 	gc_buf mem;
-	bool failed; /* a write to f failed */
+	int failed; /* errno of the first write to f that failed, or 0 */
 } spool;
 
 static void spool_open(spool *sp)
@@ -214,8 +214,8 @@ static void spool_add(spool *sp, const void *data, size_t len)
 {
 	if (!sp->f)
 		gc_buf_add(&sp->mem, data, len);
-	else if (fwrite(data, 1, len, sp->f) != len)
-		sp->failed = true;
+	else if (fwrite(data, 1, len, sp->f) != len && !sp->failed)
+		sp->failed = errno ? errno : EIO;
 }
 
 static int spool_write(const char *data, size_t len, void *payload,
@@ -229,11 +229,13 @@ static int spool_write(const char *data, size_t len, void *payload,
 /* Rewinds sp for reading; an error when it could not be written. */
 static int spool_rewind(spool *sp, gc_error *err)
 {
-	if (sp->f && (sp->failed || fflush(sp->f) != 0 ||
-		      fseek(sp->f, 0, SEEK_SET) != 0))
+	if (sp->f && !sp->failed &&
+	    (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0))
+		sp->failed = errno ? errno : EIO;
+	if (sp->failed)
 		return gc_error_set(err, GC_EOS,
 				    "cannot write a temporary file: %s",
-				    strerror(errno));
+				    strerror(sp->failed));
 	return 0;
 }
 

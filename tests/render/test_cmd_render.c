@@ -368,6 +368,36 @@ START_TEST(test_cmd_render__commit_renders_as_its_work_tree)
 }
 END_TEST
 
+/*
+ * Without a temporary directory the spool is memory: the same output, and
+ * still nothing on stdout when a canary fails.
+ */
+START_TEST(test_cmd_render__spools_in_memory_without_tmpdir)
+{
+	gc_buf out = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && " MULTI_APPS
+			" && '%s' render --dir '%s/repo' >'%s/file.yaml' 2>/dev/null && "
+			"TMPDIR='%s/absent' '%s' render --dir '%s/repo' >'%s/mem.yaml' 2>/dev/null && "
+			"cmp '%s/file.yaml' '%s/mem.yaml' && grep -c '^kind: Deployment$' '%s/mem.yaml' && "
+			"printf '        envFrom:\\n        - configMapRef:\\n"
+			"            name: absent\\n' >>'%s/repo/gamma-2.yaml' && "
+			"TMPDIR='%s/absent' '%s' render --dir '%s/repo' 2>/dev/null | wc -c",
+			gc_test_source_dir, dir, dir, gc_test_binary, dir, dir,
+			dir, gc_test_binary, dir, dir, dir, dir, dir, dir, dir,
+			gc_test_binary, dir),
+		0);
+	ck_assert_str_eq(out.ptr, "14\n0\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+}
+END_TEST
+
 static Suite *gc_suite_cmd_render(void)
 {
 	Suite *s = suite_create("cmd_render");
@@ -386,6 +416,7 @@ static Suite *gc_suite_cmd_render(void)
 	tcase_add_test(tc,
 		       test_cmd_render__late_error_prints_and_writes_nothing);
 	tcase_add_test(tc, test_cmd_render__commit_renders_as_its_work_tree);
+	tcase_add_test(tc, test_cmd_render__spools_in_memory_without_tmpdir);
 	suite_add_tcase(s, tc);
 	return s;
 }
