@@ -265,16 +265,21 @@ static void check_fields(vctx *c, const cJSON *obj, const char *path,
 	check_unknown(c, obj, path, fields);
 	for (const gc_field *f = fields; f->key; f++) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, f->key);
+		bool absent = !n || cJSON_IsNull(n);
 
-		gc_buf_clear(&sub);
-		gc_buf_addf(&sub, "%s%s%s", path, *path ? "." : "", f->key);
-		if (!n || cJSON_IsNull(n)) {
-			if (f->flags & GC_F_REQ)
-				problem(c, obj, true, "%s: Required value",
-					sub.ptr);
+		/* most fields are absent: their path only for a problem */
+		if (absent && !(f->flags & GC_F_REQ))
 			continue;
+		gc_buf_clear(&sub);
+		if (*path) {
+			gc_buf_adds(&sub, path);
+			gc_buf_addch(&sub, '.');
 		}
-		check_value(c, n, sub.ptr, f);
+		gc_buf_adds(&sub, f->key);
+		if (absent)
+			problem(c, obj, true, "%s: Required value", sub.ptr);
+		else
+			check_value(c, n, sub.ptr, f);
 	}
 	gc_buf_release(&sub);
 }
