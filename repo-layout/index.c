@@ -58,6 +58,7 @@ typedef struct ifile {
 	bool built;           /* a kustomize build's output: never trimmed */
 	bool dirty;           /* documents to evaluate at the next settle */
 	bool trimmed;         /* trees dropped (gc_index_trim) */
+	bool reloaded;        /* in the index's list of files loaded again */
 	char path[];
 } ifile;
 
@@ -72,16 +73,25 @@ struct gc_index {
 	gc_map by_key;   /* "kind\0ns\0name" -> first claimant idoc* or NULL */
 	gc_map ns_names; /* namespace -> its one owned copy */
 	gc_map strings;  /* apiVersions, kinds and names of objects */
-	/* trees on demand: where files are read again (gc_index_load) */
+	/*
+	 * trees on demand: where files are read again (gc_index_load), a
+	 * commit of git or a directory (owned)
+	 */
 	gc_git *git;
 	char commit[GC_OID_HEX];
+	char *dir;
 	bool lazy;
 	/*
-	 * Files parsed again since the last trim; behind a pointer because
-	 * gc_index_load counts through a const index (the trees it reloads
-	 * are a cache, not part of what the index says). Owned.
+	 * Files parsed again since the last trim, which the trim visits;
+	 * behind a pointer because gc_index_load adds to it through a const
+	 * index (the trees it reloads are a cache, not part of what the index
+	 * says). Owned.
 	 */
-	size_t *nloaded;
+	struct reloaded {
+		ifile **v;
+		size_t n, alloc;
+	} * reloaded;
+	bool untrimmed;   /* files were set with trees outside the list */
 	char *default_ns; /* of the last settle */
 	size_t ndocs;
 	/* what the problems list is made of: rebuilt only when not 0 */
@@ -114,7 +124,7 @@ gc_index *gc_index__new(void)
 {
 	gc_index *idx = gc_xcalloc(1, sizeof(gc_index));
 
-	idx->nloaded = gc_xcalloc(1, sizeof(*idx->nloaded));
+	idx->reloaded = gc_xcalloc(1, sizeof(*idx->reloaded));
 	return idx;
 }
 
@@ -616,6 +626,13 @@ static void remove_file(gc_index *idx, ifile *f)
 			;
 		idx->dirty[i] = idx->dirty[--idx->ndirty];
 	}
+	if (f->reloaded) {
+		struct reloaded *r = idx->reloaded;
+
+		for (i = r->n; r->v[--i] != f;)
+			;
+		r->v[i] = r->v[--r->n];
+	}
 	i = file_pos(idx, f->path);
 	memmove(&idx->files[i], &idx->files[i + 1],
 		(idx->nfiles - i - 1) * sizeof(*idx->files));
@@ -696,6 +713,7 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 			gc_doc_trim(d->doc);
 	}
 	f->trimmed = idx->lazy && !built;
+	idx->untrimmed |= !f->trimmed && !built;
 	idx->ndocs += f->n;
 	docs->n = 0;
 	gc_doclist_release(docs);
@@ -894,7 +912,9 @@ void gc_index_free(gc_index *idx)
 	gc_map_release(&idx->strings);
 	gc_problems_release(&idx->phase1);
 	gc_problems_release(&idx->problems);
-	free(idx->nloaded);
+	free(idx->reloaded->v);
+	free(idx->reloaded);
+	free(idx->dir);
 	free(idx);
 }
 
@@ -908,25 +928,58 @@ void gc_index__set_origin(gc_index *idx, gc_git *git,
 	idx->lazy = lazy;
 }
 
+void gc_index__set_origin_dir(gc_index *idx, const char *dir, bool lazy)
+{
+	free(idx->dir);
+	idx->dir = gc_xstrdup(dir);
+	idx->git = NULL;
+	idx->lazy = lazy;
+}
+
+/* The bytes of an index file again, from its commit or its directory. */
+static int read_again(gc_buf *out, const gc_index *idx, const char *path,
+		      gc_error *err)
+{
+	gc_buf full = GC_BUF_INIT;
+	int error;
+
+	if (idx->git)
+		return gc_git_read_file(out, idx->git, idx->commit, path, err);
+	gc_buf_addf(&full, "%s/%s", idx->dir, path);
+	error = gc_buf_read_file(out, full.ptr, GC_YAML_MAX_FILE_BYTES, err);
+	gc_buf_release(&full);
+	return error;
+}
+
+static void trim_file(ifile *f)
+{
+	if (f->built || f->trimmed)
+		return;
+	for (size_t j = 0; j < f->n; j++)
+		gc_doc_trim(f->docs[j].doc);
+	f->trimmed = true;
+}
+
 void gc_index_trim(gc_index *idx)
 {
+	struct reloaded *r = idx->reloaded;
+
 	if (!idx->lazy)
 		return;
-	for (size_t i = 0; i < idx->nfiles; i++) {
-		ifile *f = idx->files[i];
-
-		if (f->built || f->trimmed)
-			continue;
-		for (size_t j = 0; j < f->n; j++)
-			gc_doc_trim(f->docs[j].doc);
-		f->trimmed = true;
+	/* only the files loaded again, unless others came with trees */
+	for (size_t i = 0; idx->untrimmed && i < idx->nfiles; i++)
+		trim_file(idx->files[i]);
+	for (size_t i = 0; i < r->n; i++) {
+		trim_file(r->v[i]);
+		r->v[i]->reloaded = false;
 	}
-	*idx->nloaded = 0;
+	idx->untrimmed = false;
+	r->n = 0;
 }
 
 size_t gc_index_loaded(const gc_index *idx)
 {
-	return *idx->nloaded;
+	return idx->reloaded->n;
 }
 
 int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
@@ -939,16 +992,16 @@ int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
 
 	if (!f || !f->trimmed)
 		return 0;
-	if ((error = gc_git_read_file(&data, idx->git, idx->commit, f->path,
-				      err)) < 0)
+	if ((error = read_again(&data, idx, f->path, err)) < 0)
 		goto cleanup;
 	gc_index__parse(f->path, data.ptr ? data.ptr : "", data.len, &docs,
 			&problems);
 	if (docs.n != f->n) {
 		error = gc_error_set(
 			err, GC_ERROR,
-			"%s: %zu documents at %.12s, %zu when it was indexed",
-			f->path, docs.n, idx->commit, f->n);
+			"%s: %zu documents %s%.12s, %zu when it was indexed",
+			f->path, docs.n, idx->git ? "at " : "now",
+			idx->git ? idx->commit : "", f->n);
 		goto cleanup;
 	}
 	if (docs.n > 1)
@@ -959,7 +1012,16 @@ int gc_index_load(const gc_index *idx, const gc_object *o, gc_error *err)
 	}
 	docs.n = 0;
 	f->trimmed = false;
-	(*idx->nloaded)++;
+	if (!f->reloaded) {
+		struct reloaded *r = idx->reloaded;
+
+		if (r->n == r->alloc) {
+			r->alloc = r->alloc ? r->alloc * 2 : 16;
+			r->v = gc_xrealloc(r->v, r->alloc * sizeof(*r->v));
+		}
+		r->v[r->n++] = f;
+		f->reloaded = true;
+	}
 cleanup:
 	gc_doclist_release(&docs);
 	gc_problems_release(&problems);

@@ -58,5 +58,7 @@ void gc_index__finish(gc_index *idx, const gc_source_opts *opts);
  */
 void gc_index__set_origin(gc_index *idx, gc_git *git,
 			  const char commit[GC_OID_HEX], bool lazy);
+/* The same for a directory: files are read again from dir/<path>. */
+void gc_index__set_origin_dir(gc_index *idx, const char *dir, bool lazy);
 
 #endif

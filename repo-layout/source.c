@@ -25,14 +25,16 @@
 #include "yaml.h"
 
 /*
- * The bytes of the files a load reads: all of them for a directory or a
- * full git load (read once by the walk), the changed ones and those read
- * on demand for an update.
+ * The bytes of the files a load reads again after its walk (those a build
+ * reads, those the plan reaches and the walk did not parse), and for an
+ * update the changed ones.
  */
 typedef struct files {
 	gc_map data; /* path -> owned gc_buf *, NULL = removed */
 	gc_git *git; /* files not in data are read from here */
 	const char *commit;
+	const char *dir; /* or from here (a directory load): the files */
+	const gc_src_tree *tree; /* of the walk, as it read them */
 } files;
 
 static void files_put(files *fs, const char *path, const char *data, size_t len)
@@ -62,6 +64,18 @@ static void files_release(files *fs)
 	gc_map_release(&fs->data);
 }
 
+static int read_dir_file(gc_buf *out, const char *dir, const char *path,
+			 gc_error *err)
+{
+	gc_buf full = GC_BUF_INIT;
+	int error;
+
+	gc_buf_addf(&full, "%s/%s", dir, path);
+	error = gc_buf_read_file(out, full.ptr, GC_YAML_MAX_FILE_BYTES, err);
+	gc_buf_release(&full);
+	return error;
+}
+
 /* The bytes of path; GC_ENOTFOUND when the commit has no such file. */
 static int files_get(const gc_buf **out, files *fs, const char *path,
 		     gc_error *err)
@@ -69,10 +83,14 @@ static int files_get(const gc_buf **out, files *fs, const char *path,
 	gc_buf *b = gc_map_gets(&fs->data, path);
 	int error;
 
-	if (!b && fs->git && !gc_map_key(&fs->data, path)) {
+	if (!b && (fs->git || (fs->dir && gc_src_tree_get(fs->tree, path))) &&
+	    !gc_map_key(&fs->data, path)) {
 		b = gc_xcalloc(1, sizeof(*b));
-		if ((error = gc_git_read_file(b, fs->git, fs->commit, path,
-					      err)) < 0) {
+		if ((error = fs->git ? gc_git_read_file(b, fs->git, fs->commit,
+							path, err)
+				     : read_dir_file(b, fs->dir, path, err)) <
+		    0) {
+			gc_buf_release(b);
 			free(b);
 			return error;
 		}
@@ -105,10 +123,10 @@ static int set_native(gc_index *idx, files *fs, const char *path,
  * A file of a fresh load: into the source tree and, when it is a manifest
  * a root may reach (most are), parsed into the index at once, so a load
  * never holds every file's bytes and trees (load_all drops what no root
- * reaches). keep: its bytes stay in fs (no git to read them from again).
+ * reaches). What is needed again is read again (files_get).
  */
-static void take_file(gc_index *idx, files *fs, const char *path,
-		      const char *data, size_t len, bool keep)
+static void take_file(gc_index *idx, const char *path, const char *data,
+		      size_t len)
 {
 	const gc_src_file *f;
 	gc_doclist docs = GC_DOCLIST_INIT;
@@ -120,8 +138,6 @@ static void take_file(gc_index *idx, files *fs, const char *path,
 		gc_index__parse(path, data, len, &docs, &problems);
 		gc_index__set_file(idx, path, &docs, &problems, NULL, false);
 	}
-	if (keep)
-		files_put(fs, path, data, len);
 }
 
 static int read_file(const gc_buf **out, const char *path, void *payload,
@@ -250,8 +266,8 @@ static int cmp_dirent(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void load_file(gc_index *idx, files *fs, const char *full,
-		      const char *rel, const struct stat *st)
+static void load_file(gc_index *idx, const char *full, const char *rel,
+		      const struct stat *st)
 {
 	gc_buf data = GC_BUF_INIT;
 	gc_error err = GC_ERROR_INIT;
@@ -269,14 +285,14 @@ static void load_file(gc_index *idx, files *fs, const char *full,
 		gc_problems_add(problems, rel, 1, 1, "%s", gc_error_msg(&err));
 		goto cleanup;
 	}
-	take_file(idx, fs, rel, data.ptr ? data.ptr : "", data.len, true);
+	take_file(idx, rel, data.ptr ? data.ptr : "", data.len);
 cleanup:
 	gc_error_release(&err);
 	gc_buf_release(&data);
 }
 
 /* Walks dir/rel (rel "" = the root) in name order. */
-static int walk_dir(gc_index *idx, files *fs, const char *root, const char *rel,
+static int walk_dir(gc_index *idx, const char *root, const char *rel,
 		    unsigned depth, gc_error *err)
 {
 	struct dirent **list = NULL;
@@ -308,15 +324,15 @@ static int walk_dir(gc_index *idx, files *fs, const char *root, const char *rel,
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			if (!gc_name_is_skipped_dir(name) && depth < 64 &&
-			    (error = walk_dir(idx, fs, root, child.ptr,
-					      depth + 1, err)) < 0)
+			    (error = walk_dir(idx, root, child.ptr, depth + 1,
+					      err)) < 0)
 				break;
 			continue;
 		}
 		/* symlinks to files are followed; to directories, not */
 		if (stat(full.ptr, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		load_file(idx, fs, full.ptr, child.ptr, &st);
+		load_file(idx, full.ptr, child.ptr, &st);
 	}
 cleanup:
 	for (int i = 0; i < n; i++)
@@ -347,34 +363,28 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	gc_index *idx = gc_index__new();
-	files fs = { GC_MAP_INIT, NULL, NULL };
+	files fs = { GC_MAP_INIT, NULL, NULL, dir, gc_index__tree(idx) };
 	struct stat st;
 	int error;
 
+	gc_index__set_origin_dir(idx, dir, opts && opts->trees_on_demand);
 	if (stat(dir, &st) < 0)
 		error = gc_error_set_errno(err, dir, "cannot open directory");
 	else if (!S_ISDIR(st.st_mode))
 		error = gc_error_set_at(err, GC_EINVALID, dir, 0, 0, "%s",
 					"not a directory");
 	else
-		error = walk_dir(idx, &fs, dir, "", 0, err);
+		error = walk_dir(idx, dir, "", 0, err);
 	return load_end(out, idx, &fs, opts, error, err);
 }
 
 /* ---- git commits ---- */
 
-typedef struct walk_ctx {
-	gc_index *idx;
-	files *fs;
-} walk_ctx;
-
 static int git_blob(const char *path, const char blob_id[GC_OID_HEX],
 		    const char *data, size_t len, void *payload)
 {
-	walk_ctx *w = payload;
-
 	(void)blob_id;
-	take_file(w->idx, w->fs, path, data, len, false);
+	take_file(payload, path, data, len);
 	return 0;
 }
 
@@ -383,12 +393,11 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 		       const gc_source_opts *opts, gc_error *err)
 {
 	gc_index *idx = gc_index__new();
-	files fs = { GC_MAP_INIT, git, commit };
-	walk_ctx w = { idx, &fs };
+	files fs = { GC_MAP_INIT, git, commit, NULL, NULL };
 
 	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
 	return load_end(out, idx, &fs, opts,
-			gc_git_walk(git, commit, git_blob, &w, err), err);
+			gc_git_walk(git, commit, git_blob, idx, err), err);
 }
 
 /* ---- incremental update ---- */
@@ -534,7 +543,7 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 			 const gc_source_opts *opts, gc_error *err)
 {
 	gc_map changed = GC_MAP_INIT;
-	files fs = { GC_MAP_INIT, git, to };
+	files fs = { GC_MAP_INIT, git, to, NULL, NULL };
 	gc_src_tree *tree = gc_index__tree(idx);
 	gc_plan old = { 0 };
 	gc_plan_opts po;

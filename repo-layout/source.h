@@ -62,10 +62,11 @@ typedef struct gc_index gc_index;
 typedef struct gc_source_opts {
 	const char *default_namespace; /* NULL = "default" */
 	/*
-	 * Git loads only: keep each document's identity, not its tree; a
-	 * tree is parsed again from the commit when needed (gc_index_load,
-	 * gc_index_find) and dropped by gc_index_trim. For a long-lived
-	 * index of a large repository (the loop).
+	 * Keep each document's identity, not its tree; a tree is parsed
+	 * again from the commit (or the directory) when needed
+	 * (gc_index_load, gc_index_find_tree) and dropped by gc_index_trim.
+	 * For a long-lived index of a large repository (the loop) and a
+	 * command that walks every canary once (render).
 	 */
 	bool trees_on_demand;
 	/* roots (--path), repository-relative; none = the repository root */

@@ -152,6 +152,13 @@ static bool plain_is_string(const char *s)
 {
 	double d;
 
+	/*
+	 * Nulls, booleans and numbers start with one of these (an integer
+	 * may start with '_', which it drops): most keys and values do not,
+	 * and this runs for every scalar emitted.
+	 */
+	if (*s && !strchr("~nNyYoOtTfF.+-_0123456789", *s))
+		return true;
 	if (in_list(s, null_words) || in_list(s, true_words) ||
 	    in_list(s, false_words))
 		return false;

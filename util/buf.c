@@ -2,10 +2,12 @@
 #include "alloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char gc_buf__empty[1];
 
@@ -118,28 +120,44 @@ char *gc_buf_detach(gc_buf *buf, size_t *len_out)
 	return p;
 }
 
+/*
+ * With read(2) into the buffer, sized by fstat: no stdio buffer per file
+ * (a load reads every file of a repository).
+ */
 int gc_buf_read_file(gc_buf *buf, const char *path, size_t max, gc_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
 	int error = 0;
 
-	if (!f)
+	if (fd < 0)
 		return gc_error_set_errno(err, path, "cannot open");
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf->len + n > max) {
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (size_t)st.st_size <= max)
+		gc_buf_grow(buf, (size_t)st.st_size + 1);
+	for (;;) {
+		if (buf->alloc - buf->len < 2)
+			gc_buf_grow(buf, 65536);
+		n = read(fd, buf->ptr + buf->len, buf->alloc - buf->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = gc_error_set_errno(err, path, "cannot read");
+			break;
+		}
+		if (n == 0)
+			break;
+		buf->len += (size_t)n;
+		buf->ptr[buf->len] = '\0';
+		if (buf->len > max) {
 			error = gc_error_set_at(err, GC_EINVALID, path, 0, 0,
 						"file is larger than %zu bytes",
 						max);
-			goto cleanup;
+			break;
 		}
-		gc_buf_add(buf, chunk, n);
 	}
-	if (ferror(f))
-		error = gc_error_set_errno(err, path, "cannot read");
-cleanup:
-	fclose(f);
+	close(fd);
 	return error;
 }
 

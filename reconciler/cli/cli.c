@@ -290,7 +290,8 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 	return 0;
 }
 
-void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx)
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx,
+		  gc_validate_canary_cb cb, void *payload)
 {
 	const gc_problems *loaded = gc_index_problems(idx);
 
@@ -300,7 +301,7 @@ void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx)
 		if (loaded->v[i].warning)
 			gc_problems_last_is_warning(out);
 	}
-	gc_validate_index(out, idx, canaries);
+	gc_validate_index(out, idx, canaries, cb, payload);
 }
 
 size_t gc_cli_print_problems(gc_problems *p)
@@ -331,7 +332,7 @@ static void source_opts(gc_source_opts *opts, const char *const *paths,
 	opts->kustomize_command = kustomize_command;
 }
 
-int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
+int gc_cli_load(gc_index **idx, gc_git **git_out, const gc_cli_source_args *src,
 		const gc_source_opts *in, gc_error *err)
 {
 	gc_source_opts o = *in, *opts = &o;
@@ -346,7 +347,12 @@ int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
 				 err)) < 0 ||
 	    (error = gc_git_resolve(commit, git, src->ref, err)) < 0)
 		goto cleanup;
-	error = gc_source_load_git(idx, git, commit, opts, err);
+	if ((error = gc_source_load_git(idx, git, commit, opts, err)) == 0 &&
+	    opts->trees_on_demand) {
+		GC_ASSERT(git_out);
+		*git_out = git;
+		git = NULL;
+	}
 cleanup:
 	gc_git_free(git);
 	return error;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "reconciler/loop/loop.h"
+#include "reconciler/release/validate.h"
 #include "repo-layout/git.h"
 #include "repo-layout/source.h"
 
@@ -111,21 +112,24 @@ int gc_cli_parse_source(gc_cli_source_args *src, const char *verb,
 /*
  * validate's checks of a loaded index, the one set `validate` and `render`
  * run: the index's own problems (parse errors, duplicates) then every
- * flagger.app object's (reconciler/release/validate.h). *canaries counts
- * the Canaries checked. Printed by gc_cli_print_problems as
- * path:line:column: [warning: ]message on stderr, sorted, each once;
- * the number of errors is returned.
+ * flagger.app object's (reconciler/release/validate.h), calling cb (may be
+ * NULL) after each Canary. *canaries counts the Canaries checked. Printed
+ * by gc_cli_print_problems as path:line:column: [warning: ]message on
+ * stderr, sorted, each once; the number of errors is returned.
  */
-void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx);
+void gc_cli_check(gc_problems *out, size_t *canaries, gc_index *idx,
+		  gc_validate_canary_cb cb, void *payload);
 size_t gc_cli_print_problems(gc_problems *p);
 
 /*
  * Loads the manifests every read-only command works on: a plain directory
  * (src->dir != NULL), or the commit src->ref (NULL = HEAD / the remote's
  * HEAD branch) of the repository or URL src->repo; src's roots and
- * kustomize command go into opts.
+ * kustomize command go into opts. With opts->trees_on_demand the index
+ * reads files again from the repository: *git gets it (owned, NULL for a
+ * directory), to be freed after the index.
  */
-int gc_cli_load(gc_index **idx, const gc_cli_source_args *src,
+int gc_cli_load(gc_index **idx, gc_git **git, const gc_cli_source_args *src,
 		const gc_source_opts *opts, gc_error *err);
 
 /* The options of `reconcile` and `run`: the loop's, and what they own. */

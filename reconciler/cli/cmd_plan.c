@@ -406,7 +406,7 @@ int cmd_plan(int argc, char **argv)
 			"plan",
 			"--min-interval needs a positive duration such as 1s");
 	opts.default_namespace = a.src.default_ns;
-	if (gc_cli_load(&idx, &a.src, &opts, &err) < 0)
+	if (gc_cli_load(&idx, NULL, &a.src, &opts, &err) < 0)
 		return fail("", &err);
 	/* one rule for errors of the source: reported, then exit 1 */
 	source_errors = print_errors(gc_index_problems(idx));

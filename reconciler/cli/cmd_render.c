@@ -9,11 +9,16 @@
  * (<ns>/<canary>/<kind>-<name>.yaml). It first runs exactly validate's
  * checks and prints their problems as validate does; with any error it
  * renders nothing. All or nothing: on any error nothing is printed or
- * written. Canaries are rendered and written one at a time (write_out).
+ * written. The source is loaded with trees on demand and each canary is
+ * rendered once, as the checks reach it, into a spool (an unlinked
+ * temporary file) that goes to stdout or the files only at the end (run).
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reconciler/cli/cli.h"
 #include "render/render.h"
@@ -96,7 +101,7 @@ typedef struct ctx {
 static const cJSON *lookup(const char *kind, const char *name, void *payload)
 {
 	const ctx *c = payload;
-	const gc_object *o = gc_index_find(c->idx, kind, c->ns, name);
+	const gc_object *o = gc_index_find_tree(c->idx, kind, c->ns, name);
 
 	return o ? o->doc->root : NULL;
 }
@@ -117,6 +122,7 @@ static void locate(gc_error *err, gc_render_source src, const cJSON *node,
 	err->column = loc.column;
 }
 
+/* One canary's objects; its tree is loaded (trees on demand). */
 static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 		      const render_args *a, const gc_doc *promoted,
 		      gc_error *err)
@@ -132,8 +138,8 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	int error;
 
 	if (tname)
-		target =
-			gc_index_find(idx, "Deployment", can->namespace, tname);
+		target = gc_index_find_tree(idx, "Deployment", can->namespace,
+					    tname);
 	if (!target) {
 		loc = gc_doc_loc(can->doc,
 				 gc_json_get(can->doc->root, "spec.targetRef"));
@@ -143,8 +149,8 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 			can->namespace, can->name, tname ? tname : "");
 	}
 	if (hname)
-		hpa = gc_index_find(idx, "HorizontalPodAutoscaler",
-				    can->namespace, hname);
+		hpa = gc_index_find_tree(idx, "HorizontalPodAutoscaler",
+					 can->namespace, hname);
 	c.docs[GC_RENDER_SRC_TARGET] = target->doc;
 	c.docs[GC_RENDER_SRC_HPA] = hpa ? hpa->doc : NULL;
 	in.canary = can->doc->root;
@@ -174,110 +180,294 @@ static int render_one(cJSON **out, const gc_index *idx, const gc_object *can,
 	return gc_render_canary(out, &in, err);
 }
 
-static int stdout_write(const char *data, size_t len, void *payload,
-			gc_error *err)
+/*
+ * Where the output waits until every canary is checked and rendered, so
+ * that an error prints and writes nothing: an unlinked temporary file (in
+ * $TMPDIR, else /tmp), or memory when none can be made. For stdout it
+ * holds the YAML stream's bytes; for --out, a record per file: the path's
+ * length and the data's (two size_t), the path, the data.
+ */
+typedef struct spool {
+	FILE *f; /* NULL: in mem */
+	gc_buf mem;
+	int failed; /* errno of the first write to f that failed, or 0 */
+} spool;
+
+static void spool_open(spool *sp)
 {
-	(void)payload;
-	if (fwrite(data, 1, len, stdout) != len)
+	const char *tmp = getenv("TMPDIR");
+	gc_buf path = GC_BUF_INIT;
+	int fd;
+
+	gc_buf_addf(&path, "%s/gitcanary-render-XXXXXX",
+		    tmp && *tmp ? tmp : "/tmp");
+	if ((fd = mkstemp(path.ptr)) >= 0) {
+		unlink(path.ptr);
+		if (!(sp->f = fdopen(fd, "w+b")))
+			close(fd);
+	}
+	gc_buf_release(&path);
+}
+
+static void spool_add(spool *sp, const void *data, size_t len)
+{
+	if (!sp->f)
+		gc_buf_add(&sp->mem, data, len);
+	else if (fwrite(data, 1, len, sp->f) != len && !sp->failed)
+		sp->failed = errno ? errno : EIO;
+}
+
+static int spool_write(const char *data, size_t len, void *payload,
+		       gc_error *err)
+{
+	(void)err;
+	spool_add(payload, data, len);
+	return 0;
+}
+
+/* Rewinds sp for reading; an error when it could not be written. */
+static int spool_rewind(spool *sp, gc_error *err)
+{
+	if (sp->f && !sp->failed &&
+	    (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0))
+		sp->failed = errno ? errno : EIO;
+	if (sp->failed)
+		return gc_error_set(err, GC_EOS,
+				    "cannot write a temporary file: %s",
+				    strerror(sp->failed));
+	return 0;
+}
+
+/* Reads len bytes of sp at *at (memory) or its position (file). */
+static bool spool_read(spool *sp, size_t *at, void *out, size_t len)
+{
+	if (sp->f)
+		return fread(out, 1, len, sp->f) == len;
+	if (sp->mem.len - *at < len)
+		return false;
+	memcpy(out, sp->mem.ptr + *at, len);
+	*at += len;
+	return true;
+}
+
+static int spool_to_stdout(spool *sp, gc_error *err)
+{
+	char chunk[65536];
+	size_t n;
+	int error;
+
+	if ((error = spool_rewind(sp, err)) < 0)
+		return error;
+	if (!sp->f) {
+		if (fwrite(sp->mem.ptr, 1, sp->mem.len, stdout) != sp->mem.len)
+			return gc_error_set(err, GC_EOS,
+					    "cannot write the output");
+	} else {
+		while ((n = fread(chunk, 1, sizeof(chunk), sp->f)) > 0)
+			if (fwrite(chunk, 1, n, stdout) != n)
+				return gc_error_set(err, GC_EOS,
+						    "cannot write the output");
+		if (ferror(sp->f))
+			return gc_error_set(err, GC_EOS,
+					    "cannot read a temporary file");
+	}
+	if (fflush(stdout) != 0)
 		return gc_error_set(err, GC_EOS, "cannot write the output");
 	return 0;
 }
 
-/* One canary's objects as files under --out. */
-static int write_files(const render_args *a, const cJSON *set,
-		       const gc_object *can, gc_error *err)
+static int spool_to_files(spool *sp, gc_error *err)
+{
+	gc_buf path = GC_BUF_INIT, data = GC_BUF_INIT;
+	size_t at = 0, len[2];
+	int error;
+
+	if ((error = spool_rewind(sp, err)) < 0)
+		return error;
+	while (error == 0 && spool_read(sp, &at, len, sizeof(len))) {
+		gc_buf_clear(&path);
+		gc_buf_clear(&data);
+		gc_buf_grow(&path, len[0]);
+		gc_buf_grow(&data, len[1]);
+		if (!spool_read(sp, &at, path.ptr, len[0]) ||
+		    !spool_read(sp, &at, data.ptr, len[1])) {
+			error = gc_error_set(err, GC_EOS,
+					     "cannot read a temporary file");
+			break;
+		}
+		path.ptr[path.len = len[0]] = '\0';
+		data.ptr[data.len = len[1]] = '\0';
+		error = gc_buf_write_file(path.ptr, data.ptr, data.len, err);
+	}
+	gc_buf_release(&path);
+	gc_buf_release(&data);
+	return error;
+}
+
+static void spool_close(spool *sp)
+{
+	if (sp->f)
+		fclose(sp->f);
+	gc_buf_release(&sp->mem);
+}
+
+/*
+ * The render of the canaries, one at a time as validate's checks reach
+ * them (render_each): each emitted into the spool, stopping at the first
+ * error.
+ */
+typedef struct render_ctx {
+	const render_args *a;
+	const gc_index *idx;
+	const gc_doc *pdoc;
+	gc_yaml_stream *stream; /* stdout: one stream of every canary */
+	spool sp;
+	size_t found; /* canaries selected (--canary: 0 or 1) */
+	size_t seen;  /* problems looked at, errors among them */
+	size_t errors;
+	bool stop; /* an error: render no more */
+	int error; /* a render or emit error, in err */
+	gc_error err;
+} render_ctx;
+
+/* One canary's objects as records of files under --out. */
+static int spool_files(render_ctx *r, const cJSON *set, const gc_object *can)
 {
 	gc_buf yaml = GC_BUF_INIT, path = GC_BUF_INIT;
 	const cJSON *obj;
+	size_t len[2];
 	int error = 0;
 
 	cJSON_ArrayForEach (obj, set) {
 		gc_buf_clear(&yaml);
 		gc_buf_clear(&path);
-		if ((error = gc_yaml_emit(&yaml, &obj, 1, err)) < 0)
+		if ((error = gc_yaml_emit(&yaml, &obj, 1, &r->err)) < 0)
 			break;
-		gc_buf_addf(&path, "%s/", a->out);
+		gc_buf_addf(&path, "%s/", r->a->out);
 		gc_layout_object_path(&path, can->namespace, can->name,
 				      gc_json_str(obj, "kind"),
 				      gc_json_str(obj, "metadata.name"));
-		if ((error = gc_buf_write_file(path.ptr, yaml.ptr, yaml.len,
-					       err)) < 0)
-			break;
+		len[0] = path.len;
+		len[1] = yaml.len;
+		spool_add(&r->sp, len, sizeof(len));
+		spool_add(&r->sp, path.ptr, path.len);
+		spool_add(&r->sp, yaml.ptr, yaml.len);
 	}
 	gc_buf_release(&yaml);
 	gc_buf_release(&path);
 	return error;
 }
 
-/*
- * Renders and writes one canary at a time, so that only one canary's
- * objects are in memory: a YAML stream on stdout (the bytes of one
- * gc_yaml_emit of everything), or files under --out. A first pass renders
- * every canary and drops the result, so that a render error still prints
- * and writes nothing.
- */
-static int write_out(const render_args *a, const gc_index *idx,
-		     const gc_object *const *canaries, size_t n,
-		     const gc_doc *pdoc, gc_error *err)
+static int spool_stream(render_ctx *r, const cJSON *set)
 {
-	gc_yaml_stream *s = NULL;
-	cJSON *set = NULL;
-	int error = 0;
+	const cJSON **objs, *obj;
+	size_t k = 0;
+	int error;
 
-	for (size_t i = 0; i < n && !error; i++) {
-		error = render_one(&set, idx, canaries[i], a, pdoc, err);
-		cJSON_Delete(set);
-		set = NULL;
-	}
-	if (!a->out)
-		s = gc_yaml_stream_new(stdout_write, NULL);
-	for (size_t i = 0; i < n && !error; i++) {
-		const cJSON **objs;
-		size_t k = 0;
-
-		if ((error = render_one(&set, idx, canaries[i], a, pdoc, err)) <
-		    0)
-			break;
-		if (a->out) {
-			error = write_files(a, set, canaries[i], err);
-		} else {
-			const cJSON *obj;
-
-			objs = gc_xcalloc((size_t)cJSON_GetArraySize(set) + 1,
-					  sizeof(*objs));
-			cJSON_ArrayForEach (obj, set)
-				objs[k++] = obj;
-			error = gc_yaml_stream_put(s, objs, k, err);
-			free(objs);
-		}
-		cJSON_Delete(set);
-		set = NULL;
-	}
-	if (s && !error)
-		error = gc_yaml_stream_end(s, err);
-	if (s && !error && fflush(stdout) != 0)
-		error = gc_error_set(err, GC_EOS, "cannot write the output");
-	gc_yaml_stream_free(s);
+	objs = gc_xcalloc((size_t)cJSON_GetArraySize(set) + 1, sizeof(*objs));
+	cJSON_ArrayForEach (obj, set)
+		objs[k++] = obj;
+	error = gc_yaml_stream_put(r->stream, objs, k, &r->err);
+	free(objs);
 	return error;
 }
 
+static void render_each(const gc_object *can, const gc_problems *out,
+			void *payload)
+{
+	render_ctx *r = payload;
+	const render_args *a = r->a;
+	cJSON *set = NULL;
+	char id[512];
+
+	snprintf(id, sizeof(id), "%s/%s", can->namespace, can->name);
+	if (a->canary && strcmp(a->canary, id))
+		return;
+	r->found++;
+	for (; r->seen < out->n; r->seen++)
+		r->errors += !out->v[r->seen].warning;
+	if (r->stop || r->errors) {
+		r->stop = true;
+		return;
+	}
+	if ((r->error = render_one(&set, r->idx, can, a, r->pdoc, &r->err)) ==
+	    0)
+		r->error = a->out ? spool_files(r, set, can)
+				  : spool_stream(r, set);
+	cJSON_Delete(set);
+	r->stop = r->error < 0;
+}
+
+/* The promoted file's first Deployment into *pdoc. */
+static int read_promoted(gc_doclist *promoted, const gc_doc **pdoc,
+			 const char *path, gc_error *err)
+{
+	gc_buf data = GC_BUF_INIT;
+	int error;
+
+	if ((error = gc_buf_read_file(&data, path, GC_YAML_MAX_FILE_BYTES,
+				      err)) < 0 ||
+	    (error = gc_yaml_parse(promoted, path, data.ptr, data.len, err)) <
+		    0)
+		goto cleanup;
+	for (size_t i = 0; i < promoted->n && !*pdoc; i++) {
+		const char *kind = gc_json_str(promoted->v[i]->root, "kind");
+
+		if (kind && !strcmp(kind, "Deployment"))
+			*pdoc = promoted->v[i];
+	}
+	if (!*pdoc)
+		error = gc_error_set_at(err, GC_EINVALID, path, 0, 0,
+					"no Deployment in the promoted file");
+cleanup:
+	gc_buf_release(&data);
+	return error;
+}
+
+/* The error of from into to (empty: nothing failed before it). */
+static void take_error(gc_error *to, gc_error *from)
+{
+	gc_error_release(to);
+	*to = *from;
+	*from = (gc_error)GC_ERROR_INIT;
+}
+
+/*
+ * Loads the source with trees on demand, then walks validate's checks;
+ * each canary is rendered as the checks reach it, while its trees are
+ * loaded, and emitted into the spool. Only when the checks found no error
+ * and every canary rendered and emitted does the spool go to stdout or the
+ * files: otherwise nothing is printed or written. The first error wins, in
+ * this order: the checks' problems, the promoted file, an absent --canary,
+ * a render or emit.
+ */
 static int run(const render_args *a, gc_error *err)
 {
 	gc_index *idx = NULL;
+	gc_git *git = NULL; /* the index reads trees again from it */
 	gc_doclist promoted = GC_DOCLIST_INIT;
-	gc_buf data = GC_BUF_INIT;
 	gc_problems problems = { NULL, 0, 0 };
-	const gc_object **canaries = NULL;
-	const gc_doc *pdoc = NULL;
-	size_t n = 0, total;
-	int error;
+	gc_error perr = GC_ERROR_INIT;
+	render_ctx r = { 0 };
+	size_t total;
+	int error, perror = 0;
 
-	if ((error = gc_cli_load(&idx, &a->src,
+	r.err = (gc_error)GC_ERROR_INIT;
+	if ((error = gc_cli_load(&idx, &git, &a->src,
 				 &(gc_source_opts){ .default_namespace =
-							    a->src.default_ns },
+							    a->src.default_ns,
+						    .trees_on_demand = true },
 				 err)) < 0)
 		goto cleanup;
-	gc_cli_check(&problems, &total, idx);
+	if (a->promoted)
+		perror = read_promoted(&promoted, &r.pdoc, a->promoted, &perr);
+	r.a = a;
+	r.idx = idx;
+	r.stop = perror < 0;
+	spool_open(&r.sp);
+	if (!a->out)
+		r.stream = gc_yaml_stream_new(spool_write, &r.sp);
+	gc_cli_check(&problems, &total, idx, render_each, &r);
 	if ((total = gc_cli_print_problems(&problems)) > 0) {
 		error = gc_error_set(err, GC_EINVALID,
 				     "%zu problem(s) found by validate; "
@@ -285,48 +475,30 @@ static int run(const render_args *a, gc_error *err)
 				     total);
 		goto cleanup;
 	}
-	if (a->promoted &&
-	    ((error = gc_buf_read_file(&data, a->promoted,
-				       GC_YAML_MAX_FILE_BYTES, err)) < 0 ||
-	     (error = gc_yaml_parse(&promoted, a->promoted, data.ptr, data.len,
-				    err)) < 0))
-		goto cleanup;
-	for (size_t i = 0; i < promoted.n && !pdoc; i++) {
-		const char *kind = gc_json_str(promoted.v[i]->root, "kind");
-
-		if (kind && !strcmp(kind, "Deployment"))
-			pdoc = promoted.v[i];
-	}
-	if (a->promoted && !pdoc) {
-		error = gc_error_set_at(err, GC_EINVALID, a->promoted, 0, 0,
-					"no Deployment in the promoted file");
-		goto cleanup;
-	}
-	total = gc_index_count(idx);
-	canaries = gc_xcalloc(total + 1, sizeof(*canaries));
-	for (size_t i = 0; i < total; i++) {
-		const gc_object *o = gc_index_at(idx, i);
-		char id[512];
-
-		if (strcmp(o->kind, "Canary"))
-			continue;
-		snprintf(id, sizeof(id), "%s/%s", o->namespace, o->name);
-		if (a->canary && strcmp(a->canary, id))
-			continue;
-		canaries[n++] = o;
-	}
-	if (a->canary && n == 0) {
+	if (perror < 0) {
+		error = perror;
+		take_error(err, &perr);
+	} else if (a->canary && r.found == 0) {
 		error = gc_error_set(err, GC_ENOTFOUND, "canary '%s' not found",
 				     a->canary);
-		goto cleanup;
+	} else if (r.error < 0 ||
+		   (r.stream &&
+		    (r.error = gc_yaml_stream_end(r.stream, &r.err)) < 0)) {
+		error = r.error;
+		take_error(err, &r.err);
+	} else {
+		error = a->out ? spool_to_files(&r.sp, err)
+			       : spool_to_stdout(&r.sp, err);
 	}
-	error = write_out(a, idx, canaries, n, pdoc, err);
 cleanup:
-	free(canaries);
+	gc_yaml_stream_free(r.stream);
+	spool_close(&r.sp);
+	gc_error_release(&r.err);
+	gc_error_release(&perr);
 	gc_doclist_release(&promoted);
-	gc_buf_release(&data);
 	gc_problems_release(&problems);
 	gc_index_free(idx);
+	gc_git_free(git);
 	return error;
 }
 

@@ -59,9 +59,9 @@ int cmd_validate(int argc, char **argv)
 	if (parse_args(&a, argc, argv, &rc) < 0)
 		return rc;
 	opts.default_namespace = a.default_ns;
-	if (gc_cli_load(&idx, &a, &opts, &err) < 0)
+	if (gc_cli_load(&idx, NULL, &a, &opts, &err) < 0)
 		return gc_cli_fail("validate", &err);
-	gc_cli_check(&problems, &canaries, idx);
+	gc_cli_check(&problems, &canaries, idx, NULL, NULL);
 	if (gc_cli_print_problems(&problems)) {
 		rc = GC_EXIT_FAILURE;
 	} else {

@@ -265,16 +265,21 @@ static void check_fields(vctx *c, const cJSON *obj, const char *path,
 	check_unknown(c, obj, path, fields);
 	for (const gc_field *f = fields; f->key; f++) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, f->key);
+		bool absent = !n || cJSON_IsNull(n);
 
-		gc_buf_clear(&sub);
-		gc_buf_addf(&sub, "%s%s%s", path, *path ? "." : "", f->key);
-		if (!n || cJSON_IsNull(n)) {
-			if (f->flags & GC_F_REQ)
-				problem(c, obj, true, "%s: Required value",
-					sub.ptr);
+		/* most fields are absent: their path only for a problem */
+		if (absent && !(f->flags & GC_F_REQ))
 			continue;
+		gc_buf_clear(&sub);
+		if (*path) {
+			gc_buf_adds(&sub, path);
+			gc_buf_addch(&sub, '.');
 		}
-		check_value(c, n, sub.ptr, f);
+		gc_buf_adds(&sub, f->key);
+		if (absent)
+			problem(c, obj, true, "%s: Required value", sub.ptr);
+		else
+			check_value(c, n, sub.ptr, f);
 	}
 	gc_buf_release(&sub);
 }
@@ -814,21 +819,43 @@ void gc_validate_removed_api(gc_problems *out, const gc_object *obj)
 			obj->api_version, obj->kind, r->removed_in);
 }
 
-int gc_validate_index(gc_problems *out, const gc_index *idx,
-		      size_t *canaries_out)
+/* Trees loaded on demand kept at most while validating (gc_index_trim). */
+#define VALIDATE_TREES 16
+
+int gc_validate_index(gc_problems *out, gc_index *idx, size_t *canaries_out,
+		      gc_validate_canary_cb cb, void *payload)
 {
+	gc_error err = GC_ERROR_INIT;
 	size_t canaries = 0;
 	int count = 0;
 
 	for (size_t i = 0; i < gc_index_count(idx); i++) {
 		const gc_object *o = gc_index_at(idx, i);
 
+		if (!gc_validate_is_flagger(o) &&
+		    !gc_validate_is_removed_api(o))
+			continue;
+		if (gc_index_loaded(idx) > VALIDATE_TREES)
+			gc_index_trim(idx);
+		if (gc_index_load(idx, o, &err) < 0) {
+			gc_problems_add(out, o->doc->path, 1, 1, "%s",
+					gc_error_msg(&err));
+			gc_error_clear(&err);
+			count++;
+			continue;
+		}
 		gc_validate_removed_api(out, o);
 		if (!gc_validate_is_flagger(o))
 			continue;
-		canaries += gc_validate_is_canary(o) != 0;
 		count += gc_validate_flagger(out, idx, o);
+		if (gc_validate_is_canary(o)) {
+			canaries++;
+			if (cb)
+				cb(o, out, payload);
+		}
 	}
+	gc_index_trim(idx);
+	gc_error_release(&err);
 	if (canaries_out)
 		*canaries_out = canaries;
 	return count;

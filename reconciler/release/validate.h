@@ -41,12 +41,20 @@ int gc_validate_flagger(gc_problems *out, const gc_index *idx,
 bool gc_validate_is_removed_api(const gc_object *obj);
 void gc_validate_removed_api(gc_problems *out, const gc_object *obj);
 /*
- * Warns of every removed apiVersion and validates every flagger.app object
- * of the index; returns the number of
- * errors added. canaries_out (may be NULL) gets the number of Canaries
- * seen.
+ * Called for each Canary once it is validated, while its tree and those
+ * its validation read are loaded; out holds every problem so far.
  */
-int gc_validate_index(gc_problems *out, const gc_index *idx,
-		      size_t *canaries_out);
+typedef void (*gc_validate_canary_cb)(const gc_object *canary,
+				      const gc_problems *out, void *payload);
+/*
+ * Warns of every removed apiVersion and validates every flagger.app object
+ * of the index, in index order; returns the number of errors added.
+ * canaries_out (may be NULL) gets the number of Canaries seen; cb (may be
+ * NULL) is called for each. With trees on demand the trees each object
+ * needs are loaded and dropped as it goes (a tree that cannot be read
+ * again is an error at its file).
+ */
+int gc_validate_index(gc_problems *out, gc_index *idx, size_t *canaries_out,
+		      gc_validate_canary_cb cb, void *payload);
 
 #endif

@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	clear_dir();
 	write_files((const char *)data, size);
 	if (gc_source_load_dir(&idx, scratch, &opts, &err) == 0) {
-		gc_cli_check(&problems, &canaries, idx);
+		gc_cli_check(&problems, &canaries, idx, NULL, NULL);
 		for (size_t i = 0; i < problems.n; i++) {
 			FUZZ_CHECK(!strchr(problems.v[i].msg, '\n'));
 			FUZZ_CHECK(!strchr(problems.v[i].path, '\n'));

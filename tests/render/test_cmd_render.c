@@ -287,6 +287,117 @@ START_TEST(test_cmd_render__streams_what_it_printed_whole)
 }
 END_TEST
 
+/*
+ * Each canary is rendered once, into a spool that reaches stdout or --out
+ * only when every canary rendered (issue 18): the last canary of seven
+ * references a ConfigMap that does not exist, and nothing of the six
+ * rendered before it is printed or written.
+ */
+START_TEST(test_cmd_render__late_error_prints_and_writes_nothing)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && " MULTI_APPS
+			" && printf '        envFrom:\\n        - configMapRef:\\n"
+			"            name: absent\\n' >>'%s/repo/gamma-2.yaml'",
+			gc_test_source_dir, dir, dir, dir),
+		0);
+	for (int i = 0; i < 2; i++) { /* stdout, then --out */
+
+		gc_buf_clear(&out);
+		gc_buf_clear(&err);
+		ck_assert_int_eq(gc_test_sh(&out, &err,
+					    "'%s' render --dir '%s/repo'%s%s%s",
+					    gc_test_binary, dir,
+					    i ? " --out '" : "", i ? dir : "",
+					    i ? "/out'" : ""),
+				 1);
+		ck_assert_str_eq(out.ptr, "");
+		ck_assert_str_eq(
+			err.ptr, PODINFO_WARNINGS
+			"gamma-2.yaml:38:19: deployment 'gamma/app-2' references configmap 'absent', which does not exist\n");
+	}
+	ck_assert_int_eq(gc_test_sh(NULL, NULL, "test -e '%s/out'", dir), 1);
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+/*
+ * render of a commit reads trees again from the repository as it goes
+ * (trees on demand): the same bytes as render of its work tree, to stdout
+ * and under --out.
+ */
+START_TEST(test_cmd_render__commit_renders_as_its_work_tree)
+{
+	gc_buf out = GC_BUF_INIT, err = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && " MULTI_APPS
+			" && cd '%s/repo' && git init -q -b main && git add . && "
+			"git -c user.name=t -c user.email=t@t commit -qm apps",
+			gc_test_source_dir, dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, &err,
+			"'%s' render --dir '%s/repo' --stage progressing:20 >'%s/dir.yaml' && "
+			"'%s' render --repo '%s/repo' --stage progressing:20 >'%s/git.yaml' && "
+			"cmp '%s/dir.yaml' '%s/git.yaml' && grep -c '^kind: Deployment$' '%s/git.yaml' && "
+			"'%s' render --dir '%s/repo' --out '%s/out-dir' && "
+			"'%s' render --repo '%s/repo' --out '%s/out-git' && "
+			"diff -r '%s/out-dir' '%s/out-git' && find '%s/out-git' -type f | wc -l",
+			gc_test_binary, dir, dir, gc_test_binary, dir, dir, dir,
+			dir, dir, gc_test_binary, dir, dir, gc_test_binary, dir,
+			dir, dir, dir, dir),
+		0);
+	ck_assert_str_eq(out.ptr, "14\n57\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+	gc_buf_release(&err);
+}
+END_TEST
+
+/*
+ * Without a temporary directory the spool is memory: the same output, and
+ * still nothing on stdout when a canary fails.
+ */
+START_TEST(test_cmd_render__spools_in_memory_without_tmpdir)
+{
+	gc_buf out = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(
+		gc_test_sh(
+			&out, NULL,
+			"cp -r '%s/examples/podinfo' '%s/repo' && " MULTI_APPS
+			" && '%s' render --dir '%s/repo' >'%s/file.yaml' 2>/dev/null && "
+			"TMPDIR='%s/absent' '%s' render --dir '%s/repo' >'%s/mem.yaml' 2>/dev/null && "
+			"cmp '%s/file.yaml' '%s/mem.yaml' && grep -c '^kind: Deployment$' '%s/mem.yaml' && "
+			"printf '        envFrom:\\n        - configMapRef:\\n"
+			"            name: absent\\n' >>'%s/repo/gamma-2.yaml' && "
+			"TMPDIR='%s/absent' '%s' render --dir '%s/repo' 2>/dev/null | wc -c",
+			gc_test_source_dir, dir, dir, gc_test_binary, dir, dir,
+			dir, gc_test_binary, dir, dir, dir, dir, dir, dir, dir,
+			gc_test_binary, dir),
+		0);
+	ck_assert_str_eq(out.ptr, "14\n0\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+}
+END_TEST
+
 static Suite *gc_suite_cmd_render(void)
 {
 	Suite *s = suite_create("cmd_render");
@@ -302,6 +413,10 @@ static Suite *gc_suite_cmd_render(void)
 	tcase_add_test(tc, test_cmd_render__runs_validate_first);
 	tcase_add_test(tc, test_cmd_render__primary_runs_promoted_template);
 	tcase_add_test(tc, test_cmd_render__streams_what_it_printed_whole);
+	tcase_add_test(tc,
+		       test_cmd_render__late_error_prints_and_writes_nothing);
+	tcase_add_test(tc, test_cmd_render__commit_renders_as_its_work_tree);
+	tcase_add_test(tc, test_cmd_render__spools_in_memory_without_tmpdir);
 	suite_add_tcase(s, tc);
 	return s;
 }
