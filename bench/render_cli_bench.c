@@ -139,7 +139,7 @@ static void run(int n)
 		perror("render_cli_bench: mkdtemp");
 		exit(1);
 	}
-	gc_bench_loop_repo(dir, n);
+	gc_bench_loop_repo(dir, n, NULL);
 	src = gc_xasprintf("%s/src", dir);
 	run_mode(dir, n, "--dir", src);
 	run_mode(dir, n, "--repo", src);
