@@ -11,7 +11,7 @@
  *   git_rawtree.c  trees as raw bytes: parser, cache, differ, editor
  *   git_notes.c    notes, written with git's fan-out
  *   git_sign.c     the signing key and signed commits (over sshsig.h)
- *   git_pack.c     how objects are written: held, then a pack or loose
+ *   git_pack.c     how objects are written: held, then one pack; merges
  *
  * Every function here returns 0 or a negative gc_code (util/error.h), never
  * a libgit2 code: libgit2 results are compared with GIT_* right after the
@@ -181,9 +181,9 @@ int gc_git__commit_create(git_oid *out, gc_git *g, const git_signature *author,
  */
 int gc_git__pending_attach(gc_git *g, gc_error *err);
 /*
- * Writes the waiting objects: one pack when there are many, else loose
- * objects. Called before any ref moves, so a ref never points at an
- * object that is only in memory.
+ * Writes the waiting objects as one pack (and merges small packs once
+ * 64 were written without an idle moment). Called before any ref moves,
+ * so a ref never points at an object that is only in memory.
  */
 int gc_git__flush(gc_git *g, gc_error *err);
 /*
@@ -191,12 +191,11 @@ int gc_git__flush(gc_git *g, gc_error *err);
  * not look for the object in the repository first (for a new object
  * libgit2 rescans its pack list and stats loose paths: a fifth of the CPU
  * of a first tick): one the repository has already is written again,
- * which git allows (a second copy in the new pack, or the same loose
- * file written again).
+ * which git allows (a second copy in the new pack).
  */
 int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 			 git_object_t type, gc_error *err);
-/* gc_git__flush as a pack when the waiting objects take much memory. */
+/* Writes the waiting objects as a pack when they take much memory. */
 int gc_git__flush_if_big(gc_git *g, gc_error *err);
 
 #endif
