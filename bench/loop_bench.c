@@ -9,7 +9,8 @@
  *   - idle:  ticks where nothing moved and nothing is due (median of 50)
  *   - bump:  one image changed and pushed by another clone; the tick up to
  *            the pushed deploy commit (median of 5 bumps, or of
- *            $LOOP_BENCH_BUMPS, at most 64)
+ *            $LOOP_BENCH_BUMPS, at most 64), each followed by one idle
+ *            tick, untimed, as a polling daemon has between pushes
  * and the child's peak RSS (ru_maxrss) after all of it, and its RSS then
  * (VmRSS: what a daemon holds between ticks) with the anonymous part of it
  * (RssAnon: without mapped files such as git's packs), and what
@@ -101,7 +102,9 @@ static void run(int n)
 
 	gc_log_set_level(getenv("LOOP_BENCH_DEBUG") ? GC_LOG_DEBUG
 						    : GC_LOG_ERROR);
-	gc_bench_loop_repo(dir, n, NULL);
+	/* no background gc: a push into remote.git, which the loop writes
+	 * in place, would start one (racing the ticks and the clone below) */
+	gc_bench_loop_repo(dir, n, &(gc_bench_repo_opts){ .no_autogc = true });
 	remote = gc_xasprintf("%s/remote.git", dir);
 	first = gc_bench_loop_start(&bl, "loop_bench", remote, now);
 	loop = bl.loop;
@@ -127,6 +130,9 @@ static void run(int n)
 				res.committed, res.canaries_changed);
 			die("bump tick did not commit one canary", &err);
 		}
+		/* a daemon polls between pushes: one idle tick, not timed */
+		if (gc_loop_tick(loop, &res, now + 1, &err) < 0)
+			die("idle tick", &err);
 	}
 	git = git_same_change(dir);
 	getrusage(RUSAGE_SELF, &ru);

@@ -50,6 +50,7 @@
 #define PENDING_MAX (2u << 20) /* bytes of entries kept in memory */
 #define STORED_MIN (16u << 10) /* trees this big: zlib stored blocks */
 #define KEEP_MAX (1u << 20)    /* a buffer this big is kept after a flush */
+#define SPARES 4               /* files a one-canary tick creates */
 #define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
 #define PACK_TYPE_MAX 4        /* commit 1, tree 2, blob 3, tag 4 */
 #define MERGE_IDLE 4           /* packs written: gc_git_tidy merges */
@@ -76,6 +77,11 @@ struct gc_git_pending {
 	/* deflate streams at level 1 and stored, made at first use */
 	z_stream fast, stored;
 	bool fast_init, stored_init;
+	/* empty temporary files in objects/pack made in an idle moment,
+	 * each written and renamed by a flush (make_spares) */
+	int spare_fd[SPARES];
+	char *spare_path[SPARES];
+	size_t nspare;
 };
 
 static size_t slot_of(const git_oid *id, size_t nslots)
@@ -290,6 +296,11 @@ static void pend_free(git_odb_backend *b)
 		deflateEnd(&p->fast);
 	if (p->stored_init)
 		deflateEnd(&p->stored);
+	while (p->nspare--) {
+		close(p->spare_fd[p->nspare]);
+		unlink(p->spare_path[p->nspare]);
+		free(p->spare_path[p->nspare]);
+	}
 	free(p->objects_dir);
 	free(p);
 }
@@ -451,21 +462,51 @@ static int make_index(gc_buf *idx, const gc_git_pending *p,
 	return rc;
 }
 
-/* Writes dir/name from pieces as git does: a temporary file, read-only,
- * renamed into place. */
-static int write_file(const char *dir, const char *name,
+/*
+ * Creates the empty temporary files the next flushes write, so that a
+ * tick does not create them: on ext4 a create scans the inode table past
+ * recently deleted inodes (`recently_deleted`), ~1 ms each on a disk
+ * where many files were deleted lately, and a one-canary tick writes four
+ * (two packs and their indexes). Called when the loop has nothing to do.
+ */
+static void make_spares(gc_git_pending *p)
+{
+	while (p->nspare < SPARES) {
+		char *tmp =
+			gc_xasprintf("%s/pack/tmp_gc_XXXXXX", p->objects_dir);
+		int fd = mkstemp(tmp);
+
+		if (fd < 0) {
+			free(tmp);
+			return; /* the flush makes its own */
+		}
+		p->spare_fd[p->nspare] = fd;
+		p->spare_path[p->nspare++] = tmp;
+	}
+}
+
+/*
+ * Writes objects/pack/name from pieces as git does: a temporary file (a
+ * spare one if there is), read-only, renamed into place.
+ */
+static int write_file(gc_git_pending *p, const char *name,
 		      const void *const *pieces, const size_t *lens,
 		      size_t npieces, gc_error *err)
 {
-	char *tmp = gc_xasprintf("%s/tmp_gc_XXXXXX", dir);
-	char *path = gc_xasprintf("%s/%s", dir, name);
+	char *tmp, *path = gc_xasprintf("%s/pack/%s", p->objects_dir, name);
 	int fd, rc = 0;
 	bool ok;
 
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = gc_error_set(err, GC_EOS, "'%s': %s", tmp,
-				  strerror(errno));
-		goto cleanup;
+	if (p->nspare) {
+		fd = p->spare_fd[--p->nspare];
+		tmp = p->spare_path[p->nspare];
+	} else {
+		tmp = gc_xasprintf("%s/pack/tmp_gc_XXXXXX", p->objects_dir);
+		if ((fd = mkstemp(tmp)) < 0) {
+			rc = gc_error_set(err, GC_EOS, "'%s': %s", tmp,
+					  strerror(errno));
+			goto cleanup;
+		}
 	}
 	ok = true;
 	for (size_t i = 0; ok && i < npieces; i++)
@@ -494,7 +535,7 @@ static int write_pack(char name[GC_OID_HEX], gc_git *g, gc_git_pending *p,
 	unsigned char sum[EVP_MAX_MD_SIZE];
 	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	char *dir = gc_xasprintf("%s/pack", p->objects_dir), *file = NULL;
+	char *file = NULL;
 	gc_buf idx = GC_BUF_INIT;
 	unsigned sumlen = 0;
 	int rc;
@@ -517,11 +558,11 @@ static int write_pack(char name[GC_OID_HEX], gc_git *g, gc_git_pending *p,
 		const void *index[] = { idx.ptr };
 
 		file = gc_xasprintf("pack-%s.pack", name);
-		if ((rc = write_file(dir, file, pack, packlen, 3, err)) < 0)
+		if ((rc = write_file(p, file, pack, packlen, 3, err)) < 0)
 			goto cleanup;
 		free(file);
 		file = gc_xasprintf("pack-%s.idx", name);
-		if ((rc = write_file(dir, file, index, &idx.len, 1, err)) < 0)
+		if ((rc = write_file(p, file, index, &idx.len, 1, err)) < 0)
 			goto cleanup;
 	}
 	if ((rc = git_odb_refresh(odb)) < 0)
@@ -531,7 +572,6 @@ cleanup:
 	EVP_MD_CTX_free(md);
 	gc_buf_release(&idx);
 	free(file);
-	free(dir);
 	return rc;
 }
 
@@ -793,9 +833,13 @@ int gc_git__flush(gc_git *g, gc_error *err)
 
 int gc_git_tidy(gc_git *g, gc_error *err)
 {
-	if (!g->pending || g->fresh_packs < MERGE_IDLE)
-		return 0;
-	return merge_packs(g, err);
+	int rc = 0;
+
+	if (g->pending && g->fresh_packs >= MERGE_IDLE)
+		rc = merge_packs(g, err);
+	if (g->pending)
+		make_spares(g->pending);
+	return rc;
 }
 
 int gc_git__flush_if_big(gc_git *g, gc_error *err)

@@ -274,6 +274,52 @@ START_TEST(test_git_pack__small_packs_are_merged)
 }
 END_TEST
 
+/* The files in repo's objects/pack whose names start with prefix. */
+static long pack_files(const char *repo, const char *prefix)
+{
+	char *s = sh("ls '%s/objects/pack' | grep -c '^%s' || true", repo,
+		     prefix);
+	long n = atol(s);
+
+	free(s);
+	return n;
+}
+
+/*
+ * An idle moment makes the empty files the next packs are written to
+ * (a tick then creates none); they are used, and removed with the
+ * handle, and what is written through them is whole.
+ */
+START_TEST(test_git_pack__idle_makes_the_files_a_tick_writes)
+{
+	gc_error err = GC_ERROR_INIT;
+	char *repo = gc_xasprintf("%s/remote.git", tmp), *s;
+	char id[GC_OID_HEX], prev[GC_OID_HEX];
+	gc_git_update one = { "a.yaml", "b\n", 2, NULL };
+	gc_git *g = NULL;
+
+	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
+	ck_assert_int_eq(pack_files(repo, "tmp_gc_"), 0);
+	ck_assert_int_eq(gc_git_tidy(g, &err), 0);
+	ck_assert_int_eq(pack_files(repo, "tmp_gc_"), 4);
+	ck_assert_int_eq(gc_git_resolve(prev, g, "main", &err), 0);
+	ck_assert_int_eq(gc_git_commit(id, g, prev, &one, 1, &sig, NULL, "b",
+				       &err),
+			 0);
+	ck_assert_int_eq(gc_git_update_branch(g, "main", prev, id, &err), 0);
+	/* the pack and its index went to two of them */
+	ck_assert_int_eq(pack_files(repo, "tmp_gc_"), 2);
+	ck_assert_int_eq(pack_files(repo, "pack-"), 2);
+	sh_ok("git -C '%s' fsck --strict --no-dangling --no-progress", repo);
+	s = sh("git -C '%s' show main:a.yaml", repo);
+	ck_assert_str_eq(s, "b");
+	free(s);
+	gc_git_free(g);
+	ck_assert_int_eq(pack_files(repo, "tmp_gc_"), 0);
+	free(repo);
+}
+END_TEST
+
 static Suite *gc_suite_git_pack(void)
 {
 	Suite *s = suite_create("git_pack");
@@ -285,6 +331,7 @@ static Suite *gc_suite_git_pack(void)
 	tcase_add_test(
 		tc, test_git_pack__small_commit_is_a_pack_and_big_tree_stored);
 	tcase_add_test(tc, test_git_pack__small_packs_are_merged);
+	tcase_add_test(tc, test_git_pack__idle_makes_the_files_a_tick_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }
