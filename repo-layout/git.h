@@ -138,9 +138,9 @@ int gc_git_commit(char out[GC_OID_HEX], gc_git *git, const char *parent,
 /*
  * Every commit's objects are written as one pack (docs/git.md), so packs
  * pile up; this merges the small ones once a few were written since the
- * last merge, and is for a moment with nothing else to do (a tick that
- * found no work). A writer that is never idle merges every
- * 64 packs on its own.
+ * last merge, and makes the empty files the next packs are written to. It
+ * is for a moment with nothing else to do (a tick that found no work); a
+ * writer that is never idle merges every 64 packs on its own.
  */
 int gc_git_tidy(gc_git *git, gc_error *err);
 /*
