@@ -173,6 +173,80 @@ START_TEST(test_git_pack__small_commit_is_a_pack_and_big_tree_stored)
 END_TEST
 
 /*
+ * A first tick's objects are deflated by a second thread, a batch at a
+ * time, while the writer goes on: ~6 MB of blobs (incompressible, so
+ * packs are written before the commit too) come out whole, in packs git
+ * verifies, and no loose file; what each blob's id names is what was
+ * written (git hashes the content itself).
+ */
+START_TEST(test_git_pack__batches_deflated_aside_are_whole)
+{
+	enum { N = 4000, SIZE = 1500 };
+	gc_error err = GC_ERROR_INIT;
+	char *repo = gc_xasprintf("%s/remote.git", tmp), *s, *want;
+	char(*paths)[32] = gc_xcalloc(N, sizeof(*paths));
+	char(*ids)[GC_OID_HEX] = gc_xcalloc(N, sizeof(*ids));
+	char *data = gc_xcalloc(N, SIZE);
+	gc_git_update *up = gc_xcalloc(N, sizeof(*up));
+	char base[GC_OID_HEX], id[GC_OID_HEX];
+	unsigned long x = 12345;
+	long loose, packs;
+	gc_git *g = NULL;
+
+	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
+	ck_assert_int_eq(gc_git_resolve(base, g, "main", &err), 0);
+	loose = objects(repo, "count");
+	packs = objects(repo, "packs");
+	for (size_t i = 0; i < N; i++) {
+		char *d = data + (size_t)SIZE * i;
+
+		for (size_t k = 0; k < SIZE;
+		     k++) { /* bytes that don't shrink */
+			x = x * 6364136223846793005ul + 1442695040888963407ul;
+			d[k] = (char)(x >> 56);
+		}
+		snprintf(paths[i], sizeof(paths[i]), "big/blob-%04zu", i);
+		ck_assert_int_eq(gc_git_write_blob(ids[i], g, d, SIZE, &err),
+				 0);
+		up[i].path = paths[i];
+		up[i].blob = ids[i];
+	}
+	/* past 2 MiB waiting, packs were written before any commit */
+	ck_assert_int_ge(objects(repo, "packs"), packs + 2);
+	ck_assert_msg(gc_git_commit(id, g, base, up, N, &sig, NULL, "big",
+				    &err) == 0,
+		      "%s", gc_error_msg(&err));
+	ck_assert_int_eq(objects(repo, "count"), loose);
+	sh_ok("cd '%s' && for i in objects/pack/*.idx; do "
+	      "git verify-pack $i || exit 1; done",
+	      repo);
+	sh_ok("git -C '%s' fsck --strict --no-dangling --no-progress %s", repo,
+	      id);
+	for (size_t i = 0; i < N; i += 997) {
+		char *file = gc_xasprintf("%s/blob", tmp);
+
+		ck_assert_int_eq(gc_buf_write_file(file,
+						   data + (size_t)SIZE * i,
+						   SIZE, &err),
+				 0);
+		want = sh("git hash-object '%s'", file);
+		s = sh("git -C '%s' rev-parse %s:%s", repo, id, paths[i]);
+		ck_assert_str_eq(s, want);
+		ck_assert_str_eq(s, ids[i]);
+		free(s);
+		free(want);
+		free(file);
+	}
+	gc_git_free(g);
+	free(up);
+	free(data);
+	free(ids);
+	free(paths);
+	free(repo);
+}
+END_TEST
+
+/*
  * Tick after tick, a pack each: a busy writer merges the small ones every
  * 64 packs, an idle moment (gc_git_tidy) after 4; the merged ones are
  * gone, every object is kept once, every commit is still whole (a merged
@@ -330,6 +404,7 @@ static Suite *gc_suite_git_pack(void)
 	tcase_add_test(tc, test_git_pack__big_commit_is_one_pack_and_pushed);
 	tcase_add_test(
 		tc, test_git_pack__small_commit_is_a_pack_and_big_tree_stored);
+	tcase_add_test(tc, test_git_pack__batches_deflated_aside_are_whole);
 	tcase_add_test(tc, test_git_pack__small_packs_are_merged);
 	tcase_add_test(tc, test_git_pack__idle_makes_the_files_a_tick_writes);
 	suite_add_tcase(s, tc);
