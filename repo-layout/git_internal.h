@@ -2,7 +2,7 @@
 #define GC_REPO_LAYOUT_GIT_INTERNAL_H
 
 /*
- * What the six files of the libgit2 wrapper share; nothing outside
+ * What the seven files of the libgit2 wrapper share; nothing outside
  * repo-layout/git*.c includes it (the contract is git.h).
  *
  *   git.c          open, resolve, read, diff, log, commit, refs; the one
@@ -12,6 +12,7 @@
  *   git_notes.c    notes, written with git's fan-out
  *   git_sign.c     the signing key and signed commits (over sshsig.h)
  *   git_pack.c     how objects are written: held, then one pack; merges
+ *   git_deflate.c  their pack entries, deflated on a thread (libdeflate)
  *
  * Every function here returns 0 or a negative gc_code (util/error.h), never
  * a libgit2 code: libgit2 results are compared with GIT_* right after the
@@ -19,6 +20,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <git2.h>
 
@@ -197,5 +199,48 @@ int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 			 git_object_t type, gc_error *err);
 /* Writes the waiting objects as a pack when they take much memory. */
 int gc_git__flush_if_big(gc_git *g, gc_error *err);
+
+/* ---- git_deflate.c ---- */
+
+/* Pack entries made from held objects, a batch at a time, on a thread. */
+typedef struct gc_git_deflater gc_git_deflater;
+typedef struct gc_git_batch gc_git_batch;
+/* An object's pack entry in the bytes a take hands over: it starts at
+ * off (type and size), its zlib stream at zoff, len bytes in all. */
+typedef struct gc_git_entry {
+	size_t off, zoff, len;
+} gc_git_entry;
+/* Entries of the objects held, in the order they were added. */
+typedef void (*gc_git_take_cb)(const char *packed, size_t len,
+			       const gc_git_entry *entries, size_t n,
+			       void *payload);
+
+gc_git_deflater *gc_git__deflater_new(void);
+/* Stops its thread; drops what it holds. */
+void gc_git__deflater_free(gc_git_deflater *d);
+/*
+ * Holds an object. Until it is taken, its bytes are at
+ * gc_git__deflater_bytes(*in, *at) (never moved once its batch is full).
+ */
+void gc_git__deflater_add(gc_git_deflater *d, gc_git_batch **in, size_t *at,
+			  git_object_t type, const void *data, size_t len);
+const char *gc_git__deflater_bytes(const gc_git_batch *b, size_t at);
+/* Bytes of the objects held and not taken yet. */
+size_t gc_git__deflater_held(const gc_git_deflater *d);
+/*
+ * Hands the deflated batches to cb, in order; with all, every object
+ * held (deflating here what the thread has not started). 0 or -1 (a
+ * libgit2 error set; what failed is not taken: drop it).
+ */
+int gc_git__deflater_take(gc_git_deflater *d, bool all, gc_git_take_cb cb,
+			  void *payload);
+/* Forgets every object held (waits for the batch the thread is on). */
+void gc_git__deflater_drop(gc_git_deflater *d);
+/* Frees the batches kept for the next objects: in an idle moment. */
+void gc_git__deflater_trim(gc_git_deflater *d);
+/* A zlib stream of len bytes inflated into out, exactly size bytes. */
+int gc_git__inflate(gc_git_deflater *d, void *out, size_t size, const void *in,
+		    size_t len);
+uint32_t gc_git__crc32(const void *data, size_t len);
 
 #endif

@@ -7,7 +7,7 @@
  * A backend of libgit2's object database (git2/sys/odb_backend.h) of the
  * highest priority takes every write: blobs, trees and commits go here,
  * each as the entry it will be in a pack (its type and size, then its
- * zlib stream, made by libdeflate). libgit2 reads them back through the same
+ * zlib stream, made by git_deflate.c). libgit2 reads them back through the same
  * backend, so the tick sees its own objects. At the end of gc_git_commit and
  * before a ref moves (gc_git__ref_cas, gc_git__push_one) gc_git__flush writes
  * them as one pack and its index (git's formats; make_index has why not
@@ -17,7 +17,7 @@
  *     ~110,000 object files (15-70 s here), and a one-canary tick ~15
  *     files, each a file system create (and a directory for a new
  *     two-digit prefix);
- *   - trees of STORED_MIN bytes and more (the 10,000-entry directories of
+ *   - trees of 16 KiB and more (the 10,000-entry directories of
  *     a namespace and of its status files) are stored in zlib's stored
  *     blocks: deflating two such trees was ~70 % of a one-bump tick, and
  *     ids of 20 random bytes hardly compress (360 -> 243 KB);
@@ -33,7 +33,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,51 +42,25 @@
 
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
-#include <libdeflate.h>
 #include <openssl/evp.h>
 
 #include "util/alloc.h"
 
-#define PENDING_MAX (2u << 20)   /* bytes of entries kept in memory */
-#define STORED_MIN (16u << 10)   /* trees this big: zlib stored blocks */
-#define KEEP_MAX (1u << 20)      /* a buffer this big is kept after a flush */
-#define BATCH_BYTES (256u << 10) /* objects' bytes deflated at once */
-#define SPARES 4                 /* files a one-canary tick creates */
-#define PENDING_PRIORITY 1000    /* above libgit2's loose (1), packs (2) */
-#define PACK_TYPE_MAX 4          /* commit 1, tree 2, blob 3, tag 4 */
-#define MERGE_IDLE 4             /* packs written: gc_git_tidy merges */
-#define MERGE_BUSY 64            /* packs written: the next flush merges */
-#define SMALL_BYTES (4u << 20)   /* a pack smaller than this, */
-#define SMALL_OBJECTS 1024       /* with fewer objects, is merged */
-
-/*
- * Objects waiting to be deflated, one after another, and what they became:
- * pack entries in packed, made by the deflating thread once sealed, or by
- * the flush for the last, open one. raw is never changed once sealed.
- */
-typedef struct batch_obj {
-	git_object_t type;
-	size_t raw, size; /* the object's bytes in raw */
-	size_t off, len;  /* its pack entry in packed */
-	size_t zoff;      /* where its zlib stream starts in packed */
-} batch_obj;
-
-typedef struct batch {
-	struct batch *next;   /* the next sealed one (the writer's) */
-	struct batch *queued; /* the next for the thread (under lock) */
-	gc_buf raw, packed;
-	batch_obj *objs;
-	size_t first; /* objs[0] is the pending object first */
-	size_t n, alloc;
-	bool done; /* packed is made (under lock) */
-	int rc;
-} batch;
+#define PENDING_MAX (2u << 20) /* bytes of entries kept in memory */
+#define KEEP_MAX (1u << 20)    /* a buffer this big is kept after a flush */
+#define SPARES 4               /* files a one-canary tick creates */
+#define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
+#define PACK_TYPE_MAX 4        /* commit 1, tree 2, blob 3, tag 4 */
+#define MERGE_IDLE 4           /* packs written: gc_git_tidy merges */
+#define MERGE_BUSY 64          /* packs written: the next flush merges */
+#define SMALL_BYTES (4u << 20) /* a pack smaller than this, */
+#define SMALL_OBJECTS 1024     /* with fewer objects, is merged */
 
 typedef struct pend_obj {
 	git_oid id;
 	git_object_t type;
 	size_t size;     /* of the object */
-	batch *b;        /* not deflated yet: its bytes are in b->raw, */
+	gc_git_batch *b; /* not deflated yet: its bytes are in b, */
 	size_t raw;      /* here */
 	size_t off, len; /* its pack entry (header and zlib) in data */
 	size_t zoff;     /* where the zlib stream starts */
@@ -101,18 +74,8 @@ struct gc_git_pending {
 	uint32_t *slots; /* open addressing: index + 1, 0 = free */
 	size_t nslots;   /* a power of two, > 2n */
 	char *objects_dir;
-	/* compressors at level 1 and 0 (stored), made at first use */
-	struct libdeflate_compressor *fast, *stored;
-	struct libdeflate_decompressor *inflater;
-	/* objects not deflated yet (see deflate_thread) */
-	batch *open;                 /* taking objects */
-	batch *sealed, *sealed_tail; /* in order */
-	size_t unsettled;            /* bytes of objects in batches */
-	pthread_t thread;
-	bool started, stop;  /* the thread (under lock) */
-	batch *queue, *tail; /* batches for the thread (under lock) */
-	pthread_mutex_t lock;
-	pthread_cond_t wake, finished;
+	gc_git_deflater *deflater; /* makes the entries of objs */
+	size_t ndeflated;          /* objs whose entries are in data */
 	/* empty temporary files in objects/pack made in an idle moment,
 	 * each written and renamed by a flush (make_spares) */
 	int spare_fd[SPARES];
@@ -164,223 +127,28 @@ static void pending_index(gc_git_pending *p)
 		slots_put(p->slots, p->nslots, &p->objs[i].id, (uint32_t)i + 1);
 }
 
-/* A pack entry's header: type and size, 4 then 7 bits a byte. */
-static void add_entry_header(gc_buf *out, git_object_t type, size_t size)
-{
-	unsigned char hdr[16];
-	size_t n = 0;
-
-	hdr[n] = (unsigned char)(((unsigned)type << 4) | (size & 0x0f));
-	size >>= 4;
-	while (size) {
-		hdr[n++] |= 0x80;
-		hdr[n] = size & 0x7f;
-		size >>= 7;
-	}
-	gc_buf_add(out, hdr, n + 1);
-}
-
-/*
- * Appends the zlib stream of data made by c, a compressor kept for the
- * next object: libdeflate compresses a whole buffer at once, ~1.5x faster
- * than zlib's level 1 on our ~1 KB manifests (docs/git.md), and a reused
- * compressor allocates nothing. 0 or -1 (never: the bound is reserved).
- */
-static int add_deflated(gc_buf *out, struct libdeflate_compressor *c,
-			const void *data, size_t len)
-{
-	size_t room = libdeflate_zlib_compress_bound(c, len), n;
-
-	gc_buf_grow(out, room + 1);
-	n = libdeflate_zlib_compress(c, data, len, out->ptr + out->len, room);
-	if (!n)
-		return -1;
-	out->len += n;
-	out->ptr[out->len] = '\0';
-	return 0;
-}
-
-/* The object's bytes, inflated into out (size bytes exactly). */
-static int pend_inflate(void *out, gc_git_pending *p, const pend_obj *o)
-{
-	if (!p->inflater && !(p->inflater = libdeflate_alloc_decompressor()))
-		return -1;
-	return libdeflate_zlib_decompress(p->inflater, p->data.ptr + o->zoff,
-					  o->off + o->len - o->zoff, out,
-					  o->size, NULL) == LIBDEFLATE_SUCCESS
-		       ? 0
-		       : -1;
-}
-
-/* ---- deflating, on a second thread ---------------------------------- */
-
-static void pending_clear(gc_git_pending *p);
-
-/*
- * The objects of a tick are deflated in batches of BATCH_BYTES by a thread
- * of the backend's own while the tick goes on rendering: deflating was a
- * sixth of a first tick at 10,000 canaries, and the machines we run on
- * have a second core. A small tick never fills a batch, and the flush
- * deflates it, as before. Only sealed batches cross threads, and only
- * their packed part and done flag are written there.
- */
-static int deflate_batch(batch *b, struct libdeflate_compressor **fast,
-			 struct libdeflate_compressor **stored)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		batch_obj *o = &b->objs[i];
-		bool big = o->type == GIT_OBJECT_TREE && o->size >= STORED_MIN;
-		struct libdeflate_compressor **c = big ? stored : fast;
-
-		if (!*c && !(*c = libdeflate_alloc_compressor(big ? 0 : 1)))
-			return -1;
-		o->off = b->packed.len;
-		add_entry_header(&b->packed, o->type, o->size);
-		o->zoff = b->packed.len;
-		if (add_deflated(&b->packed, *c, b->raw.ptr + o->raw, o->size) <
-		    0)
-			return -1;
-		o->len = b->packed.len - o->off;
-	}
-	return 0;
-}
-
-static void *deflate_thread(void *payload)
+/* The entries of the next objects, from the deflater: data grows. */
+static void take_entries(const char *packed, size_t len,
+			 const gc_git_entry *entries, size_t n, void *payload)
 {
 	gc_git_pending *p = payload;
-	struct libdeflate_compressor *fast = NULL, *stored = NULL;
-
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		batch *b;
-		int rc;
-
-		while (!p->queue && !p->stop)
-			pthread_cond_wait(&p->wake, &p->lock);
-		if (p->stop)
-			break;
-		b = p->queue;
-		if (!(p->queue = b->queued))
-			p->tail = NULL;
-		pthread_mutex_unlock(&p->lock);
-		rc = deflate_batch(b, &fast, &stored);
-		pthread_mutex_lock(&p->lock);
-		b->rc = rc;
-		b->done = true;
-		pthread_cond_broadcast(&p->finished);
-	}
-	pthread_mutex_unlock(&p->lock);
-	libdeflate_free_compressor(fast);
-	libdeflate_free_compressor(stored);
-	return NULL;
-}
-
-static void batch_free(batch *b)
-{
-	if (!b)
-		return;
-	gc_buf_release(&b->raw);
-	gc_buf_release(&b->packed);
-	free(b->objs);
-	free(b);
-}
-
-/* The open batch to the thread (or deflated here if it cannot start). */
-static void seal(gc_git_pending *p)
-{
-	batch *b = p->open;
-
-	p->open = NULL;
-	if (p->sealed_tail)
-		p->sealed_tail->next = b;
-	else
-		p->sealed = b;
-	p->sealed_tail = b;
-	pthread_mutex_lock(&p->lock);
-	if (!p->started)
-		p->started = pthread_create(&p->thread, NULL, deflate_thread,
-					    p) == 0;
-	if (p->started) {
-		if (p->tail)
-			p->tail->queued = b;
-		else
-			p->queue = b;
-		p->tail = b;
-		pthread_cond_signal(&p->wake);
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (!p->started) {
-		b->rc = deflate_batch(b, &p->fast, &p->stored);
-		b->done = true;
-	}
-}
-
-/* A deflated batch's entries appended to data, its objects pointed there. */
-static int take_batch(gc_git_pending *p, batch *b)
-{
 	size_t base = p->data.len;
 
-	if (b->rc < 0)
-		return -1;
-	gc_buf_add(&p->data, b->packed.ptr, b->packed.len);
-	for (size_t i = 0; i < b->n; i++) {
-		pend_obj *o = &p->objs[b->first + i];
+	gc_buf_add(&p->data, packed, len);
+	for (size_t i = 0; i < n; i++) {
+		pend_obj *o = &p->objs[p->ndeflated++];
 
 		o->b = NULL;
-		o->off = base + b->objs[i].off;
-		o->zoff = base + b->objs[i].zoff;
-		o->len = b->objs[i].len;
+		o->off = base + entries[i].off;
+		o->zoff = base + entries[i].zoff;
+		o->len = entries[i].len;
 	}
-	p->unsettled -= b->raw.len;
-	return 0;
-}
-
-/*
- * Takes the sealed batches the thread has deflated, in order; with wait,
- * every sealed one, then the open one deflated here: what a pack needs.
- */
-static int settle(gc_git_pending *p, bool wait)
-{
-	int rc = 0;
-
-	while (p->sealed && rc == 0) {
-		batch *b = p->sealed;
-		bool done;
-
-		pthread_mutex_lock(&p->lock);
-		while (wait && !b->done)
-			pthread_cond_wait(&p->finished, &p->lock);
-		done = b->done;
-		pthread_mutex_unlock(&p->lock);
-		if (!done)
-			break;
-		if (!(p->sealed = b->next))
-			p->sealed_tail = NULL;
-		rc = take_batch(p, b);
-		batch_free(b);
-	}
-	if (wait && rc == 0 && p->open) {
-		batch *b = p->open;
-
-		p->open = NULL;
-		if ((b->rc = deflate_batch(b, &p->fast, &p->stored)) == 0)
-			rc = take_batch(p, b);
-		else
-			rc = -1;
-		batch_free(b);
-	}
-	if (rc < 0) { /* never: the flush fails, the objects are dropped */
-		pending_clear(p);
-		git_error_set_str(GIT_ERROR_ZLIB, "cannot deflate an object");
-	}
-	return rc;
 }
 
 static int pend_write(git_odb_backend *b, const git_oid *id, const void *data,
 		      size_t len, git_object_t type)
 {
 	gc_git_pending *p = (gc_git_pending *)b;
-	batch *open;
 	pend_obj *o;
 
 	if (pending_find(p, id))
@@ -394,32 +162,13 @@ static int pend_write(git_odb_backend *b, const git_oid *id, const void *data,
 		p->alloc = p->alloc ? 2 * p->alloc : 256;
 		p->objs = gc_xrealloc(p->objs, p->alloc * sizeof(*p->objs));
 	}
-	if (!(open = p->open)) {
-		open = p->open = gc_xcalloc(1, sizeof(*open));
-		gc_buf_init(&open->raw);
-		gc_buf_init(&open->packed);
-		open->first = p->n;
-	}
-	if (open->n == open->alloc) {
-		open->alloc = open->alloc ? 2 * open->alloc : 64;
-		open->objs = gc_xrealloc(open->objs,
-					 open->alloc * sizeof(*open->objs));
-	}
-	open->objs[open->n].type = type;
-	open->objs[open->n].raw = open->raw.len;
-	open->objs[open->n++].size = len;
 	o = &p->objs[p->n];
 	git_oid_cpy(&o->id, id);
 	o->type = type;
 	o->size = len;
-	o->b = open;
-	o->raw = open->raw.len;
-	gc_buf_add(&open->raw, data, len);
-	p->unsettled += len;
+	gc_git__deflater_add(p->deflater, &o->b, &o->raw, type, data, len);
 	p->n++;
 	slots_put(p->slots, p->nslots, id, (uint32_t)p->n);
-	if (open->raw.len >= BATCH_BYTES)
-		seal(p);
 	return 0;
 }
 
@@ -434,9 +183,11 @@ static int pend_read(void **out, size_t *len, git_object_t *type,
 		return GIT_ENOTFOUND;
 	if (!(buf = git_odb_backend_data_alloc(b, o->size + 1)))
 		return -1;
-	if (o->b) /* not deflated yet: its bytes, never changed once sealed */
-		memcpy(buf, o->b->raw.ptr + o->raw, o->size);
-	else if (pend_inflate(buf, p, o) < 0) {
+	if (o->b) /* not deflated yet */
+		memcpy(buf, gc_git__deflater_bytes(o->b, o->raw), o->size);
+	else if (gc_git__inflate(p->deflater, buf, o->size,
+				 p->data.ptr + o->zoff,
+				 o->off + o->len - o->zoff) < 0) {
 		git_odb_backend_data_free(b, buf);
 		git_error_set_str(GIT_ERROR_ZLIB, "cannot inflate an object");
 		return -1;
@@ -465,28 +216,10 @@ static int pend_exists(git_odb_backend *b, const git_oid *id)
 	return pending_find((gc_git_pending *)b, id) != NULL;
 }
 
-/* Every batch freed, once the thread (if it runs) is done with it. */
-static void drop_batches(gc_git_pending *p)
-{
-	pthread_mutex_lock(&p->lock);
-	for (batch *b = p->sealed; b && p->started; b = b->next)
-		while (!b->done)
-			pthread_cond_wait(&p->finished, &p->lock);
-	pthread_mutex_unlock(&p->lock);
-	while (p->sealed) {
-		batch *b = p->sealed;
-
-		p->sealed = b->next;
-		batch_free(b);
-	}
-	batch_free(p->open);
-	p->open = p->sealed_tail = NULL;
-	p->unsettled = 0;
-}
-
 static void pending_clear(gc_git_pending *p)
 {
-	drop_batches(p);
+	gc_git__deflater_drop(p->deflater);
+	p->ndeflated = 0;
 	/* a tick's buffer is kept for the next; a first tick's is not */
 	if (p->data.alloc > KEEP_MAX)
 		gc_buf_release(&p->data);
@@ -504,22 +237,9 @@ static void pend_free(git_odb_backend *b)
 {
 	gc_git_pending *p = (gc_git_pending *)b;
 
-	if (p->started) {
-		pthread_mutex_lock(&p->lock);
-		p->stop = true;
-		pthread_cond_signal(&p->wake);
-		pthread_mutex_unlock(&p->lock);
-		pthread_join(p->thread, NULL);
-		p->started = false; /* its batches are ours again */
-	}
 	pending_clear(p);
 	gc_buf_release(&p->data);
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->wake);
-	pthread_cond_destroy(&p->finished);
-	libdeflate_free_compressor(p->fast);
-	libdeflate_free_compressor(p->stored);
-	libdeflate_free_decompressor(p->inflater);
+	gc_git__deflater_free(p->deflater);
 	while (p->nspare--) {
 		close(p->spare_fd[p->nspare]);
 		unlink(p->spare_path[p->nspare]);
@@ -585,9 +305,7 @@ static int attach(gc_git *g, gc_error *err)
 	int rc;
 
 	gc_buf_init(&p->data);
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
-	pthread_cond_init(&p->finished, NULL);
+	p->deflater = gc_git__deflater_new();
 	if ((rc = git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION)) <
 		    0 ||
 	    (rc = git_repository_item_path(&dir, g->repo,
@@ -661,9 +379,8 @@ static int make_index(gc_buf *idx, const gc_git_pending *p,
 	for (size_t i = 0; i < p->n; i++)
 		gc_buf_add(idx, v[i]->id.id, 20);
 	for (size_t i = 0; i < p->n; i++)
-		gc_buf_add_be32(idx,
-				libdeflate_crc32(0, p->data.ptr + v[i]->off,
-						 v[i]->len));
+		gc_buf_add_be32(idx, gc_git__crc32(p->data.ptr + v[i]->off,
+						   v[i]->len));
 	for (size_t i = 0; i < p->n; i++) {
 		uint64_t off = 12 + (uint64_t)v[i]->off; /* after the header */
 
@@ -810,8 +527,10 @@ static int write_pending(char name[GC_OID_HEX], gc_git *g, gc_error *err)
 	*name = '\0';
 	if (!p->n)
 		return 0;
-	if (settle(p, true) < 0)
+	if (gc_git__deflater_take(p->deflater, true, take_entries, p) < 0) {
+		pending_clear(p); /* never: the flush fails */
 		return gc_git__fail(g, err, -1, "cannot deflate an object");
+	}
 	if ((rc = git_repository_odb(&odb, g->repo)) < 0)
 		return gc_git__fail(g, err, rc,
 				    "cannot open the object database");
@@ -988,7 +707,8 @@ static int merge_packs(gc_git *g, gc_error *err)
 		if (rc < 0)
 			rc = gc_git__fail(g, err, rc, "cannot merge %zu packs",
 					  split);
-		else if (p->data.len + p->unsettled >= PENDING_MAX ||
+		else if (p->data.len + gc_git__deflater_held(p->deflater) >=
+				 PENDING_MAX ||
 			 i + 1 == split) {
 			made = gc_xrealloc(made, (nmade + 1) * sizeof(*made));
 			rc = write_pending(made[nmade++], g, err);
@@ -1065,8 +785,10 @@ int gc_git_tidy(gc_git *g, gc_error *err)
 
 	if (g->pending && g->fresh_packs >= MERGE_IDLE)
 		rc = merge_packs(g, err);
-	if (g->pending)
+	if (g->pending) {
 		make_spares(g->pending);
+		gc_git__deflater_trim(g->pending->deflater);
+	}
 	return rc;
 }
 
@@ -1077,9 +799,11 @@ int gc_git__flush_if_big(gc_git *g, gc_error *err)
 
 	if (!p)
 		return 0;
-	if (p->sealed && settle(p, false) < 0)
+	if (gc_git__deflater_take(p->deflater, false, take_entries, p) < 0) {
+		pending_clear(p); /* never: the tick fails */
 		return gc_git__fail(g, err, -1, "cannot deflate an object");
-	if (p->data.len + p->unsettled < PENDING_MAX)
+	}
+	if (p->data.len + gc_git__deflater_held(p->deflater) < PENDING_MAX)
 		return 0;
 	return write_pending(name, g, err);
 }
