@@ -860,6 +860,24 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev, gc_error *err)
 	return 0;
 }
 
+/* "%lld" of v, without printf's machinery: most numbers emitted are ports. */
+static void format_integer(char *out, long long v)
+{
+	char digits[24];
+	unsigned long long u =
+		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	size_t n = 0;
+
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*out++ = '-';
+	while (n)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
 static void format_number(char *out, size_t n, double d)
 {
 	if (isnan(d))
@@ -867,7 +885,7 @@ static void format_number(char *out, size_t n, double d)
 	else if (isinf(d))
 		snprintf(out, n, d < 0 ? "-.inf" : ".inf");
 	else if (d == floor(d) && fabs(d) < 9007199254740992.0)
-		snprintf(out, n, "%lld", (long long)d);
+		format_integer(out, (long long)d);
 	else {
 		snprintf(out, n, "%.15g", d);
 		if (strtod(out, NULL) != d)

@@ -557,6 +557,37 @@ START_TEST(test_yaml__resolves_and_quotes_every_spelling)
 }
 END_TEST
 
+START_TEST(test_yaml__emits_numbers_as_written)
+{
+	static const double nums[] = { 0,
+				       -0.0,
+				       -1,
+				       9898,
+				       -2147483648.0,
+				       9007199254740991.0,
+				       -9007199254740991.0,
+				       9007199254740992.0,
+				       1e15,
+				       0.5,
+				       -1.25,
+				       0.1 };
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *root = arr;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf out = GC_BUF_INIT;
+
+	for (size_t i = 0; i < GC_ARRAY_SIZE(nums); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(nums[i]));
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), 0);
+	ck_assert_str_eq(out.ptr, "- 0\n- 0\n- -1\n- 9898\n- -2147483648\n"
+				  "- 9007199254740991\n- -9007199254740991\n"
+				  "- 9007199254740992\n- 1000000000000000\n"
+				  "- 0.5\n- -1.25\n- 0.1\n");
+	cJSON_Delete(arr);
+	gc_buf_release(&out);
+}
+END_TEST
+
 static Suite *gc_suite_yaml(void)
 {
 	Suite *s = suite_create("yaml");
@@ -575,6 +606,7 @@ static Suite *gc_suite_yaml(void)
 	tcase_add_test(tc,
 		       test_yaml__emit_quotes_strings_that_would_change_type);
 	tcase_add_test(tc, test_yaml__resolves_and_quotes_every_spelling);
+	tcase_add_test(tc, test_yaml__emits_numbers_as_written);
 	suite_add_tcase(s, tc);
 	return s;
 }
