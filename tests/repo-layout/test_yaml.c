@@ -588,6 +588,51 @@ START_TEST(test_yaml__emits_numbers_as_written)
 }
 END_TEST
 
+/*
+ * Strings as libyaml's emitter writes them, ASCII or not: control
+ * characters escaped, UTF-8 as it is; invalid UTF-8 is an error (it hung
+ * the emitter before).
+ */
+START_TEST(test_yaml__emits_any_text_as_libyaml_does)
+{
+	static const char *const texts[] = {
+		"plain",
+		"caf\xc3\xa9",
+		"a\x01"
+		"b",
+		"tab\there",
+		"x: y",
+		"- a",
+		"#c",
+		" lead",
+		"trail ",
+		"\xe2\x80\xa8",
+	};
+	cJSON *arr = cJSON_CreateArray(), *invalid;
+	const cJSON *root = arr;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf out = GC_BUF_INIT;
+
+	for (size_t i = 0; i < GC_ARRAY_SIZE(texts); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(texts[i]));
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), 0);
+	ck_assert_str_eq(out.ptr,
+			 "- plain\n- caf\xc3\xa9\n- \"a\\x01b\"\n"
+			 "- \"tab\\there\"\n- 'x: y'\n- '- a'\n- '#c'\n"
+			 "- ' lead'\n- 'trail '\n- '\xe2\x80\xa8  '\n");
+	invalid = cJSON_CreateObject();
+	cJSON_AddStringToObject(invalid, "k", "\xff");
+	root = invalid;
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), GC_ERROR);
+	ck_assert_str_eq(err.msg, "yaml emitter: a string is not UTF-8 text");
+	gc_error_release(&err);
+	cJSON_Delete(invalid);
+	cJSON_Delete(arr);
+	gc_buf_release(&out);
+}
+END_TEST
+
 static Suite *gc_suite_yaml(void)
 {
 	Suite *s = suite_create("yaml");
@@ -607,6 +652,7 @@ static Suite *gc_suite_yaml(void)
 		       test_yaml__emit_quotes_strings_that_would_change_type);
 	tcase_add_test(tc, test_yaml__resolves_and_quotes_every_spelling);
 	tcase_add_test(tc, test_yaml__emits_numbers_as_written);
+	tcase_add_test(tc, test_yaml__emits_any_text_as_libyaml_does);
 	suite_add_tcase(s, tc);
 	return s;
 }
