@@ -433,6 +433,14 @@ static void take_error(gc_error *to, gc_error *from)
 }
 
 /*
+ * The trees the index keeps from its load for the checks that come next,
+ * in nodes (about 110 bytes each, so about 17 MiB): the files read first
+ * are parsed once, and render of 10,000 canaries stays under 48 MiB
+ * (docs/benchmarks.md, "render, second round").
+ */
+#define RENDER_KEEP_NODES ((size_t)160000)
+
+/*
  * Loads the source with trees on demand, then walks validate's checks;
  * each canary is rendered as the checks reach it, while its trees are
  * loaded, and emitted into the spool. Only when the checks found no error
@@ -441,15 +449,6 @@ static void take_error(gc_error *to, gc_error *from)
  * this order: the checks' problems, the promoted file, an absent --canary,
  * a render or emit.
  */
-/*
- * The trees the index keeps from its load for the checks that come next,
- * in nodes (about 100 bytes each): the files read first are not parsed
- * twice.
- */
-#ifndef RENDER_KEEP_NODES
-#define RENDER_KEEP_NODES ((size_t)160000)
-#endif
-
 static int run(const render_args *a, gc_error *err)
 {
 	gc_index *idx = NULL;
