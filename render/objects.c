@@ -173,6 +173,7 @@ static void digest(unsigned char md[32], const char *const *parts, size_t n)
 void gc_render_flagger_id(char out[37], const char *ns, const char *name,
 			  const char *revision, const char *configs)
 {
+	static const char hex[] = "0123456789abcdef";
 	const char *parts[] = { "gitcanary flagger-id", ns, name, revision,
 				configs };
 	unsigned char md[32];
@@ -184,8 +185,8 @@ void gc_render_flagger_id(char out[37], const char *ns, const char *name,
 	for (size_t i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[o++] = '-';
-		snprintf(out + o, 3, "%02x", md[i]);
-		o += 2;
+		out[o++] = hex[md[i] >> 4];
+		out[o++] = hex[md[i] & 0x0f];
 	}
 	out[o] = '\0';
 }

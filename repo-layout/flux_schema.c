@@ -349,16 +349,17 @@ static void check_fields(sctx *c, const cJSON *obj, const char *path,
 			     *path ? "." : "", e->string);
 	for (const field *f = fields; f->key; f++) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, f->key);
+		bool absent = !n || cJSON_IsNull(n);
 
+		/* most fields are absent: their path only for a problem */
+		if (absent && !(f->flags & F_REQ))
+			continue;
 		gc_buf_clear(&sub);
 		gc_buf_addf(&sub, "%s%s%s", path, *path ? "." : "", f->key);
-		if (!n || cJSON_IsNull(n)) {
-			if (f->flags & F_REQ)
-				serr(c, obj, true, "%s: Required value",
-				     sub.ptr);
-			continue;
-		}
-		check_value(c, n, sub.ptr, f);
+		if (absent)
+			serr(c, obj, true, "%s: Required value", sub.ptr);
+		else
+			check_value(c, n, sub.ptr, f);
 	}
 	gc_buf_release(&sub);
 }

@@ -81,6 +81,7 @@ struct gc_index {
 	char commit[GC_OID_HEX];
 	char *dir;
 	bool lazy;
+	size_t keep; /* nodes whose trees may still be kept (set_file) */
 	/*
 	 * Files parsed again since the last trim, which the trim visits;
 	 * behind a pointer because gc_index_load adds to it through a const
@@ -641,6 +642,28 @@ static void remove_file(gc_index *idx, ifile *f)
 	gc_buf_release(&key);
 }
 
+static void trim_file(ifile *f)
+{
+	if (f->built || f->trimmed)
+		return;
+	for (size_t j = 0; j < f->n; j++)
+		gc_doc_trim(f->docs[j].doc);
+	f->trimmed = true;
+}
+
+/* Whether f's trees fit what may still be kept; takes them from it. */
+static bool keep_trees(gc_index *idx, const ifile *f)
+{
+	size_t nodes = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		nodes += f->docs[i].doc->pos_n;
+	if (nodes > idx->keep)
+		return false;
+	idx->keep -= nodes;
+	return true;
+}
+
 static int cmp_doc(const void *a, const void *b)
 {
 	const gc_doc *x = *(const gc_doc *const *)a;
@@ -709,10 +732,9 @@ void gc_index__set_file(gc_index *idx, const char *path, gc_doclist *docs,
 			hold_target(idx, d);
 		if ((d->local = problems_take(&p)))
 			idx->problem_docs++;
-		if (idx->lazy && !built)
-			gc_doc_trim(d->doc);
 	}
-	f->trimmed = idx->lazy && !built;
+	if (idx->lazy && !built && !keep_trees(idx, f))
+		trim_file(f);
 	idx->untrimmed |= !f->trimmed && !built;
 	idx->ndocs += f->n;
 	docs->n = 0;
@@ -951,13 +973,9 @@ static int read_again(gc_buf *out, const gc_index *idx, const char *path,
 	return error;
 }
 
-static void trim_file(ifile *f)
+void gc_index__set_keep(gc_index *idx, size_t nodes)
 {
-	if (f->built || f->trimmed)
-		return;
-	for (size_t j = 0; j < f->n; j++)
-		gc_doc_trim(f->docs[j].doc);
-	f->trimmed = true;
+	idx->keep = nodes;
 }
 
 void gc_index_trim(gc_index *idx)
@@ -966,6 +984,7 @@ void gc_index_trim(gc_index *idx)
 
 	if (!idx->lazy)
 		return;
+	idx->keep = 0;
 	/* only the files loaded again, unless others came with trees */
 	for (size_t i = 0; idx->untrimmed && i < idx->nfiles; i++)
 		trim_file(idx->files[i]);

@@ -60,5 +60,11 @@ void gc_index__set_origin(gc_index *idx, gc_git *git,
 			  const char commit[GC_OID_HEX], bool lazy);
 /* The same for a directory: files are read again from dir/<path>. */
 void gc_index__set_origin_dir(gc_index *idx, const char *dir, bool lazy);
+/*
+ * With lazy: the trees of the next files set are kept, up to nodes in all
+ * (a document's positions), until the next gc_index_trim, which drops them
+ * and keeps no more.
+ */
+void gc_index__set_keep(gc_index *idx, size_t nodes);
 
 #endif

@@ -368,6 +368,7 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 	int error;
 
 	gc_index__set_origin_dir(idx, dir, opts && opts->trees_on_demand);
+	gc_index__set_keep(idx, opts ? opts->keep_tree_nodes : 0);
 	if (stat(dir, &st) < 0)
 		error = gc_error_set_errno(err, dir, "cannot open directory");
 	else if (!S_ISDIR(st.st_mode))
@@ -396,6 +397,7 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 	files fs = { GC_MAP_INIT, git, commit, NULL, NULL };
 
 	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
+	gc_index__set_keep(idx, opts ? opts->keep_tree_nodes : 0);
 	return load_end(out, idx, &fs, opts,
 			gc_git_walk(git, commit, git_blob, idx, err), err);
 }
@@ -574,6 +576,7 @@ int gc_source_update_git(gc_index *idx, gc_git *git,
 			replan = true;
 	}
 	gc_index__set_origin(idx, git, to, opts && opts->trees_on_demand);
+	gc_index__set_keep(idx, 0); /* a load's trees only */
 	old = *gc_index__plan(idx);
 	if (replan) {
 		plan_opts(&po, opts);

@@ -69,6 +69,13 @@ typedef struct gc_source_opts {
 	 * command that walks every canary once (render).
 	 */
 	bool trees_on_demand;
+	/*
+	 * With trees_on_demand: the trees of the files indexed first are
+	 * kept, up to this many nodes in all, until the first gc_index_trim,
+	 * so that a command walking the files once in the order they were
+	 * read (render) does not parse those again. 0 = none kept.
+	 */
+	size_t keep_tree_nodes;
 	/* roots (--path), repository-relative; none = the repository root */
 	const char *const *paths;
 	size_t npaths;

@@ -32,16 +32,13 @@ typedef struct parse_ctx {
 
 /* ---- scalar resolution (YAML 1.1 as go-yaml v2 / Kubernetes) ---- */
 
+/* s is one of the words of list (parse_float's infinities and NaNs). */
 static bool in_list(const char *s, const char *const *list)
 {
-	/*
-	 * Every word of the lists has at most 5 bytes and starts with one of
-	 * these: most scalars and keys are longer or start otherwise, and
-	 * this is on the path of every scalar emitted.
-	 */
+	/* every word has at most 5 bytes and starts with one of these */
 	size_t n = 0;
 
-	if (*s && !strchr("~nNyYoOtTfF.+-", *s))
+	if (!*s || !strchr(".+-", *s))
 		return false;
 	while (n < 6 && s[n])
 		n++;
@@ -53,15 +50,61 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
-static const char *const null_words[] = {
-	"", "~", "null", "Null", "NULL", NULL
-};
-static const char *const true_words[] = { "y",    "Y",    "yes",  "Yes",
-					  "YES",  "on",   "On",   "ON",
-					  "true", "True", "TRUE", NULL };
-static const char *const false_words[] = { "n",     "N",     "no",    "No",
-					   "NO",    "off",   "Off",   "OFF",
-					   "false", "False", "FALSE", NULL };
+/*
+ * What a plain scalar is as a word: null ("", "~", null), true (y, yes, on,
+ * true) or false (n, no, off, false), each word spelt lowercase,
+ * capitalised or uppercase, or none of them. On the path of every scalar
+ * parsed and emitted: a switch on the first letter, no list.
+ */
+enum plain_word { WORD_NONE, WORD_NULL, WORD_TRUE, WORD_FALSE };
+
+/* s is w (lowercase) spelt w, W... or WORD. */
+static bool spelt(const char *s, const char *w)
+{
+	bool upper = *s >= 'A' && *s <= 'Z', all;
+
+	if ((upper ? *s - 'A' + 'a' : *s) != *w)
+		return false;
+	if (!upper)
+		return !strcmp(s + 1, w + 1);
+	s++, w++;
+	all = *s >= 'A' && *s <= 'Z';
+	for (; *s && *w; s++, w++)
+		if (*s != (all ? *w - 'a' + 'A' : *w))
+			return false;
+	return *s == *w;
+}
+
+static enum plain_word plain_word(const char *s)
+{
+	switch (*s) {
+	case '\0':
+		return WORD_NULL;
+	case '~':
+		return s[1] ? WORD_NONE : WORD_NULL;
+	case 'n':
+	case 'N':
+		if (spelt(s, "null"))
+			return WORD_NULL;
+		return spelt(s, "n") || spelt(s, "no") ? WORD_FALSE : WORD_NONE;
+	case 'y':
+	case 'Y':
+		return spelt(s, "y") || spelt(s, "yes") ? WORD_TRUE : WORD_NONE;
+	case 'o':
+	case 'O':
+		if (spelt(s, "on"))
+			return WORD_TRUE;
+		return spelt(s, "off") ? WORD_FALSE : WORD_NONE;
+	case 't':
+	case 'T':
+		return spelt(s, "true") ? WORD_TRUE : WORD_NONE;
+	case 'f':
+	case 'F':
+		return spelt(s, "false") ? WORD_FALSE : WORD_NONE;
+	default:
+		return WORD_NONE;
+	}
+}
 
 /* Parses an integer the way go-yaml v2 does (0x, 0o, leading-0 octal, 0b). */
 static bool parse_int(const char *s, double *out)
@@ -153,16 +196,28 @@ static bool plain_is_string(const char *s)
 	double d;
 
 	/*
-	 * Nulls, booleans and numbers start with one of these (an integer
-	 * may start with '_', which it drops): most keys and values do not,
-	 * and this runs for every scalar emitted.
+	 * Numbers start with one of these (an integer may start with '_',
+	 * which it drops); nulls and booleans are words (or "").
 	 */
-	if (*s && !strchr("~nNyYoOtTfF.+-_0123456789", *s))
-		return true;
-	if (in_list(s, null_words) || in_list(s, true_words) ||
-	    in_list(s, false_words))
-		return false;
-	return !parse_int(s, &d) && !parse_float(s, &d);
+	switch (*s) {
+	case '.':
+	case '+':
+	case '-':
+	case '_':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
+		return !parse_int(s, &d) && !parse_float(s, &d);
+	default:
+		return plain_word(s) == WORD_NONE;
+	}
 }
 
 static cJSON *resolve_scalar(const yaml_event_t *ev)
@@ -175,7 +230,7 @@ static cJSON *resolve_scalar(const yaml_event_t *ev)
 		if (!strcmp(tag, YAML_STR_TAG))
 			return cJSON_CreateString(s);
 		if (!strcmp(tag, YAML_BOOL_TAG))
-			return cJSON_CreateBool(in_list(s, true_words));
+			return cJSON_CreateBool(plain_word(s) == WORD_TRUE);
 		if (!strcmp(tag, YAML_NULL_TAG))
 			return cJSON_CreateNull();
 		if ((!strcmp(tag, YAML_INT_TAG) && parse_int(s, &d)) ||
@@ -184,12 +239,16 @@ static cJSON *resolve_scalar(const yaml_event_t *ev)
 	}
 	if (!ev->data.scalar.plain_implicit || tag)
 		return cJSON_CreateString(s);
-	if (in_list(s, null_words))
+	switch (plain_word(s)) {
+	case WORD_NULL:
 		return cJSON_CreateNull();
-	if (in_list(s, true_words))
+	case WORD_TRUE:
 		return cJSON_CreateTrue();
-	if (in_list(s, false_words))
+	case WORD_FALSE:
 		return cJSON_CreateFalse();
+	default:
+		break;
+	}
 	if (parse_int(s, &d) || parse_float(s, &d))
 		return cJSON_CreateNumber(d);
 	return cJSON_CreateString(s);
@@ -801,6 +860,24 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev, gc_error *err)
 	return 0;
 }
 
+/* "%lld" of v, without printf's machinery: most numbers emitted are ports. */
+static void format_integer(char *out, long long v)
+{
+	char digits[24];
+	unsigned long long u =
+		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	size_t n = 0;
+
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*out++ = '-';
+	while (n)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
 static void format_number(char *out, size_t n, double d)
 {
 	if (isnan(d))
@@ -808,12 +885,49 @@ static void format_number(char *out, size_t n, double d)
 	else if (isinf(d))
 		snprintf(out, n, d < 0 ? "-.inf" : ".inf");
 	else if (d == floor(d) && fabs(d) < 9007199254740992.0)
-		snprintf(out, n, "%lld", (long long)d);
+		format_integer(out, (long long)d);
 	else {
 		snprintf(out, n, "%.15g", d);
 		if (strtod(out, NULL) != d)
 			snprintf(out, n, "%.17g", d);
 	}
+}
+
+/*
+ * The scalar event yaml_scalar_event_initialize makes. An ASCII value (most
+ * of what render emits) is valid UTF-8, so its copy is made here without
+ * libyaml's UTF-8 check, a tenth of the emitter's time; the emitter frees
+ * it with yaml_free, which is free. Other values go through libyaml's
+ * initializer and its check, whose failure left the event unset (the
+ * emitter then never returned).
+ */
+static int scalar_event(yaml_event_t *ev, const char *s, bool plain_ok,
+			yaml_scalar_style_t style, gc_error *err)
+{
+	size_t len = strlen(s);
+	unsigned char any = 0;
+	char *copy;
+
+	for (size_t i = 0; i < len; i++)
+		any |= (unsigned char)s[i];
+	if (any & 0x80) {
+		if (!yaml_scalar_event_initialize(ev, NULL, NULL, GC_UNCONST(s),
+						  (int)len, plain_ok, 1, style))
+			return gc_error_set(
+				err, GC_ERROR, "%s",
+				"yaml emitter: a string is not UTF-8 text");
+		return 0;
+	}
+	copy = gc_xmalloc(len + 1);
+	memcpy(copy, s, len + 1);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = YAML_SCALAR_EVENT;
+	ev->data.scalar.value = (yaml_char_t *)copy;
+	ev->data.scalar.length = len;
+	ev->data.scalar.plain_implicit = plain_ok;
+	ev->data.scalar.quoted_implicit = 1;
+	ev->data.scalar.style = style;
+	return 0;
 }
 
 static int emit_scalar(yaml_emitter_t *e, const char *s, bool plain_ok,
@@ -826,8 +940,8 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, bool plain_ok,
 		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 	else if (strchr(s, '\n'))
 		style = YAML_LITERAL_SCALAR_STYLE;
-	yaml_scalar_event_initialize(&ev, NULL, NULL, GC_UNCONST(s),
-				     (int)strlen(s), plain_ok, 1, style);
+	if (scalar_event(&ev, s, plain_ok, style, err) < 0)
+		return GC_ERROR;
 	return emit(e, &ev, err);
 }
 

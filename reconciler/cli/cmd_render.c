@@ -433,6 +433,14 @@ static void take_error(gc_error *to, gc_error *from)
 }
 
 /*
+ * The trees the index keeps from its load for the checks that come next,
+ * in nodes (about 110 bytes each, so about 17 MiB): the files read first
+ * are parsed once, and render of 10,000 canaries stays under 48 MiB
+ * (docs/benchmarks.md, "render, second round").
+ */
+#define RENDER_KEEP_NODES ((size_t)160000)
+
+/*
  * Loads the source with trees on demand, then walks validate's checks;
  * each canary is rendered as the checks reach it, while its trees are
  * loaded, and emitted into the spool. Only when the checks found no error
@@ -454,9 +462,10 @@ static int run(const render_args *a, gc_error *err)
 
 	r.err = (gc_error)GC_ERROR_INIT;
 	if ((error = gc_cli_load(&idx, &git, &a->src,
-				 &(gc_source_opts){ .default_namespace =
-							    a->src.default_ns,
-						    .trees_on_demand = true },
+				 &(gc_source_opts){
+					 .default_namespace = a->src.default_ns,
+					 .trees_on_demand = true,
+					 .keep_tree_nodes = RENDER_KEEP_NODES },
 				 err)) < 0)
 		goto cleanup;
 	if (a->promoted)

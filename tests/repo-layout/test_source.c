@@ -277,6 +277,71 @@ START_TEST(test_source__git_commit_loads_like_the_directory)
 }
 END_TEST
 
+/* v of the ConfigMap in path (its tree loaded), and where it is. */
+static const char *loaded_v(gc_index *idx, const char *name, gc_loc *at)
+{
+	const gc_object *o = gc_index_find(idx, "ConfigMap", "default", name);
+	gc_error err = GC_ERROR_INIT;
+	const cJSON *v;
+
+	ck_assert_msg(gc_index_load(idx, o, &err) == 0, "%s",
+		      gc_error_msg(&err));
+	v = gc_json_get(o->doc->root, "data.v");
+	*at = gc_doc_loc(o->doc, v);
+	return cJSON_GetStringValue(v);
+}
+
+/*
+ * With keep_tree_nodes the trees of the files read first stay from the
+ * load (the files are not read again) until the first trim; the others,
+ * and all after the trim, are read again.
+ */
+START_TEST(test_source__kept_trees_are_parsed_once)
+{
+	char *tmp = gc_test_tmpdir();
+	gc_source_opts opts = { .trees_on_demand = true,
+				.keep_tree_nodes = 14 }; /* 7 a file */
+	gc_error err = GC_ERROR_INIT;
+	gc_index *idx = NULL;
+	gc_loc at;
+
+	ck_assert_int_eq(
+		gc_test_sh(NULL, NULL,
+			   "cd '%s' && for f in a b c; do printf "
+			   "'apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+			   "  name: %%s\ndata:\n  v: \"1\"\n' $f > $f.yaml; "
+			   "done",
+			   tmp),
+		0);
+	ck_assert_int_eq(gc_source_load_dir(&idx, tmp, &opts, &err), 0);
+	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
+	ck_assert_int_eq(gc_test_sh(NULL, NULL,
+				    "cd '%s' && sed -i 's/\"1\"/\"2\"/' "
+				    "a.yaml b.yaml c.yaml",
+				    tmp),
+			 0);
+	/* a and b: their trees from the load, not the files as they are */
+	ck_assert_str_eq(loaded_v(idx, "a", &at), "1");
+	ck_assert_uint_eq(at.line, 6);
+	ck_assert_uint_eq(at.column, 6);
+	ck_assert_str_eq(loaded_v(idx, "b", &at), "1");
+	ck_assert_uint_eq(gc_index_loaded(idx), 0);
+	/* c is past the budget: read again, at the same place */
+	ck_assert_str_eq(loaded_v(idx, "c", &at), "2");
+	ck_assert_uint_eq(at.line, 6);
+	ck_assert_uint_eq(at.column, 6);
+	ck_assert_uint_eq(gc_index_loaded(idx), 1);
+	/* the trim drops the kept trees too, and keeps no more */
+	gc_index_trim(idx);
+	ck_assert_str_eq(loaded_v(idx, "a", &at), "2");
+	ck_assert_str_eq(loaded_v(idx, "b", &at), "2");
+	ck_assert_uint_eq(gc_index_loaded(idx), 2);
+	gc_index_free(idx);
+	gc_test_rmrf(tmp);
+	free(tmp);
+}
+END_TEST
+
 static Suite *gc_suite_source(void)
 {
 	Suite *s = suite_create("source");
@@ -295,6 +360,7 @@ static Suite *gc_suite_source(void)
 		tc, test_source__directory_walk_skips_hidden_and_node_modules);
 	tcase_add_test(tc, test_source__missing_directory_is_an_error);
 	tcase_add_test(tc, test_source__git_commit_loads_like_the_directory);
+	tcase_add_test(tc, test_source__kept_trees_are_parsed_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -381,13 +381,16 @@ static void random_commit(repo *r, fileset *fs)
  * load. With trees on demand (lazy) its trees are dropped now and then,
  * and the trees it parses again equal those of the fresh load.
  */
-static void random_histories(int seed, bool lazy)
+static void random_histories(int seed, bool lazy, size_t keep)
 {
 	repo r;
 	fileset fs = { { NULL }, 0 };
 	gc_source_opts dflt = { .default_namespace = "dflt",
-				.trees_on_demand = lazy },
-		       plain = { .trees_on_demand = lazy }, *opts = &plain;
+				.trees_on_demand = lazy,
+				.keep_tree_nodes = keep },
+		       plain = { .trees_on_demand = lazy,
+				 .keep_tree_nodes = keep },
+		       *opts = &plain;
 	gc_error err = GC_ERROR_INIT;
 	gc_index *idx = NULL;
 	char from[GC_OID_HEX];
@@ -398,6 +401,16 @@ static void random_histories(int seed, bool lazy)
 	random_commit(&r, &fs);
 	ck_assert_int_eq(gc_source_load_git(&idx, r.git, r.head, opts, &err),
 			 0);
+	if (lazy) {
+		/* the trees kept from the load, or parsed again */
+		char *want = full_dump(&r, opts, true), *got = dump_trees(idx);
+
+		ck_assert_msg(!strcmp(want, got),
+			      "seed %d load:\n--- full load\n%s--- lazy\n%s",
+			      seed, want, got);
+		free(want);
+		free(got);
+	}
 	for (int step = 0; step < 120; step++) {
 		char *want, *got;
 
@@ -430,13 +443,20 @@ static void random_histories(int seed, bool lazy)
 
 START_TEST(test_source_update__random_histories_equal_a_full_load)
 {
-	random_histories(_i, false);
+	random_histories(_i, false, 0);
 }
 END_TEST
 
 START_TEST(test_source_update__trees_on_demand_equal_a_full_load)
 {
-	random_histories(_i, true);
+	random_histories(_i, true, 0);
+}
+END_TEST
+
+/* Some trees kept from the load (render's parse once), the rest dropped. */
+START_TEST(test_source_update__kept_trees_equal_a_full_load)
+{
+	random_histories(_i, true, 40);
 }
 END_TEST
 
@@ -683,6 +703,9 @@ static Suite *gc_suite_source_update(void)
 	tcase_add_loop_test(
 		tc, test_source_update__trees_on_demand_equal_a_full_load, 0,
 		8);
+	tcase_add_loop_test(tc,
+			    test_source_update__kept_trees_equal_a_full_load, 0,
+			    4);
 	tcase_add_test(tc, test_source_update__cases);
 	tcase_add_test(
 		tc,

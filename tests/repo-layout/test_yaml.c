@@ -333,6 +333,306 @@ START_TEST(test_yaml__emit_quotes_strings_that_would_change_type)
 }
 END_TEST
 
+/*
+ * Every spelling YAML 1.1 reads as null, a boolean or a number, and
+ * near misses: what each plain scalar resolves to, and which strings the
+ * emitter quotes (a key and a value alike).
+ */
+static const char *const words[] = {
+	"",      "~",     "~x",    "null",  "Null",  "NULL",  "nULL",  "nul",
+	"y",     "Y",     "yes",   "Yes",   "YES",   "yES",   "ye",    "n",
+	"N",     "no",    "No",    "NO",    "nO",    "on",    "On",    "ON",
+	"oN",    "off",   "Off",   "OFF",   "oFF",   "of",    "true",  "True",
+	"TRUE",  "tRUE",  "truex", "false", "False", "FALSE", "fALSE", "falsey",
+	"name",  "type",  "nope",  "t",     "f",     "o",     "0",     "017",
+	"08",    "0x1F",  "0o17",  "0b101", "_1",    "1_000", "+1",    "-1",
+	"1e5",   "1e",    "1.5",   ".5",    "1.",    "+",     "-",     ".inf",
+	"-.Inf", "+.INF", ".nan",  ".NaN",  ".x",    "e5",    "1m",    "9797",
+	"0.5.1", "1.0e+3"
+};
+
+static const char want_parsed[] = "s:\n"
+				  "null\n"
+				  "s:~x\n"
+				  "null\n"
+				  "null\n"
+				  "null\n"
+				  "s:nULL\n"
+				  "s:nul\n"
+				  "true\n"
+				  "true\n"
+				  "true\n"
+				  "true\n"
+				  "true\n"
+				  "s:yES\n"
+				  "s:ye\n"
+				  "false\n"
+				  "false\n"
+				  "false\n"
+				  "false\n"
+				  "false\n"
+				  "s:nO\n"
+				  "true\n"
+				  "true\n"
+				  "true\n"
+				  "s:oN\n"
+				  "false\n"
+				  "false\n"
+				  "false\n"
+				  "s:oFF\n"
+				  "s:of\n"
+				  "true\n"
+				  "true\n"
+				  "true\n"
+				  "s:tRUE\n"
+				  "s:truex\n"
+				  "false\n"
+				  "false\n"
+				  "false\n"
+				  "s:fALSE\n"
+				  "s:falsey\n"
+				  "s:name\n"
+				  "s:type\n"
+				  "s:nope\n"
+				  "s:t\n"
+				  "s:f\n"
+				  "s:o\n"
+				  "n:0\n"
+				  "n:15\n"
+				  "s:08\n"
+				  "n:31\n"
+				  "n:15\n"
+				  "n:5\n"
+				  "n:1\n"
+				  "n:1000\n"
+				  "n:1\n"
+				  "n:-1\n"
+				  "n:100000\n"
+				  "s:1e\n"
+				  "n:1.5\n"
+				  "n:0.5\n"
+				  "n:1\n"
+				  "s:+\n"
+				  "s:-\n"
+				  "n:inf\n"
+				  "n:-inf\n"
+				  "n:inf\n"
+				  "n:nan\n"
+				  "n:nan\n"
+				  "s:.x\n"
+				  "s:e5\n"
+				  "s:1m\n"
+				  "n:9797\n"
+				  "s:0.5.1\n"
+				  "n:1000\n";
+
+static const char want_emitted[] = "\"\": \"\"\n"
+				   "\"~\": \"~\"\n"
+				   "~x: ~x\n"
+				   "\"null\": \"null\"\n"
+				   "\"Null\": \"Null\"\n"
+				   "\"NULL\": \"NULL\"\n"
+				   "nULL: nULL\n"
+				   "nul: nul\n"
+				   "\"y\": \"y\"\n"
+				   "\"Y\": \"Y\"\n"
+				   "\"yes\": \"yes\"\n"
+				   "\"Yes\": \"Yes\"\n"
+				   "\"YES\": \"YES\"\n"
+				   "yES: yES\n"
+				   "ye: ye\n"
+				   "\"n\": \"n\"\n"
+				   "\"N\": \"N\"\n"
+				   "\"no\": \"no\"\n"
+				   "\"No\": \"No\"\n"
+				   "\"NO\": \"NO\"\n"
+				   "nO: nO\n"
+				   "\"on\": \"on\"\n"
+				   "\"On\": \"On\"\n"
+				   "\"ON\": \"ON\"\n"
+				   "oN: oN\n"
+				   "\"off\": \"off\"\n"
+				   "\"Off\": \"Off\"\n"
+				   "\"OFF\": \"OFF\"\n"
+				   "oFF: oFF\n"
+				   "of: of\n"
+				   "\"true\": \"true\"\n"
+				   "\"True\": \"True\"\n"
+				   "\"TRUE\": \"TRUE\"\n"
+				   "tRUE: tRUE\n"
+				   "truex: truex\n"
+				   "\"false\": \"false\"\n"
+				   "\"False\": \"False\"\n"
+				   "\"FALSE\": \"FALSE\"\n"
+				   "fALSE: fALSE\n"
+				   "falsey: falsey\n"
+				   "name: name\n"
+				   "type: type\n"
+				   "nope: nope\n"
+				   "t: t\n"
+				   "f: f\n"
+				   "o: o\n"
+				   "\"0\": \"0\"\n"
+				   "\"017\": \"017\"\n"
+				   "08: 08\n"
+				   "\"0x1F\": \"0x1F\"\n"
+				   "\"0o17\": \"0o17\"\n"
+				   "\"0b101\": \"0b101\"\n"
+				   "\"_1\": \"_1\"\n"
+				   "\"1_000\": \"1_000\"\n"
+				   "\"+1\": \"+1\"\n"
+				   "\"-1\": \"-1\"\n"
+				   "\"1e5\": \"1e5\"\n"
+				   "1e: 1e\n"
+				   "\"1.5\": \"1.5\"\n"
+				   "\".5\": \".5\"\n"
+				   "\"1.\": \"1.\"\n"
+				   "+: +\n"
+				   "'-': '-'\n"
+				   "\".inf\": \".inf\"\n"
+				   "\"-.Inf\": \"-.Inf\"\n"
+				   "\"+.INF\": \"+.INF\"\n"
+				   "\".nan\": \".nan\"\n"
+				   "\".NaN\": \".NaN\"\n"
+				   ".x: .x\n"
+				   "e5: e5\n"
+				   "1m: 1m\n"
+				   "\"9797\": \"9797\"\n"
+				   "0.5.1: 0.5.1\n"
+				   "\"1.0e+3\": \"1.0e+3\"\n";
+
+/* The parsed items, one a line: s:string, n:number (%g), true, false, null. */
+static void dump_items(gc_buf *out, const cJSON *arr)
+{
+	for (const cJSON *n = arr->child; n; n = n->next) {
+		if (cJSON_IsString(n))
+			gc_buf_addf(out, "s:%s\n", n->valuestring);
+		else if (cJSON_IsNumber(n))
+			gc_buf_addf(out, "n:%g\n", n->valuedouble);
+		else
+			gc_buf_addf(out, "%s\n",
+				    cJSON_IsTrue(n)    ? "true"
+				    : cJSON_IsFalse(n) ? "false"
+						       : "null");
+	}
+}
+
+START_TEST(test_yaml__resolves_and_quotes_every_spelling)
+{
+	gc_doclist docs = GC_DOCLIST_INIT;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf in = GC_BUF_INIT, out = GC_BUF_INIT;
+	cJSON *doc = cJSON_CreateObject();
+	const cJSON *root = doc;
+
+	gc_buf_adds(&in, "[");
+	for (size_t i = 0; i < GC_ARRAY_SIZE(words); i++) {
+		gc_buf_addf(&in, "%s%s", i ? ", " : "",
+			    *words[i] ? words[i] : "''");
+		cJSON_AddItemToObject(doc, words[i],
+				      cJSON_CreateString(words[i]));
+	}
+	gc_buf_adds(&in, "]");
+	ck_assert_int_eq(gc_yaml_parse(&docs, "w.yaml", in.ptr, in.len, &err),
+			 0);
+	dump_items(&out, docs.v[0]->root);
+	ck_assert_str_eq(out.ptr, want_parsed);
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), 0);
+	ck_assert_str_eq(out.ptr, want_emitted);
+	/* a !!bool tag: true for the true spellings only */
+	gc_doclist_release(&docs);
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_parse(&docs, "b.yaml",
+				       "[!!bool Yes, !!bool ON, !!bool off, "
+				       "!!bool x, !!str on]",
+				       55, &err),
+			 0);
+	dump_items(&out, docs.v[0]->root);
+	ck_assert_str_eq(out.ptr, "true\ntrue\nfalse\nfalse\ns:on\n");
+	cJSON_Delete(doc);
+	gc_doclist_release(&docs);
+	gc_buf_release(&in);
+	gc_buf_release(&out);
+}
+END_TEST
+
+START_TEST(test_yaml__emits_numbers_as_written)
+{
+	static const double nums[] = { 0,
+				       -0.0,
+				       -1,
+				       9898,
+				       -2147483648.0,
+				       9007199254740991.0,
+				       -9007199254740991.0,
+				       9007199254740992.0,
+				       1e15,
+				       0.5,
+				       -1.25,
+				       0.1 };
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *root = arr;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf out = GC_BUF_INIT;
+
+	for (size_t i = 0; i < GC_ARRAY_SIZE(nums); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(nums[i]));
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), 0);
+	ck_assert_str_eq(out.ptr, "- 0\n- 0\n- -1\n- 9898\n- -2147483648\n"
+				  "- 9007199254740991\n- -9007199254740991\n"
+				  "- 9007199254740992\n- 1000000000000000\n"
+				  "- 0.5\n- -1.25\n- 0.1\n");
+	cJSON_Delete(arr);
+	gc_buf_release(&out);
+}
+END_TEST
+
+/*
+ * Strings as libyaml's emitter writes them, ASCII or not: control
+ * characters escaped, UTF-8 as it is; invalid UTF-8 is an error (it hung
+ * the emitter before).
+ */
+START_TEST(test_yaml__emits_any_text_as_libyaml_does)
+{
+	static const char *const texts[] = {
+		"plain",
+		"caf\xc3\xa9",
+		"a\x01"
+		"b",
+		"tab\there",
+		"x: y",
+		"- a",
+		"#c",
+		" lead",
+		"trail ",
+		"\xe2\x80\xa8",
+	};
+	cJSON *arr = cJSON_CreateArray(), *invalid;
+	const cJSON *root = arr;
+	gc_error err = GC_ERROR_INIT;
+	gc_buf out = GC_BUF_INIT;
+
+	for (size_t i = 0; i < GC_ARRAY_SIZE(texts); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(texts[i]));
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), 0);
+	ck_assert_str_eq(out.ptr,
+			 "- plain\n- caf\xc3\xa9\n- \"a\\x01b\"\n"
+			 "- \"tab\\there\"\n- 'x: y'\n- '- a'\n- '#c'\n"
+			 "- ' lead'\n- 'trail '\n- '\xe2\x80\xa8  '\n");
+	invalid = cJSON_CreateObject();
+	cJSON_AddStringToObject(invalid, "k", "\xff");
+	root = invalid;
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_emit(&out, &root, 1, &err), GC_ERROR);
+	ck_assert_str_eq(err.msg, "yaml emitter: a string is not UTF-8 text");
+	gc_error_release(&err);
+	cJSON_Delete(invalid);
+	cJSON_Delete(arr);
+	gc_buf_release(&out);
+}
+END_TEST
+
 static Suite *gc_suite_yaml(void)
 {
 	Suite *s = suite_create("yaml");
@@ -350,6 +650,9 @@ static Suite *gc_suite_yaml(void)
 	tcase_add_test(tc, test_yaml__empty_input_has_no_documents);
 	tcase_add_test(tc,
 		       test_yaml__emit_quotes_strings_that_would_change_type);
+	tcase_add_test(tc, test_yaml__resolves_and_quotes_every_spelling);
+	tcase_add_test(tc, test_yaml__emits_numbers_as_written);
+	tcase_add_test(tc, test_yaml__emits_any_text_as_libyaml_does);
 	suite_add_tcase(s, tc);
 	return s;
 }
