@@ -14,7 +14,8 @@
  *   - bump:  one image changed and pushed by another clone; the tick up to
  *            the pushed deploy commit (median of 5 bumps, or of
  *            $LOOP_BENCH_BUMPS, at most 64), each followed by one idle
- *            tick, untimed, as a polling daemon has between pushes
+ *            tick, untimed, as a polling daemon has between pushes;
+ *            and its CPU time on the main thread (median)
  * and the child's peak RSS (ru_maxrss) after all of it, and its RSS then
  * (VmRSS: what a daemon holds between ticks) with the anonymous part of it
  * (RssAnon: without mapped files such as git's packs), and what
@@ -108,7 +109,8 @@ static void run(int n)
 	gc_error err = GC_ERROR_INIT;
 	gc_tick_result res;
 	gc_loop *loop;
-	double t0, first, idle, bump[64], git, thread_s, process_s;
+	double t0, c0, first, idle, bump[64], bump_cpu[64], git, thread_s,
+		process_s;
 	int nbump = getenv("LOOP_BENCH_BUMPS")
 			    ? atoi(getenv("LOOP_BENCH_BUMPS"))
 			    : 5;
@@ -141,9 +143,11 @@ static void run(int n)
 		free(cmd);
 		now += 20;
 		t0 = gc_bench_now_ms();
+		c0 = cpu_s(RUSAGE_THREAD);
 		if (gc_loop_tick(loop, &res, now, &err) < 0)
 			die("bump tick", &err);
 		bump[i] = gc_bench_now_ms() - t0;
+		bump_cpu[i] = 1000 * (cpu_s(RUSAGE_THREAD) - c0);
 		if (!res.committed || res.canaries_changed != 1) {
 			fprintf(stderr, "committed %d changed %zu\n",
 				res.committed, res.canaries_changed);
@@ -156,10 +160,12 @@ static void run(int n)
 	git = git_same_change(dir);
 	getrusage(RUSAGE_SELF, &ru);
 	gc_bench_sort(bump, (size_t)nbump);
+	gc_bench_sort(bump_cpu, (size_t)nbump);
 	printf("| %d | %.0f | %.2f / %.2f | %.3f | %.1f (min %.1f, max %.1f) "
-	       "| %.1f | %.2f | %.1f | %.1f | %.1f |\n",
+	       "| %.1f | %.1f | %.2f | %.1f | %.1f | %.1f |\n",
 	       n, first, thread_s, process_s, idle, bump[nbump / 2], bump[0],
-	       bump[nbump - 1], git, git > 0 ? bump[nbump / 2] / git : 0,
+	       bump[nbump - 1], bump_cpu[nbump / 2], git,
+	       git > 0 ? bump[nbump / 2] / git : 0,
 	       (double)ru.ru_maxrss / 1024.0, gc_bench_rss_mib(),
 	       gc_bench_status_mib("RssAnon"));
 	fflush(stdout);
@@ -173,7 +179,7 @@ int main(int argc, char **argv)
 {
 	return gc_bench_each_size(
 		argc, argv,
-		"| canaries | first tick ms | first tick CPU s (main thread / process) | idle tick ms (median) | one-bump tick ms (median of 5) | git commit -a && git push of the same change ms (median of 5) | bump / git | peak RSS MiB | RSS at end MiB | of it anonymous MiB |\n"
-		"|---|---|---|---|---|---|---|---|---|---|\n",
+		"| canaries | first tick ms | first tick CPU s (main thread / process) | idle tick ms (median) | one-bump tick ms (median of 5) | its CPU ms (main thread, median) | git commit -a && git push of the same change ms (median of 5) | bump / git | peak RSS MiB | RSS at end MiB | of it anonymous MiB |\n"
+		"|---|---|---|---|---|---|---|---|---|---|---|\n",
 		run);
 }

@@ -238,18 +238,28 @@ size_t gc_git__deflater_held(const gc_git_deflater *d)
 }
 
 /* The batch taking objects goes to the thread. */
-static void seal(gc_git_deflater *d)
+/* The open batch, last of the sealed ones; NULL if none. */
+static batch *close_open(gc_git_deflater *d)
 {
 	batch *b = d->open;
 
 	if (!b)
-		return;
+		return NULL;
 	d->open = NULL;
 	if (d->sealed_tail)
 		d->sealed_tail->next = b;
 	else
 		d->sealed = b;
 	d->sealed_tail = b;
+	return b;
+}
+
+static void seal(gc_git_deflater *d)
+{
+	batch *b = close_open(d);
+
+	if (!b)
+		return;
 	/* every entry's header and libdeflate's bound (5 bytes a block) */
 	gc_buf_grow(&b->packed, b->raw.len + b->raw.len / 512 + 48 * b->n);
 	if (!d->its.fast)
@@ -281,10 +291,10 @@ int gc_git__deflater_take(gc_git_deflater *d, bool all, gc_git_take_cb cb,
 	int rc = 0;
 
 	if (all) {
-		batch *b;
+		/* what the thread has not started is deflated here, and the
+		 * open batch (a small tick's only one: no thread woken) */
+		batch *b, *open = close_open(d);
 
-		seal(d);
-		/* what the thread has not started is deflated here */
 		pthread_mutex_lock(&d->lock);
 		b = d->queue;
 		d->queue = d->tail = NULL;
@@ -294,6 +304,10 @@ int gc_git__deflater_take(gc_git_deflater *d, bool all, gc_git_take_cb cb,
 			pthread_mutex_lock(&d->lock);
 			b->done = true;
 			pthread_mutex_unlock(&d->lock);
+		}
+		if (open) { /* never seen by the thread */
+			open->rc = deflate_batch(open, &d->mine);
+			open->done = true;
 		}
 	}
 	while (d->sealed && rc == 0) {
