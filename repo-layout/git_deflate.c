@@ -92,30 +92,50 @@ static void add_entry_header(gc_buf *out, git_object_t type, size_t size)
 	gc_buf_add(out, hdr, n + 1);
 }
 
+/* Appends the pack entry of an object to out, with c's compressors. */
+static int deflate_entry(gc_buf *out, gc_git_entry *e, compressors *c,
+			 git_object_t type, const void *data, size_t len)
+{
+	bool big = type == GIT_OBJECT_TREE && len >= STORED_MIN;
+	struct libdeflate_compressor **z = big ? &c->stored : &c->fast;
+	size_t room, n;
+
+	if (!*z && !(*z = libdeflate_alloc_compressor(big ? 0 : 1)))
+		return -1;
+	e->off = out->len;
+	add_entry_header(out, type, len);
+	e->zoff = out->len;
+	room = libdeflate_zlib_compress_bound(*z, len);
+	gc_buf_grow(out, room + 1);
+	n = libdeflate_zlib_compress(*z, data, len, out->ptr + out->len, room);
+	if (!n) {
+		gc_buf_truncate(out, e->off);
+		return -1; /* never: the bound is there */
+	}
+	out->len += n;
+	out->ptr[out->len] = '\0';
+	e->len = out->len - e->off;
+	return 0;
+}
+
 static int deflate_batch(batch *b, compressors *c)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		const batch_obj *o = &b->objs[i];
-		gc_git_entry *e = &b->entries[i];
-		bool big = o->type == GIT_OBJECT_TREE && o->size >= STORED_MIN;
-		struct libdeflate_compressor **z = big ? &c->stored : &c->fast;
-		size_t room, n;
 
-		if (!*z && !(*z = libdeflate_alloc_compressor(big ? 0 : 1)))
+		if (deflate_entry(&b->packed, &b->entries[i], c, o->type,
+				  b->raw.ptr + o->raw, o->size) < 0)
 			return -1;
-		e->off = b->packed.len;
-		add_entry_header(&b->packed, o->type, o->size);
-		e->zoff = b->packed.len;
-		room = libdeflate_zlib_compress_bound(*z, o->size);
-		gc_buf_grow(&b->packed, room + 1);
-		n = libdeflate_zlib_compress(*z, b->raw.ptr + o->raw, o->size,
-					     b->packed.ptr + b->packed.len,
-					     room);
-		if (!n)
-			return -1; /* never: the bound is there */
-		b->packed.len += n;
-		b->packed.ptr[b->packed.len] = '\0';
-		e->len = b->packed.len - e->off;
+	}
+	return 0;
+}
+
+int gc_git__deflate(gc_buf *out, gc_git_entry *e, gc_git_deflater *d,
+		    git_object_t type, const void *data, size_t len)
+{
+	if (deflate_entry(out, e, &d->mine, type, data, len) < 0) {
+		git_error_set_str(GIT_ERROR_ZLIB, "cannot deflate an object");
+		return -1;
 	}
 	return 0;
 }

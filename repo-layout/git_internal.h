@@ -225,6 +225,9 @@ void gc_git__deflater_free(gc_git_deflater *d);
 void gc_git__deflater_add(gc_git_deflater *d, gc_git_batch **in, size_t *at,
 			  git_object_t type, const void *data, size_t len);
 const char *gc_git__deflater_bytes(const gc_git_batch *b, size_t at);
+/* Appends an object's pack entry to out, here and now (e: where). */
+int gc_git__deflate(gc_buf *out, gc_git_entry *e, gc_git_deflater *d,
+		    git_object_t type, const void *data, size_t len);
 /* Bytes of the objects held and not taken yet. */
 size_t gc_git__deflater_held(const gc_git_deflater *d);
 /*

@@ -48,6 +48,7 @@
 
 #define PENDING_MAX (2u << 20) /* bytes of entries kept in memory */
 #define KEEP_MAX (1u << 20)    /* a buffer this big is kept after a flush */
+#define DIRECT_MAX (1u << 20)  /* bytes of a tick deflated as they come */
 #define SPARES 4               /* files a one-canary tick creates */
 #define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
 #define PACK_TYPE_MAX 4        /* commit 1, tree 2, blob 3, tag 4 */
@@ -76,6 +77,7 @@ struct gc_git_pending {
 	char *objects_dir;
 	gc_git_deflater *deflater; /* makes the entries of objs */
 	size_t ndeflated;          /* objs whose entries are in data */
+	size_t direct; /* bytes deflated at once since the last gc_git__flush */
 	/* empty temporary files in objects/pack made in an idle moment,
 	 * each written and renamed by a flush (make_spares) */
 	int spare_fd[SPARES];
@@ -166,7 +168,28 @@ static int pend_write(git_odb_backend *b, const git_oid *id, const void *data,
 	git_oid_cpy(&o->id, id);
 	o->type = type;
 	o->size = len;
-	gc_git__deflater_add(p->deflater, &o->b, &o->raw, type, data, len);
+	o->b = NULL;
+	/*
+	 * A tick's first DIRECT_MAX bytes are deflated as they come, as a
+	 * one-canary tick's always are (a batch would copy its two 400 KB
+	 * trees at 10,000 canaries three times); a bigger tick's next ones
+	 * go to the deflater's thread, in order after them.
+	 */
+	if (p->ndeflated == p->n && p->direct + len <= DIRECT_MAX) {
+		gc_git_entry e;
+
+		if (gc_git__deflate(&p->data, &e, p->deflater, type, data,
+				    len) < 0)
+			return -1;
+		o->off = e.off;
+		o->zoff = e.zoff;
+		o->len = e.len;
+		p->direct += len;
+		p->ndeflated++;
+	} else {
+		gc_git__deflater_add(p->deflater, &o->b, &o->raw, type, data,
+				     len);
+	}
 	p->n++;
 	slots_put(p->slots, p->nslots, id, (uint32_t)p->n);
 	return 0;
@@ -771,7 +794,10 @@ int gc_git__flush(gc_git *g, gc_error *err)
 	char name[GC_OID_HEX];
 	int rc;
 
-	if (!g->pending || !g->pending->n)
+	if (!g->pending)
+		return 0;
+	g->pending->direct = 0; /* a tick's end: the next deflates at once */
+	if (!g->pending->n)
 		return 0;
 	if ((rc = write_pending(name, g, err)) < 0 ||
 	    g->fresh_packs < MERGE_BUSY)
