@@ -257,7 +257,6 @@ size_t gc_git__deflater_held(const gc_git_deflater *d)
 	return d->held;
 }
 
-/* The batch taking objects goes to the thread. */
 /* The open batch, last of the sealed ones; NULL if none. */
 static batch *close_open(gc_git_deflater *d)
 {
@@ -274,6 +273,7 @@ static batch *close_open(gc_git_deflater *d)
 	return b;
 }
 
+/* The batch taking objects goes to the thread. */
 static void seal(gc_git_deflater *d)
 {
 	batch *b = close_open(d);
