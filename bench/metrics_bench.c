@@ -19,13 +19,17 @@
  *     of 50 idle ticks, and prints the instrumentation's share of it.
  * Usage: metrics_bench [N...]
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef GC_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
+#include <malloc.h>
+#endif
 
 #include "bench/bench.h"
 #include "bench/bench_loop.h"
@@ -33,11 +37,22 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+/* Bytes the program holds from its allocator (jemalloc's count, or glibc's). */
 static double heap_mib(void)
 {
+#ifdef GC_HAVE_JEMALLOC
+	uint64_t epoch = 1;
+	size_t allocated = 0, len = sizeof(allocated);
+
+	/* jemalloc's statistics are a snapshot taken at each new epoch */
+	mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch));
+	mallctl("stats.allocated", &allocated, &len, NULL, 0);
+	return (double)allocated / (1024.0 * 1024.0);
+#else
 	struct mallinfo2 mi = mallinfo2();
 
 	return (double)(mi.uordblks + mi.hblkhd) / (1024.0 * 1024.0);
+#endif
 }
 
 /* The canaries app-00000... of namespace bench, as the loop names them. */

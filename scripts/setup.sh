@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	build-essential cmake pkg-config git
-	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libdeflate-dev
+	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libdeflate-dev libjemalloc-dev
 	check libmicrohttpd-dev libssl-dev
 	prometheus curl
 	openssh-server openssh-client openssl
