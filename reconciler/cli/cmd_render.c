@@ -10,10 +10,12 @@
  * checks and prints their problems as validate does; with any error it
  * renders nothing. All or nothing: on any error nothing is printed or
  * written. The source is loaded with trees on demand and each canary is
- * rendered once, as the checks reach it, into a spool (an unlinked
- * temporary file) that goes to stdout or the files only at the end (run).
+ * rendered once, as the checks reach it, and handed to a thread that emits
+ * it into a spool (an unlinked temporary file) that goes to stdout or the
+ * files only at the end (run).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,54 +313,76 @@ static void spool_close(spool *sp)
 	gc_buf_release(&sp->mem);
 }
 
+/* The error of from into to (empty: nothing failed before it). */
+static void take_error(gc_error *to, gc_error *from)
+{
+	gc_error_release(to);
+	*to = *from;
+	*from = (gc_error)GC_ERROR_INIT;
+}
+
 /*
- * The render of the canaries, one at a time as validate's checks reach
- * them (render_each): each emitted into the spool, stopping at the first
- * error.
+ * The emitter: YAML out of the rendered objects into the spool, on a
+ * thread of its own beside the checks and renders (emitting is a third of
+ * render's work and needs nothing of the index), fed in order through a
+ * bounded queue; it frees what it emitted. Each side wakes the other only
+ * a batch at a time (QUEUE_BATCH sets queued, or room for as many), so
+ * that they do not take turns at every canary. Without a thread (one could
+ * not be made) it emits inline. docs/benchmarks.md, "render, third round".
  */
-typedef struct render_ctx {
+#define QUEUE_SETS 128
+#define QUEUE_BATCH 32
+
+typedef struct queued {
+	cJSON *set;
+	const char *ns, *name; /* the canary's (the index's strings) */
+} queued;
+
+typedef struct emitter {
 	const render_args *a;
-	const gc_index *idx;
-	const gc_doc *pdoc;
 	gc_yaml_stream *stream; /* stdout: one stream of every canary */
 	spool sp;
-	size_t found; /* canaries selected (--canary: 0 or 1) */
-	size_t seen;  /* problems looked at, errors among them */
-	size_t errors;
-	bool stop; /* an error: render no more */
-	int error; /* a render or emit error, in err */
+	pthread_t thread;
+	bool threaded;
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	queued q[QUEUE_SETS];
+	size_t head, n;
+	bool done;   /* no more sets */
+	bool failed; /* error is set: the rest is dropped */
+	int error;   /* in err; the thread's own until it is joined */
 	gc_error err;
-} render_ctx;
+} emitter;
 
 /* One canary's objects as records of files under --out. */
-static int spool_files(render_ctx *r, const cJSON *set, const gc_object *can)
+static int spool_files(emitter *e, const queued *c)
 {
 	gc_buf yaml = GC_BUF_INIT, path = GC_BUF_INIT;
 	const cJSON *obj;
 	size_t len[2];
 	int error = 0;
 
-	cJSON_ArrayForEach (obj, set) {
+	cJSON_ArrayForEach (obj, c->set) {
 		gc_buf_clear(&yaml);
 		gc_buf_clear(&path);
-		if ((error = gc_yaml_emit(&yaml, &obj, 1, &r->err)) < 0)
+		if ((error = gc_yaml_emit(&yaml, &obj, 1, &e->err)) < 0)
 			break;
-		gc_buf_addf(&path, "%s/", r->a->out);
-		gc_layout_object_path(&path, can->namespace, can->name,
+		gc_buf_addf(&path, "%s/", e->a->out);
+		gc_layout_object_path(&path, c->ns, c->name,
 				      gc_json_str(obj, "kind"),
 				      gc_json_str(obj, "metadata.name"));
 		len[0] = path.len;
 		len[1] = yaml.len;
-		spool_add(&r->sp, len, sizeof(len));
-		spool_add(&r->sp, path.ptr, path.len);
-		spool_add(&r->sp, yaml.ptr, yaml.len);
+		spool_add(&e->sp, len, sizeof(len));
+		spool_add(&e->sp, path.ptr, path.len);
+		spool_add(&e->sp, yaml.ptr, yaml.len);
 	}
 	gc_buf_release(&yaml);
 	gc_buf_release(&path);
 	return error;
 }
 
-static int spool_stream(render_ctx *r, const cJSON *set)
+static int spool_stream(emitter *e, const cJSON *set)
 {
 	const cJSON **objs, *obj;
 	size_t k = 0;
@@ -367,10 +391,134 @@ static int spool_stream(render_ctx *r, const cJSON *set)
 	objs = gc_xcalloc((size_t)cJSON_GetArraySize(set) + 1, sizeof(*objs));
 	cJSON_ArrayForEach (obj, set)
 		objs[k++] = obj;
-	error = gc_yaml_stream_put(r->stream, objs, k, &r->err);
+	error = gc_yaml_stream_put(e->stream, objs, k, &e->err);
 	free(objs);
 	return error;
 }
+
+static void emit_one(emitter *e, const queued *c)
+{
+	if (e->error == 0)
+		e->error =
+			e->a->out ? spool_files(e, c) : spool_stream(e, c->set);
+	cJSON_Delete(c->set);
+}
+
+static void *emitter_main(void *payload)
+{
+	emitter *e = payload;
+	queued c;
+
+	for (;;) {
+		pthread_mutex_lock(&e->mu);
+		while (!e->n && !e->done)
+			pthread_cond_wait(&e->more, &e->mu);
+		if (!e->n) {
+			pthread_mutex_unlock(&e->mu);
+			return NULL;
+		}
+		c = e->q[e->head];
+		e->head = (e->head + 1) % QUEUE_SETS;
+		if (e->n-- == QUEUE_SETS - QUEUE_BATCH + 1)
+			pthread_cond_signal(&e->room);
+		pthread_mutex_unlock(&e->mu);
+		emit_one(e, &c);
+		if (e->error < 0) {
+			pthread_mutex_lock(&e->mu);
+			e->failed = true;
+			pthread_mutex_unlock(&e->mu);
+		}
+	}
+}
+
+static void emitter_start(emitter *e, const render_args *a)
+{
+	e->a = a;
+	e->err = (gc_error)GC_ERROR_INIT;
+	spool_open(&e->sp);
+	if (!a->out)
+		e->stream = gc_yaml_stream_new(spool_write, &e->sp);
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->more, NULL);
+	pthread_cond_init(&e->room, NULL);
+	e->threaded = pthread_create(&e->thread, NULL, emitter_main, e) == 0;
+}
+
+/* Hands a canary's objects over (taken); false once the emitter failed. */
+static bool emitter_put(emitter *e, cJSON *set, const gc_object *can)
+{
+	queued c = { set, can->namespace, can->name };
+	bool ok;
+
+	if (!e->threaded) {
+		emit_one(e, &c);
+		return e->error == 0;
+	}
+	pthread_mutex_lock(&e->mu);
+	if (e->n == QUEUE_SETS)
+		while (e->n > QUEUE_SETS - QUEUE_BATCH)
+			pthread_cond_wait(&e->room, &e->mu);
+	e->q[(e->head + e->n) % QUEUE_SETS] = c;
+	if (++e->n == QUEUE_BATCH)
+		pthread_cond_signal(&e->more);
+	ok = !e->failed;
+	pthread_mutex_unlock(&e->mu);
+	return ok;
+}
+
+/* Waits until the thread has emitted everything queued and ended. */
+static void emitter_join(emitter *e)
+{
+	if (!e->threaded)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->done = true;
+	pthread_cond_signal(&e->more);
+	pthread_mutex_unlock(&e->mu);
+	pthread_join(e->thread, NULL);
+	e->threaded = false;
+}
+
+/* Emits everything queued and ends the stream; its error into err. */
+static int emitter_finish(emitter *e, gc_error *err)
+{
+	emitter_join(e);
+	if (e->error == 0 && e->stream)
+		e->error = gc_yaml_stream_end(e->stream, &e->err);
+	if (e->error < 0)
+		take_error(err, &e->err);
+	return e->error;
+}
+
+static void emitter_free(emitter *e)
+{
+	if (!e->a)
+		return;
+	emitter_join(e);
+	pthread_cond_destroy(&e->more);
+	pthread_cond_destroy(&e->room);
+	pthread_mutex_destroy(&e->mu);
+	gc_yaml_stream_free(e->stream);
+	spool_close(&e->sp);
+	gc_error_release(&e->err);
+}
+
+/*
+ * The render of the canaries, one at a time as validate's checks reach
+ * them (render_each): each to the emitter, stopping at the first error.
+ */
+typedef struct render_ctx {
+	const render_args *a;
+	const gc_index *idx;
+	const gc_doc *pdoc;
+	emitter *e;
+	size_t found; /* canaries selected (--canary: 0 or 1) */
+	size_t seen;  /* problems looked at, errors among them */
+	size_t errors;
+	bool stop; /* an error: render no more */
+	int error; /* a render error, in err */
+	gc_error err;
+} render_ctx;
 
 static void render_each(const gc_object *can, const gc_problems *out,
 			void *payload)
@@ -390,12 +538,13 @@ static void render_each(const gc_object *can, const gc_problems *out,
 		r->stop = true;
 		return;
 	}
-	if ((r->error = render_one(&set, r->idx, can, a, r->pdoc, &r->err)) ==
-	    0)
-		r->error = a->out ? spool_files(r, set, can)
-				  : spool_stream(r, set);
-	cJSON_Delete(set);
-	r->stop = r->error < 0;
+	if ((r->error = render_one(&set, r->idx, can, a, r->pdoc, &r->err)) <
+	    0) {
+		cJSON_Delete(set);
+		r->stop = true;
+		return;
+	}
+	r->stop = !emitter_put(r->e, set, can);
 }
 
 /* The promoted file's first Deployment into *pdoc. */
@@ -424,14 +573,6 @@ cleanup:
 	return error;
 }
 
-/* The error of from into to (empty: nothing failed before it). */
-static void take_error(gc_error *to, gc_error *from)
-{
-	gc_error_release(to);
-	*to = *from;
-	*from = (gc_error)GC_ERROR_INIT;
-}
-
 /*
  * The trees the index keeps from its load for the checks that come next,
  * in nodes (about 110 bytes each, so about 17 MiB): the files read first
@@ -456,6 +597,7 @@ static int run(const render_args *a, gc_error *err)
 	gc_doclist promoted = GC_DOCLIST_INIT;
 	gc_problems problems = { NULL, 0, 0 };
 	gc_error perr = GC_ERROR_INIT;
+	emitter e = { 0 };
 	render_ctx r = { 0 };
 	size_t total;
 	int error, perror = 0;
@@ -470,12 +612,11 @@ static int run(const render_args *a, gc_error *err)
 		goto cleanup;
 	if (a->promoted)
 		perror = read_promoted(&promoted, &r.pdoc, a->promoted, &perr);
+	emitter_start(&e, a);
 	r.a = a;
 	r.idx = idx;
+	r.e = &e;
 	r.stop = perror < 0;
-	spool_open(&r.sp);
-	if (!a->out)
-		r.stream = gc_yaml_stream_new(spool_write, &r.sp);
 	gc_cli_check(&problems, &total, idx, render_each, &r);
 	if ((total = gc_cli_print_problems(&problems)) > 0) {
 		error = gc_error_set(err, GC_EINVALID,
@@ -490,18 +631,15 @@ static int run(const render_args *a, gc_error *err)
 	} else if (a->canary && r.found == 0) {
 		error = gc_error_set(err, GC_ENOTFOUND, "canary '%s' not found",
 				     a->canary);
-	} else if (r.error < 0 ||
-		   (r.stream &&
-		    (r.error = gc_yaml_stream_end(r.stream, &r.err)) < 0)) {
+	} else if (r.error < 0) {
 		error = r.error;
 		take_error(err, &r.err);
-	} else {
-		error = a->out ? spool_to_files(&r.sp, err)
-			       : spool_to_stdout(&r.sp, err);
+	} else if ((error = emitter_finish(&e, err)) == 0) {
+		error = a->out ? spool_to_files(&e.sp, err)
+			       : spool_to_stdout(&e.sp, err);
 	}
 cleanup:
-	gc_yaml_stream_free(r.stream);
-	spool_close(&r.sp);
+	emitter_free(&e);
 	gc_error_release(&r.err);
 	gc_error_release(&perr);
 	gc_doclist_release(&promoted);
