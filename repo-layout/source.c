@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "builds.h"
+#include "parse_ahead.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -125,19 +126,38 @@ static int set_native(gc_index *idx, files *fs, const char *path,
  * never holds every file's bytes and trees (load_all drops what no root
  * reaches). What is needed again is read again (files_get).
  */
-static void take_file(gc_index *idx, const char *path, const char *data,
-		      size_t len)
+typedef struct walk {
+	gc_index *idx;
+	gc_ahead *ahead; /* parses the manifests on two cores */
+} walk;
+
+static void take_file(walk *w, const char *path, const char *data, size_t len)
 {
 	const gc_src_file *f;
-	gc_doclist docs = GC_DOCLIST_INIT;
-	gc_problems problems = { 0 };
 
-	gc_src_tree_set(gc_index__tree(idx), path, data, len);
-	f = gc_src_tree_get(gc_index__tree(idx), path);
-	if (f && (f->flags & GC_SRC_MANIFEST)) {
-		gc_index__parse(path, data, len, &docs, &problems);
-		gc_index__set_file(idx, path, &docs, &problems, NULL, false);
-	}
+	gc_src_tree_set(gc_index__tree(w->idx), path, data, len);
+	f = gc_src_tree_get(gc_index__tree(w->idx), path);
+	if (f && (f->flags & GC_SRC_MANIFEST))
+		gc_ahead_put(w->ahead, path, data, len);
+}
+
+/* A manifest of the walk parsed, in the walk's order. */
+static void take_parsed(const char *path, gc_doclist *docs,
+			gc_problems *problems, void *payload)
+{
+	gc_index__set_file(payload, path, docs, problems, NULL, false);
+}
+
+static void walk_start(walk *w, gc_index *idx)
+{
+	w->idx = idx;
+	w->ahead = gc_ahead_new(take_parsed, idx);
+}
+
+/* Waits for the manifests still being parsed. */
+static void walk_end(walk *w)
+{
+	gc_ahead_end(w->ahead);
 }
 
 static int read_file(const gc_buf **out, const char *path, void *payload,
@@ -266,12 +286,12 @@ static int cmp_dirent(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void load_file(gc_index *idx, const char *full, const char *rel,
+static void load_file(walk *w, const char *full, const char *rel,
 		      const struct stat *st)
 {
 	gc_buf data = GC_BUF_INIT;
 	gc_error err = GC_ERROR_INIT;
-	gc_problems *problems = gc_index_problems(idx);
+	gc_problems *problems = gc_index_problems(w->idx);
 
 	if (st->st_size > (off_t)GC_YAML_MAX_FILE_BYTES) {
 		if (gc_name_is_manifest(rel))
@@ -285,15 +305,15 @@ static void load_file(gc_index *idx, const char *full, const char *rel,
 		gc_problems_add(problems, rel, 1, 1, "%s", gc_error_msg(&err));
 		goto cleanup;
 	}
-	take_file(idx, rel, data.ptr ? data.ptr : "", data.len);
+	take_file(w, rel, data.ptr ? data.ptr : "", data.len);
 cleanup:
 	gc_error_release(&err);
 	gc_buf_release(&data);
 }
 
 /* Walks dir/rel (rel "" = the root) in name order. */
-static int walk_dir(gc_index *idx, const char *root, const char *rel,
-		    unsigned depth, gc_error *err)
+static int walk_dir(walk *w, const char *root, const char *rel, unsigned depth,
+		    gc_error *err)
 {
 	struct dirent **list = NULL;
 	gc_buf full = GC_BUF_INIT, child = GC_BUF_INIT;
@@ -305,7 +325,7 @@ static int walk_dir(gc_index *idx, const char *root, const char *rel,
 			error = gc_error_set_errno(err, full.ptr,
 						   "cannot read directory");
 		else
-			gc_problems_add(gc_index_problems(idx), rel, 1, 1,
+			gc_problems_add(gc_index_problems(w->idx), rel, 1, 1,
 					"cannot read directory: %s",
 					strerror(errno));
 		goto cleanup;
@@ -324,7 +344,7 @@ static int walk_dir(gc_index *idx, const char *root, const char *rel,
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			if (!gc_name_is_skipped_dir(name) && depth < 64 &&
-			    (error = walk_dir(idx, root, child.ptr, depth + 1,
+			    (error = walk_dir(w, root, child.ptr, depth + 1,
 					      err)) < 0)
 				break;
 			continue;
@@ -332,7 +352,7 @@ static int walk_dir(gc_index *idx, const char *root, const char *rel,
 		/* symlinks to files are followed; to directories, not */
 		if (stat(full.ptr, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		load_file(idx, full.ptr, child.ptr, &st);
+		load_file(w, full.ptr, child.ptr, &st);
 	}
 cleanup:
 	for (int i = 0; i < n; i++)
@@ -365,6 +385,7 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 	gc_index *idx = gc_index__new();
 	files fs = { GC_MAP_INIT, NULL, NULL, dir, gc_index__tree(idx) };
 	struct stat st;
+	walk w;
 	int error;
 
 	gc_index__set_origin_dir(idx, dir, opts && opts->trees_on_demand);
@@ -374,8 +395,11 @@ int gc_source_load_dir(gc_index **out, const char *dir,
 	else if (!S_ISDIR(st.st_mode))
 		error = gc_error_set_at(err, GC_EINVALID, dir, 0, 0, "%s",
 					"not a directory");
-	else
-		error = walk_dir(idx, dir, "", 0, err);
+	else {
+		walk_start(&w, idx);
+		error = walk_dir(&w, dir, "", 0, err);
+		walk_end(&w);
+	}
 	return load_end(out, idx, &fs, opts, error, err);
 }
 
@@ -395,11 +419,15 @@ int gc_source_load_git(gc_index **out, gc_git *git,
 {
 	gc_index *idx = gc_index__new();
 	files fs = { GC_MAP_INIT, git, commit, NULL, NULL };
+	walk w;
+	int error;
 
 	gc_index__set_origin(idx, git, commit, opts && opts->trees_on_demand);
 	gc_index__set_keep(idx, opts ? opts->keep_tree_nodes : 0);
-	return load_end(out, idx, &fs, opts,
-			gc_git_walk(git, commit, git_blob, idx, err), err);
+	walk_start(&w, idx);
+	error = gc_git_walk(git, commit, git_blob, &w, err);
+	walk_end(&w);
+	return load_end(out, idx, &fs, opts, error, err);
 }
 
 /* ---- incremental update ---- */

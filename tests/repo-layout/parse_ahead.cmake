@@ -1,0 +1,1 @@
+gc_add_test(repo-layout parse_ahead LIBS gc_layout)
