@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "builds.h"
-#include "parse_ahead.h"
+#include "util/ahead.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -131,27 +131,56 @@ typedef struct walk {
 	gc_ahead *ahead; /* parses the manifests on two cores */
 } walk;
 
+/* A manifest of the walk, parsed on either core. */
+typedef struct parse_job {
+	char *path;
+	gc_buf data;
+	gc_doclist docs;
+	gc_problems problems;
+} parse_job;
+
+static void parse_work(void *job, void *payload)
+{
+	parse_job *j = job;
+
+	(void)payload;
+	gc_index__parse(j->path, j->data.ptr ? j->data.ptr : "", j->data.len,
+			&j->docs, &j->problems);
+	gc_buf_release(&j->data);
+}
+
+/* Into the index, in the walk's order, exactly as a walk on one core. */
+static void parse_done(void *job, void *payload)
+{
+	parse_job *j = job;
+
+	gc_index__set_file(payload, j->path, &j->docs, &j->problems, NULL,
+			   false);
+	gc_doclist_release(&j->docs);
+	gc_problems_release(&j->problems);
+	free(j->path);
+	free(j);
+}
+
 static void take_file(walk *w, const char *path, const char *data, size_t len)
 {
 	const gc_src_file *f;
+	parse_job *j;
 
 	gc_src_tree_set(gc_index__tree(w->idx), path, data, len);
 	f = gc_src_tree_get(gc_index__tree(w->idx), path);
-	if (f && (f->flags & GC_SRC_MANIFEST))
-		gc_ahead_put(w->ahead, path, data, len);
-}
-
-/* A manifest of the walk parsed, in the walk's order. */
-static void take_parsed(const char *path, gc_doclist *docs,
-			gc_problems *problems, void *payload)
-{
-	gc_index__set_file(payload, path, docs, problems, NULL, false);
+	if (f && (f->flags & GC_SRC_MANIFEST)) {
+		j = gc_xcalloc(1, sizeof(*j));
+		j->path = gc_xstrdup(path);
+		gc_buf_add(&j->data, data, len);
+		gc_ahead_put(w->ahead, j);
+	}
 }
 
 static void walk_start(walk *w, gc_index *idx)
 {
 	w->idx = idx;
-	w->ahead = gc_ahead_new(take_parsed, idx);
+	w->ahead = gc_ahead_new(parse_work, parse_done, idx);
 }
 
 /* Waits for the manifests still being parsed. */
