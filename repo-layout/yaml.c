@@ -990,117 +990,63 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n, gc_error *err)
 	return emit_scalar(e, "null", true, err);
 }
 
-struct gc_yaml_stream {
+/* The emitter's output goes to the buffer *to points at. */
+static int part_write(void *data, unsigned char *buffer, size_t size)
+{
+	gc_buf **to = data;
+
+	gc_buf_add(*to, buffer, size);
+	return 1;
+}
+
+int gc_yaml_emit_part(gc_buf *out, gc_buf *tail, const cJSON *const *docs,
+		      size_t n, bool first, gc_error *err)
+{
 	yaml_emitter_t e;
-	gc_yaml_write_cb cb;
-	void *payload;
-	gc_error werr; /* the callback's failure */
-	bool started;
-};
-
-static int stream_write(void *data, unsigned char *buffer, size_t size)
-{
-	gc_yaml_stream *s = data;
-
-	if (s->werr.code)
-		return 0;
-	return s->cb((const char *)buffer, size, s->payload, &s->werr) == 0;
-}
-
-gc_yaml_stream *gc_yaml_stream_new(gc_yaml_write_cb cb, void *payload)
-{
-	gc_yaml_stream *s = gc_xcalloc(1, sizeof(*s));
-
-	s->cb = cb;
-	s->payload = payload;
-	s->werr = (gc_error)GC_ERROR_INIT;
-	if (!yaml_emitter_initialize(&s->e))
-		GC_BUG("yaml_emitter_initialize failed");
-	yaml_emitter_set_output(&s->e, stream_write, s);
-	yaml_emitter_set_unicode(&s->e, 1);
-	yaml_emitter_set_width(&s->e, -1);
-	yaml_emitter_set_indent(&s->e, 2);
-	return s;
-}
-
-/* emit() for the stream: a failed write is the callback's error. */
-static int stream_emit(gc_yaml_stream *s, yaml_event_t *ev, gc_error *err)
-{
-	int error = emit(&s->e, ev, err);
-
-	if (error < 0 && s->werr.code) {
-		gc_error_clear(err);
-		return gc_error_set(err, s->werr.code, "%s",
-				    gc_error_msg(&s->werr));
-	}
-	return error;
-}
-
-int gc_yaml_stream_put(gc_yaml_stream *s, const cJSON *const *docs, size_t n,
-		       gc_error *err)
-{
 	yaml_event_t ev;
+	gc_buf *to = out;
 	int error = 0;
 
-	if (!s->started) {
-		s->started = true;
-		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-		if ((error = stream_emit(s, &ev, err)) < 0)
-			return error;
-	}
-	for (size_t i = 0; i < n; i++) {
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-		if ((error = stream_emit(s, &ev, err)) < 0 ||
-		    (error = emit_node(&s->e, docs[i], err)) < 0)
-			return error;
+	if (!yaml_emitter_initialize(&e))
+		GC_BUG("yaml_emitter_initialize failed");
+	yaml_emitter_set_output(&e, part_write, &to);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	yaml_emitter_set_indent(&e, 2);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	error = emit(&e, &ev, err);
+	/*
+	 * A stream's first document starts bare, its later ones with "---"
+	 * (libyaml makes them explicit): so does this piece's first one when
+	 * it is not the stream's first. A document's end flushes the emitter,
+	 * so out holds each document whole, and what the stream's end writes
+	 * goes to tail.
+	 */
+	for (size_t i = 0; i < n && error == 0; i++) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL,
+						     i == 0 && first);
+		if ((error = emit(&e, &ev, err)) < 0 ||
+		    (error = emit_node(&e, docs[i], err)) < 0)
+			break;
 		yaml_document_end_event_initialize(&ev, 1);
-		if ((error = stream_emit(s, &ev, err)) < 0)
-			return error;
+		error = emit(&e, &ev, err);
 	}
-	return 0;
-}
-
-int gc_yaml_stream_end(gc_yaml_stream *s, gc_error *err)
-{
-	yaml_event_t ev;
-	int error;
-
-	if ((error = gc_yaml_stream_put(s, NULL, 0, err)) < 0)
-		return error;
-	yaml_stream_end_event_initialize(&ev);
-	if ((error = stream_emit(s, &ev, err)) < 0)
-		return error;
-	if (!yaml_emitter_flush(&s->e))
-		return s->werr.code ? gc_error_set(err, s->werr.code, "%s",
-						   gc_error_msg(&s->werr))
-				    : gc_error_set(err, GC_ERROR,
-						   "yaml emitter flush failed");
-	return 0;
-}
-
-void gc_yaml_stream_free(gc_yaml_stream *s)
-{
-	if (!s)
-		return;
-	yaml_emitter_delete(&s->e);
-	gc_error_release(&s->werr);
-	free(s);
-}
-
-static int buf_write(const char *data, size_t len, void *payload, gc_error *err)
-{
-	(void)err;
-	gc_buf_add(payload, data, len);
-	return 0;
+	if (error == 0) {
+		to = tail;
+		yaml_stream_end_event_initialize(&ev);
+		error = emit(&e, &ev, err);
+	}
+	yaml_emitter_delete(&e);
+	return error;
 }
 
 int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n, gc_error *err)
 {
-	gc_yaml_stream *s = gc_yaml_stream_new(buf_write, out);
-	int error = gc_yaml_stream_put(s, docs, n, err);
+	gc_buf tail = GC_BUF_INIT;
+	int error = gc_yaml_emit_part(out, &tail, docs, n, true, err);
 
 	if (error == 0)
-		error = gc_yaml_stream_end(s, err);
-	gc_yaml_stream_free(s);
+		gc_buf_add(out, tail.ptr, tail.len);
+	gc_buf_release(&tail);
 	return error;
 }

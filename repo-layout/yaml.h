@@ -33,20 +33,17 @@ int gc_yaml_emit(gc_buf *out, const cJSON *const *docs, size_t n,
 		 gc_error *err);
 
 /*
- * The same stream written as it is made, a group of documents at a time,
- * so that a caller can free each group once it is emitted: the bytes are
- * those gc_yaml_emit gives for all the documents together. The emitter
- * hands its buffer to cb when it fills and at gc_yaml_stream_end; cb
- * returns 0 or a negative gc_code with err set, which the stream returns.
+ * A piece of that stream, so that pieces are emitted apart (on two cores,
+ * as render does) and joined: the documents of docs as the stream of every
+ * piece's documents in order has them. first: no piece with documents
+ * comes before this one (else its first document starts with "---", as a
+ * stream's later documents do). Appends the piece's bytes to out, and to
+ * tail what the stream's end adds when this is the last piece with
+ * documents (libyaml's "..." after a block scalar that keeps its trailing
+ * line breaks; mostly nothing). The pieces in order, then the last one's
+ * tail, are byte for byte gc_yaml_emit of all their documents.
  */
-typedef int (*gc_yaml_write_cb)(const char *data, size_t len, void *payload,
-				gc_error *err);
-typedef struct gc_yaml_stream gc_yaml_stream;
-gc_yaml_stream *gc_yaml_stream_new(gc_yaml_write_cb cb, void *payload);
-int gc_yaml_stream_put(gc_yaml_stream *s, const cJSON *const *docs, size_t n,
-		       gc_error *err);
-/* Ends the stream and writes what the emitter still holds. */
-int gc_yaml_stream_end(gc_yaml_stream *s, gc_error *err);
-void gc_yaml_stream_free(gc_yaml_stream *s);
+int gc_yaml_emit_part(gc_buf *out, gc_buf *tail, const cJSON *const *docs,
+		      size_t n, bool first, gc_error *err);
 
 #endif

@@ -10,12 +10,11 @@
  * checks and prints their problems as validate does; with any error it
  * renders nothing. All or nothing: on any error nothing is printed or
  * written. The source is loaded with trees on demand and each canary is
- * rendered once, as the checks reach it, and handed to a thread that emits
- * it into a spool (an unlinked temporary file) that goes to stdout or the
+ * rendered once, as the checks reach it, and emitted on a second core
+ * into a spool (an unlinked temporary file) that goes to stdout or the
  * files only at the end (run).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "repo-layout/layout.h"
 #include "repo-layout/source.h"
 #include "repo-layout/yaml.h"
+#include "util/ahead.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -219,14 +219,6 @@ static void spool_add(spool *sp, const void *data, size_t len)
 		sp->failed = errno ? errno : EIO;
 }
 
-static int spool_write(const char *data, size_t len, void *payload,
-		       gc_error *err)
-{
-	(void)err;
-	spool_add(payload, data, len);
-	return 0;
-}
-
 /* Rewinds sp for reading; an error when it could not be written. */
 static int spool_rewind(spool *sp, gc_error *err)
 {
@@ -322,203 +314,117 @@ static void take_error(gc_error *to, gc_error *from)
 }
 
 /*
- * The emitter: YAML out of the rendered objects into the spool, on a
- * thread of its own beside the checks and renders (emitting is a third of
- * render's work and needs nothing of the index), fed in order through a
- * bounded queue; it frees what it emitted. Each side wakes the other only
- * a batch at a time (QUEUE_BATCH sets queued, or room for as many), so
- * that they do not take turns at every canary. Without a thread (one could
- * not be made) it emits inline. docs/benchmarks.md, "render, third round".
+ * The render of the canaries, one at a time as validate's checks reach
+ * them (render_each); each canary's objects are emitted as a job of
+ * util/ahead.c, on a second core while the checks and renders go on (and
+ * on this one when it is ahead: emitting is the larger part of the work,
+ * and needs nothing of the index), and come back in order into the spool
+ * (emit_done). The first error stops it. docs/benchmarks.md, "render,
+ * third round".
  */
-#define QUEUE_SETS 128
-#define QUEUE_BATCH 32
+typedef struct render_ctx {
+	const render_args *a;
+	const gc_index *idx;
+	const gc_doc *pdoc;
+	gc_ahead *ahead;
+	spool sp;
+	gc_buf tail;  /* what the stream's end adds after the last canary */
+	bool started; /* a canary with objects was handed over */
+	size_t found; /* canaries selected (--canary: 0 or 1) */
+	size_t seen;  /* problems looked at, errors among them */
+	size_t errors;
+	bool stop; /* an error: render no more */
+	int error; /* a render or emit error, in err */
+	gc_error err;
+} render_ctx;
 
-typedef struct queued {
+/* One canary's objects, emitted on either core. */
+typedef struct emit_job {
+	const render_args *a;
 	cJSON *set;
 	const char *ns, *name; /* the canary's (the index's strings) */
-} queued;
-
-typedef struct emitter {
-	const render_args *a;
-	gc_yaml_stream *stream; /* stdout: one stream of every canary */
-	spool sp;
-	pthread_t thread;
-	bool threaded;
-	pthread_mutex_t mu;
-	pthread_cond_t more, room;
-	queued q[QUEUE_SETS];
-	size_t head, n;
-	bool done;   /* no more sets */
-	bool failed; /* error is set: the rest is dropped */
-	int error;   /* in err; the thread's own until it is joined */
+	bool first;            /* no canary before it has objects */
+	gc_buf out, tail;
+	int error; /* in err */
 	gc_error err;
-} emitter;
+} emit_job;
 
-/* One canary's objects as records of files under --out. */
-static int spool_files(emitter *e, const queued *c)
+/* Its objects as records of files under --out. */
+static int emit_files(emit_job *j)
 {
 	gc_buf yaml = GC_BUF_INIT, path = GC_BUF_INIT;
 	const cJSON *obj;
 	size_t len[2];
 	int error = 0;
 
-	cJSON_ArrayForEach (obj, c->set) {
+	cJSON_ArrayForEach (obj, j->set) {
 		gc_buf_clear(&yaml);
 		gc_buf_clear(&path);
-		if ((error = gc_yaml_emit(&yaml, &obj, 1, &e->err)) < 0)
+		if ((error = gc_yaml_emit(&yaml, &obj, 1, &j->err)) < 0)
 			break;
-		gc_buf_addf(&path, "%s/", e->a->out);
-		gc_layout_object_path(&path, c->ns, c->name,
+		gc_buf_addf(&path, "%s/", j->a->out);
+		gc_layout_object_path(&path, j->ns, j->name,
 				      gc_json_str(obj, "kind"),
 				      gc_json_str(obj, "metadata.name"));
 		len[0] = path.len;
 		len[1] = yaml.len;
-		spool_add(&e->sp, len, sizeof(len));
-		spool_add(&e->sp, path.ptr, path.len);
-		spool_add(&e->sp, yaml.ptr, yaml.len);
+		gc_buf_add(&j->out, len, sizeof(len));
+		gc_buf_add(&j->out, path.ptr, path.len);
+		gc_buf_add(&j->out, yaml.ptr, yaml.len);
 	}
 	gc_buf_release(&yaml);
 	gc_buf_release(&path);
 	return error;
 }
 
-static int spool_stream(emitter *e, const cJSON *set)
+/* Its objects as a piece of the one YAML stream of every canary. */
+static int emit_stream(emit_job *j)
 {
 	const cJSON **objs, *obj;
 	size_t k = 0;
 	int error;
 
-	objs = gc_xcalloc((size_t)cJSON_GetArraySize(set) + 1, sizeof(*objs));
-	cJSON_ArrayForEach (obj, set)
+	objs = gc_xcalloc((size_t)cJSON_GetArraySize(j->set) + 1,
+			  sizeof(*objs));
+	cJSON_ArrayForEach (obj, j->set)
 		objs[k++] = obj;
-	error = gc_yaml_stream_put(e->stream, objs, k, &e->err);
+	error = gc_yaml_emit_part(&j->out, &j->tail, objs, k, j->first,
+				  &j->err);
 	free(objs);
 	return error;
 }
 
-static void emit_one(emitter *e, const queued *c)
+static void emit_work(void *job, void *payload)
 {
-	if (e->error == 0)
-		e->error =
-			e->a->out ? spool_files(e, c) : spool_stream(e, c->set);
-	cJSON_Delete(c->set);
+	emit_job *j = job;
+
+	(void)payload;
+	j->error = j->a->out ? emit_files(j) : emit_stream(j);
+	cJSON_Delete(j->set);
+	j->set = NULL;
 }
 
-static void *emitter_main(void *payload)
+/* Into the spool in the canaries' order; after an error, dropped. */
+static void emit_done(void *job, void *payload)
 {
-	emitter *e = payload;
-	queued c;
+	emit_job *j = job;
+	render_ctx *r = payload;
 
-	for (;;) {
-		pthread_mutex_lock(&e->mu);
-		while (!e->n && !e->done)
-			pthread_cond_wait(&e->more, &e->mu);
-		if (!e->n) {
-			pthread_mutex_unlock(&e->mu);
-			return NULL;
-		}
-		c = e->q[e->head];
-		e->head = (e->head + 1) % QUEUE_SETS;
-		if (e->n-- == QUEUE_SETS - QUEUE_BATCH + 1)
-			pthread_cond_signal(&e->room);
-		pthread_mutex_unlock(&e->mu);
-		emit_one(e, &c);
-		if (e->error < 0) {
-			pthread_mutex_lock(&e->mu);
-			e->failed = true;
-			pthread_mutex_unlock(&e->mu);
+	if (r->error == 0 && j->error < 0) {
+		r->error = j->error;
+		take_error(&r->err, &j->err);
+	} else if (r->error == 0) {
+		spool_add(&r->sp, j->out.ptr, j->out.len);
+		if (j->out.len) {
+			gc_buf_clear(&r->tail);
+			gc_buf_add(&r->tail, j->tail.ptr, j->tail.len);
 		}
 	}
+	gc_buf_release(&j->out);
+	gc_buf_release(&j->tail);
+	gc_error_release(&j->err);
+	free(j);
 }
-
-static void emitter_start(emitter *e, const render_args *a)
-{
-	e->a = a;
-	e->err = (gc_error)GC_ERROR_INIT;
-	spool_open(&e->sp);
-	if (!a->out)
-		e->stream = gc_yaml_stream_new(spool_write, &e->sp);
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->more, NULL);
-	pthread_cond_init(&e->room, NULL);
-	e->threaded = pthread_create(&e->thread, NULL, emitter_main, e) == 0;
-}
-
-/* Hands a canary's objects over (taken); false once the emitter failed. */
-static bool emitter_put(emitter *e, cJSON *set, const gc_object *can)
-{
-	queued c = { set, can->namespace, can->name };
-	bool ok;
-
-	if (!e->threaded) {
-		emit_one(e, &c);
-		return e->error == 0;
-	}
-	pthread_mutex_lock(&e->mu);
-	if (e->n == QUEUE_SETS)
-		while (e->n > QUEUE_SETS - QUEUE_BATCH)
-			pthread_cond_wait(&e->room, &e->mu);
-	e->q[(e->head + e->n) % QUEUE_SETS] = c;
-	if (++e->n == QUEUE_BATCH)
-		pthread_cond_signal(&e->more);
-	ok = !e->failed;
-	pthread_mutex_unlock(&e->mu);
-	return ok;
-}
-
-/* Waits until the thread has emitted everything queued and ended. */
-static void emitter_join(emitter *e)
-{
-	if (!e->threaded)
-		return;
-	pthread_mutex_lock(&e->mu);
-	e->done = true;
-	pthread_cond_signal(&e->more);
-	pthread_mutex_unlock(&e->mu);
-	pthread_join(e->thread, NULL);
-	e->threaded = false;
-}
-
-/* Emits everything queued and ends the stream; its error into err. */
-static int emitter_finish(emitter *e, gc_error *err)
-{
-	emitter_join(e);
-	if (e->error == 0 && e->stream)
-		e->error = gc_yaml_stream_end(e->stream, &e->err);
-	if (e->error < 0)
-		take_error(err, &e->err);
-	return e->error;
-}
-
-static void emitter_free(emitter *e)
-{
-	if (!e->a)
-		return;
-	emitter_join(e);
-	pthread_cond_destroy(&e->more);
-	pthread_cond_destroy(&e->room);
-	pthread_mutex_destroy(&e->mu);
-	gc_yaml_stream_free(e->stream);
-	spool_close(&e->sp);
-	gc_error_release(&e->err);
-}
-
-/*
- * The render of the canaries, one at a time as validate's checks reach
- * them (render_each): each to the emitter, stopping at the first error.
- */
-typedef struct render_ctx {
-	const render_args *a;
-	const gc_index *idx;
-	const gc_doc *pdoc;
-	emitter *e;
-	size_t found; /* canaries selected (--canary: 0 or 1) */
-	size_t seen;  /* problems looked at, errors among them */
-	size_t errors;
-	bool stop; /* an error: render no more */
-	int error; /* a render error, in err */
-	gc_error err;
-} render_ctx;
 
 static void render_each(const gc_object *can, const gc_problems *out,
 			void *payload)
@@ -526,6 +432,7 @@ static void render_each(const gc_object *can, const gc_problems *out,
 	render_ctx *r = payload;
 	const render_args *a = r->a;
 	cJSON *set = NULL;
+	emit_job *j;
 	char id[512];
 
 	snprintf(id, sizeof(id), "%s/%s", can->namespace, can->name);
@@ -534,7 +441,7 @@ static void render_each(const gc_object *can, const gc_problems *out,
 	r->found++;
 	for (; r->seen < out->n; r->seen++)
 		r->errors += !out->v[r->seen].warning;
-	if (r->stop || r->errors) {
+	if (r->stop || r->error < 0 || r->errors) {
 		r->stop = true;
 		return;
 	}
@@ -544,7 +451,15 @@ static void render_each(const gc_object *can, const gc_problems *out,
 		r->stop = true;
 		return;
 	}
-	r->stop = !emitter_put(r->e, set, can);
+	j = gc_xcalloc(1, sizeof(*j));
+	j->a = a;
+	j->set = set;
+	j->ns = can->namespace;
+	j->name = can->name;
+	j->first = !r->started;
+	j->err = (gc_error)GC_ERROR_INIT;
+	r->started |= cJSON_GetArraySize(set) > 0;
+	gc_ahead_put(r->ahead, j);
 }
 
 /* The promoted file's first Deployment into *pdoc. */
@@ -597,7 +512,6 @@ static int run(const render_args *a, gc_error *err)
 	gc_doclist promoted = GC_DOCLIST_INIT;
 	gc_problems problems = { NULL, 0, 0 };
 	gc_error perr = GC_ERROR_INIT;
-	emitter e = { 0 };
 	render_ctx r = { 0 };
 	size_t total;
 	int error, perror = 0;
@@ -612,12 +526,13 @@ static int run(const render_args *a, gc_error *err)
 		goto cleanup;
 	if (a->promoted)
 		perror = read_promoted(&promoted, &r.pdoc, a->promoted, &perr);
-	emitter_start(&e, a);
 	r.a = a;
 	r.idx = idx;
-	r.e = &e;
 	r.stop = perror < 0;
+	spool_open(&r.sp);
+	r.ahead = gc_ahead_new(emit_work, emit_done, &r);
 	gc_cli_check(&problems, &total, idx, render_each, &r);
+	gc_ahead_end(r.ahead);
 	if ((total = gc_cli_print_problems(&problems)) > 0) {
 		error = gc_error_set(err, GC_EINVALID,
 				     "%zu problem(s) found by validate; "
@@ -634,12 +549,14 @@ static int run(const render_args *a, gc_error *err)
 	} else if (r.error < 0) {
 		error = r.error;
 		take_error(err, &r.err);
-	} else if ((error = emitter_finish(&e, err)) == 0) {
-		error = a->out ? spool_to_files(&e.sp, err)
-			       : spool_to_stdout(&e.sp, err);
+	} else {
+		spool_add(&r.sp, r.tail.ptr, r.tail.len);
+		error = a->out ? spool_to_files(&r.sp, err)
+			       : spool_to_stdout(&r.sp, err);
 	}
 cleanup:
-	emitter_free(&e);
+	spool_close(&r.sp);
+	gc_buf_release(&r.tail);
 	gc_error_release(&r.err);
 	gc_error_release(&perr);
 	gc_doclist_release(&promoted);

@@ -633,6 +633,89 @@ START_TEST(test_yaml__emits_any_text_as_libyaml_does)
 }
 END_TEST
 
+/*
+ * Pieces of a stream emitted apart and joined are the stream: every way to
+ * cut three documents (empty pieces too), with a block scalar that keeps
+ * its trailing line breaks, whose "..." the stream's end adds only when it
+ * is last. The expected bytes are those of one libyaml stream.
+ */
+static const char *const whole_stream =
+	"kind: A\ndata:\n  k: v\n---\n"
+	"kind: B\ndata:\n  script: |+\n    echo\n\n---\n"
+	"- x\n- \"y\": []\n";
+
+/* docs[0..n) cut before each index of cuts (ascending), joined */
+static void join_pieces(gc_buf *out, const cJSON *const *docs, size_t n,
+			const size_t *cuts, size_t ncuts)
+{
+	gc_buf piece = GC_BUF_INIT, tail = GC_BUF_INIT, last = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+	bool first = true;
+	size_t from = 0;
+
+	for (size_t c = 0; c <= ncuts; c++) {
+		size_t to = c < ncuts ? cuts[c] : n;
+
+		gc_buf_clear(&piece);
+		gc_buf_clear(&tail);
+		ck_assert_int_eq(gc_yaml_emit_part(&piece, &tail, docs + from,
+						   to - from, first, &err),
+				 0);
+		gc_buf_add(out, piece.ptr, piece.len);
+		if (to > from) {
+			first = false;
+			gc_buf_clear(&last);
+			gc_buf_add(&last, tail.ptr, tail.len);
+		} else {
+			ck_assert_uint_eq(piece.len, 0);
+		}
+		from = to;
+	}
+	gc_buf_add(out, last.ptr, last.len);
+	gc_buf_release(&piece);
+	gc_buf_release(&tail);
+	gc_buf_release(&last);
+}
+
+START_TEST(test_yaml__pieces_of_a_stream_join_into_the_stream)
+{
+	static const size_t cuts[][3] = {
+		{ 0 }, { 1 }, { 2 }, { 3 }, { 1, 2 }, { 0, 1, 2 }, { 1, 1, 3 },
+	};
+	static const size_t ncuts[] = { 1, 1, 1, 1, 2, 3, 3 };
+	cJSON *a = cJSON_Parse("{\"kind\":\"A\",\"data\":{\"k\":\"v\"}}");
+	cJSON *b = cJSON_Parse(
+		"{\"kind\":\"B\",\"data\":{\"script\":\"echo\\n\\n\"}}");
+	cJSON *c = cJSON_Parse("[\"x\",{\"y\":[]}]");
+	const cJSON *docs[] = { a, b, c };
+	gc_buf out = GC_BUF_INIT;
+	gc_error err = GC_ERROR_INIT;
+
+	for (size_t i = 0; i < GC_ARRAY_SIZE(cuts); i++) {
+		gc_buf_clear(&out);
+		join_pieces(&out, docs, 3, cuts[i], ncuts[i]);
+		ck_assert_str_eq(out.ptr, whole_stream);
+	}
+	/* the kept block scalar last: the stream's end marks it */
+	gc_buf_clear(&out);
+	join_pieces(&out, docs, 2, cuts[1], 1);
+	ck_assert_str_eq(out.ptr, "kind: A\ndata:\n  k: v\n---\n"
+				  "kind: B\ndata:\n  script: |+\n    echo\n\n"
+				  "...\n");
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_emit(&out, docs, 3, &err), 0);
+	ck_assert_str_eq(out.ptr, whole_stream);
+	/* no document at all: nothing */
+	gc_buf_clear(&out);
+	ck_assert_int_eq(gc_yaml_emit(&out, docs, 0, &err), 0);
+	ck_assert_uint_eq(out.len, 0);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+	gc_buf_release(&out);
+}
+END_TEST
+
 static Suite *gc_suite_yaml(void)
 {
 	Suite *s = suite_create("yaml");
@@ -653,6 +736,7 @@ static Suite *gc_suite_yaml(void)
 	tcase_add_test(tc, test_yaml__resolves_and_quotes_every_spelling);
 	tcase_add_test(tc, test_yaml__emits_numbers_as_written);
 	tcase_add_test(tc, test_yaml__emits_any_text_as_libyaml_does);
+	tcase_add_test(tc, test_yaml__pieces_of_a_stream_join_into_the_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }
