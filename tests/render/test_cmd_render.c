@@ -288,6 +288,66 @@ START_TEST(test_cmd_render__streams_what_it_printed_whole)
 END_TEST
 
 /*
+ * Canaries are emitted on two cores, in pieces joined in order (issue 18,
+ * "render, third round"): over more canaries than the pieces in flight
+ * (util/ahead.h), the stream is every canary's own render joined by
+ * "---", and --out writes the files each canary's own render writes.
+ */
+#define MANY_APPS                                                          \
+	"for i in $(seq 100 249); do "                                     \
+	"printf 'apiVersion: flagger.app/v1beta1\\nkind: Canary\\n"        \
+	"metadata:\\n  name: app-%%s\\n  namespace: many\\nspec:\\n"       \
+	"  targetRef:\\n    apiVersion: apps/v1\\n    kind: Deployment\\n" \
+	"    name: app-%%s\\n  service:\\n    port: 9898\\n"               \
+	"  analysis:\\n    interval: 1m\\n    threshold: 5\\n"             \
+	"    maxWeight: 50\\n    stepWeight: 10\\n---\\n"                  \
+	"apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n"            \
+	"  name: app-%%s\\n  namespace: many\\nspec:\\n  selector:\\n"     \
+	"    matchLabels:\\n      app: app-%%s\\n  template:\\n"           \
+	"    metadata:\\n      labels:\\n        app: app-%%s\\n"          \
+	"    spec:\\n      containers:\\n      - name: app\\n"             \
+	"        image: example/app:1.0.%%s\\n' "                          \
+	"$i $i $i $i $i $i > '%s/repo/app-'$i.yaml; done"
+
+START_TEST(test_cmd_render__pieces_join_into_every_canarys_render)
+{
+	gc_buf out = GC_BUF_INIT;
+	char *dir = gc_test_tmpdir();
+
+	ck_assert_int_eq(gc_test_sh(NULL, NULL, "mkdir '%s/repo' && " MANY_APPS,
+				    dir, dir),
+			 0);
+	ck_assert_int_eq(
+		gc_test_sh(
+			NULL, NULL,
+			"'%s' render --dir '%s/repo' >'%s/all.yaml' && "
+			"'%s' render --dir '%s/repo' --out '%s/all' && "
+			"for i in $(seq 100 249); do "
+			"[ $i = 100 ] || echo ---; "
+			"'%s' render --dir '%s/repo' --canary many/app-$i && "
+			"'%s' render --dir '%s/repo' --canary many/app-$i "
+			"--out '%s/each' || exit 1; "
+			"done >'%s/each.yaml'",
+			gc_test_binary, dir, dir, gc_test_binary, dir, dir,
+			gc_test_binary, dir, gc_test_binary, dir, dir, dir),
+		0);
+	ck_assert_int_eq(
+		gc_test_sh(&out, NULL,
+			   "cmp '%s/all.yaml' '%s/each.yaml' && "
+			   "diff -r '%s/all' '%s/each' && "
+			   "grep -c '^kind: Deployment$' '%s/all.yaml' && "
+			   "find '%s/all' -type f | wc -l",
+			   dir, dir, dir, dir, dir, dir),
+		0);
+	/* 150 canaries, each a primary and a canary Deployment among 8 */
+	ck_assert_str_eq(out.ptr, "300\n1200\n");
+	gc_test_rmrf(dir);
+	free(dir);
+	gc_buf_release(&out);
+}
+END_TEST
+
+/*
  * Each canary is rendered once, into a spool that reaches stdout or --out
  * only when every canary rendered (issue 18): the last canary of seven
  * references a ConfigMap that does not exist, and nothing of the six
@@ -415,6 +475,8 @@ static Suite *gc_suite_cmd_render(void)
 	tcase_add_test(tc, test_cmd_render__streams_what_it_printed_whole);
 	tcase_add_test(tc,
 		       test_cmd_render__late_error_prints_and_writes_nothing);
+	tcase_add_test(tc,
+		       test_cmd_render__pieces_join_into_every_canarys_render);
 	tcase_add_test(tc, test_cmd_render__commit_renders_as_its_work_tree);
 	tcase_add_test(tc, test_cmd_render__spools_in_memory_without_tmpdir);
 	suite_add_tcase(s, tc);
