@@ -379,7 +379,9 @@ static int walk_dir(walk *w, const char *root, const char *rel, unsigned depth,
 			continue;
 		}
 		/* symlinks to files are followed; to directories, not */
-		if (stat(full.ptr, &st) < 0 || !S_ISREG(st.st_mode))
+		if (S_ISLNK(st.st_mode) && stat(full.ptr, &st) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode))
 			continue;
 		load_file(w, full.ptr, child.ptr, &st);
 	}

@@ -203,15 +203,21 @@ START_TEST(test_source__directory_walk_skips_hidden_and_node_modules)
 			"echo 'on: push' > .github/workflows/ci.yml && "
 			"echo '- x' > .gitlab-ci.yml && echo '- x' > node_modules/m/a.yaml && "
 			"printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: x\\n' > sub/x.yml && "
-			"echo '- x' > sub/notes.txt && ln -s sub loop",
+			"echo '- x' > sub/notes.txt && ln -s sub loop && "
+			"printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: linked\\n' > sub/y.txt && "
+			"ln -s sub/y.txt y.yaml && ln -s nowhere.yaml dangling.yaml",
 			tmp),
 		0);
 	ck_assert_int_eq(gc_source_load_dir(&idx, tmp, NULL, &err), 0);
 	ck_assert_uint_eq(gc_index_problems(idx)->n, 0);
-	ck_assert_uint_eq(gc_index_doc_count(idx), 1);
+	ck_assert_uint_eq(gc_index_doc_count(idx), 2);
 	ck_assert_str_eq(gc_index_find(idx, "ConfigMap", "default", "x")
 				 ->doc->path,
 			 "sub/x.yml");
+	/* a link to a file is followed, one to nothing is skipped */
+	ck_assert_str_eq(gc_index_find(idx, "ConfigMap", "default", "linked")
+				 ->doc->path,
+			 "y.yaml");
 	gc_index_free(idx);
 	gc_test_rmrf(tmp);
 	free(tmp);
