@@ -11,6 +11,9 @@
  * have a second core); a take hands the deflated batches back in order,
  * and with `all` deflates here what the thread has not started and the
  * open batch. A small tick never fills a batch and starts no work there.
+ * Objects that come faster than the thread deflates them (a commit's
+ * trees) do not pile up: past QUEUED_MAX batches waiting, seal deflates
+ * the oldest here.
  *
  * Only sealed batches cross threads: their raw bytes and objects are
  * never changed once sealed, and the thread writes only their packed

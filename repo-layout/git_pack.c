@@ -26,8 +26,9 @@
  *
  * A crash loses only objects that no ref points to yet. The pending
  * entries are bounded: past PENDING_MAX bytes they go to a pack at the
- * next gc_git_write_blob, referenced or not (unreferenced objects are
- * harmless). Not thread-safe, as gc_git is not.
+ * next object write, referenced or not (unreferenced objects are
+ * harmless), and the headers of what went are kept until the tick's end
+ * (packed_obj). Not thread-safe, as gc_git is not.
  */
 #include "git_internal.h"
 
