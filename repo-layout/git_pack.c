@@ -924,6 +924,8 @@ int gc_git_tidy(gc_git *g, gc_error *err)
 	if (g->pending && g->fresh_packs >= MERGE_IDLE)
 		rc = merge_packs(g, err);
 	if (g->pending) {
+		/* between ticks: a tick cut short by an error never flushed */
+		packed_forget(g->pending);
 		make_spares(g->pending);
 		gc_git__deflater_trim(g->pending->deflater);
 		if (!g->pending->n && g->pending->data.alloc > KEEP_MAX)
