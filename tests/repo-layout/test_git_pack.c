@@ -309,8 +309,9 @@ START_TEST(test_git_pack__deflater_holds_few_batches)
 	ck_assert_uint_eq(gc_git__deflater_held(d), total);
 	ck_assert_int_eq(gc_git__deflater_take(d, false, take_cb, &t), 0);
 	held = gc_git__deflater_held(d);
-	/* here ~0.15 of 6.4 MB; 4.4-5.8 MB when the thread deflated all */
-	ck_assert_msg(held <= total / 3, "%zu of %zu bytes held", held, total);
+	/* here ~0.15 of 6.4 MB; 4.4-5.8 MB when only the thread deflated (a
+	 * margin for a thread the scheduler keeps waiting mid-batch) */
+	ck_assert_msg(held <= total / 2, "%zu of %zu bytes held", held, total);
 	ck_assert_uint_gt(t.n, N / 2);
 	ck_assert_int_eq(gc_git__deflater_take(d, true, take_cb, &t), 0);
 	ck_assert_uint_eq(t.n, N);
