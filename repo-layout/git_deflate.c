@@ -11,6 +11,9 @@
  * have a second core); a take hands the deflated batches back in order,
  * and with `all` deflates here what the thread has not started and the
  * open batch. A small tick never fills a batch and starts no work there.
+ * Objects that come faster than the thread deflates them (a commit's
+ * trees) do not pile up: past QUEUED_MAX batches waiting, seal deflates
+ * the oldest here.
  *
  * Only sealed batches cross threads: their raw bytes and objects are
  * never changed once sealed, and the thread writes only their packed
@@ -35,6 +38,7 @@
 
 #define BATCH_BYTES (256u << 10) /* objects' bytes deflated at once */
 #define BATCH_SPARES 4           /* spent batches kept for the next */
+#define QUEUED_MAX 2             /* waiting for the thread: more, here */
 #define STORED_MIN (16u << 10)   /* trees this big: zlib stored blocks */
 
 typedef struct batch_obj {
@@ -71,6 +75,7 @@ struct gc_git_deflater {
 	pthread_t thread;
 	bool started, stop;  /* the thread (under lock) */
 	batch *queue, *tail; /* batches for the thread (under lock) */
+	size_t nqueued;      /* in queue (under lock) */
 	batch *busy;         /* the one it deflates (under lock) */
 	pthread_mutex_t lock;
 	pthread_cond_t wake, finished;
@@ -156,6 +161,7 @@ static void *deflate_thread(void *payload)
 		b = d->busy = d->queue;
 		if (!(d->queue = b->queued))
 			d->tail = NULL;
+		d->nqueued--;
 		pthread_mutex_unlock(&d->lock);
 		rc = deflate_batch(b, &d->its);
 		pthread_mutex_lock(&d->lock);
@@ -296,12 +302,30 @@ static void seal(gc_git_deflater *d)
 		else
 			d->queue = b;
 		d->tail = b;
+		d->nqueued++;
 		pthread_cond_signal(&d->wake);
+		/*
+		 * Objects come faster than the thread deflates them (a
+		 * commit's trees): the oldest waiting is deflated here, so
+		 * that the raw bytes held stay bounded (each batch held is
+		 * its raw bytes and as many for their entries).
+		 */
+		b = NULL;
+		if (d->nqueued > QUEUED_MAX) {
+			b = d->queue;
+			if (!(d->queue = b->queued))
+				d->tail = NULL;
+			d->nqueued--;
+		}
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (!d->started) { /* no thread: deflated here */
-		b->rc = deflate_batch(b, &d->mine);
+	if (b) { /* no thread, or too many waiting for it: deflated here */
+		int rc = deflate_batch(b, &d->mine);
+
+		pthread_mutex_lock(&d->lock);
+		b->rc = rc;
 		b->done = true;
+		pthread_mutex_unlock(&d->lock);
 	}
 }
 
@@ -318,6 +342,7 @@ int gc_git__deflater_take(gc_git_deflater *d, bool all, gc_git_take_cb cb,
 		pthread_mutex_lock(&d->lock);
 		b = d->queue;
 		d->queue = d->tail = NULL;
+		d->nqueued = 0;
 		pthread_mutex_unlock(&d->lock);
 		for (; b; b = b->queued) {
 			b->rc = deflate_batch(b, &d->mine);
@@ -362,6 +387,7 @@ void gc_git__deflater_drop(gc_git_deflater *d)
 	d->open = NULL;
 	pthread_mutex_lock(&d->lock);
 	d->queue = d->tail = NULL; /* not started: never will be */
+	d->nqueued = 0;
 	while (d->busy)
 		pthread_cond_wait(&d->finished, &d->lock);
 	pthread_mutex_unlock(&d->lock);

@@ -193,7 +193,8 @@ int gc_git__flush(gc_git *g, gc_error *err);
  * not look for the object in the repository first (for a new object
  * libgit2 rescans its pack list and stats loose paths: a fifth of the CPU
  * of a first tick): one the repository has already is written again,
- * which git allows (a second copy in the new pack).
+ * which git allows (a second copy in the new pack), unless a pack of this
+ * tick holds it. Past 2 MiB waiting, writes them as a pack.
  */
 int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 			 git_object_t type, gc_error *err);

@@ -26,8 +26,9 @@
  *
  * A crash loses only objects that no ref points to yet. The pending
  * entries are bounded: past PENDING_MAX bytes they go to a pack at the
- * next gc_git_write_blob, referenced or not (unreferenced objects are
- * harmless). Not thread-safe, as gc_git is not.
+ * next object write, referenced or not (unreferenced objects are
+ * harmless), and the headers of what went are kept until the tick's end
+ * (packed_obj). Not thread-safe, as gc_git is not.
  */
 #include "git_internal.h"
 
@@ -47,7 +48,7 @@
 #include "util/alloc.h"
 
 #define PENDING_MAX (2u << 20) /* bytes of entries kept in memory */
-#define KEEP_MAX (1u << 20)    /* a buffer this big is kept after a flush */
+#define KEEP_MAX (1u << 20)    /* a buffer this big is kept after a tick */
 #define DIRECT_MAX (1u << 20)  /* bytes of a tick deflated as they come */
 #define SPARES 4               /* files a one-canary tick creates */
 #define PENDING_PRIORITY 1000  /* above libgit2's loose (1), packs (2) */
@@ -67,6 +68,15 @@ typedef struct pend_obj {
 	size_t zoff;     /* where the zlib stream starts */
 } pend_obj;
 
+/* An object a pack of this tick holds already: its header (24 bytes). */
+typedef struct packed_obj {
+	git_oid id;
+	uint32_t size : 29; /* objects of 512 MiB and more: not kept */
+	uint32_t type : 3;
+} packed_obj;
+
+#define PACKED_SIZE_MAX ((1u << 29) - 1)
+
 struct gc_git_pending {
 	git_odb_backend parent; /* first: libgit2 casts */
 	gc_buf data;            /* pack entries, one after another */
@@ -78,6 +88,17 @@ struct gc_git_pending {
 	gc_git_deflater *deflater; /* makes the entries of objs */
 	size_t ndeflated;          /* objs whose entries are in data */
 	size_t direct; /* bytes deflated at once since the last gc_git__flush */
+	/*
+	 * The objects gc_git__flush_if_big wrote since the last
+	 * gc_git__flush: a tick's commit asks for the header of each blob
+	 * the tick wrote, and libgit2 would read it from the pack, making
+	 * every page of the tick's packs resident (+25 MiB at 10,000
+	 * canaries). Open addressing as objs has.
+	 */
+	packed_obj *packed;
+	size_t npacked, apacked;
+	uint32_t *pslots;
+	size_t npslots;
 	/* empty temporary files in objects/pack made in an idle moment,
 	 * each written and renamed by a flush (make_spares) */
 	int spare_fd[SPARES];
@@ -118,6 +139,69 @@ static void slots_put(uint32_t *slots, size_t nslots, const git_oid *id,
 	slots[s] = k;
 }
 
+static const packed_obj *packed_find(const gc_git_pending *p, const git_oid *id)
+{
+	if (!p->npslots)
+		return NULL;
+	for (size_t s = slot_of(id, p->npslots);;
+	     s = (s + 1) & (p->npslots - 1)) {
+		uint32_t k = p->pslots[s];
+
+		if (!k)
+			return NULL;
+		if (git_oid_equal(&p->packed[k - 1].id, id))
+			return &p->packed[k - 1];
+	}
+}
+
+/*
+ * The headers of the objects just written as a pack, kept: sized to what
+ * they need (~100,000 objects in a first tick at 10,000 canaries, 2.4 MB
+ * and 0.5 MB of slots, filled to three quarters at most).
+ */
+static void packed_keep(gc_git_pending *p)
+{
+	size_t need = p->npacked + p->n;
+
+	if (need >= UINT32_MAX / 2)
+		return; /* libgit2 reads them from the pack */
+	if (need > p->apacked) {
+		p->apacked = (need + 16383) & ~(size_t)16383;
+		p->packed =
+			gc_xrealloc(p->packed, p->apacked * sizeof(*p->packed));
+	}
+	if (4 * need >= 3 * p->npslots) {
+		free(p->pslots);
+		while (4 * need >= 3 * p->npslots)
+			p->npslots = p->npslots ? 2 * p->npslots : 8192;
+		p->pslots = gc_xcalloc(p->npslots, sizeof(*p->pslots));
+		for (size_t i = 0; i < p->npacked; i++)
+			slots_put(p->pslots, p->npslots, &p->packed[i].id,
+				  (uint32_t)i + 1);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const pend_obj *o = &p->objs[i];
+		packed_obj *k = &p->packed[p->npacked];
+
+		if (o->size > PACKED_SIZE_MAX || packed_find(p, &o->id))
+			continue;
+		git_oid_cpy(&k->id, &o->id);
+		k->size = (uint32_t)o->size & PACKED_SIZE_MAX;
+		k->type = (uint32_t)o->type & 7;
+		slots_put(p->pslots, p->npslots, &o->id,
+			  (uint32_t)++p->npacked);
+	}
+}
+
+static void packed_forget(gc_git_pending *p)
+{
+	free(p->packed);
+	free(p->pslots);
+	p->packed = NULL;
+	p->pslots = NULL;
+	p->npacked = p->apacked = p->npslots = 0;
+}
+
 static void pending_index(gc_git_pending *p)
 {
 	if (2 * (p->n + 1) < p->nslots)
@@ -147,16 +231,27 @@ static void take_entries(const char *packed, size_t len,
 	}
 }
 
+static void pending_clear(gc_git_pending *p);
+
 static int pend_write(git_odb_backend *b, const git_oid *id, const void *data,
 		      size_t len, git_object_t type)
 {
 	gc_git_pending *p = (gc_git_pending *)b;
 	pend_obj *o;
 
-	if (pending_find(p, id))
-		return 0;
+	if (pending_find(p, id) || packed_find(p, id))
+		return 0; /* in memory, or in a pack already */
 	if (p->n == UINT32_MAX - 1 || (unsigned)type > PACK_TYPE_MAX) {
 		git_error_set_str(GIT_ERROR_ODB, "cannot keep that object");
+		return -1;
+	}
+	/*
+	 * What the thread has deflated joins data now, not at the flush:
+	 * a commit's trees come with no gc_git__flush_if_big between them,
+	 * and their batches would all be held twice (raw, then deflated).
+	 */
+	if (gc_git__deflater_take(p->deflater, false, take_entries, p) < 0) {
+		pending_clear(p); /* never: the tick fails */
 		return -1;
 	}
 	pending_index(p);
@@ -225,29 +320,35 @@ static int pend_read(void **out, size_t *len, git_object_t *type,
 static int pend_read_header(size_t *len, git_object_t *type, git_odb_backend *b,
 			    const git_oid *id)
 {
-	const pend_obj *o = pending_find((gc_git_pending *)b, id);
+	const gc_git_pending *p = (gc_git_pending *)b;
+	const pend_obj *o = pending_find(p, id);
+	const packed_obj *k;
 
-	if (!o)
+	if (o) {
+		*len = o->size;
+		*type = o->type;
+		return 0;
+	}
+	if (!(k = packed_find(p, id)))
 		return GIT_ENOTFOUND;
-	*len = o->size;
-	*type = o->type;
+	*len = k->size;
+	*type = (git_object_t)k->type;
 	return 0;
 }
 
 static int pend_exists(git_odb_backend *b, const git_oid *id)
 {
-	return pending_find((gc_git_pending *)b, id) != NULL;
+	const gc_git_pending *p = (gc_git_pending *)b;
+
+	return pending_find(p, id) || packed_find(p, id);
 }
 
 static void pending_clear(gc_git_pending *p)
 {
 	gc_git__deflater_drop(p->deflater);
 	p->ndeflated = 0;
-	/* a tick's buffer is kept for the next; a first tick's is not */
-	if (p->data.alloc > KEEP_MAX)
-		gc_buf_release(&p->data);
-	else
-		gc_buf_clear(&p->data);
+	/* kept for the tick's next pack (gc_git__flush trims it) */
+	gc_buf_clear(&p->data);
 	free(p->objs);
 	free(p->slots);
 	p->objs = NULL;
@@ -261,6 +362,7 @@ static void pend_free(git_odb_backend *b)
 	gc_git_pending *p = (gc_git_pending *)b;
 
 	pending_clear(p);
+	packed_forget(p);
 	gc_buf_release(&p->data);
 	gc_git__deflater_free(p->deflater);
 	while (p->nspare--) {
@@ -317,7 +419,8 @@ int gc_git__write_object(git_oid *out, gc_git *g, const void *data, size_t len,
 	git_odb_free(odb);
 	if (rc < 0)
 		return gc_git__fail(g, err, rc, "cannot write an object");
-	return 0;
+	/* a commit's trees as well as blobs: data stays near PENDING_MAX */
+	return gc_git__flush_if_big(g, err);
 }
 
 static int attach(gc_git *g, gc_error *err)
@@ -540,8 +643,9 @@ cleanup:
 	return rc;
 }
 
-/* The waiting objects, as one pack. */
-static int write_pending(char name[GC_OID_HEX], gc_git *g, gc_error *err)
+/* The waiting objects, as one pack; keep: their headers too (packed). */
+static int write_pending(char name[GC_OID_HEX], gc_git *g, bool keep,
+			 gc_error *err)
 {
 	gc_git_pending *p = g->pending;
 	git_odb *odb = NULL;
@@ -560,6 +664,8 @@ static int write_pending(char name[GC_OID_HEX], gc_git *g, gc_error *err)
 	rc = write_pack(name, g, p, odb, err);
 	git_odb_free(odb);
 	if (rc == 0) {
+		if (keep)
+			packed_keep(p);
 		pending_clear(p);
 		g->fresh_packs++;
 	}
@@ -715,6 +821,8 @@ static int merge_packs(gc_git *g, gc_error *err)
 	char(*made)[GC_OID_HEX] = NULL; /* the packs written */
 	int rc = 0;
 
+	/* an object of a pack merged away must be copied, not skipped */
+	packed_forget(p);
 	g->fresh_packs = 0;
 	if (n < 2 || (split = geometric_split(v, n)) < 2)
 		goto cleanup;
@@ -734,7 +842,7 @@ static int merge_packs(gc_git *g, gc_error *err)
 				 PENDING_MAX ||
 			 i + 1 == split) {
 			made = gc_xrealloc(made, (nmade + 1) * sizeof(*made));
-			rc = write_pending(made[nmade++], g, err);
+			rc = write_pending(made[nmade++], g, false, err);
 		}
 	}
 	for (size_t i = 0; i < split && rc == 0; i++) {
@@ -797,10 +905,14 @@ int gc_git__flush(gc_git *g, gc_error *err)
 	if (!g->pending)
 		return 0;
 	g->pending->direct = 0; /* a tick's end: the next deflates at once */
+	packed_forget(g->pending);
 	if (!g->pending->n)
 		return 0;
-	if ((rc = write_pending(name, g, err)) < 0 ||
-	    g->fresh_packs < MERGE_BUSY)
+	rc = write_pending(name, g, false, err);
+	/* a tick's buffer is kept for the next; a first tick's is not */
+	if (rc == 0 && g->pending->data.alloc > KEEP_MAX)
+		gc_buf_release(&g->pending->data);
+	if (rc < 0 || g->fresh_packs < MERGE_BUSY)
 		return rc;
 	return merge_packs(g, err);
 }
@@ -812,8 +924,12 @@ int gc_git_tidy(gc_git *g, gc_error *err)
 	if (g->pending && g->fresh_packs >= MERGE_IDLE)
 		rc = merge_packs(g, err);
 	if (g->pending) {
+		/* between ticks: a tick cut short by an error never flushed */
+		packed_forget(g->pending);
 		make_spares(g->pending);
 		gc_git__deflater_trim(g->pending->deflater);
+		if (!g->pending->n && g->pending->data.alloc > KEEP_MAX)
+			gc_buf_release(&g->pending->data);
 	}
 	return rc;
 }
@@ -831,5 +947,5 @@ int gc_git__flush_if_big(gc_git *g, gc_error *err)
 	}
 	if (p->data.len + gc_git__deflater_held(p->deflater) < PENDING_MAX)
 		return 0;
-	return write_pending(name, g, err);
+	return write_pending(name, g, true, err);
 }

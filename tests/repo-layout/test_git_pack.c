@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "git_helpers.h"
+#include "repo-layout/git_internal.h"
 
 static char *tmp, *url, *cache, *clone;
 static gc_git_open_opts opts;
@@ -246,6 +247,256 @@ START_TEST(test_git_pack__batches_deflated_aside_are_whole)
 }
 END_TEST
 
+/* What takes hand over: the entries one after another, as a pack's. */
+typedef struct taken {
+	gc_buf packed;
+	gc_git_entry *entries;
+	size_t n;
+} taken;
+
+static void take_cb(const char *packed, size_t len, const gc_git_entry *entries,
+		    size_t n, void *payload)
+{
+	taken *t = payload;
+
+	t->entries = gc_xrealloc(t->entries, (t->n + n) * sizeof(*t->entries));
+	for (size_t i = 0; i < n; i++) {
+		t->entries[t->n + i] = entries[i];
+		t->entries[t->n + i].off += t->packed.len;
+		t->entries[t->n + i].zoff += t->packed.len;
+	}
+	t->n += n;
+	gc_buf_add(&t->packed, packed, len);
+}
+
+/*
+ * Objects come faster than the deflating thread takes them (a commit's
+ * trees, ~6 MB here, only copied): past two batches waiting for it the
+ * writer deflates the oldest itself, so a take that does not wait already
+ * hands over all but the last few batches (what is held twice, raw and
+ * deflated, stays bounded). What all takes hand over,
+ * across batch boundaries and an object bigger than a batch, is each
+ * object's whole pack entry, in order: its type and size, then a zlib
+ * stream of its bytes.
+ */
+START_TEST(test_git_pack__deflater_holds_few_batches)
+{
+	enum { N = 600, BIG = 100 };
+	gc_git_deflater *d = gc_git__deflater_new();
+	gc_git_batch **in = gc_xcalloc(N, sizeof(*in));
+	size_t *at = gc_xcalloc(N, sizeof(*at)), *len, total = 0, held;
+	taken t = { GC_BUF_INIT, NULL, 0 };
+	gc_buf obj = GC_BUF_INIT, out = GC_BUF_INIT;
+	char **objs = gc_xcalloc(N, sizeof(*objs));
+
+	len = gc_xcalloc(N, sizeof(*len));
+	for (size_t i = 0; i < N; i++) {
+		gc_buf_clear(&obj);
+		while (obj.len < (i == BIG ? 400000 : 1 + i * 997 % 20000))
+			gc_buf_addf(&obj, "%zu-%zu ", i, obj.len * 31 % 1009);
+		len[i] = obj.len;
+		objs[i] = gc_xstrndup(obj.ptr, obj.len);
+		total += len[i];
+	}
+	for (size_t i = 0; i < N; i++) /* as fast as they come */
+		gc_git__deflater_add(d, &in[i], &at[i],
+				     i % 3 ? GIT_OBJECT_BLOB : GIT_OBJECT_TREE,
+				     objs[i], len[i]);
+	for (size_t i = 0; i < N; i++)
+		ck_assert(!memcmp(gc_git__deflater_bytes(in[i], at[i]), objs[i],
+				  len[i]));
+	ck_assert_uint_gt(total, 5u << 20);
+	ck_assert_uint_eq(gc_git__deflater_held(d), total);
+	ck_assert_int_eq(gc_git__deflater_take(d, false, take_cb, &t), 0);
+	held = gc_git__deflater_held(d);
+	/* here ~0.15 of 6.4 MB; 4.4-5.8 MB when only the thread deflated (a
+	 * margin for a thread the scheduler keeps waiting mid-batch) */
+	ck_assert_msg(held <= total / 2, "%zu of %zu bytes held", held, total);
+	ck_assert_uint_gt(t.n, N / 2);
+	ck_assert_int_eq(gc_git__deflater_take(d, true, take_cb, &t), 0);
+	ck_assert_uint_eq(t.n, N);
+	ck_assert_uint_eq(gc_git__deflater_held(d), 0);
+	for (size_t i = 0; i < N; i++) {
+		const gc_git_entry *e = &t.entries[i];
+		const unsigned char *h = (unsigned char *)t.packed.ptr + e->off;
+		size_t size = h[0] & 0x0f, shift = 4, k = 0;
+
+		ck_assert_uint_eq(e->off, i ? t.entries[i - 1].off +
+							  t.entries[i - 1].len
+					    : 0);
+		ck_assert_uint_eq((h[0] >> 4) & 7,
+				  i % 3 ? GIT_OBJECT_BLOB : GIT_OBJECT_TREE);
+		while (h[k] & 0x80) {
+			size |= (size_t)(h[++k] & 0x7f) << shift;
+			shift += 7;
+		}
+		ck_assert_uint_eq(size, len[i]);
+		ck_assert_uint_eq(e->zoff, e->off + k + 1);
+		gc_buf_clear(&out);
+		gc_buf_grow(&out, len[i] + 1);
+		ck_assert_int_eq(gc_git__inflate(d, out.ptr, len[i],
+						 t.packed.ptr + e->zoff,
+						 e->off + e->len - e->zoff),
+				 0);
+		ck_assert(!memcmp(out.ptr, objs[i], len[i]));
+		free(objs[i]);
+	}
+	ck_assert_uint_eq(t.packed.len,
+			  t.entries[N - 1].off + t.entries[N - 1].len);
+	gc_git__deflater_free(d);
+	gc_buf_release(&t.packed);
+	gc_buf_release(&obj);
+	gc_buf_release(&out);
+	free(t.entries);
+	free(objs);
+	free(len);
+	free(at);
+	free(in);
+}
+END_TEST
+
+/*
+ * The blobs of a tick past 2 MiB are in packs before its commit: the
+ * commit takes them (their headers are kept until the tick ends, so
+ * libgit2 does not read them back from the packs), a blob written again
+ * after its pack is not packed twice, and an id that names no blob of the
+ * repository is still refused.
+ */
+START_TEST(test_git_pack__blobs_packed_before_the_commit_count_once)
+{
+	enum { N = 2000, SIZE = 1500 };
+	gc_error err = GC_ERROR_INIT;
+	char *repo = gc_xasprintf("%s/remote.git", tmp), *s;
+	char(*paths)[32] = gc_xcalloc(N + 1, sizeof(*paths));
+	char(*ids)[GC_OID_HEX] = gc_xcalloc(N + 1, sizeof(*ids));
+	char *data = gc_xcalloc(N, SIZE), again[GC_OID_HEX];
+	gc_git_update *up = gc_xcalloc(N + 1, sizeof(*up));
+	char base[GC_OID_HEX], id[GC_OID_HEX];
+	unsigned long x = 777;
+	long packs, stored, distinct;
+	gc_git *g = NULL;
+
+	sh_ok("git -C '%s' config gc.auto 0", repo);
+	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
+	ck_assert_int_eq(gc_git_resolve(base, g, "main", &err), 0);
+	packs = objects(repo, "packs");
+	for (size_t i = 0; i < N; i++) {
+		char *d = data + (size_t)SIZE * i;
+
+		for (size_t k = 0; k < SIZE; k++) {
+			x = x * 6364136223846793005ul + 1442695040888963407ul;
+			d[k] = (char)(x >> 56);
+		}
+		snprintf(paths[i], sizeof(paths[i]), "big/blob-%04zu", i);
+		ck_assert_int_eq(gc_git_write_blob(ids[i], g, d, SIZE, &err),
+				 0);
+		up[i].path = paths[i];
+		up[i].blob = ids[i];
+	}
+	ck_assert_int_ge(objects(repo, "packs"), packs + 1);
+	/* the first blob again, its pack on disk: the same id, no copy */
+	ck_assert_int_eq(gc_git_write_blob(again, g, data, SIZE, &err), 0);
+	ck_assert_str_eq(again, ids[0]);
+	/* an id of no object: refused as before */
+	snprintf(paths[N], sizeof(paths[N]), "big/none");
+	up[N].path = paths[N];
+	up[N].blob = "0123456789012345678901234567890123456789";
+	ck_assert_int_eq(gc_git_commit(id, g, base, up, N + 1, &sig, NULL,
+				       "none", &err),
+			 GC_EINVALID);
+	ck_assert_str_eq(gc_error_msg(&err),
+			 "'big/none': no blob 0123456 in the repository");
+	gc_error_clear(&err);
+	ck_assert_msg(gc_git_commit(id, g, base, up, N, &sig, NULL, "big",
+				    &err) == 0,
+		      "%s", gc_error_msg(&err));
+	ck_assert_int_eq(gc_git_update_branch(g, "deploy", "", id, &err), 0);
+	sh_ok("git -C '%s' fsck --strict --no-dangling --no-progress", repo);
+	sh_ok("cd '%s' && for i in objects/pack/*.idx; do "
+	      "git verify-pack $i || exit 1; done",
+	      repo);
+	s = sh("git -C '%s' ls-tree -r deploy big | wc -l", repo);
+	ck_assert_str_eq(s, "2000");
+	free(s);
+	/* every object once (packed or loose) */
+	s = sh("git -C '%s' count-objects -v | awk '/^(count|in-pack):/ "
+	       "{ n += $2 } END { print n }'; "
+	       "git -C '%s' cat-file --batch-all-objects --batch-check | "
+	       "wc -l",
+	       repo, repo);
+	ck_assert_int_eq(sscanf(s, "%ld %ld", &stored, &distinct), 2);
+	ck_assert_int_eq(stored, distinct);
+	free(s);
+	gc_git_free(g);
+	free(up);
+	free(data);
+	free(ids);
+	free(paths);
+	free(repo);
+}
+END_TEST
+
+/*
+ * The packs a tick wrote before its commit are small when its blobs are
+ * big; an idle moment merges them before the commit comes (gc_git_tidy):
+ * every blob is copied to the new packs, though its header was kept as
+ * already packed, and the commit finds them all.
+ */
+START_TEST(test_git_pack__packs_merged_before_the_commit_keep_its_blobs)
+{
+	enum { N = 15, SIZE = 700000 };
+	gc_error err = GC_ERROR_INIT;
+	char *repo = gc_xasprintf("%s/remote.git", tmp), *s, *before, *after;
+	char paths[N][32], ids[N][GC_OID_HEX], base[GC_OID_HEX], id[GC_OID_HEX];
+	char *data = gc_xmalloc(SIZE);
+	gc_git_update up[N];
+	unsigned long x = 4242;
+	long packs;
+	gc_git *g = NULL;
+
+	sh_ok("git -C '%s' config gc.auto 0", repo);
+	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
+	ck_assert_int_eq(gc_git_resolve(base, g, "main", &err), 0);
+	packs = objects(repo, "packs");
+	memset(up, 0, sizeof(up));
+	for (size_t i = 0; i < N; i++) {
+		for (size_t k = 0; k < SIZE; k++) {
+			x = x * 6364136223846793005ul + 1442695040888963407ul;
+			data[k] = (char)(x >> 56);
+		}
+		ck_assert_int_eq(gc_git_write_blob(ids[i], g, data, SIZE, &err),
+				 0);
+		snprintf(paths[i], sizeof(paths[i]), "big/blob-%02zu", i);
+		up[i].path = paths[i];
+		up[i].blob = ids[i];
+	}
+	/* three blobs a pack; merged, each is copied again (in the order
+	 * of ids: new packs, the old ones gone) */
+	ck_assert_int_eq(objects(repo, "packs"), packs + 5);
+	before = sh("ls '%s/objects/pack'", repo);
+	ck_assert_int_eq(gc_git_tidy(g, &err), 0);
+	after = sh("ls '%s/objects/pack'", repo);
+	ck_assert_str_ne(after, before);
+	ck_assert_int_eq(objects(repo, "packs"), packs + 5);
+	ck_assert_msg(gc_git_commit(id, g, base, up, N, &sig, NULL, "big",
+				    &err) == 0,
+		      "%s", gc_error_msg(&err));
+	ck_assert_int_eq(gc_git_update_branch(g, "deploy", "", id, &err), 0);
+	sh_ok("git -C '%s' fsck --strict --no-dangling --no-progress", repo);
+	s = sh("git -C '%s' rev-parse deploy:big/blob-14", repo);
+	ck_assert_str_eq(s, ids[14]);
+	free(s);
+	s = sh("git -C '%s' cat-file -s deploy:big/blob-03", repo);
+	ck_assert_str_eq(s, "700000");
+	free(s);
+	gc_git_free(g);
+	free(before);
+	free(after);
+	free(data);
+	free(repo);
+}
+END_TEST
+
 /*
  * Tick after tick, a pack each: a busy writer merges the small ones every
  * 64 packs, an idle moment (gc_git_tidy) after 4; the merged ones are
@@ -405,6 +656,12 @@ static Suite *gc_suite_git_pack(void)
 	tcase_add_test(
 		tc, test_git_pack__small_commit_is_a_pack_and_big_tree_stored);
 	tcase_add_test(tc, test_git_pack__batches_deflated_aside_are_whole);
+	tcase_add_test(tc, test_git_pack__deflater_holds_few_batches);
+	tcase_add_test(
+		tc, test_git_pack__blobs_packed_before_the_commit_count_once);
+	tcase_add_test(
+		tc,
+		test_git_pack__packs_merged_before_the_commit_keep_its_blobs);
 	tcase_add_test(tc, test_git_pack__small_packs_are_merged);
 	tcase_add_test(tc, test_git_pack__idle_makes_the_files_a_tick_writes);
 	suite_add_tcase(s, tc);
