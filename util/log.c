@@ -68,6 +68,9 @@ static void field(gc_buf *line, const char *key, const char *value)
 }
 
 static void vlog(gc_log_level level, const gc_log_field *fields, size_t n,
+		 const char *fmt, va_list ap) GC_PRINTF(4, 0);
+
+static void vlog(gc_log_level level, const gc_log_field *fields, size_t n,
 		 const char *fmt, va_list ap)
 {
 	gc_buf msg = GC_BUF_INIT, line = GC_BUF_INIT;
