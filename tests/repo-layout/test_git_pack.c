@@ -35,6 +35,37 @@ static void teardown(void)
 	clone = NULL;
 }
 
+/* size bytes that deflate to no less, from the generator's state *x */
+static void noise(char *d, size_t size, unsigned long *x)
+{
+	for (size_t k = 0; k < size; k++) {
+		*x = *x * 6364136223846793005ul + 1442695040888963407ul;
+		d[k] = (char)(*x >> 56);
+	}
+}
+
+/*
+ * n blobs of noise, size bytes each, into data (n * size) and g, at paths
+ * big/blob-NNNN, as the updates of a commit.
+ */
+static void write_noise_blobs(gc_git *g, char *data, size_t n, size_t size,
+			      unsigned long x, char (*paths)[32],
+			      char (*ids)[GC_OID_HEX], gc_git_update *up)
+{
+	gc_error err = GC_ERROR_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		char *d = data + size * i;
+
+		noise(d, size, &x);
+		snprintf(paths[i], sizeof(paths[i]), "big/blob-%04zu", i);
+		ck_assert_int_eq(gc_git_write_blob(ids[i], g, d, size, &err),
+				 0);
+		up[i].path = paths[i];
+		up[i].blob = ids[i];
+	}
+}
+
 /* `git count-objects -v`'s value of key ("count", "packs") in repo. */
 static long objects(const char *repo, const char *key)
 {
@@ -198,20 +229,7 @@ START_TEST(test_git_pack__batches_deflated_aside_are_whole)
 	ck_assert_int_eq(gc_git_resolve(base, g, "main", &err), 0);
 	loose = objects(repo, "count");
 	packs = objects(repo, "packs");
-	for (size_t i = 0; i < N; i++) {
-		char *d = data + (size_t)SIZE * i;
-
-		for (size_t k = 0; k < SIZE;
-		     k++) { /* bytes that don't shrink */
-			x = x * 6364136223846793005ul + 1442695040888963407ul;
-			d[k] = (char)(x >> 56);
-		}
-		snprintf(paths[i], sizeof(paths[i]), "big/blob-%04zu", i);
-		ck_assert_int_eq(gc_git_write_blob(ids[i], g, d, SIZE, &err),
-				 0);
-		up[i].path = paths[i];
-		up[i].blob = ids[i];
-	}
+	write_noise_blobs(g, data, N, SIZE, x, paths, ids, up);
 	/* past 2 MiB waiting, packs were written before any commit */
 	ck_assert_int_ge(objects(repo, "packs"), packs + 2);
 	ck_assert_msg(gc_git_commit(id, g, base, up, N, &sig, NULL, "big",
@@ -380,19 +398,7 @@ START_TEST(test_git_pack__blobs_packed_before_the_commit_count_once)
 	ck_assert_int_eq(gc_git_open(&g, repo, NULL, &err), 0);
 	ck_assert_int_eq(gc_git_resolve(base, g, "main", &err), 0);
 	packs = objects(repo, "packs");
-	for (size_t i = 0; i < N; i++) {
-		char *d = data + (size_t)SIZE * i;
-
-		for (size_t k = 0; k < SIZE; k++) {
-			x = x * 6364136223846793005ul + 1442695040888963407ul;
-			d[k] = (char)(x >> 56);
-		}
-		snprintf(paths[i], sizeof(paths[i]), "big/blob-%04zu", i);
-		ck_assert_int_eq(gc_git_write_blob(ids[i], g, d, SIZE, &err),
-				 0);
-		up[i].path = paths[i];
-		up[i].blob = ids[i];
-	}
+	write_noise_blobs(g, data, N, SIZE, x, paths, ids, up);
 	ck_assert_int_ge(objects(repo, "packs"), packs + 1);
 	/* the first blob again, its pack on disk: the same id, no copy */
 	ck_assert_int_eq(gc_git_write_blob(again, g, data, SIZE, &err), 0);
@@ -460,10 +466,7 @@ START_TEST(test_git_pack__packs_merged_before_the_commit_keep_its_blobs)
 	packs = objects(repo, "packs");
 	memset(up, 0, sizeof(up));
 	for (size_t i = 0; i < N; i++) {
-		for (size_t k = 0; k < SIZE; k++) {
-			x = x * 6364136223846793005ul + 1442695040888963407ul;
-			data[k] = (char)(x >> 56);
-		}
+		noise(data, SIZE, &x);
 		ck_assert_int_eq(gc_git_write_blob(ids[i], g, data, SIZE, &err),
 				 0);
 		snprintf(paths[i], sizeof(paths[i]), "big/blob-%02zu", i);
