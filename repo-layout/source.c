@@ -120,12 +120,7 @@ static int set_native(gc_index *idx, files *fs, const char *path,
 	return 0;
 }
 
-/*
- * A file of a fresh load: into the source tree and, when it is a manifest
- * a root may reach (most are), parsed into the index at once, so a load
- * never holds every file's bytes and trees (load_all drops what no root
- * reaches). What is needed again is read again (files_get).
- */
+/* A fresh load's walk over the files of a directory or a commit. */
 typedef struct walk {
 	gc_index *idx;
 	gc_ahead *ahead; /* parses the manifests on two cores */
@@ -162,6 +157,13 @@ static void parse_done(void *job, void *payload)
 	free(j);
 }
 
+/*
+ * A file of a fresh load: into the source tree and, when it is a manifest
+ * a root may reach (most are), handed over to be parsed into the index as
+ * the walk goes (at most GC_AHEAD_JOBS files wait), so a load never holds
+ * every file's bytes and trees (load_all drops what no root reaches). What
+ * is needed again is read again (files_get).
+ */
 static void take_file(walk *w, const char *path, const char *data, size_t len)
 {
 	const gc_src_file *f;
