@@ -114,19 +114,31 @@ static size_t slot_of(const git_oid *id, size_t nslots)
 	return h & (nslots - 1);
 }
 
+/*
+ * The entry (1-based; 0: none) that slots give id, in the array at base
+ * whose elements, stride bytes apart, each start with their id.
+ */
+static uint32_t slots_get(const uint32_t *slots, size_t nslots,
+			  const git_oid *id, const void *base, size_t stride)
+{
+	if (!nslots)
+		return 0;
+	for (size_t s = slot_of(id, nslots);; s = (s + 1) & (nslots - 1)) {
+		uint32_t k = slots[s];
+
+		if (!k || git_oid_equal((const git_oid *)((const char *)base +
+							  (k - 1) * stride),
+					id))
+			return k;
+	}
+}
+
 static pend_obj *pending_find(const gc_git_pending *p, const git_oid *id)
 {
-	if (!p->nslots)
-		return NULL;
-	for (size_t s = slot_of(id, p->nslots);;
-	     s = (s + 1) & (p->nslots - 1)) {
-		uint32_t k = p->slots[s];
+	uint32_t k =
+		slots_get(p->slots, p->nslots, id, p->objs, sizeof(*p->objs));
 
-		if (!k)
-			return NULL;
-		if (git_oid_equal(&p->objs[k - 1].id, id))
-			return &p->objs[k - 1];
-	}
+	return k ? &p->objs[k - 1] : NULL;
 }
 
 static void slots_put(uint32_t *slots, size_t nslots, const git_oid *id,
@@ -141,17 +153,10 @@ static void slots_put(uint32_t *slots, size_t nslots, const git_oid *id,
 
 static const packed_obj *packed_find(const gc_git_pending *p, const git_oid *id)
 {
-	if (!p->npslots)
-		return NULL;
-	for (size_t s = slot_of(id, p->npslots);;
-	     s = (s + 1) & (p->npslots - 1)) {
-		uint32_t k = p->pslots[s];
+	uint32_t k = slots_get(p->pslots, p->npslots, id, p->packed,
+			       sizeof(*p->packed));
 
-		if (!k)
-			return NULL;
-		if (git_oid_equal(&p->packed[k - 1].id, id))
-			return &p->packed[k - 1];
-	}
+	return k ? &p->packed[k - 1] : NULL;
 }
 
 /*
